@@ -1,0 +1,109 @@
+import SCARules
+
+/// Writes answers of the decision contract as single JSON lines, keys in a fixed order:
+/// `id, outcome, reason, citation, regime, amount_in_regime_currency, not_applied, counters`.
+public enum AnswerEncoder {
+    /// The `regime` value of a request outside both regimes (SCA-RULES §1).
+    public static let outOfScopeRegime = "out_of_scope"
+
+    public static func encode(_ decision: Decision, into out: inout [UInt8]) {
+        out.append(contentsOf: #"{"id":"#.utf8)
+        appendOptionalString(decision.requestID?.value, into: &out)
+        out.append(contentsOf: #","outcome":""#.utf8)
+        out.append(contentsOf: decision.outcome.rawValue.utf8)
+        out.append(contentsOf: #"","reason":""#.utf8)
+        out.append(contentsOf: decision.reason.rawValue.utf8)
+        out.append(contentsOf: #"","citation":""#.utf8)
+        out.append(contentsOf: decision.citationText.utf8)
+        out.append(contentsOf: #"","regime":""#.utf8)
+        out.append(contentsOf: (decision.regime?.rawValue ?? outOfScopeRegime).utf8)
+        out.append(contentsOf: #"","amount_in_regime_currency":"#.utf8)
+        if let amount = decision.amountInRegimeCurrency {
+            appendMoney(amount, into: &out)
+        } else {
+            out.append(contentsOf: "null".utf8)
+        }
+        out.append(contentsOf: #","not_applied":["#.utf8)
+        for (index, entry) in decision.notApplied.enumerated() {
+            if index > 0 { out.append(UInt8(ascii: ",")) }
+            out.append(contentsOf: #"{"reason":""#.utf8)
+            out.append(contentsOf: entry.exemption.rawValue.utf8)
+            out.append(contentsOf: #"","why":""#.utf8)
+            out.append(contentsOf: entry.why.rawValue.utf8)
+            out.append(contentsOf: #"","message":""#.utf8)
+            out.append(contentsOf: entry.why.message.utf8)
+            out.append(contentsOf: #""}"#.utf8)
+        }
+        out.append(contentsOf: #"],"counters":{"#.utf8)
+        var first = true
+        func key(_ name: String) {
+            if !first { out.append(UInt8(ascii: ",")) }
+            first = false
+            out.append(UInt8(ascii: "\""))
+            out.append(contentsOf: name.utf8)
+            out.append(contentsOf: #"":"#.utf8)
+        }
+        let counters = decision.counters
+        if let count = counters.lowValueCount { key("low_value_count"); out.append(contentsOf: String(count).utf8) }
+        if let total = counters.lowValueTotal { key("low_value_total"); appendString(total.decimalString, into: &out) }
+        if let count = counters.contactlessCount { key("contactless_count"); out.append(contentsOf: String(count).utf8) }
+        if let total = counters.contactlessTotal { key("contactless_total"); appendString(total.decimalString, into: &out) }
+        if let count = counters.aisUnattendedToday { key("ais_unattended_today"); out.append(contentsOf: String(count).utf8) }
+        out.append(contentsOf: "}}".utf8)
+    }
+
+    public static func encode(_ error: ContractError, into out: inout [UInt8]) {
+        out.append(contentsOf: #"{"id":"#.utf8)
+        appendOptionalString(error.requestID, into: &out)
+        out.append(contentsOf: #","error":{"code":""#.utf8)
+        out.append(contentsOf: error.code.rawValue.utf8)
+        out.append(contentsOf: #"","message":"#.utf8)
+        appendString(error.message, into: &out)
+        out.append(contentsOf: "}}".utf8)
+    }
+
+    public static func line(_ decision: Decision) -> String {
+        var out: [UInt8] = []
+        encode(decision, into: &out)
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    public static func line(_ error: ContractError) -> String {
+        var out: [UInt8] = []
+        encode(error, into: &out)
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    static func appendMoney(_ money: Money, into out: inout [UInt8]) {
+        out.append(contentsOf: #"{"value":""#.utf8)
+        out.append(contentsOf: money.decimalString.utf8)
+        out.append(contentsOf: #"","currency":""#.utf8)
+        out.append(contentsOf: money.currency.code.utf8)
+        out.append(contentsOf: #""}"#.utf8)
+    }
+
+    static func appendOptionalString(_ text: String?, into out: inout [UInt8]) {
+        if let text { appendString(text, into: &out) } else { out.append(contentsOf: "null".utf8) }
+    }
+
+    /// A JSON string literal with the escapes RFC 8259 requires.
+    public static func appendString(_ text: String, into out: inout [UInt8]) {
+        out.append(UInt8(ascii: "\""))
+        for byte in text.utf8 {
+            switch byte {
+            case UInt8(ascii: "\""): out.append(contentsOf: #"\""#.utf8)
+            case UInt8(ascii: "\\"): out.append(contentsOf: #"\\"#.utf8)
+            case 0x0A: out.append(contentsOf: #"\n"#.utf8)
+            case 0x0D: out.append(contentsOf: #"\r"#.utf8)
+            case 0x09: out.append(contentsOf: #"\t"#.utf8)
+            case 0..<0x20:
+                let hex: [UInt8] = Array("0123456789abcdef".utf8)
+                out.append(contentsOf: #"\u00"#.utf8)
+                out.append(hex[Int(byte >> 4)])
+                out.append(hex[Int(byte & 0x0F)])
+            default: out.append(byte)
+            }
+        }
+        out.append(UInt8(ascii: "\""))
+    }
+}

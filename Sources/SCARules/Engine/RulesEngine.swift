@@ -1,0 +1,119 @@
+/// The SCA rules engine: a pure function from a request, the prior state and the
+/// configuration to a decision and the state changes it implies.
+///
+/// No clock, no I/O, no randomness: the same inputs always give the same decision.
+public struct RulesEngine: Sendable {
+    public let configuration: RulesConfiguration
+    /// The highest open TRA band threshold per regime and payment type (derived once).
+    let traThresholds: [Regime: [TRAPaymentType: Money]]
+
+    public init(configuration: RulesConfiguration = RulesConfiguration()) {
+        self.configuration = configuration
+        var thresholds: [Regime: [TRAPaymentType: Money]] = [:]
+        for type in TRAPaymentType.allCases {
+            let status = TRABandStatus(
+                type: type, monitoredRate: configuration.monitoredFraudRate[type],
+                quarterlyRates: configuration.quarterlyFraudRates[type] ?? [],
+                suspension: configuration.traBandSuspension
+            )
+            for regime in Regime.allCases {
+                thresholds[regime, default: [:]][type] = status.highestOpenThreshold(in: regime.limits)
+            }
+        }
+        self.traThresholds = thresholds
+    }
+
+    public func decide(_ request: DecisionRequest, prior: PriorState) -> Decided {
+        var decided: Decided
+        switch request.action {
+        case .login:
+            decided = decideLogin(request, prior)
+        case .payment:
+            decided = decidePayment(request, prior)
+        case .addBeneficiary, .trustBeneficiary, .sensitiveAction, .storeCredential:
+            decided = decideAlwaysRequired(request, prior)
+        case .aisAccess:
+            decided = decideAccountAccess(request, prior)
+        }
+        decided.effects.session = session(after: request, prior: prior, decision: decided.decision)
+        return decided
+    }
+
+    // MARK: Sessions (RTS Art. 4(3)(d))
+
+    /// A session is live while its last activity is less than `sessionIdleMax` ago.
+    func isLive(_ session: Session, at instant: Instant) -> Bool {
+        instant - session.lastActivity < configuration.sessionIdleMax
+    }
+
+    /// A passed SCA on a login starts a session; any decided request of the payer keeps a
+    /// live session alive; an idle session is never revived.
+    private func session(after request: DecisionRequest, prior: PriorState, decision: Decision) -> Session? {
+        if request.action == .login, decision.outcome == .scaRequired, decision.regime != nil, request.sca == .passed {
+            return Session(lastActivity: request.at)
+        }
+        if let session = prior.session, isLive(session, at: request.at) {
+            return Session(lastActivity: max(session.lastActivity, request.at))
+        }
+        return nil
+    }
+
+    // MARK: Building answers
+
+    func answer(
+        _ request: DecisionRequest, _ outcome: Outcome, _ reason: Reason, _ citation: Citation,
+        regime: Regime?, amount: Money?, notApplied: [NotApplied] = [], counters: Counters = Counters(),
+        effects: StateEffects = StateEffects()
+    ) -> Decided {
+        Decided(
+            decision: Decision(
+                requestID: request.id, outcome: outcome, reason: reason, citation: citation, regime: regime,
+                amountInRegimeCurrency: amount, notApplied: notApplied, counters: counters
+            ),
+            effects: effects
+        )
+    }
+
+    /// The request's amount in the regime's currency; validation has checked the currency.
+    func amountInRegime(_ request: DecisionRequest, _ regime: Regime) -> Money? {
+        guard let amount = request.amount else { return nil }
+        guard let converted = configuration.referenceRates.convert(amount, to: regime.currency) else {
+            preconditionFailure("currency \(amount.currency) passed validation but has no reference rate")
+        }
+        return converted
+    }
+
+    /// The instrument's counters as they stand at `instant` under `regime`: zero when
+    /// there are none yet, and the low-value run restarted after 24 hours when configured.
+    func currentCounters(_ prior: PriorState, regime: Regime, at instant: Instant) -> InstrumentCounters {
+        guard var counters = prior.counters, counters.regime == regime else { return .zero(regime) }
+        if configuration.lowValueResetAfter24Hours, let since = counters.lowValueSince, instant >= since + .days(1) {
+            counters.lowValueCount = 0
+            counters.lowValueTotal = .zero(regime.currency)
+            counters.lowValueSince = nil
+        }
+        return counters
+    }
+
+    /// A passed SCA on a request naming an instrument resets both its counters.
+    func resetCounters(_ request: DecisionRequest, _ regime: Regime, into effects: inout StateEffects) {
+        if request.payer.instrument != nil { effects.counters = .zero(regime) }
+    }
+
+    /// The counters a decision shows: the remote ones for remote payments, the contactless
+    /// ones for contactless payments, both otherwise; none without an instrument.
+    func view(_ counters: InstrumentCounters?, _ request: DecisionRequest) -> Counters {
+        guard let counters, request.payer.instrument != nil else { return Counters() }
+        var view = Counters()
+        let channel = request.payment?.channel
+        if channel != .contactless {
+            view.lowValueCount = counters.lowValueCount
+            view.lowValueTotal = counters.lowValueTotal
+        }
+        if channel != .remote {
+            view.contactlessCount = counters.contactlessCount
+            view.contactlessTotal = counters.contactlessTotal
+        }
+        return view
+    }
+}

@@ -1,0 +1,91 @@
+/// An exact amount of money: an integer count of the currency's minor unit.
+///
+/// Never a floating-point number: `15.00 PLN` is `1500` minor units of PLN.
+public struct Money: Hashable, Sendable, CustomStringConvertible {
+    public let minorUnits: Int64
+    public let currency: Currency
+
+    public init(minorUnits: Int64, currency: Currency) {
+        self.minorUnits = minorUnits
+        self.currency = currency
+    }
+
+    /// Digits allowed before the decimal point: keeps every conversion inside `Int128`.
+    public static let integerDigitsMax = 12
+
+    /// Parses a positive decimal string with a dot and at most the currency's minor digits
+    /// ("15", "15.5", "15.00" for PLN; not "15.001", "-1", "0", "1e3", ".5" or "15.").
+    public init?(decimal text: String, currency: Currency) {
+        var integerPart: Int64 = 0
+        var fractionPart: Int64 = 0
+        var integerDigits = 0
+        var fractionDigits = 0
+        var seenDot = false
+        for byte in text.utf8 {
+            switch byte {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"):
+                let digit = Int64(byte - UInt8(ascii: "0"))
+                if seenDot {
+                    fractionDigits += 1
+                    guard fractionDigits <= currency.minorDigits else { return nil }
+                    fractionPart = fractionPart * 10 + digit
+                } else {
+                    integerDigits += 1
+                    guard integerDigits <= Money.integerDigitsMax else { return nil }
+                    integerPart = integerPart * 10 + digit
+                }
+            case UInt8(ascii: "."):
+                guard !seenDot, integerDigits > 0 else { return nil }
+                seenDot = true
+            default:
+                return nil
+            }
+        }
+        guard integerDigits > 0, !seenDot || fractionDigits > 0 else { return nil }
+        for _ in fractionDigits..<currency.minorDigits { fractionPart *= 10 }
+        let minor = integerPart * Money.scale(currency.minorDigits) + fractionPart
+        guard minor > 0 else { return nil }
+        self.init(minorUnits: minor, currency: currency)
+    }
+
+    /// The amount as a decimal string with exactly the currency's minor digits ("3.52").
+    public var decimalString: String {
+        let digits = currency.minorDigits
+        guard digits > 0 else { return String(minorUnits) }
+        let scale = Money.scale(digits)
+        let magnitude = minorUnits.magnitude
+        let whole = magnitude / UInt64(scale)
+        let fraction = String(magnitude % UInt64(scale))
+        let padding = String(repeating: "0", count: digits - fraction.count)
+        return (minorUnits < 0 ? "-" : "") + String(whole) + "." + padding + fraction
+    }
+
+    public var description: String { decimalString + " " + currency.code }
+
+    static func scale(_ digits: Int) -> Int64 {
+        var result: Int64 = 1
+        for _ in 0..<digits { result *= 10 }
+        return result
+    }
+
+    public static func + (lhs: Money, rhs: Money) -> Money {
+        precondition(lhs.currency == rhs.currency, "adding amounts in different currencies")
+        return Money(minorUnits: lhs.minorUnits + rhs.minorUnits, currency: lhs.currency)
+    }
+
+    public static func zero(_ currency: Currency) -> Money { Money(minorUnits: 0, currency: currency) }
+}
+
+extension Money: Comparable {
+    public static func < (lhs: Money, rhs: Money) -> Bool {
+        precondition(lhs.currency == rhs.currency, "comparing amounts in different currencies")
+        return lhs.minorUnits < rhs.minorUnits
+    }
+}
+
+extension Money {
+    /// A whole or decimal amount written in code, for thresholds: `Money(30, .eur)`.
+    public init(_ major: Int64, _ currency: Currency) {
+        self.init(minorUnits: major * Money.scale(currency.minorDigits), currency: currency)
+    }
+}

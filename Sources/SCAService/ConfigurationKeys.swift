@@ -1,0 +1,37 @@
+import SCARules
+
+/// Every configuration key, its type, its default and its limits, in one place. The README's
+/// configuration table is written from this list.
+public enum ConfigurationKey: String, CaseIterable, Sendable {
+    case traLowRiskScoreMax = "tra.low_risk_score_max"
+    case traMonitoredFraudRateCard = "tra.monitored_fraud_rate.card"
+    case traMonitoredFraudRateCreditTransfer = "tra.monitored_fraud_rate.credit_transfer"
+    case traQuarterlyFraudRatesCard = "tra.quarterly_fraud_rates.card"
+    case traQuarterlyFraudRatesCreditTransfer = "tra.quarterly_fraud_rates.credit_transfer"
+    case traBandSuspension = "tra.band_suspension"
+    case lowValueCounting = "low_value.counting"
+    case lowValueResetAfter24h = "low_value.reset_after_24h"
+    case contactlessCounting = "contactless.counting"
+    case exemptionsOrder = "exemptions.order"
+    case sessionIdleSeconds = "session.idle_seconds"
+    case aisWindowDaysEEA = "ais.window_days.eea"
+    case aisWindowDaysUK = "ais.window_days.uk"
+    case aisUnattendedPerDayMax = "ais.unattended_per_day_max"
+    case aisDayTimeZone = "ais.day_timezone"
+    case fxAsOf = "fx.as_of"
+    case authFailedAttemptsMax = "auth.failed_attempts_max"
+    case authCodeLifetimeSeconds = "auth.code_lifetime_seconds"
+    case limitsMandatesPerPayerMax = "limits.mandates_per_payer_max"
+    case limitsLineBytesMax = "limits.line_bytes_max"
+
+    /// `fx.rates.<ISO 4217 code>`: units of that currency per 1 EUR.
+    public static let fxRatesPrefix = "fx.rates."
+
+    /// The environment variable that overrides a key: `SCA_` + the key in upper case with
+    /// dots as underscores (`SCA_TRA_LOW_RISK_SCORE_MAX`, `SCA_FX_RATES_PLN`).
+    public static func environmentName(of key: String) -> String {
+        "SCA_" + key.uppercased().replacingOccurrences(of: ".", with: "_")
+    }
+
+    public var components: [String] { rawValue.split(separator: ".").map(String.init) }
+}

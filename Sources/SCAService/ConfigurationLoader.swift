@@ -1,0 +1,312 @@
+import Configuration
+import Foundation
+import SCARules
+import SystemPackage
+import Yams
+
+/// A configuration that cannot be used, with the key at fault.
+public struct ConfigurationError: Error, Equatable, CustomStringConvertible {
+    public let key: String
+    public let message: String
+
+    public init(key: String, _ message: String) {
+        self.key = key
+        self.message = message
+    }
+
+    public var description: String { "invalid configuration: \(key): \(message)" }
+}
+
+/// The application's configuration: the rules' settings and the shells' limits.
+public struct ServiceConfiguration: Sendable {
+    public var rules = RulesConfiguration()
+    /// Longest request line `sca decide` reads, in bytes.
+    public var lineBytesMax = 64 * 1024
+
+    public init() {}
+}
+
+/// Loads configuration from a JSON or YAML file and `SCA_*` environment variables (which
+/// win), through swift-configuration's providers, and validates every value against its
+/// limits. Unknown keys in the file are refused, so a typo cannot silently keep a default.
+public enum ConfigurationLoader {
+    public static let fileBytesMax = 1024 * 1024
+
+    public static func load(
+        file: String? = nil, environment: [String: String] = ProcessInfo.processInfo.environment
+    ) async throws -> ServiceConfiguration {
+        var providers: [any ConfigProvider] = [
+            EnvironmentVariablesProvider(environmentVariables: environment).prefixKeys(with: ConfigKey(["sca"]))
+        ]
+        if let file {
+            let fileKeys = try flattenedKeys(ofFile: file)
+            if let unknown = fileKeys.first(where: { !isKnown($0) }) {
+                throw ConfigurationError(key: unknown, "unknown configuration key (see the README's configuration table)")
+            }
+            do {
+                if file.hasSuffix(".yaml") || file.hasSuffix(".yml") {
+                    providers.append(try await FileProvider<YAMLSnapshot>(filePath: FilePath(file)))
+                } else {
+                    providers.append(try await FileProvider<JSONSnapshot>(filePath: FilePath(file)))
+                }
+            } catch {
+                throw ConfigurationError(key: file, "cannot read the configuration file: \(error)")
+            }
+        }
+        return try Reader(providers: providers).configuration()
+    }
+
+    static func isKnown(_ key: String) -> Bool {
+        if ConfigurationKey(rawValue: key) != nil { return true }
+        guard key.hasPrefix(ConfigurationKey.fxRatesPrefix) else { return false }
+        return Currency(code: String(key.dropFirst(ConfigurationKey.fxRatesPrefix.count))) != nil
+    }
+
+    /// The dotted keys of every leaf in a JSON or YAML file (an array is a leaf).
+    static func flattenedKeys(ofFile path: String) throws -> [String] {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw ConfigurationError(key: path, "cannot read the configuration file")
+        }
+        guard data.count <= fileBytesMax else {
+            throw ConfigurationError(key: path, "configuration file is larger than \(fileBytesMax) bytes")
+        }
+        let tree: Any?
+        do {
+            if path.hasSuffix(".yaml") || path.hasSuffix(".yml") {
+                tree = try Yams.load(yaml: String(decoding: data, as: UTF8.self))
+            } else {
+                tree = try JSONSerialization.jsonObject(with: data)
+            }
+        } catch {
+            throw ConfigurationError(key: path, "not valid \(path.hasSuffix(".json") ? "JSON" : "YAML"): \(error)")
+        }
+        guard let root = tree as? [String: Any] else {
+            throw ConfigurationError(key: path, "the configuration file must hold an object (a mapping) at the top")
+        }
+        var keys: [String] = []
+        func walk(_ node: [String: Any], _ prefix: String) {
+            for (name, value) in node {
+                let key = prefix.isEmpty ? name : prefix + "." + name
+                if let nested = value as? [String: Any] { walk(nested, key) } else { keys.append(key) }
+            }
+        }
+        walk(root, "")
+        return keys.sorted()
+    }
+}
+
+/// Reads each known key from the providers in order (environment first) and checks it.
+private struct Reader {
+    let providers: [any ConfigProvider]
+
+    func configuration() throws -> ServiceConfiguration {
+        var service = ServiceConfiguration()
+        var rules = RulesConfiguration()
+
+        if let score = try double(.traLowRiskScoreMax) {
+            guard (0...1).contains(score) else { throw invalid(.traLowRiskScoreMax, "must be between 0 and 1") }
+            rules.traLowRiskScoreMax = score
+        }
+        for (key, type) in [
+            (ConfigurationKey.traMonitoredFraudRateCard, TRAPaymentType.card),
+            (.traMonitoredFraudRateCreditTransfer, .creditTransfer),
+        ] {
+            if let rate = try fraction(key) { rules.monitoredFraudRate[type] = rate }
+        }
+        for (key, type) in [
+            (ConfigurationKey.traQuarterlyFraudRatesCard, TRAPaymentType.card),
+            (.traQuarterlyFraudRatesCreditTransfer, .creditTransfer),
+        ] {
+            if let rates = try fractions(key) { rules.quarterlyFraudRates[type] = rates }
+        }
+        if let suspension = try enumeration(.traBandSuspension, TRABandSuspension.self) {
+            rules.traBandSuspension = suspension
+        }
+        if let counting = try enumeration(.lowValueCounting, RulesConfiguration.Counting.self) {
+            rules.lowValueCounting = counting
+        }
+        if let reset = try bool(.lowValueResetAfter24h) { rules.lowValueResetAfter24Hours = reset }
+        if let counting = try enumeration(.contactlessCounting, RulesConfiguration.Counting.self) {
+            rules.contactlessCounting = counting
+        }
+        if let names = try stringArray(.exemptionsOrder) {
+            var order: [Exemption] = []
+            for name in names {
+                guard let exemption = Exemption(rawValue: name), Exemption.defaultPaymentOrder.contains(exemption) else {
+                    throw invalid(
+                        .exemptionsOrder,
+                        "\"\(name)\" is not a payment exemption (\(Exemption.defaultPaymentOrder.map(\.rawValue).joined(separator: ", ")))"
+                    )
+                }
+                guard !order.contains(exemption) else { throw invalid(.exemptionsOrder, "\"\(name)\" is listed twice") }
+                order.append(exemption)
+            }
+            rules.exemptionOrder = order
+        }
+        if let seconds = try integer(.sessionIdleSeconds, 1...300) { rules.sessionIdleMax = .seconds(Int64(seconds)) }
+        if let days = try integer(.aisWindowDaysEEA, 1...180) { rules.aisWindowDays[.eea] = Int64(days) }
+        if let days = try integer(.aisWindowDaysUK, 1...180) { rules.aisWindowDays[.uk] = Int64(days) }
+        if let count = try integer(.aisUnattendedPerDayMax, 0...4) { rules.aisUnattendedPerDayMax = count }
+        if let zoneName = try string(.aisDayTimeZone) {
+            guard let zone = TimeZone(identifier: zoneName) else {
+                throw invalid(.aisDayTimeZone, "\"\(zoneName)\" is not a time zone identifier (e.g. UTC, Europe/Warsaw)")
+            }
+            rules.aisDayTimeZoneName = zoneName
+            rules.aisDayUTCOffset = { instant in
+                Int64(zone.secondsFromGMT(for: Date(timeIntervalSince1970: Double(instant.millisecondsSinceEpoch) / 1000)))
+            }
+        }
+        var rates = ReferenceRates.illustrative
+        for code in Currency.allCodes {
+            let key = ConfigurationKey.fxRatesPrefix + code
+            guard let rate = try decimal(key) else { continue }
+            guard !rate.isZero else { throw ConfigurationError(key: key, "a reference rate must be positive") }
+            guard code != "EUR" || rate == ExactDecimal(mantissa: 1, scale: 0) else {
+                throw ConfigurationError(key: key, "rates are per 1 EUR, so EUR is always 1")
+            }
+            rates.set(Currency(code: code)!, perEuro: rate)
+        }
+        if let asOf = try string(.fxAsOf) { rates.asOf = asOf }
+        rules.referenceRates = rates
+        if let attempts = try integer(.authFailedAttemptsMax, 1...5) { rules.failedAttemptsMax = attempts }
+        if let seconds = try integer(.authCodeLifetimeSeconds, 1...300) {
+            rules.authenticationCodeLifetime = .seconds(Int64(seconds))
+        }
+        if let count = try integer(.limitsMandatesPerPayerMax, 1...10_000) { rules.mandatesPerPayerMax = count }
+        if let bytes = try integer(.limitsLineBytesMax, 1024...(1024 * 1024)) { service.lineBytesMax = bytes }
+
+        service.rules = rules
+        return service
+    }
+
+    // MARK: Typed lookups: the first provider with a value wins; a value of the wrong type
+    // is an error naming the key, never a silent default.
+
+    private func lookup(_ key: String, _ type: ConfigType) throws -> ConfigContent? {
+        let absolute = AbsoluteConfigKey(key.split(separator: ".").map(String.init))
+        for provider in providers {
+            let result: LookupResult
+            do {
+                result = try provider.value(forKey: absolute, type: type)
+            } catch {
+                throw ConfigurationError(key: key, "expected a \(type.rawValueName) value (\(provider.providerName))")
+            }
+            if let value = result.value { return value.content }
+        }
+        return nil
+    }
+
+    private func invalid(_ key: ConfigurationKey, _ message: String) -> ConfigurationError {
+        ConfigurationError(key: key.rawValue, message)
+    }
+
+    private func string(_ key: ConfigurationKey) throws -> String? {
+        guard case .string(let text)? = try lookup(key.rawValue, .string) else { return nil }
+        return text
+    }
+
+    private func bool(_ key: ConfigurationKey) throws -> Bool? {
+        guard case .bool(let flag)? = try lookup(key.rawValue, .bool) else { return nil }
+        return flag
+    }
+
+    private func double(_ key: ConfigurationKey) throws -> Double? {
+        guard case .double(let number)? = try lookup(key.rawValue, .double) else { return nil }
+        guard number.isFinite else { throw invalid(key, "must be a finite number") }
+        return number
+    }
+
+    private func integer(_ key: ConfigurationKey, _ range: ClosedRange<Int>) throws -> Int? {
+        guard case .int(let number)? = try lookup(key.rawValue, .int) else { return nil }
+        guard range.contains(number) else {
+            throw invalid(key, "\(number) is outside \(range.lowerBound)...\(range.upperBound)")
+        }
+        return number
+    }
+
+    private func stringArray(_ key: ConfigurationKey) throws -> [String]? {
+        guard case .stringArray(let values)? = try lookup(key.rawValue, .stringArray) else { return nil }
+        return values.map { $0.trimmingCharacters(in: .whitespaces) }
+    }
+
+    private func enumeration<E: RawRepresentable & CaseIterable>(_ key: ConfigurationKey, _: E.Type) throws -> E?
+    where E.RawValue == String {
+        guard let text = try string(key) else { return nil }
+        guard let value = E(rawValue: text) else {
+            throw invalid(key, "\"\(text)\" is not one of \(E.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        return value
+    }
+
+    /// An exact decimal written as a string ("4.26") or a number (4.26).
+    private func decimal(_ key: String) throws -> ExactDecimal? {
+        let content: ConfigContent?
+        do {
+            content = try lookup(key, .string)
+        } catch {
+            content = try lookup(key, .double)
+        }
+        switch content {
+        case .string(let text)?:
+            guard let value = ExactDecimal(text.trimmingCharacters(in: .whitespaces)) else {
+                throw ConfigurationError(key: key, "\"\(text)\" is not a non-negative decimal with at most \(ExactDecimal.scaleMax) decimals")
+            }
+            return value
+        case .double(let number)?:
+            guard let value = ExactDecimal(number) else {
+                throw ConfigurationError(key: key, "\(number) is not a non-negative decimal with at most \(ExactDecimal.scaleMax) decimals")
+            }
+            return value
+        default:
+            return nil
+        }
+    }
+
+    /// A fraud rate: a fraction between 0 and 1 (0.0005 = 0.05 %).
+    private func fraction(_ key: ConfigurationKey) throws -> ExactDecimal? {
+        guard let value = try decimal(key.rawValue) else { return nil }
+        guard value <= ExactDecimal(mantissa: 1, scale: 0) else {
+            throw invalid(key, "a fraud rate is a fraction between 0 and 1 (0.0005 = 0.05 %)")
+        }
+        return value
+    }
+
+    private func fractions(_ key: ConfigurationKey) throws -> [ExactDecimal]? {
+        let content: ConfigContent?
+        do {
+            content = try lookup(key.rawValue, .doubleArray)
+        } catch {
+            content = try lookup(key.rawValue, .stringArray)
+        }
+        let texts: [String]
+        switch content {
+        case .doubleArray(let numbers)?: texts = numbers.map { ExactDecimal($0)?.description ?? "\($0)" }
+        case .stringArray(let strings)?: texts = strings
+        default: return nil
+        }
+        guard texts.count <= 40 else { throw invalid(key, "at most 40 quarters of history") }
+        return try texts.map { text in
+            guard let value = ExactDecimal(text.trimmingCharacters(in: .whitespaces)),
+                value <= ExactDecimal(mantissa: 1, scale: 0)
+            else { throw invalid(key, "\"\(text)\" is not a fraud rate between 0 and 1") }
+            return value
+        }
+    }
+}
+
+extension ConfigType {
+    var rawValueName: String {
+        switch self {
+        case .string: return "string"
+        case .int: return "integer"
+        case .double: return "number"
+        case .bool: return "boolean"
+        case .bytes: return "bytes"
+        case .stringArray: return "list of strings"
+        case .intArray: return "list of integers"
+        case .doubleArray: return "list of numbers"
+        case .boolArray: return "list of booleans"
+        case .byteChunkArray: return "list of bytes"
+        }
+    }
+}
