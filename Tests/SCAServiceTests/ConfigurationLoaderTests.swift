@@ -1,0 +1,136 @@
+import Foundation
+import SCARules
+import Testing
+
+@testable import SCAService
+
+struct ConfigurationLoaderTests {
+    func file(_ name: String, _ contents: String) throws -> String {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("sca-config-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let path = directory.appendingPathComponent(name).path
+        try contents.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    @Test func defaultsAreTheSpecValues() async throws {
+        let rules = try await ConfigurationLoader.load(environment: [:]).rules
+        #expect(rules.traLowRiskScoreMax == 0.2)
+        #expect(rules.monitoredFraudRate.isEmpty, "no monitored rate: no TRA band open")
+        #expect(rules.lowValueCounting == .both)
+        #expect(rules.lowValueResetAfter24Hours == false)
+        #expect(rules.exemptionOrder == Exemption.defaultPaymentOrder)
+        #expect(rules.sessionIdleMax == .minutes(5))
+        #expect(rules.aisWindowDays == [.eea: 180, .uk: 90])
+        #expect(rules.aisUnattendedPerDayMax == 4)
+        #expect(rules.failedAttemptsMax == 5)
+        #expect(rules.referenceRates == .illustrative)
+    }
+
+    @Test func readsYAML() async throws {
+        let path = try file("c.yaml", """
+            tra:
+              low_risk_score_max: 0.1
+              monitored_fraud_rate:
+                card: 0.0005
+                credit_transfer: 0.00005
+              quarterly_fraud_rates:
+                card: [0.002, 0.002]
+              band_suspension: one_quarter
+            low_value:
+              counting: count
+              reset_after_24h: true
+            exemptions:
+              order: [low_value, trusted_beneficiary]
+            ais:
+              window_days:
+                uk: 60
+              day_timezone: Europe/Warsaw
+            fx:
+              rates:
+                PLN: "4.30"
+                JPY: 160
+            """)
+        let rules = try await ConfigurationLoader.load(file: path, environment: [:]).rules
+        #expect(rules.traLowRiskScoreMax == 0.1)
+        #expect(rules.monitoredFraudRate[.card] == ExactDecimal("0.0005"))
+        #expect(rules.monitoredFraudRate[.creditTransfer] == ExactDecimal("0.00005"))
+        #expect(rules.quarterlyFraudRates[.card] == [ExactDecimal("0.002")!, ExactDecimal("0.002")!])
+        #expect(rules.traBandSuspension == .oneQuarter)
+        #expect(rules.lowValueCounting == .count)
+        #expect(rules.lowValueResetAfter24Hours)
+        #expect(rules.exemptionOrder == [.lowValue, .trustedBeneficiary])
+        #expect(rules.aisWindowDays[.uk] == 60)
+        #expect(rules.aisWindowDays[.eea] == 180)
+        #expect(rules.referenceRates.perEuro[Currency(code: "PLN")!] == ExactDecimal("4.30"))
+        #expect(rules.referenceRates.perEuro[Currency(code: "JPY")!] == ExactDecimal("160"))
+        // Warsaw is UTC+1 in November: 23:30Z is already the next calendar day there.
+        let lateEvening = Instant(rfc3339: "2026-11-21T23:30:00Z")!
+        #expect(lateEvening.dayNumber(utcOffsetSeconds: rules.aisDayUTCOffset(lateEvening))
+            == Instant(rfc3339: "2026-11-22T00:30:00Z")!.dayNumber(utcOffsetSeconds: 0))
+    }
+
+    @Test func readsJSON() async throws {
+        let path = try file("c.json", #"{"tra": {"monitored_fraud_rate": {"card": 0.0013}}, "session": {"idle_seconds": 120}}"#)
+        let rules = try await ConfigurationLoader.load(file: path, environment: [:]).rules
+        #expect(rules.monitoredFraudRate[.card] == ExactDecimal("0.0013"))
+        #expect(rules.sessionIdleMax == .seconds(120))
+    }
+
+    @Test func environmentOverridesTheFile() async throws {
+        let path = try file("c.yaml", "low_value:\n  counting: count\n")
+        let rules = try await ConfigurationLoader.load(
+            file: path,
+            environment: [
+                "SCA_LOW_VALUE_COUNTING": "amount", "SCA_TRA_MONITORED_FRAUD_RATE_CARD": "0.0006",
+                "SCA_FX_RATES_PLN": "4.5", "SCA_EXEMPTIONS_ORDER": "trusted_beneficiary, low_value",
+            ]
+        ).rules
+        #expect(rules.lowValueCounting == .amount)
+        #expect(rules.monitoredFraudRate[.card] == ExactDecimal("0.0006"))
+        #expect(rules.referenceRates.perEuro[Currency(code: "PLN")!] == ExactDecimal("4.5"))
+        #expect(rules.exemptionOrder == [.trustedBeneficiary, .lowValue])
+    }
+
+    @Test(arguments: [
+        ("tra:\n  low_risk_score_max: 1.5\n", "tra.low_risk_score_max"),
+        ("tra:\n  low_risk_score_max: high\n", "tra.low_risk_score_max"),
+        ("tra:\n  monitored_fraud_rate:\n    card: 2\n", "tra.monitored_fraud_rate.card"),
+        ("tra:\n  monitored_fraud_rate:\n    card: -0.1\n", "tra.monitored_fraud_rate.card"),
+        ("tra:\n  band_suspension: never\n", "tra.band_suspension"),
+        ("low_value:\n  counting: sometimes\n", "low_value.counting"),
+        ("exemptions:\n  order: [low_value, low_value]\n", "exemptions.order"),
+        ("exemptions:\n  order: [account_information]\n", "exemptions.order"),
+        ("session:\n  idle_seconds: 600\n", "session.idle_seconds"),
+        ("ais:\n  window_days:\n    eea: 181\n", "ais.window_days.eea"),
+        ("ais:\n  unattended_per_day_max: 5\n", "ais.unattended_per_day_max"),
+        ("ais:\n  day_timezone: Mars/Olympus\n", "ais.day_timezone"),
+        ("fx:\n  rates:\n    PLN: 0\n", "fx.rates.PLN"),
+        ("fx:\n  rates:\n    EUR: 2\n", "fx.rates.EUR"),
+        ("fx:\n  rates:\n    XYZ: 2\n", "fx.rates.XYZ"),
+        ("auth:\n  failed_attempts_max: 6\n", "auth.failed_attempts_max"),
+        ("tra:\n  low_risk_scor_max: 0.1\n", "tra.low_risk_scor_max"),
+    ])
+    func invalidConfigurationNamesTheKey(yaml: String, key: String) async throws {
+        let path = try file("c.yaml", yaml)
+        do {
+            _ = try await ConfigurationLoader.load(file: path, environment: [:])
+            Issue.record("accepted \(yaml)")
+        } catch let error as ConfigurationError {
+            #expect(error.key == key)
+            #expect(error.description.contains(key))
+        }
+    }
+
+    @Test func invalidEnvironmentValueNamesTheKey() async throws {
+        await #expect(throws: ConfigurationError(key: "session.idle_seconds", "0 is outside 1...300")) {
+            try await ConfigurationLoader.load(environment: ["SCA_SESSION_IDLE_SECONDS": "0"])
+        }
+    }
+
+    @Test func missingFileIsAnError() async throws {
+        await #expect(throws: ConfigurationError.self) {
+            try await ConfigurationLoader.load(file: "/nonexistent/sca.yaml", environment: [:])
+        }
+    }
+}
