@@ -11,15 +11,21 @@ public struct JSONParser {
     }
 
     public static func parse(_ bytes: some Collection<UInt8>) throws(Failure) -> JSONValue {
-        let array = Array(bytes)
-        return try array.withUnsafeBufferPointer { (buffer) throws(Failure) -> JSONValue in
-            var parser = JSONParser(bytes: buffer)
-            parser.skipWhitespace()
-            let value = try parser.parseValue(depth: 0)
-            parser.skipWhitespace()
-            guard parser.index == buffer.count else { throw parser.failure("unexpected data after the JSON value") }
-            return value
+        let result = bytes.withContiguousStorageIfAvailable { buffer in
+            Result { () throws(Failure) -> JSONValue in try parse(buffer: buffer) }
+        } ?? Array(bytes).withUnsafeBufferPointer { buffer in
+            Result { () throws(Failure) -> JSONValue in try parse(buffer: buffer) }
         }
+        return try result.get()
+    }
+
+    static func parse(buffer: UnsafeBufferPointer<UInt8>) throws(Failure) -> JSONValue {
+        var parser = JSONParser(bytes: buffer)
+        parser.skipWhitespace()
+        let value = try parser.parseValue(depth: 0)
+        parser.skipWhitespace()
+        guard parser.index == buffer.count else { throw parser.failure("unexpected data after the JSON value") }
+        return value
     }
 
     public static func parse(_ text: String) throws(Failure) -> JSONValue { try parse(Array(text.utf8)) }
@@ -123,15 +129,16 @@ public struct JSONParser {
     private mutating func parseString() throws(Failure) -> String {
         index += 1
         let start = index
+        var nonASCII = false
         // Fast path: no escapes.
         while index < bytes.count {
             let byte = bytes[index]
             if byte == UInt8(ascii: "\"") {
                 let slice = UnsafeBufferPointer(rebasing: bytes[start..<index])
                 index += 1
-                guard let text = String(validating: slice, as: UTF8.self) else { throw failure("invalid UTF-8") }
-                return text
+                return try text(of: slice, validating: nonASCII)
             }
+            nonASCII = nonASCII || byte >= 0x80
             if byte == UInt8(ascii: "\\") { break }
             guard byte >= 0x20 else { throw failure("control character in string") }
             index += 1
@@ -142,8 +149,9 @@ public struct JSONParser {
             switch byte {
             case UInt8(ascii: "\""):
                 index += 1
-                guard let text = String(validating: scratch, as: UTF8.self) else { throw failure("invalid UTF-8") }
-                return text
+                return try scratch.withUnsafeBufferPointer { (buffer) throws(Failure) -> String in
+                    try text(of: buffer, validating: true)
+                }
             case UInt8(ascii: "\\"):
                 index += 1
                 guard index < bytes.count else { throw failure("unexpected end of input") }
@@ -183,6 +191,16 @@ public struct JSONParser {
             }
         }
         throw failure("unterminated string")
+    }
+
+    /// ASCII needs no validation; anything else must be well-formed UTF-8. (The generic
+    /// `String(validating:)` looks up type metadata on every call: a tenth of the time.)
+    private func text(of bytes: UnsafeBufferPointer<UInt8>, validating: Bool) throws(Failure) -> String {
+        if validating {
+            guard let text = String(validating: bytes, as: UTF8.self) else { throw failure("invalid UTF-8") }
+            return text
+        }
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     private mutating func parseHex4() throws(Failure) -> UInt32 {

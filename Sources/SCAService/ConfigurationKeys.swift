@@ -22,6 +22,7 @@ public enum ConfigurationKey: String, CaseIterable, Sendable {
     case authFailedAttemptsMax = "auth.failed_attempts_max"
     case authCodeLifetimeSeconds = "auth.code_lifetime_seconds"
     case limitsMandatesPerPayerMax = "limits.mandates_per_payer_max"
+    case limitsPaymentMandatesPerPayerMax = "limits.payment_mandates_per_payer_max"
     case limitsLineBytesMax = "limits.line_bytes_max"
 
     /// `fx.rates.<ISO 4217 code>`: units of that currency per 1 EUR.

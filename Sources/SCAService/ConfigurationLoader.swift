@@ -173,6 +173,9 @@ private struct Reader {
             rules.authenticationCodeLifetime = .seconds(Int64(seconds))
         }
         if let count = try integer(.limitsMandatesPerPayerMax, 1...10_000) { rules.mandatesPerPayerMax = count }
+        if let count = try integer(.limitsPaymentMandatesPerPayerMax, 1...10_000) {
+            rules.paymentMandatesPerPayerMax = count
+        }
         if let bytes = try integer(.limitsLineBytesMax, 1024...(1024 * 1024)) { service.lineBytesMax = bytes }
 
         service.rules = rules

@@ -46,9 +46,12 @@ public struct RulesConfiguration: Sendable {
     // MARK: Money and limits
 
     public var referenceRates: ReferenceRates = .illustrative
-    /// Merchant-initiated payments can reference this many of a payer's latest
-    /// authenticated requests (mandates); older ones are forgotten (in-memory store).
+    /// The in-memory store keeps this many of a payer's latest stored credentials and
+    /// recurring first payments as mandates for merchant-initiated payments...
     public var mandatesPerPayerMax = 64
+    /// ...and this many of its latest other payments whose SCA passed; older ones are
+    /// forgotten, so memory grows with payers, not with requests.
+    public var paymentMandatesPerPayerMax = 8
 
     // MARK: Authentication (RTS Art. 4), used by the challenge machinery
 

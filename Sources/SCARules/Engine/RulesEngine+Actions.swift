@@ -42,7 +42,7 @@ extension RulesEngine {
             case .trustBeneficiary:
                 effects.trustPayee = request.payee?.id
             case .storeCredential:
-                effects.mandate = Mandate(payer: request.payer.id, payee: request.payee?.id)
+                effects.mandate = Mandate(payer: request.payer.id, payee: request.payee?.id, origin: .storeCredential)
             case .addBeneficiary, .sensitiveAction, .login, .payment, .aisAccess:
                 break
             }

@@ -83,7 +83,10 @@ extension RulesEngine {
         if request.sca == .passed {
             resetCounters(request, context.regime, into: &effects)
             effects.establishSeries = request.seriesKey
-            effects.mandate = Mandate(payer: request.payer.id, payee: request.payee?.id)
+            effects.mandate = Mandate(
+                payer: request.payer.id, payee: request.payee?.id,
+                origin: context.payment.recurring ? .recurringPayment : .payment
+            )
         }
         return answer(
             request, .scaRequired, reason, citation, regime: context.regime, amount: context.amount,

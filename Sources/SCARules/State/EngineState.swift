@@ -52,13 +52,24 @@ public struct Consent: Sendable, Equatable {
 
 /// An earlier request authenticated with SCA that merchant-initiated payments may reference.
 public struct Mandate: Sendable, Equatable {
+    /// What created the mandate: a stored credential or the first payment of a recurring
+    /// series is set up for later charges; any other payment whose SCA passed also counts
+    /// (SCA-RULES §3), but stores may keep fewer of those.
+    public enum Origin: String, Sendable {
+        case storeCredential = "store_credential"
+        case recurringPayment = "recurring_payment"
+        case payment
+    }
+
     public var payer: PayerID
     /// The payee the authenticated request named, if any; MITs must then name the same.
     public var payee: PayeeID?
+    public var origin: Origin
 
-    public init(payer: PayerID, payee: PayeeID?) {
+    public init(payer: PayerID, payee: PayeeID?, origin: Origin) {
         self.payer = payer
         self.payee = payee
+        self.origin = origin
     }
 }
 

@@ -2,7 +2,8 @@
 ///
 /// Memory grows with the number of distinct payers, instruments, consents, series and
 /// payees trusted, never with the number of requests: mandates are kept per payer up to
-/// `RulesConfiguration.mandatesPerPayerMax`, oldest forgotten first.
+/// `RulesConfiguration.mandatesPerPayerMax` (stored credentials, recurring first payments)
+/// and `paymentMandatesPerPayerMax` (other authenticated payments), oldest forgotten first.
 public struct InMemoryState: Sendable {
     public private(set) var sessions: [PayerID: Session] = [:]
     public private(set) var counters: [InstrumentKey: InstrumentCounters] = [:]
@@ -10,7 +11,13 @@ public struct InMemoryState: Sendable {
     public private(set) var trusted: [PayerID: Set<PayeeID>] = [:]
     public private(set) var consents: [ConsentKey: Consent] = [:]
     public private(set) var mandates: [RequestID: Mandate] = [:]
-    private var mandateOrder: [PayerID: [RequestID]] = [:]
+    /// Per payer and kind of mandate, the ids in the order they were recorded.
+    private var mandateOrder: [MandateQueue: [RequestID]] = [:]
+
+    private struct MandateQueue: Hashable {
+        let payer: PayerID
+        let setUpForLaterCharges: Bool
+    }
 
     public init() {}
 
@@ -29,7 +36,7 @@ public struct InMemoryState: Sendable {
         return prior
     }
 
-    public mutating func apply(_ effects: StateEffects, of request: DecisionRequest, mandatesPerPayerMax: Int) {
+    public mutating func apply(_ effects: StateEffects, of request: DecisionRequest, configuration: RulesConfiguration) {
         let payer = request.payer.id
         if let session = effects.session { sessions[payer] = session }
         if let newCounters = effects.counters, let instrument = request.payer.instrument {
@@ -41,23 +48,25 @@ public struct InMemoryState: Sendable {
             consents[ConsentKey(payer: payer, consent: id)] = consent
         }
         if let mandate = effects.mandate, let id = request.id {
-            remember(mandate, as: id, limit: mandatesPerPayerMax)
+            let setUp = mandate.origin != .payment
+            remember(
+                mandate, as: id, in: MandateQueue(payer: mandate.payer, setUpForLaterCharges: setUp),
+                limit: setUp ? configuration.mandatesPerPayerMax : configuration.paymentMandatesPerPayerMax
+            )
         }
     }
 
-    private mutating func remember(_ mandate: Mandate, as id: RequestID, limit: Int) {
+    private mutating func remember(_ mandate: Mandate, as id: RequestID, in queue: MandateQueue, limit: Int) {
         precondition(limit > 0)
         if let previous = mandates[id] {
-            mandateOrder[previous.payer]?.removeAll { $0 == id }
+            let previousQueue = MandateQueue(payer: previous.payer, setUpForLaterCharges: previous.origin != .payment)
+            mandateOrder[previousQueue]?.removeAll { $0 == id }
         }
         mandates[id] = mandate
-        var order = mandateOrder[mandate.payer, default: []]
-        order.append(id)
-        if order.count > limit {
-            let forgotten = order.removeFirst()
+        mandateOrder[queue, default: []].append(id)
+        if mandateOrder[queue]!.count > limit, let forgotten = mandateOrder[queue]?.removeFirst() {
             mandates[forgotten] = nil
         }
-        mandateOrder[mandate.payer] = order
     }
 }
 
@@ -65,7 +74,7 @@ extension RulesEngine {
     /// Decides `request` against `state` and applies its effects: the replay loop.
     public func decide(_ request: DecisionRequest, state: inout InMemoryState) -> Decision {
         let decided = decide(request, prior: state.prior(for: request))
-        state.apply(decided.effects, of: request, mandatesPerPayerMax: configuration.mandatesPerPayerMax)
+        state.apply(decided.effects, of: request, configuration: configuration)
         return decided.decision
     }
 }
