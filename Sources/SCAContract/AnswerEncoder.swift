@@ -44,11 +44,11 @@ public enum AnswerEncoder {
             out.append(contentsOf: #"":"#.utf8)
         }
         let counters = decision.counters
-        if let count = counters.lowValueCount { key("low_value_count"); out.append(contentsOf: String(count).utf8) }
-        if let total = counters.lowValueTotal { key("low_value_total"); appendString(total.decimalString, into: &out) }
-        if let count = counters.contactlessCount { key("contactless_count"); out.append(contentsOf: String(count).utf8) }
-        if let total = counters.contactlessTotal { key("contactless_total"); appendString(total.decimalString, into: &out) }
-        if let count = counters.aisUnattendedToday { key("ais_unattended_today"); out.append(contentsOf: String(count).utf8) }
+        if let count = counters.lowValueCount { key("low_value_count"); appendInteger(Int64(count), into: &out) }
+        if let total = counters.lowValueTotal { key("low_value_total"); appendQuotedDecimal(total, into: &out) }
+        if let count = counters.contactlessCount { key("contactless_count"); appendInteger(Int64(count), into: &out) }
+        if let total = counters.contactlessTotal { key("contactless_total"); appendQuotedDecimal(total, into: &out) }
+        if let count = counters.aisUnattendedToday { key("ais_unattended_today"); appendInteger(Int64(count), into: &out) }
         out.append(contentsOf: "}}".utf8)
     }
 
@@ -75,11 +75,51 @@ public enum AnswerEncoder {
     }
 
     static func appendMoney(_ money: Money, into out: inout [UInt8]) {
-        out.append(contentsOf: #"{"value":""#.utf8)
-        out.append(contentsOf: money.decimalString.utf8)
-        out.append(contentsOf: #"","currency":""#.utf8)
+        out.append(contentsOf: #"{"value":"#.utf8)
+        appendQuotedDecimal(money, into: &out)
+        out.append(contentsOf: #","currency":""#.utf8)
         out.append(contentsOf: money.currency.code.utf8)
         out.append(contentsOf: #""}"#.utf8)
+    }
+
+    /// Digits written straight into the buffer: no `String` per number.
+    static func appendInteger(_ value: Int64, into out: inout [UInt8]) {
+        if value < 0 { out.append(UInt8(ascii: "-")) }
+        var magnitude = value.magnitude
+        var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
+            UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) =
+            (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        var count = 0
+        withUnsafeMutableBytes(of: &digits) { buffer in
+            repeat {
+                buffer[count] = UInt8(ascii: "0") + UInt8(magnitude % 10)
+                magnitude /= 10
+                count += 1
+            } while magnitude > 0
+            for index in stride(from: count - 1, through: 0, by: -1) { out.append(buffer[index]) }
+        }
+    }
+
+    /// `"3.52"`: the amount with exactly its currency's minor digits, quoted.
+    static func appendQuotedDecimal(_ money: Money, into out: inout [UInt8]) {
+        out.append(UInt8(ascii: "\""))
+        let digits = money.currency.minorDigits
+        var scale: Int64 = 1
+        for _ in 0..<digits { scale *= 10 }
+        if money.minorUnits < 0 { out.append(UInt8(ascii: "-")) }
+        let magnitude = Int64(money.minorUnits.magnitude)
+        appendInteger(magnitude / scale, into: &out)
+        if digits > 0 {
+            out.append(UInt8(ascii: "."))
+            var fraction = magnitude % scale
+            var divisor = scale / 10
+            while divisor > 0 {
+                out.append(UInt8(ascii: "0") + UInt8(fraction / divisor))
+                fraction %= divisor
+                divisor /= 10
+            }
+        }
+        out.append(UInt8(ascii: "\""))
     }
 
     static func appendOptionalString(_ text: String?, into out: inout [UInt8]) {

@@ -48,10 +48,10 @@ public struct RulesConfiguration: Sendable {
     public var referenceRates: ReferenceRates = .illustrative
     /// The in-memory store keeps this many of a payer's latest stored credentials and
     /// recurring first payments as mandates for merchant-initiated payments...
-    public var mandatesPerPayerMax = 64
+    public var mandatesPerPayerMax = 256
     /// ...and this many of its latest other payments whose SCA passed; older ones are
     /// forgotten, so memory grows with payers, not with requests.
-    public var paymentMandatesPerPayerMax = 8
+    public var paymentMandatesPerPayerMax = 32
 
     // MARK: Authentication (RTS Art. 4), used by the challenge machinery
 

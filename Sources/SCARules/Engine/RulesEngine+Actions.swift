@@ -82,6 +82,7 @@ extension RulesEngine {
             }
             var effects = StateEffects()
             if request.sca == .passed {
+                resetCounters(request, regime, into: &effects)
                 effects.consent = Consent(
                     lastSCA: request.at, unattendedDay: today, unattendedCount: unattendedToday(consent)
                 )

@@ -84,10 +84,11 @@ public struct RulesEngine: Sendable {
     }
 
     /// The instrument's counters as they stand at `instant` under `regime`: zero when
-    /// there are none yet, and the low-value run restarted after 24 hours when configured.
+    /// there are none yet, and the low-value run restarted once its 24 hours are over when
+    /// configured (like every window of §4b, open while `at ≤ start + 24 h`).
     func currentCounters(_ prior: PriorState, regime: Regime, at instant: Instant) -> InstrumentCounters {
         guard var counters = prior.counters, counters.regime == regime else { return .zero(regime) }
-        if configuration.lowValueResetAfter24Hours, let since = counters.lowValueSince, instant >= since + .days(1) {
+        if configuration.lowValueResetAfter24Hours, let since = counters.lowValueSince, instant > since + .days(1) {
             counters.lowValueCount = 0
             counters.lowValueTotal = .zero(regime.currency)
             counters.lowValueSince = nil

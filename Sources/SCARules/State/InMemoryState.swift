@@ -1,72 +1,113 @@
 /// All rules state held in memory: the store of `sca decide` and of tests.
 ///
-/// Memory grows with the number of distinct payers, instruments, consents, series and
-/// payees trusted, never with the number of requests: mandates are kept per payer up to
-/// `RulesConfiguration.mandatesPerPayerMax` (stored credentials, recurring first payments)
-/// and `paymentMandatesPerPayerMax` (other authenticated payments), oldest forgotten first.
+/// Grouped by payer, so a request costs one hash of its payer plus small lookups in that
+/// payer's own tables. Memory grows with the number of distinct payers, instruments,
+/// consents, series and payees trusted, never with the number of requests: mandates are
+/// kept per payer up to `RulesConfiguration.mandatesPerPayerMax` (stored credentials,
+/// recurring first payments) and `paymentMandatesPerPayerMax` (other authenticated
+/// payments), oldest forgotten first.
 public struct InMemoryState: Sendable {
-    public private(set) var sessions: [PayerID: Session] = [:]
-    public private(set) var counters: [InstrumentKey: InstrumentCounters] = [:]
-    public private(set) var series: Set<SeriesKey> = []
-    public private(set) var trusted: [PayerID: Set<PayeeID>] = [:]
-    public private(set) var consents: [ConsentKey: Consent] = [:]
-    public private(set) var mandates: [RequestID: Mandate] = [:]
-    /// Per payer and kind of mandate, the ids in the order they were recorded.
-    private var mandateOrder: [MandateQueue: [RequestID]] = [:]
-
-    private struct MandateQueue: Hashable {
-        let payer: PayerID
-        let setUpForLaterCharges: Bool
+    struct PayerState: Sendable {
+        var session: Session?
+        var instruments: [InstrumentID: InstrumentCounters] = [:]
+        var series: Set<SeriesKey> = []
+        var trusted: Set<PayeeID> = []
+        var consents: [ConsentID: Consent] = [:]
+        var mandates: [RequestID: Mandate] = [:]
+        /// Mandate ids in the order recorded: set up for later charges, and other payments.
+        var setUpMandateOrder: [RequestID] = []
+        var paymentMandateOrder: [RequestID] = []
     }
+
+    private var payers: [PayerID: PayerState] = [:]
 
     public init() {}
 
+    /// How many payers the state knows.
+    public var payerCount: Int { payers.count }
+
+    // MARK: Flat views, for inspection and tests (each walks the whole state)
+
+    public var sessions: [PayerID: Session] { payers.compactMapValues(\.session) }
+
+    public var counters: [InstrumentKey: InstrumentCounters] {
+        var all: [InstrumentKey: InstrumentCounters] = [:]
+        for (payer, state) in payers {
+            for (instrument, counters) in state.instruments {
+                all[InstrumentKey(payer: payer, instrument: instrument)] = counters
+            }
+        }
+        return all
+    }
+
+    public var series: Set<SeriesKey> { payers.values.reduce(into: []) { $0.formUnion($1.series) } }
+
+    public var trusted: [PayerID: Set<PayeeID>] { payers.compactMapValues { $0.trusted.isEmpty ? nil : $0.trusted } }
+
+    public var consents: [ConsentKey: Consent] {
+        var all: [ConsentKey: Consent] = [:]
+        for (payer, state) in payers {
+            for (consent, value) in state.consents { all[ConsentKey(payer: payer, consent: consent)] = value }
+        }
+        return all
+    }
+
+    /// Every mandate, by the id of the request that created it (ids of different payers
+    /// may repeat; a mandate is only ever looked up within its payer).
+    public var mandates: [RequestID: Mandate] {
+        var all: [RequestID: Mandate] = [:]
+        for state in payers.values { all.merge(state.mandates) { first, _ in first } }
+        return all
+    }
+
     public func prior(for request: DecisionRequest) -> PriorState {
         var prior = PriorState()
-        prior.session = sessions[request.payer.id]
-        if let instrument = request.payer.instrument {
-            prior.counters = counters[InstrumentKey(payer: request.payer.id, instrument: instrument)]
-        }
-        if let key = request.seriesKey { prior.seriesEstablished = series.contains(key) }
-        if let payee = request.payee?.id { prior.payeeTrusted = trusted[request.payer.id]?.contains(payee) ?? false }
-        if let consent = request.consent {
-            prior.consent = consents[ConsentKey(payer: request.payer.id, consent: consent)]
-        }
-        if let reference = request.payment?.mandateRef { prior.mandate = mandates[reference] }
+        guard let payer = payers[request.payer.id] else { return prior }
+        prior.session = payer.session
+        if let instrument = request.payer.instrument { prior.counters = payer.instruments[instrument] }
+        if let key = request.seriesKey { prior.seriesEstablished = payer.series.contains(key) }
+        if let payee = request.payee?.id { prior.payeeTrusted = payer.trusted.contains(payee) }
+        if let consent = request.consent { prior.consent = payer.consents[consent] }
+        if let reference = request.payment?.mandateRef { prior.mandate = payer.mandates[reference] }
         return prior
     }
 
     public mutating func apply(_ effects: StateEffects, of request: DecisionRequest, configuration: RulesConfiguration) {
-        let payer = request.payer.id
-        if let session = effects.session { sessions[payer] = session }
-        if let newCounters = effects.counters, let instrument = request.payer.instrument {
-            counters[InstrumentKey(payer: payer, instrument: instrument)] = newCounters
+        guard !effects.isEmpty else { return }
+        Self.apply(effects, of: request, configuration: configuration, to: &payers[request.payer.id, default: PayerState()])
+    }
+
+    private static func apply(
+        _ effects: StateEffects, of request: DecisionRequest, configuration: RulesConfiguration,
+        to payer: inout PayerState
+    ) {
+        if let session = effects.session { payer.session = session }
+        if let counters = effects.counters, let instrument = request.payer.instrument {
+            payer.instruments[instrument] = counters
         }
-        if let key = effects.establishSeries { series.insert(key) }
-        if let payee = effects.trustPayee { trusted[payer, default: []].insert(payee) }
-        if let consent = effects.consent, let id = request.consent {
-            consents[ConsentKey(payer: payer, consent: id)] = consent
-        }
+        if let key = effects.establishSeries { payer.series.insert(key) }
+        if let payee = effects.trustPayee { payer.trusted.insert(payee) }
+        if let consent = effects.consent, let id = request.consent { payer.consents[id] = consent }
         if let mandate = effects.mandate, let id = request.id {
-            let setUp = mandate.origin != .payment
-            remember(
-                mandate, as: id, in: MandateQueue(payer: mandate.payer, setUpForLaterCharges: setUp),
-                limit: setUp ? configuration.mandatesPerPayerMax : configuration.paymentMandatesPerPayerMax
-            )
+            precondition(mandate.payer == request.payer.id, "a mandate belongs to the payer that authenticated it")
+            if payer.mandates.updateValue(mandate, forKey: id) != nil {
+                payer.setUpMandateOrder.removeAll { $0 == id }
+                payer.paymentMandateOrder.removeAll { $0 == id }
+            }
+            if mandate.origin == .payment {
+                remember(id, in: &payer.paymentMandateOrder, limit: configuration.paymentMandatesPerPayerMax, &payer.mandates)
+            } else {
+                remember(id, in: &payer.setUpMandateOrder, limit: configuration.mandatesPerPayerMax, &payer.mandates)
+            }
         }
     }
 
-    private mutating func remember(_ mandate: Mandate, as id: RequestID, in queue: MandateQueue, limit: Int) {
+    private static func remember(
+        _ id: RequestID, in order: inout [RequestID], limit: Int, _ mandates: inout [RequestID: Mandate]
+    ) {
         precondition(limit > 0)
-        if let previous = mandates[id] {
-            let previousQueue = MandateQueue(payer: previous.payer, setUpForLaterCharges: previous.origin != .payment)
-            mandateOrder[previousQueue]?.removeAll { $0 == id }
-        }
-        mandates[id] = mandate
-        mandateOrder[queue, default: []].append(id)
-        if mandateOrder[queue]!.count > limit, let forgotten = mandateOrder[queue]?.removeFirst() {
-            mandates[forgotten] = nil
-        }
+        order.append(id)
+        if order.count > limit { mandates[order.removeFirst()] = nil }
     }
 }
 
