@@ -2,7 +2,12 @@
 // The benchmarks live in their own package so that CI, which runs the tests, never
 // builds the benchmark harness. Run them with `swift package benchmark` in this folder
 // (see ../BENCHMARKS.md).
+import Foundation
 import PackageDescription
+
+// A path dependency is identified by its folder's name, which is whatever the clone is
+// called: read it rather than guess it.
+let engine = URL(fileURLWithPath: Context.packageDirectory).deletingLastPathComponent().lastPathComponent
 
 let package = Package(
     name: "sca-benchmarks",
@@ -16,9 +21,9 @@ let package = Package(
             name: "RulesCore",
             dependencies: [
                 .product(name: "Benchmark", package: "benchmark"),
-                .product(name: "SCARules", package: "sca-engine"),
-                .product(name: "SCAContract", package: "sca-engine"),
-                .product(name: "SCAService", package: "sca-engine"),
+                .product(name: "SCARules", package: engine),
+                .product(name: "SCAContract", package: engine),
+                .product(name: "SCAService", package: engine),
             ],
             path: "Benchmarks/RulesCore",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]

@@ -38,7 +38,10 @@ public struct JSONObject: Equatable, Sendable {
     }
 
     public subscript(name: String) -> JSONValue? {
-        for member in members where member.name == name { return member.value }
+        // Lengths first: a mismatch of equal length is rare, and comparing two different
+        // strings takes Swift's slow path.
+        let length = name.utf8.count
+        for member in members where member.name.utf8.count == length && member.name == name { return member.value }
         return nil
     }
 

@@ -26,15 +26,17 @@ public struct DecideRunner {
     ) throws -> Int {
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: DecideRunner.blockBytes, alignment: 1)
         defer { buffer.deallocate() }
+        let bytes = UnsafeBufferPointer(buffer.bindMemory(to: UInt8.self))
         var pending: [UInt8] = []
         var skippingOverlong = false
         var out: [UInt8] = []
         out.reserveCapacity(DecideRunner.blockBytes + 4096)
         let lineBytesMax = stream.lineBytesMax
 
-        func finish(line: ArraySlice<UInt8>) {
+        /// Answers one complete line, read in place: no copy of the line.
+        func finish(line: UnsafeBufferPointer<UInt8>) {
             var line = line
-            if line.last == UInt8(ascii: "\r") { line = line.dropLast() }
+            if line.last == UInt8(ascii: "\r") { line = UnsafeBufferPointer(rebasing: line.dropLast()) }
             if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { return }
             stream.answer(line: line, into: &out)
         }
@@ -62,14 +64,14 @@ public struct DecideRunner {
                     if newline - start > lineBytesMax {
                         stream.answerOverlongLine(into: &out)
                     } else {
-                        finish(line: ArraySlice(block[start..<newline]))
+                        finish(line: UnsafeBufferPointer(rebasing: bytes[start..<newline]))
                     }
                 } else {
                     pending.append(contentsOf: block[start..<newline])
                     if pending.count > lineBytesMax {
                         stream.answerOverlongLine(into: &out)
                     } else {
-                        finish(line: pending[...])
+                        pending.withUnsafeBufferPointer { finish(line: $0) }
                     }
                     pending.removeAll(keepingCapacity: true)
                 }
@@ -80,7 +82,7 @@ public struct DecideRunner {
                 out.removeAll(keepingCapacity: true)
             }
         }
-        if !skippingOverlong && !pending.isEmpty { finish(line: pending[...]) }
+        if !skippingOverlong && !pending.isEmpty { pending.withUnsafeBufferPointer { finish(line: $0) } }
         if !out.isEmpty { try write(out) }
         return stream.erroredLines
     }

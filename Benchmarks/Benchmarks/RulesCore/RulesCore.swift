@@ -38,12 +38,12 @@ let benchmarks: @Sendable () -> Void = {
     // persists across iterations (counters fill and reset as in real traffic).
     Benchmark("rules core: decide (1,000 requests of the mix)") { benchmark in
         let engine = RulesEngine(configuration: configuration)
-        var state = InMemoryState()
+        let state = InMemoryState()
         var cursor = 0
         benchmark.startMeasurement()
         for _ in benchmark.scaledIterations {
             for _ in 0..<1_000 {
-                blackHole(engine.decide(mixRequests[cursor], state: &state))
+                blackHole(engine.decide(mixRequests[cursor], state: state))
                 cursor += 1
                 if cursor == mixRequests.count { cursor = 0 }
             }

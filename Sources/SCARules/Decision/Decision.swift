@@ -16,7 +16,7 @@ public struct Decision: Sendable, Equatable {
         requestID: RequestID?, outcome: Outcome, reason: Reason, citation: Citation, regime: Regime?,
         amountInRegimeCurrency: Money?, notApplied: [NotApplied] = [], counters: Counters = Counters()
     ) {
-        precondition(reason.outcomes.contains(outcome), "reason \(reason.rawValue) cannot explain \(outcome.rawValue)")
+        precondition(reason.explains(outcome), "reason \(reason.rawValue) cannot explain \(outcome.rawValue)")
         self.requestID = requestID
         self.outcome = outcome
         self.reason = reason
@@ -75,24 +75,24 @@ public enum Reason: String, Sendable, CaseIterable {
     case mitWithoutMandate = "mit_without_mandate"
     case factorBlocked = "factor_blocked"
 
-    /// The outcomes this reason can explain (`ais_renewal_due` is a refusal when the
+    /// Whether this reason can explain `outcome` (`ais_renewal_due` is a refusal when the
     /// customer is absent and a demand for SCA when present).
-    public var outcomes: Set<Outcome> {
+    public func explains(_ outcome: Outcome) -> Bool {
         switch self {
         case .oneLegOut, .moto, .directDebit, .anonymousPrepaid, .merchantInitiated:
-            return [.outOfScope]
+            return outcome == .outOfScope
         case .accountInformation, .aisWithinWindow, .contactless, .unattendedTerminal,
             .trustedBeneficiary, .recurring, .samePersonTransfer, .lowValue, .secureCorporate,
             .transactionRiskAnalysis:
-            return [.exempt]
+            return outcome == .exempt
         case .alwaysRequired, .noSession, .sessionIdle, .aisFirstAccess, .recurringFirst, .noExemption:
-            return [.scaRequired]
+            return outcome == .scaRequired
         case .aisRenewalDue:
-            return [.scaRequired, .refused]
+            return outcome == .scaRequired || outcome == .refused
         case .sessionActive:
-            return [.alreadyAuthenticated]
+            return outcome == .alreadyAuthenticated
         case .aisDailyLimit, .consentUnknown, .mitWithoutMandate, .factorBlocked:
-            return [.refused]
+            return outcome == .refused
         }
     }
 }

@@ -4,10 +4,19 @@
 /// (SCA-RULES §1).
 public struct CountryCode: Hashable, Sendable, CustomStringConvertible {
     public let code: String
+    /// EEA, UK or elsewhere, worked out once when the code is read.
+    private let zone: Zone
+
+    private enum Zone: Hashable, Sendable {
+        case eea
+        case uk
+        case elsewhere
+    }
 
     public init?(_ code: String) {
         guard CountryCode.assigned.contains(code) else { return nil }
         self.code = code
+        zone = CountryCode.eea.contains(code) ? .eea : CountryCode.uk.contains(code) ? .uk : .elsewhere
     }
 
     public var description: String { code }
@@ -22,8 +31,8 @@ public struct CountryCode: Hashable, Sendable, CustomStringConvertible {
     /// The United Kingdom, and Gibraltar, whose PSPs the UK regime covers (SCA-RULES §1).
     public static let uk: Set<String> = ["GB", "GI"]
 
-    public var isEEA: Bool { CountryCode.eea.contains(code) }
-    public var isUK: Bool { CountryCode.uk.contains(code) }
+    public var isEEA: Bool { zone == .eea }
+    public var isUK: Bool { zone == .uk }
 
     /// The 249 officially assigned ISO 3166-1 alpha-2 codes.
     static let assigned: Set<String> = Set(

@@ -6,8 +6,12 @@
 /// kept per payer up to `RulesConfiguration.mandatesPerPayerMax` (stored credentials,
 /// recurring first payments) and `paymentMandatesPerPayerMax` (other authenticated
 /// payments), oldest forgotten first.
-public struct InMemoryState: Sendable {
-    struct PayerState: Sendable {
+///
+/// A reference type, like any store: each payer's tables live in one object, read and
+/// changed in place (copying a payer's tables out of the dictionary for every request
+/// cost most of a decision's time).
+public final class InMemoryState {
+    final class PayerState {
         var session: Session?
         var instruments: [InstrumentID: InstrumentCounters] = [:]
         var series: Set<SeriesKey> = []
@@ -72,15 +76,15 @@ public struct InMemoryState: Sendable {
         return prior
     }
 
-    public mutating func apply(_ effects: StateEffects, of request: DecisionRequest, configuration: RulesConfiguration) {
+    public func apply(_ effects: StateEffects, of request: DecisionRequest, configuration: RulesConfiguration) {
         guard !effects.isEmpty else { return }
-        Self.apply(effects, of: request, configuration: configuration, to: &payers[request.payer.id, default: PayerState()])
-    }
-
-    private static func apply(
-        _ effects: StateEffects, of request: DecisionRequest, configuration: RulesConfiguration,
-        to payer: inout PayerState
-    ) {
+        let payer: PayerState
+        if let known = payers[request.payer.id] {
+            payer = known
+        } else {
+            payer = PayerState()
+            payers[request.payer.id] = payer
+        }
         if let session = effects.session { payer.session = session }
         if let counters = effects.counters, let instrument = request.payer.instrument {
             payer.instruments[instrument] = counters
@@ -95,9 +99,9 @@ public struct InMemoryState: Sendable {
                 payer.paymentMandateOrder.removeAll { $0 == id }
             }
             if mandate.origin == .payment {
-                remember(id, in: &payer.paymentMandateOrder, limit: configuration.paymentMandatesPerPayerMax, &payer.mandates)
+                Self.remember(id, in: &payer.paymentMandateOrder, limit: configuration.paymentMandatesPerPayerMax, &payer.mandates)
             } else {
-                remember(id, in: &payer.setUpMandateOrder, limit: configuration.mandatesPerPayerMax, &payer.mandates)
+                Self.remember(id, in: &payer.setUpMandateOrder, limit: configuration.mandatesPerPayerMax, &payer.mandates)
             }
         }
     }
@@ -113,7 +117,7 @@ public struct InMemoryState: Sendable {
 
 extension RulesEngine {
     /// Decides `request` against `state` and applies its effects: the replay loop.
-    public func decide(_ request: DecisionRequest, state: inout InMemoryState) -> Decision {
+    public func decide(_ request: DecisionRequest, state: InMemoryState) -> Decision {
         let decided = decide(request, prior: state.prior(for: request))
         state.apply(decided.effects, of: request, configuration: configuration)
         return decided.decision
