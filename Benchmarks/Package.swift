@@ -27,7 +27,14 @@ let package = Package(
             ],
             path: "Benchmarks/RulesCore",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
-        )
+        ),
+        .executableTarget(
+            name: "CoreLoop",
+            dependencies: [
+                .product(name: "SCARules", package: engine),
+                .product(name: "SCAContract", package: engine),
+            ]
+        ),
     ],
     swiftLanguageModes: [.v6]
 )

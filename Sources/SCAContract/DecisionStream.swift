@@ -5,7 +5,7 @@ import SCARules
 public struct DecisionStream {
     public let engine: RulesEngine
     public let decoder: RequestDecoder
-    public let state = InMemoryState()
+    public private(set) var state = InMemoryState()
     public private(set) var erroredLines = 0
     /// Longest line accepted, in bytes.
     public let lineBytesMax: Int
@@ -23,7 +23,7 @@ public struct DecisionStream {
     public mutating func answer(line: some Collection<UInt8>, into out: inout [UInt8]) {
         switch decoder.decode(line: line) {
         case .success(let request):
-            AnswerEncoder.encode(engine.decide(request, state: state), into: &out)
+            AnswerEncoder.encode(engine.decide(request, state: &state), into: &out)
         case .failure(let error):
             reject(error, into: &out)
         }

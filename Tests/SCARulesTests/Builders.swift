@@ -173,7 +173,7 @@ func lowRisk(_ score: Double = 0.05) -> RiskAssessment { RiskAssessment(score: s
 /// An engine and its in-memory state: the replay loop of `sca decide`.
 struct Harness {
     let engine: RulesEngine
-    let state = InMemoryState()
+    var state = InMemoryState()
 
     init(_ configure: (inout RulesConfiguration) -> Void = { _ in }) {
         var configuration = RulesConfiguration()
@@ -183,7 +183,7 @@ struct Harness {
 
     @discardableResult
     mutating func decide(_ request: DecisionRequest) -> Decision {
-        engine.decide(request, state: state)
+        engine.decide(request, state: &state)
     }
 
     /// Decides every request in turn and returns the decisions.

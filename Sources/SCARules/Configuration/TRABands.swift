@@ -3,6 +3,14 @@ public enum TRAPaymentType: String, Sendable, CaseIterable {
     case card
     case creditTransfer = "credit_transfer"
 
+    /// Position in `allCases`, for the engine's precomputed tables.
+    var tableIndex: Int {
+        switch self {
+        case .card: return 0
+        case .creditTransfer: return 1
+        }
+    }
+
     /// RTS Annex: the reference fraud rate of each band (fractions, 0.0013 = 0.13 %), in
     /// the order of `RegimeLimits.traBandThresholds` (100 / 250 / 500 EUR).
     public var referenceFraudRates: [ExactDecimal] {

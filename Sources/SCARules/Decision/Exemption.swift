@@ -11,6 +11,22 @@ public enum Exemption: String, Sendable, CaseIterable {
     case secureCorporate = "secure_corporate"
     case transactionRiskAnalysis = "transaction_risk_analysis"
 
+    /// One bit per exemption, for sets of them held in an integer.
+    var bit: UInt32 {
+        switch self {
+        case .accountInformation: return 1 << 0
+        case .aisWithinWindow: return 1 << 1
+        case .contactless: return 1 << 2
+        case .unattendedTerminal: return 1 << 3
+        case .trustedBeneficiary: return 1 << 4
+        case .recurring: return 1 << 5
+        case .samePersonTransfer: return 1 << 6
+        case .lowValue: return 1 << 7
+        case .secureCorporate: return 1 << 8
+        case .transactionRiskAnalysis: return 1 << 9
+        }
+    }
+
     /// The reason a decision carries when this exemption applies.
     public var reason: Reason {
         switch self {

@@ -4,6 +4,14 @@ public enum Regime: String, Sendable, CaseIterable {
     case eea = "EEA"
     case uk = "UK"
 
+    /// Position in `allCases`, for the engine's precomputed tables.
+    var tableIndex: Int {
+        switch self {
+        case .eea: return 0
+        case .uk: return 1
+        }
+    }
+
     public var currency: Currency {
         switch self {
         case .eea: return .eur
@@ -57,21 +65,27 @@ public struct RegimeLimits: Sendable, Equatable {
     public let contactlessTotalMax: Money
     /// RTS Art. 11(b): consecutive contactless payments without SCA, counting this one.
     public let contactlessCountMax: Int
-    /// RTS Annex: the exemption threshold values of the three TRA bands, lowest first.
-    public let traBandThresholds: [Money]
+    /// RTS Annex: the exemption threshold values of the three TRA bands, lowest first
+    /// (fields, not an array: the limits are read on every decision and must copy as bytes).
+    public let traBandLow: Money
+    public let traBandMiddle: Money
+    public let traBandHigh: Money
 
     public static let eea = RegimeLimits(
         lowValueSingleMax: Money(30, .eur), lowValueTotalMax: Money(100, .eur), lowValueCountMax: 5,
         contactlessSingleMax: Money(50, .eur), contactlessTotalMax: Money(150, .eur), contactlessCountMax: 5,
-        traBandThresholds: [Money(100, .eur), Money(250, .eur), Money(500, .eur)]
+        traBandLow: Money(100, .eur), traBandMiddle: Money(250, .eur), traBandHigh: Money(500, .eur)
     )
 
     public static let uk = RegimeLimits(
         lowValueSingleMax: Money(25, .gbp), lowValueTotalMax: Money(85, .gbp), lowValueCountMax: 5,
         contactlessSingleMax: Money(100, .gbp), contactlessTotalMax: Money(300, .gbp), contactlessCountMax: 5,
-        traBandThresholds: [Money(85, .gbp), Money(220, .gbp), Money(440, .gbp)]
+        traBandLow: Money(85, .gbp), traBandMiddle: Money(220, .gbp), traBandHigh: Money(440, .gbp)
     )
 
+    /// The three bands' thresholds, lowest first.
+    public var traBandThresholds: [Money] { [traBandLow, traBandMiddle, traBandHigh] }
+
     /// Above the highest band's threshold there is no TRA, ever.
-    public var traMaximum: Money { traBandThresholds[traBandThresholds.count - 1] }
+    public var traMaximum: Money { traBandHigh }
 }

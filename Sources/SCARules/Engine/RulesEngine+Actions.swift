@@ -63,7 +63,7 @@ extension RulesEngine {
             return answer(request, .outOfScope, .oneLegOut, .psd2Art97, regime: nil, amount: nil)
         }
         let amount = amountInRegime(request, regime)
-        let window = Instant.Duration.days(configuration.aisWindowDays[regime] ?? 0)
+        let window = aisWindow(regime)
         let today = request.at.dayNumber(utcOffsetSeconds: configuration.aisDayUTCOffset(request.at))
         func unattendedToday(_ consent: Consent?) -> Int {
             guard let consent, consent.unattendedDay == today else { return 0 }

@@ -31,18 +31,20 @@ extension RulesEngine {
         }
 
         let context = PaymentContext(
-            request: request, payment: payment, regime: regime, amount: amount, counters: counters, prior: prior
+            payment: payment, regime: regime, amount: amount, counters: counters,
+            instrumentNamed: request.payer.instrument != nil, consumer: request.payer.consumer,
+            payeeTrusted: prior.payeeTrusted, seriesEstablished: prior.seriesEstablished,
+            riskScore: request.risk?.score, riskSignalPresent: !(request.risk?.signals.isEmpty ?? true)
         )
         // RTS Art. 14: the payment that creates a series needs SCA even if another
         // exemption would fit.
         if payment.recurring && !prior.seriesEstablished {
-            return scaRequired(context, .recurringFirst, .rtsArt14, [NotApplied(.recurring, .seriesNotEstablished)])
+            return scaRequired(request, context, .recurringFirst, .rtsArt14, [NotApplied(.recurring, .seriesNotEstablished)])
         }
 
         var notApplied: [NotApplied] = []
-        notApplied.reserveCapacity(4)
         func attempt(_ exemption: Exemption) -> Bool {
-            guard configuration.exemptionOrder.contains(exemption) else {
+            guard isEnabled(exemption) else {
                 notApplied.append(NotApplied(exemption, .exemptionDisabled))
                 return false
             }
@@ -63,10 +65,10 @@ extension RulesEngine {
                 }
             }
         }
-        guard let applied else { return scaRequired(context, .noExemption, .psd2Art97_1b, notApplied) }
+        guard let applied else { return scaRequired(request, context, .noExemption, .psd2Art97_1b, notApplied) }
 
         var effects = StateEffects()
-        effects.counters = counted(context)
+        effects.counters = counted(request, context)
         return answer(
             request, .exempt, applied.reason, applied.citation, regime: regime, amount: amount,
             notApplied: notApplied, counters: view(effects.counters ?? counters, request), effects: effects
@@ -76,9 +78,9 @@ extension RulesEngine {
     /// A payment that needs SCA. When it passed, the instrument's counters reset, the
     /// series is established and the payment becomes a mandate for later MITs.
     private func scaRequired(
-        _ context: PaymentContext, _ reason: Reason, _ citation: Citation, _ notApplied: [NotApplied]
+        _ request: DecisionRequest, _ context: PaymentContext, _ reason: Reason, _ citation: Citation,
+        _ notApplied: [NotApplied]
     ) -> Decided {
-        let request = context.request
         var effects = StateEffects()
         if request.sca == .passed {
             resetCounters(request, context.regime, into: &effects)
@@ -97,14 +99,14 @@ extension RulesEngine {
     /// The counters after an exempt payment: every payer-initiated remote payment executed
     /// without SCA counts for RTS Art. 16, every contactless one for Art. 11, whichever
     /// exemption let it through.
-    private func counted(_ context: PaymentContext) -> InstrumentCounters? {
-        guard context.request.payer.instrument != nil else { return nil }
+    private func counted(_ request: DecisionRequest, _ context: PaymentContext) -> InstrumentCounters? {
+        guard context.instrumentNamed else { return nil }
         var counters = context.counters
         switch context.payment.channel {
         case .remote:
             counters.lowValueCount += 1
             counters.lowValueTotal = counters.lowValueTotal + context.amount
-            counters.lowValueSince = counters.lowValueSince ?? context.request.at
+            counters.lowValueSince = counters.lowValueSince ?? request.at
         case .contactless:
             counters.contactlessCount += 1
             counters.contactlessTotal = counters.contactlessTotal + context.amount
@@ -115,16 +117,49 @@ extension RulesEngine {
     }
 }
 
-/// What the exemption rules look at for one payment.
+/// What the exemption rules look at for one payment: plain values only, so building it
+/// copies bytes, not the request's strings.
 struct PaymentContext {
-    let request: DecisionRequest
-    let payment: PaymentDetails
+    let payment: PaymentFacts
     let regime: Regime
     /// The amount in the regime's currency.
     let amount: Money
     /// The instrument's counters before this payment.
     let counters: InstrumentCounters
-    let prior: PriorState
+    let instrumentNamed: Bool
+    let consumer: Bool
+    let payeeTrusted: Bool
+    let seriesEstablished: Bool
+    let riskScore: Double?
+    let riskSignalPresent: Bool
+
+    init(
+        payment: PaymentDetails, regime: Regime, amount: Money, counters: InstrumentCounters, instrumentNamed: Bool,
+        consumer: Bool, payeeTrusted: Bool, seriesEstablished: Bool, riskScore: Double?, riskSignalPresent: Bool
+    ) {
+        self.payment = PaymentFacts(
+            method: payment.method, channel: payment.channel, recurring: payment.recurring,
+            secureCorporate: payment.secureCorporate, samePerson: payment.samePerson
+        )
+        self.regime = regime
+        self.amount = amount
+        self.counters = counters
+        self.instrumentNamed = instrumentNamed
+        self.consumer = consumer
+        self.payeeTrusted = payeeTrusted
+        self.seriesEstablished = seriesEstablished
+        self.riskScore = riskScore
+        self.riskSignalPresent = riskSignalPresent
+    }
 
     var limits: RegimeLimits { regime.limits }
+}
+
+/// The parts of `PaymentDetails` the exemptions read.
+struct PaymentFacts {
+    let method: PaymentDetails.Method
+    let channel: PaymentDetails.Channel
+    let recurring: Bool
+    let secureCorporate: Bool
+    let samePerson: Bool
 }

@@ -4,24 +4,49 @@
 /// No clock, no I/O, no randomness: the same inputs always give the same decision.
 public struct RulesEngine: Sendable {
     public let configuration: RulesConfiguration
-    /// The highest open TRA band threshold per regime and payment type (derived once).
-    let traThresholds: [Regime: [TRAPaymentType: Money]]
+    /// Tables derived from the configuration once, so that no decision hashes a key:
+    /// the highest open TRA band threshold per regime and payment type...
+    private let traThresholdTable: [Money?]
+    /// ...the AIS window per regime...
+    private let aisWindowTable: [Instant.Duration]
+    /// ...which exemptions the configured order enables, one bit each...
+    private let enabledExemptions: UInt32
+    /// ...and the reference rates as a short list (a linear scan beats hashing).
+    private let rateTable: [RateEntry]
+
+    private struct RateEntry {
+        let currency: Currency
+        let perEuro: ExactDecimal
+    }
 
     public init(configuration: RulesConfiguration = RulesConfiguration()) {
         self.configuration = configuration
-        var thresholds: [Regime: [TRAPaymentType: Money]] = [:]
-        for type in TRAPaymentType.allCases {
-            let status = TRABandStatus(
-                type: type, monitoredRate: configuration.monitoredFraudRate[type],
-                quarterlyRates: configuration.quarterlyFraudRates[type] ?? [],
-                suspension: configuration.traBandSuspension
-            )
-            for regime in Regime.allCases {
-                thresholds[regime, default: [:]][type] = status.highestOpenThreshold(in: regime.limits)
+        var thresholds: [Money?] = []
+        for regime in Regime.allCases {
+            for type in TRAPaymentType.allCases {
+                let status = TRABandStatus(
+                    type: type, monitoredRate: configuration.monitoredFraudRate[type],
+                    quarterlyRates: configuration.quarterlyFraudRates[type] ?? [],
+                    suspension: configuration.traBandSuspension
+                )
+                thresholds.append(status.highestOpenThreshold(in: regime.limits))
             }
         }
-        self.traThresholds = thresholds
+        traThresholdTable = thresholds
+        aisWindowTable = Regime.allCases.map { .days(configuration.aisWindowDays[$0] ?? 0) }
+        enabledExemptions = configuration.exemptionOrder.reduce(0) { $0 | $1.bit }
+        rateTable = configuration.referenceRates.perEuro.map { RateEntry(currency: $0.key, perEuro: $0.value) }
+            .sorted { $0.currency.code < $1.currency.code }
     }
+
+    /// The highest TRA band threshold open for this regime and payment type, if any.
+    func traThreshold(_ regime: Regime, _ type: TRAPaymentType) -> Money? {
+        traThresholdTable[regime.tableIndex * TRAPaymentType.allCases.count + type.tableIndex]
+    }
+
+    func aisWindow(_ regime: Regime) -> Instant.Duration { aisWindowTable[regime.tableIndex] }
+
+    func isEnabled(_ exemption: Exemption) -> Bool { enabledExemptions & exemption.bit != 0 }
 
     public func decide(_ request: DecisionRequest, prior: PriorState) -> Decided {
         var decided: Decided
@@ -77,10 +102,23 @@ public struct RulesEngine: Sendable {
     /// The request's amount in the regime's currency; validation has checked the currency.
     func amountInRegime(_ request: DecisionRequest, _ regime: Regime) -> Money? {
         guard let amount = request.amount else { return nil }
-        guard let converted = configuration.referenceRates.convert(amount, to: regime.currency) else {
+        guard let converted = convert(amount, to: regime.currency) else {
             preconditionFailure("currency \(amount.currency) passed validation but has no reference rate")
         }
         return converted
+    }
+
+    /// `ReferenceRates.convert`, reading rates from the engine's short list.
+    private func convert(_ amount: Money, to target: Currency) -> Money? {
+        if amount.currency == target { return amount }
+        var from: ExactDecimal?
+        var to: ExactDecimal?
+        for entry in rateTable {
+            if entry.currency == amount.currency { from = entry.perEuro }
+            if entry.currency == target { to = entry.perEuro }
+        }
+        guard let from, let to else { return nil }
+        return ReferenceRates.convert(amount, to: target, from: from, to: to)
     }
 
     /// The instrument's counters as they stand at `instant` under `regime`: zero when

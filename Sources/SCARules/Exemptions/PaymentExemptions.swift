@@ -7,7 +7,7 @@ extension RulesEngine {
         case .trustedBeneficiary: return true
         case .recurring: return payment.recurring
         case .samePersonTransfer: return payment.samePerson || payment.method == .creditTransfer
-        case .secureCorporate: return payment.secureCorporate || !context.request.payer.consumer
+        case .secureCorporate: return payment.secureCorporate || !context.consumer
         case .unattendedTerminal: return payment.channel == .unattendedTransport || payment.channel == .unattendedParking
         case .contactless: return payment.channel == .contactless
         case .lowValue, .transactionRiskAnalysis: return payment.channel == .remote
@@ -32,14 +32,14 @@ extension RulesEngine {
 
     /// RTS Art. 13: the payee is on the trusted list the payer created with SCA.
     func trustedBeneficiary(_ context: PaymentContext) -> WhyNotApplied? {
-        context.prior.payeeTrusted ? nil : .payeeNotTrusted
+        context.payeeTrusted ? nil : .payeeNotTrusted
     }
 
     /// RTS Art. 14: a later payment of a series of the same amount to the same payee,
     /// created with SCA.
     func recurring(_ context: PaymentContext) -> WhyNotApplied? {
         guard context.payment.recurring else { return .notRecurring }
-        return context.prior.seriesEstablished ? nil : .seriesNotEstablished
+        return context.seriesEstablished ? nil : .seriesNotEstablished
     }
 
     /// RTS Art. 15: a credit transfer between two accounts of the same person at the same PSP.
@@ -50,7 +50,7 @@ extension RulesEngine {
 
     /// RTS Art. 17: a payer that is not a consumer, using a dedicated secure corporate process.
     func secureCorporate(_ context: PaymentContext) -> WhyNotApplied? {
-        guard !context.request.payer.consumer else { return .payerIsConsumer }
+        guard !context.consumer else { return .payerIsConsumer }
         return context.payment.secureCorporate ? nil : .notSecureCorporateProcess
     }
 
@@ -92,7 +92,7 @@ extension RulesEngine {
         _ context: PaymentContext, count: Int, total: Money, singleMax: Money, totalMax: Money, countMax: Int,
         counting: RulesConfiguration.Counting
     ) -> WhyNotApplied? {
-        guard context.request.payer.instrument != nil else { return .noInstrument }
+        guard context.instrumentNamed else { return .noInstrument }
         guard context.amount <= singleMax else { return .overSingleLimit }
         let countsByCount = counting == .both || counting == .count
         let countsByAmount = counting == .both || counting == .amount
@@ -108,11 +108,11 @@ extension RulesEngine {
         guard context.payment.channel == .remote, let type = TRAPaymentType(method: context.payment.method) else {
             return .notRemote
         }
-        guard let score = context.request.risk?.score else { return .noRiskScore }
+        guard let score = context.riskScore else { return .noRiskScore }
         guard score <= configuration.traLowRiskScoreMax else { return .riskScoreTooHigh }
-        guard context.request.risk?.signals.isEmpty ?? true else { return .riskSignalPresent }
+        guard !context.riskSignalPresent else { return .riskSignalPresent }
         guard context.amount <= context.limits.traMaximum else { return .aboveTRAMaximum }
-        guard let threshold = traThresholds[context.regime]?[type] else { return .noOpenTRABand }
+        guard let threshold = traThreshold(context.regime, type) else { return .noOpenTRABand }
         return context.amount <= threshold ? nil : .aboveOpenTRABands
     }
 }

@@ -3,22 +3,31 @@
 /// Only codes listed in ISO 4217 are currencies; whether the engine accepts one for a
 /// decision is a separate question, answered by the reference-rate table.
 public struct Currency: Hashable, Sendable, CustomStringConvertible {
-    public let code: String
+    /// The three ASCII letters packed in an integer. A currency is a plain value (no
+    /// `String` inside), so `Money` and every counter holding it copy as bare bytes.
+    private let packed: UInt32
     /// Digits after the decimal point in the minor unit (EUR 2, ISK 0, KWD 3).
-    public let minorDigits: Int
+    private let digits: UInt8
+
+    public var minorDigits: Int { Int(digits) }
+
+    /// The ISO 4217 code, e.g. "EUR".
+    public var code: String {
+        let letters = [UInt8(truncatingIfNeeded: packed >> 16), UInt8(truncatingIfNeeded: packed >> 8), UInt8(truncatingIfNeeded: packed)]
+        return String(decoding: letters, as: UTF8.self)
+    }
 
     public var description: String { code }
 
     /// The currency with this ISO 4217 code, or `nil` if the code is not one.
     public init?(code: String) {
         guard let digits = Currency.iso4217MinorDigits[code] else { return nil }
-        self.code = code
-        self.minorDigits = digits
+        self.packed = code.utf8.reduce(0) { $0 << 8 | UInt32($1) }
+        self.digits = UInt8(digits)
     }
 
     private init(known code: String) {
-        self.code = code
-        self.minorDigits = Currency.iso4217MinorDigits[code]!
+        self.init(code: code)!
     }
 
     public static let eur = Currency(known: "EUR")

@@ -49,8 +49,12 @@ public struct ReferenceRates: Sendable, Equatable {
     public func convert(_ amount: Money, to target: Currency) -> Money? {
         if amount.currency == target { return amount }
         guard let from = perEuro[amount.currency], let to = perEuro[target] else { return nil }
-        // value_target = value_source × to / from, in minor units of each side:
-        // minor_t = minor_s × 10^dt × m_to × 10^s_from / (10^ds × m_from × 10^s_to)
+        return ReferenceRates.convert(amount, to: target, from: from, to: to)
+    }
+
+    /// value_target = value_source × to / from, in minor units of each side, rounded half-up:
+    /// minor_t = minor_s × 10^dt × m_to × 10^s_from / (10^ds × m_from × 10^s_to).
+    static func convert(_ amount: Money, to target: Currency, from: ExactDecimal, to: ExactDecimal) -> Money {
         let numerator = Int128(amount.minorUnits) * Int128(Money.scale(target.minorDigits))
             * Int128(to.mantissa) * Int128(Money.scale(from.scale))
         let denominator = Int128(Money.scale(amount.currency.minorDigits)) * Int128(from.mantissa)

@@ -141,11 +141,17 @@ public struct StateEffects: Sendable, Equatable {
 
     public init() {}
 
-    public var isEmpty: Bool { self == StateEffects() }
+    public var isEmpty: Bool {
+        session == nil && counters == nil && establishSeries == nil && trustPayee == nil && consent == nil
+            && mandate == nil
+    }
 }
 
 /// A decision and the state changes it implies.
 public struct Decided: Sendable, Equatable {
     public var decision: Decision
     public var effects: StateEffects
+
+    /// Both parts, moved out without a copy.
+    public consuming func parts() -> (decision: Decision, effects: StateEffects) { (decision, effects) }
 }

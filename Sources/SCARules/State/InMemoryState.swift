@@ -1,57 +1,202 @@
 /// All rules state held in memory: the store of `sca decide` and of tests.
 ///
-/// Grouped by payer, so a request costs one hash of its payer plus small lookups in that
-/// payer's own tables. Memory grows with the number of distinct payers, instruments,
-/// consents, series and payees trusted, never with the number of requests: mandates are
-/// kept per payer up to `RulesConfiguration.mandatesPerPayerMax` (stored credentials,
-/// recurring first payments) and `paymentMandatesPerPayerMax` (other authenticated
-/// payments), oldest forgotten first.
-///
-/// A reference type, like any store: each payer's tables live in one object, read and
-/// changed in place (copying a payer's tables out of the dictionary for every request
-/// cost most of a decision's time).
-public final class InMemoryState {
-    final class PayerState {
+/// Each payer's tables are one struct in a contiguous array, found through one hash of
+/// the payer id and changed in place; the few instruments and consents a payer has are
+/// small lists searched linearly (cheaper than hashing). Memory grows with the number of
+/// distinct payers, instruments, consents, series and payees trusted, never with the number
+/// of requests: mandates are kept per payer up to `RulesConfiguration.mandatesPerPayerMax`
+/// (stored credentials, recurring first payments) and `paymentMandatesPerPayerMax` (other
+/// authenticated payments), oldest forgotten first.
+public struct InMemoryState: Sendable {
+    struct PayerState: Sendable {
         var session: Session?
-        var instruments: [InstrumentID: InstrumentCounters] = [:]
+        var instruments: [InstrumentEntry] = []
         var series: Set<SeriesKey> = []
         var trusted: Set<PayeeID> = []
-        var consents: [ConsentID: Consent] = [:]
-        var mandates: [RequestID: Mandate] = [:]
-        /// Mandate ids in the order recorded: set up for later charges, and other payments.
-        var setUpMandateOrder: [RequestID] = []
-        var paymentMandateOrder: [RequestID] = []
+        var consents: [ConsentEntry] = []
+        /// Mandates set up for later charges (stored credentials, recurring first payments)
+        /// and other authenticated payments, each in a ring that forgets the oldest.
+        var setUpMandates = MandateRing()
+        var paymentMandates = MandateRing()
+
+        func mandate(_ id: RequestID) -> Mandate? {
+            paymentMandates.newest(id) ?? setUpMandates.newest(id)
+        }
+
+        func counters(_ instrument: InstrumentID) -> InstrumentCounters? {
+            for index in instruments.indices where instruments[index].instrument == instrument {
+                return instruments[index].counters
+            }
+            return nil
+        }
+
+        func consent(_ id: ConsentID) -> Consent? {
+            for index in consents.indices where consents[index].consent == id { return consents[index].value }
+            return nil
+        }
     }
 
-    private var payers: [PayerID: PayerState] = [:]
+    struct InstrumentEntry: Sendable {
+        let instrument: InstrumentID
+        var counters: InstrumentCounters
+    }
+
+    struct ConsentEntry: Sendable {
+        let consent: ConsentID
+        var value: Consent
+    }
+
+    /// A fixed-size ring of mandates: recording one writes one slot; a lookup (only for
+    /// merchant-initiated payments) scans newest first, so a reused id finds its latest.
+    struct MandateRing: Sendable {
+        private var entries: [(id: RequestID, mandate: Mandate)] = []
+        private var next = 0
+
+        mutating func record(_ mandate: Mandate, as id: RequestID, limit: Int) {
+            precondition(limit > 0)
+            if entries.count < limit {
+                entries.append((id, mandate))
+                next = entries.count
+            } else {
+                if next >= entries.count { next = 0 }
+                entries[next] = (id, mandate)
+                next += 1
+            }
+        }
+
+        /// `next` is one past the newest entry; newer entries come before it, then wrap.
+        func newest(_ id: RequestID) -> Mandate? {
+            for index in stride(from: next - 1, through: 0, by: -1) where entries[index].id == id {
+                return entries[index].mandate
+            }
+            for index in stride(from: entries.count - 1, through: next, by: -1) where entries[index].id == id {
+                return entries[index].mandate
+            }
+            return nil
+        }
+
+        var all: [(id: RequestID, mandate: Mandate)] { entries }
+    }
+
+    private var index: [PayerID: Int] = [:]
+    private var payers: [PayerState] = []
 
     public init() {}
 
     /// How many payers the state knows.
     public var payerCount: Int { payers.count }
 
+    public func prior(for request: DecisionRequest) -> PriorState {
+        prior(for: request, slot: index[request.payer.id])
+    }
+
+    public mutating func apply(_ effects: StateEffects, of request: DecisionRequest, configuration: RulesConfiguration) {
+        apply(effects, of: request, configuration: configuration, slot: index[request.payer.id])
+    }
+
+    /// Decides and applies with one lookup of the payer: the replay loop's hot path.
+    mutating func decide(_ request: DecisionRequest, with engine: RulesEngine) -> Decision {
+        let slot = index[request.payer.id]
+        let (decision, effects) = engine.decide(request, prior: prior(for: request, slot: slot)).parts()
+        apply(effects, of: request, configuration: engine.configuration, slot: slot)
+        return decision
+    }
+
+    private func prior(for request: DecisionRequest, slot: Int?) -> PriorState {
+        var prior = PriorState()
+        guard let slot else { return prior }
+        prior.session = payers[slot].session
+        if let instrument = request.payer.instrument { prior.counters = payers[slot].counters(instrument) }
+        if !payers[slot].series.isEmpty, let key = request.seriesKey {
+            prior.seriesEstablished = payers[slot].series.contains(key)
+        }
+        if request.action == .payment, !payers[slot].trusted.isEmpty, let payee = request.payee?.id {
+            prior.payeeTrusted = payers[slot].trusted.contains(payee)
+        }
+        if let consent = request.consent { prior.consent = payers[slot].consent(consent) }
+        if let reference = request.payment?.mandateRef { prior.mandate = payers[slot].mandate(reference) }
+        return prior
+    }
+
+    private mutating func apply(
+        _ effects: StateEffects, of request: DecisionRequest, configuration: RulesConfiguration, slot known: Int?
+    ) {
+        guard !effects.isEmpty else { return }
+        let slot: Int
+        if let known {
+            slot = known
+        } else {
+            slot = payers.count
+            payers.append(PayerState())
+            index[request.payer.id] = slot
+        }
+        Self.apply(effects, of: request, configuration: configuration, to: &payers[slot])
+    }
+
+    private static func apply(
+        _ effects: StateEffects, of request: DecisionRequest, configuration: RulesConfiguration,
+        to payer: inout PayerState
+    ) {
+        if let session = effects.session { payer.session = session }
+        if let counters = effects.counters, let instrument = request.payer.instrument {
+            if let at = payer.instruments.firstIndex(where: { $0.instrument == instrument }) {
+                payer.instruments[at].counters = counters
+            } else {
+                payer.instruments.append(InstrumentEntry(instrument: instrument, counters: counters))
+            }
+        }
+        if let key = effects.establishSeries { payer.series.insert(key) }
+        if let payee = effects.trustPayee { payer.trusted.insert(payee) }
+        if let consent = effects.consent, let id = request.consent {
+            if let at = payer.consents.firstIndex(where: { $0.consent == id }) {
+                payer.consents[at].value = consent
+            } else {
+                payer.consents.append(ConsentEntry(consent: id, value: consent))
+            }
+        }
+        if let mandate = effects.mandate, let id = request.id {
+            precondition(mandate.payer == request.payer.id, "a mandate belongs to the payer that authenticated it")
+            if mandate.origin == .payment {
+                payer.paymentMandates.record(mandate, as: id, limit: configuration.paymentMandatesPerPayerMax)
+            } else {
+                payer.setUpMandates.record(mandate, as: id, limit: configuration.mandatesPerPayerMax)
+            }
+        }
+    }
+
     // MARK: Flat views, for inspection and tests (each walks the whole state)
 
-    public var sessions: [PayerID: Session] { payers.compactMapValues(\.session) }
+    /// Each payer with its tables.
+    private var byPayer: [(PayerID, PayerState)] { index.map { ($0.key, payers[$0.value]) } }
+
+    public var sessions: [PayerID: Session] {
+        var all: [PayerID: Session] = [:]
+        for (payer, state) in byPayer { all[payer] = state.session }
+        return all
+    }
 
     public var counters: [InstrumentKey: InstrumentCounters] {
         var all: [InstrumentKey: InstrumentCounters] = [:]
-        for (payer, state) in payers {
-            for (instrument, counters) in state.instruments {
-                all[InstrumentKey(payer: payer, instrument: instrument)] = counters
+        for (payer, state) in byPayer {
+            for entry in state.instruments {
+                all[InstrumentKey(payer: payer, instrument: entry.instrument)] = entry.counters
             }
         }
         return all
     }
 
-    public var series: Set<SeriesKey> { payers.values.reduce(into: []) { $0.formUnion($1.series) } }
+    public var series: Set<SeriesKey> { payers.reduce(into: []) { $0.formUnion($1.series) } }
 
-    public var trusted: [PayerID: Set<PayeeID>] { payers.compactMapValues { $0.trusted.isEmpty ? nil : $0.trusted } }
+    public var trusted: [PayerID: Set<PayeeID>] {
+        var all: [PayerID: Set<PayeeID>] = [:]
+        for (payer, state) in byPayer where !state.trusted.isEmpty { all[payer] = state.trusted }
+        return all
+    }
 
     public var consents: [ConsentKey: Consent] {
         var all: [ConsentKey: Consent] = [:]
-        for (payer, state) in payers {
-            for (consent, value) in state.consents { all[ConsentKey(payer: payer, consent: consent)] = value }
+        for (payer, state) in byPayer {
+            for entry in state.consents { all[ConsentKey(payer: payer, consent: entry.consent)] = entry.value }
         }
         return all
     }
@@ -60,67 +205,19 @@ public final class InMemoryState {
     /// may repeat; a mandate is only ever looked up within its payer).
     public var mandates: [RequestID: Mandate] {
         var all: [RequestID: Mandate] = [:]
-        for state in payers.values { all.merge(state.mandates) { first, _ in first } }
+        for state in payers {
+            for entry in state.setUpMandates.all + state.paymentMandates.all where all[entry.id] == nil {
+                all[entry.id] = state.mandate(entry.id)
+            }
+        }
         return all
-    }
-
-    public func prior(for request: DecisionRequest) -> PriorState {
-        var prior = PriorState()
-        guard let payer = payers[request.payer.id] else { return prior }
-        prior.session = payer.session
-        if let instrument = request.payer.instrument { prior.counters = payer.instruments[instrument] }
-        if let key = request.seriesKey { prior.seriesEstablished = payer.series.contains(key) }
-        if let payee = request.payee?.id { prior.payeeTrusted = payer.trusted.contains(payee) }
-        if let consent = request.consent { prior.consent = payer.consents[consent] }
-        if let reference = request.payment?.mandateRef { prior.mandate = payer.mandates[reference] }
-        return prior
-    }
-
-    public func apply(_ effects: StateEffects, of request: DecisionRequest, configuration: RulesConfiguration) {
-        guard !effects.isEmpty else { return }
-        let payer: PayerState
-        if let known = payers[request.payer.id] {
-            payer = known
-        } else {
-            payer = PayerState()
-            payers[request.payer.id] = payer
-        }
-        if let session = effects.session { payer.session = session }
-        if let counters = effects.counters, let instrument = request.payer.instrument {
-            payer.instruments[instrument] = counters
-        }
-        if let key = effects.establishSeries { payer.series.insert(key) }
-        if let payee = effects.trustPayee { payer.trusted.insert(payee) }
-        if let consent = effects.consent, let id = request.consent { payer.consents[id] = consent }
-        if let mandate = effects.mandate, let id = request.id {
-            precondition(mandate.payer == request.payer.id, "a mandate belongs to the payer that authenticated it")
-            if payer.mandates.updateValue(mandate, forKey: id) != nil {
-                payer.setUpMandateOrder.removeAll { $0 == id }
-                payer.paymentMandateOrder.removeAll { $0 == id }
-            }
-            if mandate.origin == .payment {
-                Self.remember(id, in: &payer.paymentMandateOrder, limit: configuration.paymentMandatesPerPayerMax, &payer.mandates)
-            } else {
-                Self.remember(id, in: &payer.setUpMandateOrder, limit: configuration.mandatesPerPayerMax, &payer.mandates)
-            }
-        }
-    }
-
-    private static func remember(
-        _ id: RequestID, in order: inout [RequestID], limit: Int, _ mandates: inout [RequestID: Mandate]
-    ) {
-        precondition(limit > 0)
-        order.append(id)
-        if order.count > limit { mandates[order.removeFirst()] = nil }
     }
 }
 
 extension RulesEngine {
     /// Decides `request` against `state` and applies its effects: the replay loop.
-    public func decide(_ request: DecisionRequest, state: InMemoryState) -> Decision {
-        let decided = decide(request, prior: state.prior(for: request))
-        state.apply(decided.effects, of: request, configuration: configuration)
-        return decided.decision
+    public func decide(_ request: DecisionRequest, state: inout InMemoryState) -> Decision {
+        state.decide(request, with: self)
     }
 }
 
