@@ -39,6 +39,12 @@ public struct JSONObject: Equatable, Sendable {
         self.members = members.map { Member(name: $0.name, value: $0.value) }
     }
 
+    /// An empty object with room for `capacity` members (contract objects have few).
+    init(capacity: Int) {
+        members = []
+        members.reserveCapacity(capacity)
+    }
+
     public subscript(name: String) -> JSONValue? {
         // Lengths first: a mismatch of equal length is rare, and comparing two different
         // strings takes Swift's slow path.

@@ -8,13 +8,13 @@ public struct Decision: Sendable, Equatable {
     public var regime: Regime?
     public var amountInRegimeCurrency: Money?
     /// Why each candidate exemption that was tried did not fit, in the order tried.
-    public var notApplied: [NotApplied]
+    public var notApplied: NotAppliedList
     /// The counters of the request's instrument or consent after this decision.
     public var counters: Counters
 
     public init(
         requestID: RequestID?, outcome: Outcome, reason: Reason, citation: Citation, regime: Regime?,
-        amountInRegimeCurrency: Money?, notApplied: [NotApplied] = [], counters: Counters = Counters()
+        amountInRegimeCurrency: Money?, notApplied: NotAppliedList = [], counters: Counters = Counters()
     ) {
         precondition(reason.explains(outcome), "reason \(reason.rawValue) cannot explain \(outcome.rawValue)")
         self.requestID = requestID
@@ -106,6 +106,42 @@ public struct NotApplied: Sendable, Equatable {
         self.exemption = exemption
         self.why = why
     }
+}
+
+/// The candidates that did not fit, held inline: at most one per exemption, so a decision
+/// never allocates for them.
+public struct NotAppliedList: RandomAccessCollection, Equatable, Sendable, ExpressibleByArrayLiteral {
+    /// Room for every exemption once.
+    public static let capacity = 10
+    private var storage: (
+        NotApplied?, NotApplied?, NotApplied?, NotApplied?, NotApplied?,
+        NotApplied?, NotApplied?, NotApplied?, NotApplied?, NotApplied?
+    ) = (nil, nil, nil, nil, nil, nil, nil, nil, nil, nil)
+    public private(set) var count = 0
+
+    public init() {}
+
+    public init(arrayLiteral elements: NotApplied...) {
+        for element in elements { append(element) }
+    }
+
+    public var startIndex: Int { 0 }
+    public var endIndex: Int { count }
+
+    public subscript(position: Int) -> NotApplied {
+        precondition(position >= 0 && position < count, "index out of range")
+        return withUnsafeBytes(of: storage) { $0.load(fromByteOffset: position * MemoryLayout<NotApplied?>.stride, as: NotApplied?.self)! }
+    }
+
+    public mutating func append(_ element: NotApplied) {
+        precondition(count < NotAppliedList.capacity, "more candidates than exemptions")
+        withUnsafeMutableBytes(of: &storage) {
+            $0.storeBytes(of: element, toByteOffset: count * MemoryLayout<NotApplied?>.stride, as: NotApplied?.self)
+        }
+        count += 1
+    }
+
+    public static func == (lhs: NotAppliedList, rhs: NotAppliedList) -> Bool { lhs.elementsEqual(rhs) }
 }
 
 /// Documented codes for why an exemption did not fit. Stable: add, never rename.

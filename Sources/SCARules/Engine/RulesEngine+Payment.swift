@@ -42,7 +42,7 @@ extension RulesEngine {
             return scaRequired(request, context, .recurringFirst, .rtsArt14, [NotApplied(.recurring, .seriesNotEstablished)])
         }
 
-        var notApplied: [NotApplied] = []
+        var notApplied = NotAppliedList()
         func attempt(_ exemption: Exemption) -> Bool {
             guard isEnabled(exemption) else {
                 notApplied.append(NotApplied(exemption, .exemptionDisabled))
@@ -79,7 +79,7 @@ extension RulesEngine {
     /// series is established and the payment becomes a mandate for later MITs.
     private func scaRequired(
         _ request: DecisionRequest, _ context: PaymentContext, _ reason: Reason, _ citation: Citation,
-        _ notApplied: [NotApplied]
+        _ notApplied: NotAppliedList
     ) -> Decided {
         var effects = StateEffects()
         if request.sca == .passed {

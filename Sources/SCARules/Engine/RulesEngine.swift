@@ -60,7 +60,11 @@ public struct RulesEngine: Sendable {
         case .aisAccess:
             decided = decideAccountAccess(request, prior)
         }
-        decided.effects.session = session(after: request, prior: prior, decision: decided.decision)
+        // Read the outcome first: passing `decided.decision` while assigning into `decided`
+        // would copy the whole decision.
+        let outcome = decided.decision.outcome
+        let inRegime = decided.decision.regime != nil
+        decided.effects.session = session(after: request, prior: prior, outcome: outcome, inRegime: inRegime)
         return decided
     }
 
@@ -73,8 +77,8 @@ public struct RulesEngine: Sendable {
 
     /// A passed SCA on a login starts a session; any decided request of the payer keeps a
     /// live session alive; an idle session is never revived.
-    private func session(after request: DecisionRequest, prior: PriorState, decision: Decision) -> Session? {
-        if request.action == .login, decision.outcome == .scaRequired, decision.regime != nil, request.sca == .passed {
+    private func session(after request: DecisionRequest, prior: PriorState, outcome: Outcome, inRegime: Bool) -> Session? {
+        if request.action == .login, outcome == .scaRequired, inRegime, request.sca == .passed {
             return Session(lastActivity: request.at)
         }
         if let session = prior.session, isLive(session, at: request.at) {
@@ -87,7 +91,7 @@ public struct RulesEngine: Sendable {
 
     func answer(
         _ request: DecisionRequest, _ outcome: Outcome, _ reason: Reason, _ citation: Citation,
-        regime: Regime?, amount: Money?, notApplied: [NotApplied] = [], counters: Counters = Counters(),
+        regime: Regime?, amount: Money?, notApplied: NotAppliedList = [], counters: Counters = Counters(),
         effects: StateEffects = StateEffects()
     ) -> Decided {
         Decided(
