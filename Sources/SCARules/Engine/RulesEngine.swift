@@ -92,7 +92,7 @@ public struct RulesEngine: Sendable {
     func answer(
         _ request: DecisionRequest, _ outcome: Outcome, _ reason: Reason, _ citation: Citation,
         regime: Regime?, amount: Money?, notApplied: NotAppliedList = [], counters: Counters = Counters(),
-        effects: StateEffects = StateEffects()
+        effects: consuming StateEffects = StateEffects()
     ) -> Decided {
         Decided(
             decision: Decision(
@@ -117,9 +117,11 @@ public struct RulesEngine: Sendable {
         if amount.currency == target { return amount }
         var from: ExactDecimal?
         var to: ExactDecimal?
-        for entry in rateTable {
-            if entry.currency == amount.currency { from = entry.perEuro }
-            if entry.currency == target { to = entry.perEuro }
+        for index in rateTable.indices {
+            let currency = rateTable[index].currency
+            if currency == amount.currency { from = rateTable[index].perEuro }
+            if currency == target { to = rateTable[index].perEuro }
+            if from != nil && to != nil { break }
         }
         guard let from, let to else { return nil }
         return ReferenceRates.convert(amount, to: target, from: from, to: to)

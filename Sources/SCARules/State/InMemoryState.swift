@@ -103,19 +103,26 @@ public struct InMemoryState: Sendable {
     }
 
     private func prior(for request: DecisionRequest, slot: Int?) -> PriorState {
-        var prior = PriorState()
-        guard let slot else { return prior }
-        prior.session = payers[slot].session
-        if let instrument = request.payer.instrument { prior.counters = payers[slot].counters(instrument) }
+        guard let slot else { return PriorState() }
+        // Built once from locals: assigning field by field copied the whole value twice.
+        var counters: InstrumentCounters?
+        if let instrument = request.payer.instrument { counters = payers[slot].counters(instrument) }
+        var seriesEstablished = false
         if !payers[slot].series.isEmpty, let key = request.seriesKey {
-            prior.seriesEstablished = payers[slot].series.contains(key)
+            seriesEstablished = payers[slot].series.contains(key)
         }
+        var payeeTrusted = false
         if request.action == .payment, !payers[slot].trusted.isEmpty, let payee = request.payee?.id {
-            prior.payeeTrusted = payers[slot].trusted.contains(payee)
+            payeeTrusted = payers[slot].trusted.contains(payee)
         }
-        if let consent = request.consent { prior.consent = payers[slot].consent(consent) }
-        if let reference = request.payment?.mandateRef { prior.mandate = payers[slot].mandate(reference) }
-        return prior
+        var consent: Consent?
+        if let id = request.consent { consent = payers[slot].consent(id) }
+        var mandate: Mandate?
+        if let reference = request.payment?.mandateRef { mandate = payers[slot].mandate(reference) }
+        return PriorState(
+            session: payers[slot].session, counters: counters, seriesEstablished: seriesEstablished,
+            payeeTrusted: payeeTrusted, consent: consent, mandate: mandate
+        )
     }
 
     private mutating func apply(
