@@ -158,11 +158,9 @@ public struct RequestDecoder: Sendable {
     private func decodePayment(_ root: Fields) throws(ContractError) -> PaymentDetails? {
         guard let fields = try root.object("payment") else { return nil }
         guard let method = try fields.enumeration("method", PaymentDetails.Method.self) else { throw .missing("payment.method") }
-        guard let channel = try fields.enumeration("channel", PaymentDetails.Channel.self) else {
-            throw .missing("payment.channel")
-        }
         return PaymentDetails(
-            method: method, channel: channel,
+            // A remote electronic payment is the case PSD2 Art. 97(1)(b) is about: the default.
+            method: method, channel: try fields.enumeration("channel", PaymentDetails.Channel.self) ?? .remote,
             initiator: try fields.enumeration("initiator", PaymentDetails.Initiator.self) ?? .payer,
             recurring: try fields.bool("recurring") ?? false,
             mandateRef: try fields.identifier("mandate_ref").map(RequestID.init),

@@ -43,6 +43,11 @@ struct RequestDecoderTests {
         #expect(try pending.decode(line: Array(Self.validPayment.utf8)).get().sca == nil)
     }
 
+    @Test func channelDefaultsToRemote() throws {
+        let line = variant(#""payment":{"method":"card","channel":"remote"}"#, #""payment":{"method":"credit_transfer"}"#)
+        #expect(try decode(line).get().payment?.channel == .remote)
+    }
+
     @Test func nullMeansAbsent() throws {
         let line = variant(#""payment":{"method":"card","channel":"remote"}"#,
             #""payment":{"method":"card","channel":"remote","mandate_ref":null},"requested_exemption":null,"consent":null,"sca":null"#)
@@ -114,7 +119,6 @@ struct RequestDecoderTests {
         (#""payment":{"method":"card","channel":"remote"}"#, #""payment":{"method":"card","channel":"remote","initiator":"bank"}"#, .invalidValue),
         (#""payment":{"method":"card","channel":"remote"}"#, #""payment":{"method":"card","channel":"remote","recurring":"yes"}"#, .invalidType),
         (#""payment":{"method":"card","channel":"remote"}"#, #""payment":{"channel":"remote"}"#, .missingField),
-        (#""payment":{"method":"card","channel":"remote"}"#, #""payment":{"method":"card"}"#, .missingField),
         (#""payment":{"method":"card","channel":"remote"}"#, #""payment":{"method":"card","channel":"remote","recurring":true},"sca":"maybe""#, .invalidValue),
         (#""payment":{"method":"card","channel":"remote"}"#, #""payment":{"method":"card","channel":"remote"},"risk":{"score":1.5}"#, .invalidValue),
         (#""payment":{"method":"card","channel":"remote"}"#, #""payment":{"method":"card","channel":"remote"},"risk":{"score":"low"}"#, .invalidType),
