@@ -9,17 +9,24 @@ let package = Package(
         .library(name: "SCARules", targets: ["SCARules"]),
         .library(name: "SCAContract", targets: ["SCAContract"]),
         .library(name: "SCAService", targets: ["SCAService"]),
+        .library(name: "SCAAudit", targets: ["SCAAudit"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-configuration", from: "1.4.0", traits: ["JSON", "YAML"]),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
     ],
     targets: [
         // The pure rules core: no I/O, no clock, no logging.
         .target(name: "SCARules"),
         // The decision contract's wire format (JSON lines in, JSON lines out).
         .target(name: "SCAContract", dependencies: ["SCARules"]),
+        // The audit trail: a hash chain over events, verifiable offline.
+        .target(
+            name: "SCAAudit",
+            dependencies: [.product(name: "Crypto", package: "swift-crypto")]
+        ),
         // Application services: configuration loading, the decision stream.
         .target(
             name: "SCAService",
@@ -39,6 +46,7 @@ let package = Package(
         .testTarget(name: "SCARulesTests", dependencies: ["SCARules"]),
         .testTarget(name: "SCAContractTests", dependencies: ["SCAContract"]),
         .testTarget(name: "SCAServiceTests", dependencies: ["SCAService"]),
+        .testTarget(name: "SCAAuditTests", dependencies: ["SCAAudit"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,0 +1,79 @@
+import Crypto
+
+/// What `AuditVerifier` found: the whole chain intact, or the first event where it breaks.
+public enum AuditVerification: Equatable, Sendable {
+    case intact(events: UInt64, head: [UInt8])
+    case broken(AuditBreak)
+}
+
+/// The first place where the chain does not hold, named by the event's position in the
+/// order read and its sequence number.
+public struct AuditBreak: Equatable, Sendable, CustomStringConvertible {
+    public enum Kind: String, Sendable {
+        /// The event's content does not match its hash: it was changed.
+        case modified
+        /// The event does not point at the hash of the event before it, though its own
+        /// hash holds: an event was inserted before it, or it was moved.
+        case brokenLink = "broken_link"
+        /// A sequence number was skipped: events were deleted before this one.
+        case missing
+        /// A sequence number repeats or goes back: events were inserted or reordered.
+        case outOfOrder = "out_of_order"
+        /// The chain ends before the head recorded elsewhere: events were cut off.
+        case truncated
+    }
+
+    public let kind: Kind
+    /// 0-based position in the sequence of events as read.
+    public let position: Int
+    /// The sequence number of the event at that position (the expected one for `truncated`).
+    public let sequence: UInt64
+
+    public var description: String { "audit chain broken at event \(sequence) (position \(position)): \(kind.rawValue)" }
+}
+
+/// Checks a chain of events in the order they were read, from the first event on.
+public enum AuditVerifier {
+    /// - Parameter expectedHead: the last sequence number and hash recorded elsewhere (for
+    ///   example in the database's metadata), so that a cut-off tail is detected too.
+    public static func verify(_ events: some Sequence<AuditEvent>, expectedHead: (UInt64, [UInt8])? = nil) -> AuditVerification {
+        var previousSequence: UInt64 = 0
+        var previousHash = AuditChain.genesisHash
+        var position = 0
+        for event in events {
+            // Step 1: the content matches the hash.
+            let recomputed = Array(SHA256.hash(data: event.canonicalBytes))
+            guard constantTimeEqual(recomputed, event.hash) else {
+                return .broken(AuditBreak(kind: .modified, position: position, sequence: event.sequence))
+            }
+            // Step 2: the sequence goes up by exactly one.
+            if event.sequence <= previousSequence {
+                return .broken(AuditBreak(kind: .outOfOrder, position: position, sequence: event.sequence))
+            }
+            if event.sequence > previousSequence + 1 {
+                return .broken(AuditBreak(kind: .missing, position: position, sequence: event.sequence))
+            }
+            // Step 3: the event points at the hash of the one before it.
+            guard constantTimeEqual(event.previousHash, previousHash) else {
+                return .broken(AuditBreak(kind: .brokenLink, position: position, sequence: event.sequence))
+            }
+            previousSequence = event.sequence
+            previousHash = event.hash
+            position += 1
+        }
+        if let (headSequence, headHash) = expectedHead,
+            headSequence != previousSequence || !constantTimeEqual(headHash, previousHash)
+        {
+            return .broken(AuditBreak(kind: .truncated, position: position, sequence: previousSequence + 1))
+        }
+        return .intact(events: previousSequence, head: previousHash)
+    }
+
+    /// Equality of two byte strings in time that depends on their length only.
+    static func constantTimeEqual(_ lhs: [UInt8], _ rhs: [UInt8]) -> Bool {
+        guard lhs.count == rhs.count else { return false }
+        var difference: UInt8 = 0
+        for index in lhs.indices { difference |= lhs[index] ^ rhs[index] }
+        return difference == 0
+    }
+}
