@@ -85,40 +85,13 @@ public enum AnswerEncoder {
     /// Digits written straight into the buffer: no `String` per number.
     static func appendInteger(_ value: Int64, into out: inout [UInt8]) {
         if value < 0 { out.append(UInt8(ascii: "-")) }
-        var magnitude = value.magnitude
-        var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
-            UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) =
-            (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
-        var count = 0
-        withUnsafeMutableBytes(of: &digits) { buffer in
-            repeat {
-                buffer[count] = UInt8(ascii: "0") + UInt8(magnitude % 10)
-                magnitude /= 10
-                count += 1
-            } while magnitude > 0
-            for index in stride(from: count - 1, through: 0, by: -1) { out.append(buffer[index]) }
-        }
+        Money.appendDigits(of: value.magnitude, into: &out)
     }
 
     /// `"3.52"`: the amount with exactly its currency's minor digits, quoted.
     static func appendQuotedDecimal(_ money: Money, into out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))
-        let digits = money.currency.minorDigits
-        var scale: Int64 = 1
-        for _ in 0..<digits { scale *= 10 }
-        if money.minorUnits < 0 { out.append(UInt8(ascii: "-")) }
-        let magnitude = Int64(money.minorUnits.magnitude)
-        appendInteger(magnitude / scale, into: &out)
-        if digits > 0 {
-            out.append(UInt8(ascii: "."))
-            var fraction = magnitude % scale
-            var divisor = scale / 10
-            while divisor > 0 {
-                out.append(UInt8(ascii: "0") + UInt8(fraction / divisor))
-                fraction %= divisor
-                divisor /= 10
-            }
-        }
+        money.appendDecimal(into: &out)
         out.append(UInt8(ascii: "\""))
     }
 

@@ -30,6 +30,16 @@ public struct DecisionStream {
         out.append(UInt8(ascii: "\n"))
     }
 
+    /// Answers one line as read from a file: a trailing CR is dropped and a blank line
+    /// (spaces and tabs only) is skipped without an answer. The framing rules of
+    /// `sca decide`, in one place.
+    public mutating func answer(rawLine: UnsafeBufferPointer<UInt8>, into out: inout [UInt8]) {
+        var line = rawLine
+        if line.last == UInt8(ascii: "\r") { line = UnsafeBufferPointer(rebasing: line.dropLast()) }
+        if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { return }
+        answer(line: line, into: &out)
+    }
+
     /// Answers a line that was too long to read whole.
     public mutating func answerOverlongLine(into out: inout [UInt8]) {
         reject(ContractError(.lineTooLong, "line is longer than \(lineBytesMax) bytes"), into: &out)
@@ -44,16 +54,14 @@ public struct DecisionStream {
     /// A convenience for tests and small inputs: answers every line of `text`.
     public mutating func answer(text: String) -> [String] {
         var answers: [String] = []
-        for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
-            let trimmed = line.hasSuffix("\r") ? line.dropLast() : line
-            if trimmed.allSatisfy({ $0 == " " || $0 == "\t" }) { continue }
+        for line in text.utf8.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false) {
             var out: [UInt8] = []
-            if trimmed.utf8.count > lineBytesMax {
+            if line.count > lineBytesMax {
                 answerOverlongLine(into: &out)
             } else {
-                answer(line: Array(trimmed.utf8), into: &out)
+                Array(line).withUnsafeBufferPointer { answer(rawLine: $0, into: &out) }
             }
-            answers.append(String(decoding: out.dropLast(), as: UTF8.self))
+            if !out.isEmpty { answers.append(String(decoding: out.dropLast(), as: UTF8.self)) }
         }
         return answers
     }

@@ -13,8 +13,9 @@ public struct RequestDecoder: Sendable {
 
     /// Longest identifier accepted (ids, payer, payee, instrument, consent).
     public static let identifierBytesMax = 256
-    /// Most risk signals accepted on one request.
+    /// Most risk signals accepted on one request, and the longest signal code.
     public static let riskSignalsMax = 16
+    public static let riskSignalBytesMax = 64
 
     public init(referenceRates: ReferenceRates, absentSCA: SCAResult?) {
         self.referenceRates = referenceRates
@@ -187,8 +188,11 @@ public struct RequestDecoder: Sendable {
                 throw ContractError(.invalidValue, "risk.signals: more than \(RequestDecoder.riskSignalsMax) signals")
             }
             for element in elements {
-                guard case .string(let signal) = element, !signal.isEmpty, signal.utf8.count <= 64 else {
-                    throw ContractError(.invalidValue, "risk.signals: each signal must be a non-empty string of at most 64 bytes")
+                guard case .string(let signal) = element, !signal.isEmpty, signal.utf8.count <= RequestDecoder.riskSignalBytesMax else {
+                    throw ContractError(
+                        .invalidValue,
+                        "risk.signals: each signal must be a non-empty string of at most \(RequestDecoder.riskSignalBytesMax) bytes"
+                    )
                 }
                 signals.append(signal)
             }

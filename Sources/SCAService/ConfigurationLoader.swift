@@ -39,6 +39,8 @@ public enum ConfigurationLoader {
             EnvironmentVariablesProvider(environmentVariables: environment).prefixKeys(with: ConfigKey(["sca"]))
         ]
         if let file {
+            // The file is read twice at start-up: once here to refuse unknown keys (the
+            // providers cannot list their keys), once by swift-configuration's provider.
             let fileKeys = try flattenedKeys(ofFile: file)
             if let unknown = fileKeys.first(where: { !isKnown($0) }) {
                 throw ConfigurationError(key: unknown, "unknown configuration key (see the README's configuration table)")
@@ -99,6 +101,11 @@ public enum ConfigurationLoader {
 private struct Reader {
     let providers: [any ConfigProvider]
 
+    /// Quarters of fraud-rate history read per type (ten years).
+    static let quartersOfHistoryMax = 40
+    /// Largest mandate retention a configuration may ask of the in-memory store.
+    static let mandatesPerPayerLimit = 10_000
+
     func configuration() throws -> ServiceConfiguration {
         var service = ServiceConfiguration()
         var rules = RulesConfiguration()
@@ -143,16 +150,22 @@ private struct Reader {
             }
             rules.exemptionOrder = order
         }
-        if let seconds = try integer(.sessionIdleSeconds, 1...300) { rules.sessionIdleMax = .seconds(Int64(seconds)) }
-        if let days = try integer(.aisWindowDaysEEA, 1...180) { rules.aisWindowDays[.eea] = Int64(days) }
-        if let days = try integer(.aisWindowDaysUK, 1...180) { rules.aisWindowDays[.uk] = Int64(days) }
-        if let count = try integer(.aisUnattendedPerDayMax, 0...4) { rules.aisUnattendedPerDayMax = count }
+        // Stricter than the regulation is allowed, laxer is not: ranges end at its limits.
+        let sessionSecondsMax = Int(RegulatoryLimits.sessionInactivityMax.milliseconds / 1000)
+        if let seconds = try integer(.sessionIdleSeconds, 1...sessionSecondsMax) {
+            rules.sessionIdleMax = .seconds(Int64(seconds))
+        }
+        let windowDaysMax = Int(RegulatoryLimits.aisWindowDaysEEA)
+        if let days = try integer(.aisWindowDaysEEA, 1...windowDaysMax) { rules.aisWindowDays[.eea] = Int64(days) }
+        if let days = try integer(.aisWindowDaysUK, 1...windowDaysMax) { rules.aisWindowDays[.uk] = Int64(days) }
+        if let count = try integer(.aisUnattendedPerDayMax, 0...RegulatoryLimits.aisUnattendedAccessesPerDayMax) {
+            rules.aisUnattendedPerDayMax = count
+        }
         if let zoneName = try string(.aisDayTimeZone) {
             guard let zone = TimeZone(identifier: zoneName) else {
                 throw invalid(.aisDayTimeZone, "\"\(zoneName)\" is not a time zone identifier (e.g. UTC, Europe/Warsaw)")
             }
-            rules.aisDayTimeZoneName = zoneName
-            rules.aisDayUTCOffset = { instant in
+            rules.aisDayZone = CalendarZone(name: zoneName) { instant in
                 Int64(zone.secondsFromGMT(for: Date(timeIntervalSince1970: Double(instant.millisecondsSinceEpoch) / 1000)))
             }
         }
@@ -168,12 +181,17 @@ private struct Reader {
         }
         if let asOf = try string(.fxAsOf) { rates.asOf = asOf }
         rules.referenceRates = rates
-        if let attempts = try integer(.authFailedAttemptsMax, 1...5) { rules.failedAttemptsMax = attempts }
-        if let seconds = try integer(.authCodeLifetimeSeconds, 1...300) {
+        if let attempts = try integer(.authFailedAttemptsMax, 1...RegulatoryLimits.failedAttemptsMax) {
+            rules.failedAttemptsMax = attempts
+        }
+        let codeSecondsMax = Int(RegulatoryLimits.authenticationCodeLifetimeMax.milliseconds / 1000)
+        if let seconds = try integer(.authCodeLifetimeSeconds, 1...codeSecondsMax) {
             rules.authenticationCodeLifetime = .seconds(Int64(seconds))
         }
-        if let count = try integer(.limitsMandatesPerPayerMax, 1...10_000) { rules.mandatesPerPayerMax = count }
-        if let count = try integer(.limitsPaymentMandatesPerPayerMax, 1...10_000) {
+        if let count = try integer(.limitsMandatesPerPayerMax, 1...Self.mandatesPerPayerLimit) {
+            rules.mandatesPerPayerMax = count
+        }
+        if let count = try integer(.limitsPaymentMandatesPerPayerMax, 1...Self.mandatesPerPayerLimit) {
             rules.paymentMandatesPerPayerMax = count
         }
         if let bytes = try integer(.limitsLineBytesMax, 1024...(1024 * 1024)) { service.lineBytesMax = bytes }
@@ -287,7 +305,9 @@ private struct Reader {
         case .stringArray(let strings)?: texts = strings
         default: return nil
         }
-        guard texts.count <= 40 else { throw invalid(key, "at most 40 quarters of history") }
+        guard texts.count <= Self.quartersOfHistoryMax else {
+            throw invalid(key, "at most \(Self.quartersOfHistoryMax) quarters of history")
+        }
         return try texts.map { text in
             guard let value = ExactDecimal(text.trimmingCharacters(in: .whitespaces)),
                 value <= ExactDecimal(mantissa: 1, scale: 0)

@@ -34,12 +34,7 @@ public struct DecideRunner {
         let lineBytesMax = stream.lineBytesMax
 
         /// Answers one complete line, read in place: no copy of the line.
-        func finish(line: UnsafeBufferPointer<UInt8>) {
-            var line = line
-            if line.last == UInt8(ascii: "\r") { line = UnsafeBufferPointer(rebasing: line.dropLast()) }
-            if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { return }
-            stream.answer(line: line, into: &out)
-        }
+        func finish(line: UnsafeBufferPointer<UInt8>) { stream.answer(rawLine: line, into: &out) }
 
         while true {
             let count = try read(buffer)

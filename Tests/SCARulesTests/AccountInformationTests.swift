@@ -105,8 +105,7 @@ struct AccountInformationTests {
     @Test("The calendar day of the daily limit is configurable")
     func calendarDayIsConfigurable() {
         var harness = Harness { configuration in
-            configuration.aisDayUTCOffset = { _ in 3600 }  // CET
-            configuration.aisDayTimeZoneName = "Europe/Warsaw"
+            configuration.aisDayZone = CalendarZone(name: "CET") { _ in 3600 }
         }
         harness.decide(aisAccess(at: Self.consentSCA, customerPresent: true))
         for minute in 0..<4 {

@@ -102,3 +102,19 @@ struct CurrencyConversionTests {
         #expect((Money(decimal: text, currency: .eur) != nil) == valid)
     }
 }
+
+/// The one decimal formatter: exactly the currency's minor digits, no exponent, a sign
+/// only when negative.
+struct MoneyFormattingTests {
+    @Test(arguments: [
+        (Int64(352), "EUR", "3.52"), (5, "EUR", "0.05"), (10_000, "EUR", "100.00"), (0, "EUR", "0.00"),
+        (-50, "EUR", "-0.50"), (150, "ISK", "150"), (1_005, "KWD", "1.005"), (999_999_999_999_99, "PLN", "999999999999.99"),
+    ])
+    func formatsWithTheCurrencysMinorDigits(minorUnits: Int64, code: String, expected: String) {
+        let money = Money(minorUnits: minorUnits, currency: Currency(code: code)!)
+        #expect(money.decimalString == expected)
+        var bytes: [UInt8] = []
+        money.appendDecimal(into: &bytes)
+        #expect(String(decoding: bytes, as: UTF8.self) == expected)
+    }
+}

@@ -66,8 +66,9 @@ struct ConfigurationLoaderTests {
         #expect(rules.referenceRates.perEuro[Currency(code: "JPY")!] == ExactDecimal("160"))
         // Warsaw is UTC+1 in November: 23:30Z is already the next calendar day there.
         let lateEvening = Instant(rfc3339: "2026-11-21T23:30:00Z")!
-        #expect(lateEvening.dayNumber(utcOffsetSeconds: rules.aisDayUTCOffset(lateEvening))
-            == Instant(rfc3339: "2026-11-22T00:30:00Z")!.dayNumber(utcOffsetSeconds: 0))
+        #expect(rules.aisDayZone.name == "Europe/Warsaw")
+        #expect(rules.aisDayZone.dayNumber(of: lateEvening)
+            == CalendarZone.utc.dayNumber(of: Instant(rfc3339: "2026-11-22T00:30:00Z")!))
     }
 
     @Test func readsJSON() async throws {

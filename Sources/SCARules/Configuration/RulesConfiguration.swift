@@ -34,14 +34,15 @@ public struct RulesConfiguration: Sendable {
     /// The payment exemptions tried, in order, after an explicitly requested one.
     public var exemptionOrder: [Exemption] = Exemption.defaultPaymentOrder
     /// RTS Art. 4(3)(d): an authenticated session ends after this much inactivity.
-    public var sessionIdleMax: Instant.Duration = .minutes(5)
+    public var sessionIdleMax = RegulatoryLimits.sessionInactivityMax
     /// RTS Art. 10 / 10a: how long an AIS consent's SCA lasts (EEA 180 days, UK 90 days).
-    public var aisWindowDays: [Regime: Int64] = [.eea: 180, .uk: 90]
+    public var aisWindowDays: [Regime: Int64] = [
+        .eea: RegulatoryLimits.aisWindowDaysEEA, .uk: RegulatoryLimits.aisWindowDaysUK,
+    ]
     /// RTS Art. 36(5): unattended AISP accesses per consent per calendar day.
-    public var aisUnattendedPerDayMax = 4
-    /// The calendar day for that limit: seconds east of UTC at an instant (UTC by default).
-    public var aisDayUTCOffset: @Sendable (Instant) -> Int64 = { _ in 0 }
-    public var aisDayTimeZoneName = "UTC"
+    public var aisUnattendedPerDayMax = RegulatoryLimits.aisUnattendedAccessesPerDayMax
+    /// The calendar that limit's day is counted in (UTC by default).
+    public var aisDayZone = CalendarZone.utc
 
     // MARK: Money and limits
 
@@ -55,8 +56,8 @@ public struct RulesConfiguration: Sendable {
 
     // MARK: Authentication (RTS Art. 4), used by the challenge machinery
 
-    public var failedAttemptsMax = 5
-    public var authenticationCodeLifetime: Instant.Duration = .minutes(5)
+    public var failedAttemptsMax = RegulatoryLimits.failedAttemptsMax
+    public var authenticationCodeLifetime = RegulatoryLimits.authenticationCodeLifetimeMax
 
     public init() {}
 }

@@ -64,7 +64,7 @@ extension RulesEngine {
         }
         let amount = amountInRegime(request, regime)
         let window = aisWindow(regime)
-        let today = request.at.dayNumber(utcOffsetSeconds: configuration.aisDayUTCOffset(request.at))
+        let today = configuration.aisDayZone.dayNumber(of: request.at)
         func unattendedToday(_ consent: Consent?) -> Int {
             guard let consent, consent.unattendedDay == today else { return 0 }
             return consent.unattendedCount

@@ -62,7 +62,7 @@ public struct ExactDecimal: Hashable, Sendable, CustomStringConvertible {
             mantissa *= 10
             scale += 1
         }
-        guard scale <= ExactDecimal.scaleMax, mantissa < 10_000_000_000 else { return nil }
+        guard scale <= ExactDecimal.scaleMax, mantissa < Money.scale(ExactDecimal.digitsMax) else { return nil }
         self.init(mantissa: mantissa, scale: scale)
     }
 

@@ -50,14 +50,40 @@ public struct Money: Hashable, Sendable, CustomStringConvertible {
 
     /// The amount as a decimal string with exactly the currency's minor digits ("3.52").
     public var decimalString: String {
+        var bytes: [UInt8] = []
+        appendDecimal(into: &bytes)
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// Writes the decimal form ("3.52") straight into a byte buffer: the one formatter,
+    /// used by `decimalString` and by the answer encoder without making a `String`.
+    public func appendDecimal(into out: inout [UInt8]) {
+        if minorUnits < 0 { out.append(UInt8(ascii: "-")) }
         let digits = currency.minorDigits
-        guard digits > 0 else { return String(minorUnits) }
-        let scale = Money.scale(digits)
+        let scale = UInt64(Money.scale(digits))
         let magnitude = minorUnits.magnitude
-        let whole = magnitude / UInt64(scale)
-        let fraction = String(magnitude % UInt64(scale))
-        let padding = String(repeating: "0", count: digits - fraction.count)
-        return (minorUnits < 0 ? "-" : "") + String(whole) + "." + padding + fraction
+        Money.appendDigits(of: magnitude / scale, into: &out)
+        guard digits > 0 else { return }
+        out.append(UInt8(ascii: "."))
+        var fraction = magnitude % scale
+        var divisor = scale / 10
+        while divisor > 0 {
+            out.append(UInt8(ascii: "0") + UInt8(fraction / divisor))
+            fraction %= divisor
+            divisor /= 10
+        }
+    }
+
+    /// The decimal digits of `value`, most significant first.
+    public static func appendDigits(of value: UInt64, into out: inout [UInt8]) {
+        var divisor: UInt64 = 1
+        while value / divisor >= 10 { divisor *= 10 }
+        var rest = value
+        while divisor > 0 {
+            out.append(UInt8(ascii: "0") + UInt8(rest / divisor))
+            rest %= divisor
+            divisor /= 10
+        }
     }
 
     public var description: String { decimalString + " " + currency.code }

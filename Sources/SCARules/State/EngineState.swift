@@ -39,7 +39,7 @@ public struct InstrumentCounters: Sendable, Equatable {
 /// An account-information consent: its last SCA and today's unattended accesses.
 public struct Consent: Sendable, Equatable {
     public var lastSCA: Instant
-    /// The calendar day (see `RulesConfiguration.aisDayUTCOffset`) `unattendedCount` is for.
+    /// The calendar day (see `RulesConfiguration.aisDayZone`) `unattendedCount` is for.
     public var unattendedDay: Int64
     public var unattendedCount: Int
 
