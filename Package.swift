@@ -10,12 +10,22 @@ let package = Package(
         .library(name: "SCAContract", targets: ["SCAContract"]),
         .library(name: "SCAService", targets: ["SCAService"]),
         .library(name: "SCAAudit", targets: ["SCAAudit"]),
+        .library(name: "SCAStore", targets: ["SCAStore"]),
+        .library(name: "SCAServer", targets: ["SCAServer"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-configuration", from: "1.4.0", traits: ["JSON", "YAML"]),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/vapor/sql-kit", from: "3.36.0"),
+        .package(url: "https://github.com/vapor/sqlite-kit", from: "4.5.2"),
+        .package(url: "https://github.com/vapor/postgres-kit", from: "2.17.0"),
     ],
     targets: [
         // The pure rules core: no I/O, no clock, no logging.
@@ -36,10 +46,36 @@ let package = Package(
                 .product(name: "Yams", package: "Yams"),
             ]
         ),
+        // Durable state: one SQL schema over SQLKit for SQLite and PostgreSQL, group commit,
+        // decisions, idempotency keys and the audit log.
+        .target(
+            name: "SCAStore",
+            dependencies: [
+                "SCARules", "SCAContract", "SCAAudit",
+                .product(name: "SQLKit", package: "sql-kit"),
+                .product(name: "SQLiteKit", package: "sqlite-kit"),
+                .product(name: "PostgresKit", package: "postgres-kit"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // The HTTP shell: routes, errors, metrics; no rule lives here.
+        .target(
+            name: "SCAServer",
+            dependencies: [
+                "SCAService", "SCAStore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            resources: [.copy("Resources/openapi.yaml")]
+        ),
         .executableTarget(
             name: "SCACommand",
             dependencies: [
-                "SCAService",
+                "SCAService", "SCAStore", "SCAServer", "SCAAudit",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -47,6 +83,15 @@ let package = Package(
         .testTarget(name: "SCAContractTests", dependencies: ["SCAContract"]),
         .testTarget(name: "SCAServiceTests", dependencies: ["SCAService"]),
         .testTarget(name: "SCAAuditTests", dependencies: ["SCAAudit"]),
+        .testTarget(name: "SCAStoreTests", dependencies: ["SCAStore", "SCAService"]),
+        .testTarget(
+            name: "SCAServerTests",
+            dependencies: [
+                "SCAServer", "SCAService",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Yams", package: "Yams"),
+            ]
+        ),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -101,6 +101,12 @@ public struct AuditChain: Sendable, Equatable {
         lastHash = last.hash
     }
 
+    /// Continues a chain from its recorded head.
+    public init(lastSequence: UInt64, lastHash: [UInt8]) {
+        self.lastSequence = lastSequence
+        self.lastHash = lastHash
+    }
+
     /// The next event of the chain, which becomes its head.
     public mutating func append(kind: String, at: String, payload: String) -> AuditEvent {
         let previousHash = lastHash

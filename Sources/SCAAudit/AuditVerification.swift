@@ -21,6 +21,9 @@ public struct AuditBreak: Equatable, Sendable, CustomStringConvertible {
         case outOfOrder = "out_of_order"
         /// The chain ends before the head recorded elsewhere: events were cut off.
         case truncated
+        /// The chain goes on past the head recorded elsewhere: events were appended
+        /// outside the engine.
+        case beyondHead = "beyond_head"
     }
 
     public let kind: Kind
@@ -28,6 +31,12 @@ public struct AuditBreak: Equatable, Sendable, CustomStringConvertible {
     public let position: Int
     /// The sequence number of the event at that position (the expected one for `truncated`).
     public let sequence: UInt64
+
+    public init(kind: Kind, position: Int, sequence: UInt64) {
+        self.kind = kind
+        self.position = position
+        self.sequence = sequence
+    }
 
     public var description: String { "audit chain broken at event \(sequence) (position \(position)): \(kind.rawValue)" }
 }
@@ -37,36 +46,11 @@ public enum AuditVerifier {
     /// - Parameter expectedHead: the last sequence number and hash recorded elsewhere (for
     ///   example in the database's metadata), so that a cut-off tail is detected too.
     public static func verify(_ events: some Sequence<AuditEvent>, expectedHead: (UInt64, [UInt8])? = nil) -> AuditVerification {
-        var previousSequence: UInt64 = 0
-        var previousHash = AuditChain.genesisHash
-        var position = 0
+        var check = AuditChainCheck()
         for event in events {
-            // Step 1: the content matches the hash.
-            let recomputed = Array(SHA256.hash(data: event.canonicalBytes))
-            guard constantTimeEqual(recomputed, event.hash) else {
-                return .broken(AuditBreak(kind: .modified, position: position, sequence: event.sequence))
-            }
-            // Step 2: the sequence goes up by exactly one.
-            if event.sequence <= previousSequence {
-                return .broken(AuditBreak(kind: .outOfOrder, position: position, sequence: event.sequence))
-            }
-            if event.sequence > previousSequence + 1 {
-                return .broken(AuditBreak(kind: .missing, position: position, sequence: event.sequence))
-            }
-            // Step 3: the event points at the hash of the one before it.
-            guard constantTimeEqual(event.previousHash, previousHash) else {
-                return .broken(AuditBreak(kind: .brokenLink, position: position, sequence: event.sequence))
-            }
-            previousSequence = event.sequence
-            previousHash = event.hash
-            position += 1
+            if let found = check.next(event) { return .broken(found) }
         }
-        if let (headSequence, headHash) = expectedHead,
-            headSequence != previousSequence || !constantTimeEqual(headHash, previousHash)
-        {
-            return .broken(AuditBreak(kind: .truncated, position: position, sequence: previousSequence + 1))
-        }
-        return .intact(events: previousSequence, head: previousHash)
+        return check.finish(expectedHead: expectedHead)
     }
 
     /// Equality of two byte strings in time that depends on their length only.
@@ -75,5 +59,54 @@ public enum AuditVerifier {
         var difference: UInt8 = 0
         for index in lhs.indices { difference |= lhs[index] ^ rhs[index] }
         return difference == 0
+    }
+}
+
+/// The verifier one event at a time, for chains read page by page.
+public struct AuditChainCheck: Sendable {
+    private var previousSequence: UInt64 = 0
+    private var previousHash = AuditChain.genesisHash
+    private var position = 0
+
+    public init() {}
+
+    /// The last sequence number checked.
+    public var checkedThrough: UInt64 { previousSequence }
+
+    /// Checks the next event; returns where the chain breaks, if it does here.
+    public mutating func next(_ event: AuditEvent) -> AuditBreak? {
+        // Step 1: the content matches the hash.
+        let recomputed = Array(SHA256.hash(data: event.canonicalBytes))
+        guard AuditVerifier.constantTimeEqual(recomputed, event.hash) else {
+            return AuditBreak(kind: .modified, position: position, sequence: event.sequence)
+        }
+        // Step 2: the sequence goes up by exactly one.
+        if event.sequence <= previousSequence {
+            return AuditBreak(kind: .outOfOrder, position: position, sequence: event.sequence)
+        }
+        if event.sequence > previousSequence + 1 {
+            return AuditBreak(kind: .missing, position: position, sequence: event.sequence)
+        }
+        // Step 3: the event points at the hash of the one before it.
+        guard AuditVerifier.constantTimeEqual(event.previousHash, previousHash) else {
+            return AuditBreak(kind: .brokenLink, position: position, sequence: event.sequence)
+        }
+        previousSequence = event.sequence
+        previousHash = event.hash
+        position += 1
+        return nil
+    }
+
+    /// After the last event: compares the end of the chain with the head recorded apart.
+    public func finish(expectedHead: (UInt64, [UInt8])?) -> AuditVerification {
+        if let (headSequence, headHash) = expectedHead {
+            if previousSequence > headSequence {
+                return .broken(AuditBreak(kind: .beyondHead, position: position - 1, sequence: previousSequence))
+            }
+            if headSequence != previousSequence || !AuditVerifier.constantTimeEqual(headHash, previousHash) {
+                return .broken(AuditBreak(kind: .truncated, position: position, sequence: previousSequence + 1))
+            }
+        }
+        return .intact(events: previousSequence, head: previousHash)
     }
 }

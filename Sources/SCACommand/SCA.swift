@@ -12,7 +12,7 @@ struct SCA: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sca",
         abstract: "Strong Customer Authentication engine (PSD2 / UK SCA).",
-        subcommands: [Decide.self]
+        subcommands: [Decide.self, Serve.self, Migrate.self, Audit.self, Store.self]
     )
 }
 
@@ -22,13 +22,18 @@ struct Decide: AsyncParsableCommand {
         discussion: """
             Reads the decision contract (see the README) from INPUT or standard input and writes one \
             JSON line per request line to standard output, carrying state from line to line. A line \
-            that breaks the contract gets an error line and the stream goes on.
+            that breaks the contract gets an error line and the stream goes on. With --db the state \
+            is the durable store `sca serve` uses (decisions and audit events are recorded there); \
+            without it the state lives in memory for this run only.
             Exit status: 0 all lines decided; 1 some line erred; 2 bad configuration or unreadable input.
             """
     )
 
     @Option(name: .long, help: "A JSON or YAML configuration file; SCA_* environment variables override it.")
     var config: String?
+
+    @Option(name: .long, help: "Decide against this store: postgres://… or an SQLite file path.")
+    var db: String?
 
     @Argument(help: "A file of JSON lines; standard input when absent or '-'.")
     var input: String?
@@ -40,6 +45,11 @@ struct Decide: AsyncParsableCommand {
         } catch {
             printError("sca decide: \(error)")
             throw ExitCode(2)
+        }
+        if let db {
+            let errored = try await DurableDecide.run(configuration: configuration, db: db, input: input)
+            if errored > 0 { throw ExitCode(1) }
+            return
         }
         let descriptor: Int32
         if let input, input != "-" {

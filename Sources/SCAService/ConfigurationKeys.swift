@@ -24,6 +24,14 @@ public enum ConfigurationKey: String, CaseIterable, Sendable {
     case limitsMandatesPerPayerMax = "limits.mandates_per_payer_max"
     case limitsPaymentMandatesPerPayerMax = "limits.payment_mandates_per_payer_max"
     case limitsLineBytesMax = "limits.line_bytes_max"
+    case limitsBodyBytesMax = "limits.body_bytes_max"
+    case limitsAuditPageMax = "limits.audit_page_max"
+    case httpHost = "http.host"
+    case httpPort = "http.port"
+    case storageURL = "storage.url"
+    case storageDataDirectory = "storage.data_dir"
+    case storageBatchMax = "storage.batch_max"
+    case logLevel = "log.level"
 
     /// `fx.rates.<ISO 4217 code>`: units of that currency per 1 EUR.
     public static let fxRatesPrefix = "fx.rates."

@@ -22,6 +22,21 @@ public struct ServiceConfiguration: Sendable {
     public var rules = RulesConfiguration()
     /// Longest request line `sca decide` reads, in bytes.
     public var lineBytesMax = 64 * 1024
+    /// Largest HTTP request body, in bytes.
+    public var bodyBytesMax = 64 * 1024
+    /// Largest page of `GET /v1/audit`.
+    public var auditPageMax = 1000
+    /// Where `sca serve` listens: loopback unless configured otherwise.
+    public var httpHost = "127.0.0.1"
+    public var httpPort = 8080
+    /// `postgres://…`, `sqlite:PATH` or a file path; when absent, `sca.sqlite` in the data
+    /// directory.
+    public var storageURL: String?
+    public var dataDirectory = "sca-data"
+    /// Most requests one storage transaction takes (group commit); 1 turns it off.
+    public var storageBatchMax = 256
+    /// `trace`, `debug`, `info`, `notice`, `warning`, `error` or `critical`.
+    public var logLevel = "info"
 
     public init() {}
 }
@@ -195,6 +210,24 @@ private struct Reader {
             rules.paymentMandatesPerPayerMax = count
         }
         if let bytes = try integer(.limitsLineBytesMax, 1024...(1024 * 1024)) { service.lineBytesMax = bytes }
+        if let bytes = try integer(.limitsBodyBytesMax, 1024...(1024 * 1024)) { service.bodyBytesMax = bytes }
+        if let count = try integer(.limitsAuditPageMax, 1...10_000) { service.auditPageMax = count }
+        if let host = try string(.httpHost) {
+            guard !host.isEmpty, host.count <= 253 else { throw invalid(.httpHost, "a host name or address") }
+            service.httpHost = host
+        }
+        if let port = try integer(.httpPort, 0...65535) { service.httpPort = port }
+        if let url = try string(.storageURL), !url.isEmpty { service.storageURL = url }
+        if let directory = try string(.storageDataDirectory) {
+            guard !directory.isEmpty else { throw invalid(.storageDataDirectory, "must not be empty") }
+            service.dataDirectory = directory
+        }
+        if let count = try integer(.storageBatchMax, 1...1024) { service.storageBatchMax = count }
+        if let level = try string(.logLevel) {
+            let levels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
+            guard levels.contains(level) else { throw invalid(.logLevel, "one of \(levels.joined(separator: ", "))") }
+            service.logLevel = level
+        }
 
         service.rules = rules
         return service

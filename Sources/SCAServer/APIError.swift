@@ -1,0 +1,50 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import SCAContract
+
+/// An error answer: `{"error": {"code": ..., "message": ...}}` with a stable code.
+struct APIError: Error {
+    let status: HTTPResponse.Status
+    let code: String
+    let message: String
+
+    static func bodyTooLarge(_ limit: Int) -> APIError {
+        APIError(status: .contentTooLarge, code: "body_too_large", message: "the request body is larger than \(limit) bytes")
+    }
+    static func notFound(_ what: String) -> APIError { APIError(status: .notFound, code: "not_found", message: "\(what) not found") }
+    static func invalidParameter(_ message: String) -> APIError {
+        APIError(status: .badRequest, code: "invalid_parameter", message: message)
+    }
+    static func unavailable(_ message: String) -> APIError {
+        APIError(status: .serviceUnavailable, code: "storage_unavailable", message: message)
+    }
+
+    var response: Response {
+        var out: [UInt8] = []
+        out.append(contentsOf: #"{"error":{"code":"#.utf8)
+        AnswerEncoder.appendString(code, into: &out)
+        out.append(contentsOf: #","message":"#.utf8)
+        AnswerEncoder.appendString(message, into: &out)
+        out.append(contentsOf: "}}".utf8)
+        return .json(out, status: status)
+    }
+}
+
+extension Response {
+    static func json(_ bytes: [UInt8], status: HTTPResponse.Status = .ok, headers extra: HTTPFields = [:]) -> Response {
+        var headers = extra
+        headers[.contentType] = "application/json"
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
+    }
+
+    static func json(_ text: String, status: HTTPResponse.Status = .ok, headers extra: HTTPFields = [:]) -> Response {
+        json(Array(text.utf8), status: status, headers: extra)
+    }
+}
+
+extension HTTPField.Name {
+    static let idempotencyKey = HTTPField.Name("Idempotency-Key")!
+    static let idempotentReplayed = HTTPField.Name("Idempotent-Replayed")!
+    static let decisionID = HTTPField.Name("Decision-Id")!
+}

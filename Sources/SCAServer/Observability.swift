@@ -1,0 +1,86 @@
+import Foundation
+import Hummingbird
+import Logging
+import Prometheus
+
+/// The server's Prometheus metrics. Every label takes values from a closed set (route
+/// templates, methods, status codes, outcome and reason codes), so the number of series
+/// stays bounded whatever clients send.
+public final class ServerMetrics: Sendable {
+    let registry = PrometheusCollectorRegistry()
+    private static let latencyBuckets: [Duration] = [
+        .microseconds(250), .microseconds(500), .milliseconds(1), .milliseconds(2), .milliseconds(5),
+        .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100), .milliseconds(250),
+        .milliseconds(500), .seconds(1), .seconds(5),
+    ]
+
+    public init() {}
+
+    func requestFinished(method: String, route: String, status: Int, duration: Duration) {
+        registry.makeCounter(
+            name: "sca_http_requests_total", labels: [("method", method), ("route", route), ("status", String(status))],
+            help: "HTTP requests answered"
+        ).increment()
+        registry.makeDurationHistogram(
+            name: "sca_http_request_duration_seconds", labels: [("method", method), ("route", route)],
+            buckets: Self.latencyBuckets, help: "Time from request to response"
+        ).record(duration)
+    }
+
+    func decided(outcome: String, reason: String) {
+        registry.makeCounter(
+            name: "sca_decisions_total", labels: [("outcome", outcome), ("reason", reason)],
+            help: "Decisions made (idempotent replays not counted)"
+        ).increment()
+    }
+
+    func committed(transactions: Int, decisions: Int) {
+        registry.makeGauge(name: "sca_store_transactions", help: "Transactions committed since start").set(Double(transactions))
+        registry.makeGauge(name: "sca_store_jobs", help: "Decisions and SCA results committed since start")
+            .set(Double(decisions))
+    }
+
+    func render() -> [UInt8] {
+        var out: [UInt8] = []
+        registry.emit(into: &out)
+        return out
+    }
+}
+
+/// Times and counts every request and logs it as one JSON line: method, route template,
+/// status and duration. Never the body, never headers (they may carry tokens).
+struct ObservabilityMiddleware<Context: RequestContext>: RouterMiddleware {
+    let metrics: ServerMetrics
+    let logger: Logger
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        let start = ContinuousClock.now
+        let status: Int
+        let route: String
+        do {
+            let response = try await next(request, context)
+            status = response.status.code
+            route = context.endpointPath ?? "unmatched"
+            finish(request, route: route, status: status, since: start)
+            return response
+        } catch {
+            status = (error as? any HTTPResponseError)?.status.code ?? 500
+            finish(request, route: context.endpointPath ?? "unmatched", status: status, since: start)
+            throw error
+        }
+    }
+
+    private func finish(_ request: Request, route: String, status: Int, since start: ContinuousClock.Instant) {
+        let duration = ContinuousClock.now - start
+        metrics.requestFinished(method: request.method.rawValue, route: route, status: status, duration: duration)
+        if status >= 500 || logger.logLevel <= .debug {
+            logger.log(
+                level: status >= 500 ? .error : .debug, "request",
+                metadata: [
+                    "method": "\(request.method.rawValue)", "route": "\(route)", "status": "\(status)",
+                    "duration_ms": "\(Double(duration.components.attoseconds / 1_000_000_000_000) / 1000 + Double(duration.components.seconds) * 1000)",
+                ]
+            )
+        }
+    }
+}

@@ -1,0 +1,272 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import SCAAudit
+import SCAContract
+import SCARules
+import SCAStore
+
+/// What the HTTP shell needs besides the store: its limits.
+public struct ServerLimits: Sendable {
+    /// Request bodies larger than this are refused with 413.
+    public var bodyBytesMax: Int
+    /// The largest page of `GET /v1/audit`.
+    public var auditPageMax: Int
+    /// `Idempotency-Key` values longer than this are refused.
+    public static let idempotencyKeyBytesMax = 255
+
+    public init(bodyBytesMax: Int = 64 * 1024, auditPageMax: Int = 1000) {
+        self.bodyBytesMax = bodyBytesMax
+        self.auditPageMax = auditPageMax
+    }
+}
+
+/// The routes of `sca serve`. They translate HTTP to the store and back; no rule lives here.
+public struct SCAServer: Sendable {
+    public let store: DecisionStore
+    public let limits: ServerLimits
+    public let metrics: ServerMetrics
+    let decoder: SCAContract.RequestDecoder
+    let logger: Logger
+
+    public init(store: DecisionStore, limits: ServerLimits, metrics: ServerMetrics = ServerMetrics(), logger: Logger) {
+        self.store = store
+        self.limits = limits
+        self.metrics = metrics
+        self.logger = logger
+        // Over HTTP an absent `sca` means the SCA is still pending (DESIGN, decision contract).
+        decoder = SCAContract.RequestDecoder(referenceRates: store.engine.configuration.referenceRates, absentSCA: nil)
+    }
+
+    /// Every route, as `Resources/openapi.yaml` must describe it (tests compare the two).
+    public static let routes: [(method: String, path: String)] = [
+        ("GET", "/health"), ("GET", "/ready"), ("GET", "/metrics"), ("GET", "/openapi.yaml"),
+        ("POST", "/v1/decisions"), ("GET", "/v1/decisions/{id}"), ("POST", "/v1/decisions/{id}/sca-result"),
+        ("GET", "/v1/audit"), ("GET", "/v1/audit/verify"),
+    ]
+
+    public func router() -> Router<BasicRequestContext> {
+        let router = Router(context: BasicRequestContext.self)
+        router.add(middleware: ObservabilityMiddleware(metrics: metrics, logger: logger))
+        router.get("/health") { _, _ in Response.json(#"{"status":"ok"}"#) }
+        router.get("/ready") { _, _ in
+            await store.database.ping()
+                ? Response.json(#"{"status":"ready"}"#)
+                : APIError(status: .serviceUnavailable, code: "database_unreachable", message: "the database does not answer").response
+        }
+        router.get("/metrics") { _, _ in
+            let (transactions, jobs) = await (store.commits, store.committedJobs)
+            metrics.committed(transactions: transactions, decisions: jobs)
+            var headers = HTTPFields()
+            headers[.contentType] = "text/plain; version=0.0.4; charset=utf-8"
+            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: metrics.render())))
+        }
+        router.get("/openapi.yaml") { _, _ in
+            var headers = HTTPFields()
+            headers[.contentType] = "application/yaml"
+            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: OpenAPIDocument.bytes)))
+        }
+        router.post("/v1/decisions") { request, _ in try await postDecision(request) }
+        router.get("/v1/decisions/{id}") { _, context in
+            let id = context.parameters.get("id") ?? ""
+            guard let decision = try await lookup(id) else { return APIError.notFound("decision \(id.prefix(64))").response }
+            return Response.json(Self.view(decision))
+        }
+        router.post("/v1/decisions/{id}/sca-result") { request, context in
+            try await postSCAResult(request, id: context.parameters.get("id") ?? "")
+        }
+        router.get("/v1/audit") { request, _ in try await auditPage(request) }
+        router.get("/v1/audit/verify") { _, _ in try await verify() }
+        return router
+    }
+
+    // MARK: Decisions
+
+    private func postDecision(_ request: Request) async throws -> Response {
+        let key: String?
+        switch idempotencyKey(request) {
+        case .success(let value): key = value
+        case .failure(let error): return error.response
+        }
+        let body: ByteBuffer
+        switch await collect(request) {
+        case .success(let value): body = value
+        case .failure(let error): return error.response
+        }
+        let bytes = Array(body.readableBytesView)
+        let decoded = decoder.decode(line: bytes)
+        guard case .success(let decisionRequest) = decoded else {
+            guard case .failure(let error) = decoded else { preconditionFailure() }
+            // Same error object as a `sca decide` error line; 400 when not JSON, 422 when
+            // JSON that breaks the contract.
+            return Response.json(AnswerEncoder.line(error), status: error.code == .invalidJSON ? .badRequest : .unprocessableContent)
+        }
+        let submission = DecisionSubmission(
+            request: decisionRequest, requestText: String(decoding: bytes, as: UTF8.self), idempotencyKey: key
+        )
+        switch await store.decide(submission) {
+        case .decided(let decision, let replayed):
+            if !replayed { metrics.decided(outcome: decision.outcome, reason: decision.reason) }
+            var headers = HTTPFields()
+            headers[.location] = "/v1/decisions/\(decision.id)"
+            headers[.decisionID] = decision.id
+            if replayed { headers[.idempotentReplayed] = "true" }
+            return Response.json(decision.answer, status: .created, headers: headers)
+        case .idempotencyConflict:
+            return APIError(
+                status: .unprocessableContent, code: "idempotency_key_reused",
+                message: "this Idempotency-Key was used for a different request"
+            ).response
+        case .unavailable(let message):
+            return APIError.unavailable(message).response
+        }
+    }
+
+    private func lookup(_ id: String) async throws -> StoredDecision? {
+        do {
+            return try await store.decision(id: id)
+        } catch {
+            logger.error("decision lookup failed", metadata: ["error": "\(String(reflecting: error))"])
+            throw HTTPError(.serviceUnavailable)
+        }
+    }
+
+    /// `{"decision_id", "created_at", "sca", "answer"}`: the stored answer, byte for byte.
+    static func view(_ decision: StoredDecision) -> String {
+        var out: [UInt8] = []
+        out.append(contentsOf: #"{"decision_id":"#.utf8)
+        AnswerEncoder.appendString(decision.id, into: &out)
+        out.append(contentsOf: #","created_at":"#.utf8)
+        AnswerEncoder.appendString(decision.createdAt, into: &out)
+        out.append(contentsOf: #","sca":"#.utf8)
+        AnswerEncoder.appendString(decision.sca.rawValue, into: &out)
+        out.append(contentsOf: #","answer":"#.utf8)
+        out.append(contentsOf: decision.answer.utf8)
+        out.append(UInt8(ascii: "}"))
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    private func postSCAResult(_ request: Request, id: String) async throws -> Response {
+        if case .failure(let error) = idempotencyKey(request) { return error.response }
+        let body: ByteBuffer
+        switch await collect(request) {
+        case .success(let value): body = value
+        case .failure(let error): return error.response
+        }
+        let value: JSONValue
+        do {
+            value = try JSONParser.parse(Array(body.readableBytesView))
+        } catch {
+            return APIError(status: .badRequest, code: "invalid_json", message: "body is not valid JSON: \(error.message)").response
+        }
+        guard case .object(let object) = value, case .string(let text)? = object["result"] else {
+            return APIError(status: .unprocessableContent, code: "missing_field", message: "result: required, \"passed\" or \"failed\"").response
+        }
+        guard let result = SCAResult(rawValue: text) else {
+            return APIError(status: .unprocessableContent, code: "invalid_value", message: "result: must be \"passed\" or \"failed\"").response
+        }
+        switch await store.reportSCA(decision: id, result: result) {
+        case .recorded(let decision, let replayed):
+            var headers = HTTPFields()
+            if replayed { headers[.idempotentReplayed] = "true" }
+            return Response.json(Self.view(decision), headers: headers)
+        case .notFound:
+            return APIError.notFound("decision \(id.prefix(64))").response
+        case .notPending(let decision):
+            let message = decision.sca == .notRequired
+                ? "the decision did not require SCA" : "an SCA result (\(decision.sca.rawValue)) is already recorded"
+            return APIError(status: .conflict, code: "sca_not_pending", message: message).response
+        case .unavailable(let message):
+            return APIError.unavailable(message).response
+        }
+    }
+
+    // MARK: Audit
+
+    private func auditPage(_ request: Request) async throws -> Response {
+        let parameters = request.uri.queryParameters
+        var after: UInt64 = 0
+        if let text = parameters.get("after") {
+            guard let value = UInt64(text) else { return APIError.invalidParameter("after: a sequence number, 0 or more").response }
+            after = value
+        }
+        var limit = min(100, limits.auditPageMax)
+        if let text = parameters.get("limit") {
+            guard let value = Int(text), value >= 1, value <= limits.auditPageMax else {
+                return APIError.invalidParameter("limit: 1 to \(limits.auditPageMax)").response
+            }
+            limit = value
+        }
+        let events = try await store.auditEvents(after: after, limit: limit)
+        var out: [UInt8] = Array(#"{"events":["#.utf8)
+        for (index, event) in events.enumerated() {
+            if index > 0 { out.append(UInt8(ascii: ",")) }
+            out.append(contentsOf: #"{"sequence":"#.utf8)
+            out.append(contentsOf: String(event.sequence).utf8)
+            out.append(contentsOf: #","at":"#.utf8)
+            AnswerEncoder.appendString(event.at, into: &out)
+            out.append(contentsOf: #","kind":"#.utf8)
+            AnswerEncoder.appendString(event.kind, into: &out)
+            out.append(contentsOf: #","payload":"#.utf8)
+            AnswerEncoder.appendString(event.payload, into: &out)
+            out.append(contentsOf: #","previous_hash":""#.utf8)
+            out.append(contentsOf: hex(event.previousHash).utf8)
+            out.append(contentsOf: #"","hash":""#.utf8)
+            out.append(contentsOf: hex(event.hash).utf8)
+            out.append(contentsOf: #""}"#.utf8)
+        }
+        out.append(contentsOf: "],\"next_after\":".utf8)
+        if events.count == limit, let last = events.last {
+            out.append(contentsOf: String(last.sequence).utf8)
+        } else {
+            out.append(contentsOf: "null".utf8)
+        }
+        out.append(UInt8(ascii: "}"))
+        return Response.json(out)
+    }
+
+    private func verify() async throws -> Response {
+        Response.json(Self.verificationJSON(try await store.verifyAudit()))
+    }
+
+    /// `{"status":"intact","events":N,"head":"…"}` or `{"status":"broken","kind":…,"sequence":N,"position":N,"message":…}`.
+    public static func verificationJSON(_ verification: AuditVerification) -> String {
+        switch verification {
+        case .intact(let events, let head):
+            return #"{"status":"intact","events":\#(events),"head":"\#(hex(head))"}"#
+        case .broken(let found):
+            var out: [UInt8] = []
+            AnswerEncoder.appendString(found.description, into: &out)
+            return #"{"status":"broken","kind":"\#(found.kind.rawValue)","sequence":\#(found.sequence),"position":\#(found.position),"message":"#
+                + String(decoding: out, as: UTF8.self) + "}"
+        }
+    }
+
+    // MARK: Request parts
+
+    private func collect(_ request: Request) async -> Result<ByteBuffer, APIError> {
+        if let length = request.headers[.contentLength].flatMap(Int.init), length > limits.bodyBytesMax {
+            return .failure(.bodyTooLarge(limits.bodyBytesMax))
+        }
+        do {
+            return .success(try await request.body.collect(upTo: limits.bodyBytesMax))
+        } catch {
+            return .failure(.bodyTooLarge(limits.bodyBytesMax))
+        }
+    }
+
+    /// Printable ASCII, 1 to 255 bytes, or absent.
+    private func idempotencyKey(_ request: Request) -> Result<String?, APIError> {
+        guard let key = request.headers[.idempotencyKey] else { return .success(nil) }
+        guard !key.isEmpty, key.utf8.count <= ServerLimits.idempotencyKeyBytesMax,
+            key.utf8.allSatisfy({ $0 >= 0x21 && $0 <= 0x7E })
+        else {
+            return .failure(APIError(
+                status: .badRequest, code: "invalid_idempotency_key",
+                message: "Idempotency-Key: 1 to \(ServerLimits.idempotencyKeyBytesMax) printable ASCII characters"
+            ))
+        }
+        return .success(key)
+    }
+}

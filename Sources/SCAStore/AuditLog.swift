@@ -1,0 +1,159 @@
+import SCAAudit
+import SCAContract
+import SCARules
+import SQLKit
+
+extension DecisionStore {
+    /// Events after sequence `after`, in order, at most `limit`.
+    public nonisolated func auditEvents(after: UInt64, limit: Int) async throws -> [AuditEvent] {
+        try await database.reader.raw("""
+            SELECT sequence, at, kind, payload, previous_hash, hash FROM audit_events \
+            WHERE sequence > \(bind: Int64(clamping: after)) ORDER BY sequence LIMIT \(bind: max(0, limit))
+            """).all().map { row in
+            AuditEvent(
+                sequence: UInt64(try row.decode(column: "sequence", as: Int64.self)),
+                at: try row.decode(column: "at", as: String.self),
+                kind: try row.decode(column: "kind", as: String.self),
+                payload: try row.decode(column: "payload", as: String.self),
+                previousHash: try Self.bytes(hex: row.decode(column: "previous_hash", as: String.self)),
+                hash: try Self.bytes(hex: row.decode(column: "hash", as: String.self))
+            )
+        }
+    }
+
+    /// The head recorded apart from the events.
+    public nonisolated func auditHead() async throws -> (UInt64, [UInt8]) {
+        guard let row = try await database.reader.raw("SELECT sequence, hash FROM audit_head WHERE id = 1").all().first else {
+            throw StorageError.corrupt("audit_head has no row")
+        }
+        return (
+            UInt64(try row.decode(column: "sequence", as: Int64.self)),
+            try Self.bytes(hex: row.decode(column: "hash", as: String.self))
+        )
+    }
+
+    /// Verifies the whole chain page by page against the recorded head. A row whose hashes
+    /// are not even hex counts as modified.
+    public nonisolated func verifyAudit(pageSize: Int = 1000) async throws -> AuditVerification {
+        let head = try await auditHead()
+        var check = AuditChainCheck()
+        var after: UInt64 = 0
+        var position = 0
+        while true {
+            let page: [AuditEvent]
+            do {
+                page = try await auditEvents(after: after, limit: pageSize)
+            } catch StorageError.corrupt {
+                return .broken(AuditBreak(kind: .modified, position: position, sequence: after + 1))
+            }
+            for event in page {
+                if let found = check.next(event) { return .broken(found) }
+                position += 1
+            }
+            guard let last = page.last, page.count == pageSize else { break }
+            after = last.sequence
+        }
+        return check.finish(expectedHead: head)
+    }
+}
+
+/// What `checkState` found when it decided every stored request again.
+public struct StateCheck: Sendable, Equatable {
+    public var decisions = 0
+    public var scaResults = 0
+    /// Stored answers that differ from the answer decided again.
+    public var answerMismatches: [String] = []
+    /// Instruments whose stored counters differ from the ones the decisions imply.
+    public var counterMismatches: [String] = []
+    public var instruments = 0
+
+    public var isConsistent: Bool { answerMismatches.isEmpty && counterMismatches.isEmpty }
+}
+
+extension DecisionStore {
+    /// Decides every stored request again, in audit order, in memory, from empty state:
+    /// each answer must equal the stored one, and the stored counters must equal what the
+    /// decisions imply. Run it on a store no one is writing to.
+    public nonisolated func checkState(pageSize: Int = 1000) async throws -> StateCheck {
+        let decoder = RequestDecoder(referenceRates: engine.configuration.referenceRates, absentSCA: nil)
+        var memory = InMemoryState()
+        var result = StateCheck()
+        var after: UInt64 = 0
+        while true {
+            let page = try await auditEvents(after: after, limit: pageSize)
+            let payloads = try page.map { try AuditPayload(text: $0.payload, kind: $0.kind) }
+            let rows = try await database.reader.raw(
+                "SELECT id, request, answer FROM decisions WHERE id IN (\(binds: Array(Set(payloads.map(\.decisionID)))))"
+            ).all()
+            var stored: [String: (request: String, answer: String)] = [:]
+            for row in rows {
+                stored[try row.decode(column: "id", as: String.self)] = (
+                    try row.decode(column: "request", as: String.self), try row.decode(column: "answer", as: String.self)
+                )
+            }
+            for payload in payloads {
+                guard let (text, answer) = stored[payload.decisionID],
+                    case .success(var request) = decoder.decode(line: Array(text.utf8))
+                else {
+                    result.answerMismatches.append(payload.decisionID)
+                    continue
+                }
+                request.sca = payload.sca.requestSCA
+                let prior = memory.prior(for: request)
+                let (decision, effects) = engine.decide(request, prior: prior).parts()
+                if payload.isDecision {
+                    result.decisions += 1
+                    if AnswerEncoder.line(decision) != answer { result.answerMismatches.append(payload.decisionID) }
+                    memory.apply(effects, of: request, configuration: engine.configuration)
+                } else {
+                    result.scaResults += 1
+                    if decision.outcome == .scaRequired { memory.apply(effects, of: request, configuration: engine.configuration) }
+                }
+            }
+            guard let last = page.last, page.count == pageSize else { break }
+            after = last.sequence
+        }
+        let expected = memory.counters
+        var storedCounters: [InstrumentKey: InstrumentCounters] = [:]
+        for row in try await database.reader.raw("""
+            SELECT payer, instrument, regime, low_value_count, low_value_total, low_value_since, contactless_count, \
+            contactless_total FROM instrument_counters
+            """).all() {
+            let regime = Regime(rawValue: try row.decode(column: "regime", as: String.self)) ?? .eea
+            storedCounters[InstrumentKey(
+                payer: PayerID(try row.decode(column: "payer", as: String.self)),
+                instrument: InstrumentID(try row.decode(column: "instrument", as: String.self))
+            )] = InstrumentCounters(
+                regime: regime,
+                lowValueCount: Int(try row.decode(column: "low_value_count", as: Int64.self)),
+                lowValueTotal: Money(minorUnits: try row.decode(column: "low_value_total", as: Int64.self), currency: regime.currency),
+                lowValueSince: try row.decode(column: "low_value_since", as: Int64?.self).map(Instant.init(millisecondsSinceEpoch:)),
+                contactlessCount: Int(try row.decode(column: "contactless_count", as: Int64.self)),
+                contactlessTotal: Money(minorUnits: try row.decode(column: "contactless_total", as: Int64.self), currency: regime.currency)
+            )
+        }
+        result.instruments = storedCounters.count
+        for key in Set(expected.keys).union(storedCounters.keys) where expected[key] != storedCounters[key] {
+            result.counterMismatches.append("\(key.payer.value)/\(key.instrument.value)")
+        }
+        result.counterMismatches.sort()
+        return result
+    }
+}
+
+/// The parts of an audit payload the state check reads.
+struct AuditPayload {
+    let decisionID: String
+    let sca: SCAStatus
+    let isDecision: Bool
+
+    init(text: String, kind: String) throws {
+        guard case .object(let object)? = try? JSONParser.parse(text),
+            case .string(let id)? = object["decision_id"], case .string(let scaName)? = object["sca"],
+            let sca = SCAStatus(rawValue: scaName), kind == "decision" || kind == "sca_result"
+        else { throw StorageError.corrupt("audit payload of kind \(kind) is not readable") }
+        decisionID = id
+        self.sca = sca
+        isDecision = kind == "decision"
+    }
+}

@@ -1,0 +1,379 @@
+import SCARules
+import SQLKit
+
+/// The rules state one batch of decisions reads and writes, loaded by key in a few
+/// statements, changed in memory as each decision's effects are applied, and written back
+/// in a few statements. Within the batch's transaction the payers' rows are locked, so no
+/// other node changes these rows between the reading and the writing.
+struct BatchState {
+    struct PayeeKey: Hashable {
+        let payer: PayerID
+        let payee: PayeeID
+    }
+
+    struct MandateKey: Hashable {
+        let payer: PayerID
+        let request: RequestID
+    }
+
+    enum MandateKind: String {
+        case setUp = "set_up"
+        case payment
+        init(_ origin: Mandate.Origin) { self = origin == .payment ? .payment : .setUp }
+    }
+
+    struct StoredMandate {
+        var mandate: Mandate
+        var recorded: Int64
+    }
+
+    /// The payers locked, with their row versions and sessions.
+    private(set) var versions: [PayerID: Int64] = [:]
+    private var sessions: [PayerID: Session] = [:]
+    private var counters: [InstrumentKey: InstrumentCounters] = [:]
+    private var series: Set<SeriesKey> = []
+    private var trusted: Set<PayeeKey> = []
+    private var consents: [ConsentKey: Consent] = [:]
+    /// Per key, the newest mandate of each kind.
+    private var mandates: [MandateKey: [MandateKind: StoredMandate]] = [:]
+
+    // What changed, to write back.
+    private var changedPayers: Set<PayerID> = []
+    private var changedCounters: Set<InstrumentKey> = []
+    private var newSeries: Set<SeriesKey> = []
+    private var newTrusted: Set<PayeeKey> = []
+    private var changedConsents: Set<ConsentKey> = []
+    private var newMandates: [(key: MandateKey, kind: MandateKind, stored: StoredMandate)] = []
+
+    // MARK: Keys
+
+    /// The state rows a request's decision reads.
+    struct Keys {
+        var payers: Set<PayerID> = []
+        var instruments: Set<InstrumentKey> = []
+        var series: Set<SeriesKey> = []
+        var payees: Set<PayeeKey> = []
+        var consents: Set<ConsentKey> = []
+        var mandates: Set<MandateKey> = []
+
+        mutating func add(_ request: DecisionRequest) {
+            let payer = request.payer.id
+            payers.insert(payer)
+            if let instrument = request.payer.instrument {
+                instruments.insert(InstrumentKey(payer: payer, instrument: instrument))
+            }
+            if let key = request.seriesKey { series.insert(key) }
+            if let payee = request.payee?.id, request.action == .payment || request.action == .trustBeneficiary {
+                payees.insert(PayeeKey(payer: payer, payee: payee))
+            }
+            if let consent = request.consent { consents.insert(ConsentKey(payer: payer, consent: consent)) }
+            if let reference = request.payment?.mandateRef { mandates.insert(MandateKey(payer: payer, request: reference)) }
+        }
+    }
+
+    // MARK: Reading and applying (the in-memory store's rules, on loaded rows)
+
+    func prior(for request: DecisionRequest) -> PriorState {
+        let payer = request.payer.id
+        var prior = PriorState(session: sessions[payer])
+        if let instrument = request.payer.instrument {
+            prior.counters = counters[InstrumentKey(payer: payer, instrument: instrument)]
+        }
+        if let key = request.seriesKey { prior.seriesEstablished = series.contains(key) }
+        if request.action == .payment, let payee = request.payee?.id {
+            prior.payeeTrusted = trusted.contains(PayeeKey(payer: payer, payee: payee))
+        }
+        if let consent = request.consent { prior.consent = consents[ConsentKey(payer: payer, consent: consent)] }
+        if let reference = request.payment?.mandateRef, let kinds = mandates[MandateKey(payer: payer, request: reference)] {
+            // As in memory: a mandate among the other authenticated payments first.
+            prior.mandate = (kinds[.payment] ?? kinds[.setUp])?.mandate
+        }
+        return prior
+    }
+
+    /// Applies a decision's effects; `recorded` orders mandates (the decision's audit sequence).
+    mutating func apply(_ effects: StateEffects, of request: DecisionRequest, recorded: Int64) {
+        guard !effects.isEmpty else { return }
+        let payer = request.payer.id
+        if let session = effects.session, sessions[payer] != session {
+            sessions[payer] = session
+            changedPayers.insert(payer)
+        }
+        if let value = effects.counters, let instrument = request.payer.instrument {
+            let key = InstrumentKey(payer: payer, instrument: instrument)
+            counters[key] = value
+            changedCounters.insert(key)
+        }
+        if let key = effects.establishSeries, series.insert(key).inserted { newSeries.insert(key) }
+        if let payee = effects.trustPayee, trusted.insert(PayeeKey(payer: payer, payee: payee)).inserted {
+            newTrusted.insert(PayeeKey(payer: payer, payee: payee))
+        }
+        if let value = effects.consent, let consent = request.consent {
+            let key = ConsentKey(payer: payer, consent: consent)
+            consents[key] = value
+            changedConsents.insert(key)
+        }
+        if let mandate = effects.mandate, let id = request.id {
+            precondition(mandate.payer == payer, "a mandate belongs to the payer that authenticated it")
+            let key = MandateKey(payer: payer, request: id)
+            let kind = MandateKind(mandate.origin)
+            let stored = StoredMandate(mandate: mandate, recorded: recorded)
+            mandates[key, default: [:]][kind] = stored
+            newMandates.append((key, kind, stored))
+        }
+    }
+
+    // MARK: SQL
+
+    /// Creates missing payer rows, locks all of the batch's payers in one order (so two
+    /// nodes' batches never deadlock), and loads the rows the requests read.
+    static func load(_ keys: Keys, on database: StoreDatabase) async throws -> BatchState {
+        let db = database.writer
+        var state = BatchState()
+        let payers = keys.payers.map(\.value).sorted()
+        guard !payers.isEmpty else { return state }
+
+        var insert: SQLQueryString = "INSERT INTO payers (payer, version, session_last_activity) VALUES "
+        insert += rows(payers) { "(\(bind: $0), 0, NULL)" }
+        insert += " ON CONFLICT (payer) DO NOTHING"
+        try await db.raw(insert).run()
+
+        var select: SQLQueryString = "SELECT payer, version, session_last_activity FROM payers WHERE payer IN ("
+        select += "\(binds: payers)) ORDER BY payer"
+        select += database.forUpdate
+        for row in try await db.raw(select).all() {
+            let payer = PayerID(try row.decode(column: "payer", as: String.self))
+            state.versions[payer] = try row.decode(column: "version", as: Int64.self)
+            if let last = try row.decode(column: "session_last_activity", as: Int64?.self) {
+                state.sessions[payer] = Session(lastActivity: Instant(millisecondsSinceEpoch: last))
+            }
+        }
+        guard state.versions.count == payers.count else {
+            throw StorageError.corrupt("payer rows missing after insert")
+        }
+
+        if !keys.instruments.isEmpty {
+            var query: SQLQueryString = """
+                SELECT payer, instrument, regime, low_value_count, low_value_total, low_value_since, \
+                contactless_count, contactless_total FROM instrument_counters WHERE (payer, instrument) IN (VALUES 
+                """
+            query += rows(Array(keys.instruments)) { "(\(bind: $0.payer.value), \(bind: $0.instrument.value))" }
+            query += ")"
+            for row in try await db.raw(query).all() {
+                let key = InstrumentKey(
+                    payer: PayerID(try row.decode(column: "payer", as: String.self)),
+                    instrument: InstrumentID(try row.decode(column: "instrument", as: String.self))
+                )
+                let regimeName = try row.decode(column: "regime", as: String.self)
+                guard let regime = Regime(rawValue: regimeName) else {
+                    throw StorageError.corrupt("unknown regime \(regimeName) in instrument_counters")
+                }
+                let currency = regime.currency
+                state.counters[key] = InstrumentCounters(
+                    regime: regime,
+                    lowValueCount: Int(try row.decode(column: "low_value_count", as: Int64.self)),
+                    lowValueTotal: Money(minorUnits: try row.decode(column: "low_value_total", as: Int64.self), currency: currency),
+                    lowValueSince: try row.decode(column: "low_value_since", as: Int64?.self).map(Instant.init(millisecondsSinceEpoch:)),
+                    contactlessCount: Int(try row.decode(column: "contactless_count", as: Int64.self)),
+                    contactlessTotal: Money(minorUnits: try row.decode(column: "contactless_total", as: Int64.self), currency: currency)
+                )
+            }
+        }
+
+        if !keys.series.isEmpty {
+            var query: SQLQueryString =
+                "SELECT payer, payee, currency, amount FROM recurring_series WHERE (payer, payee, currency, amount) IN (VALUES "
+            query += rows(Array(keys.series)) {
+                "(\(bind: $0.payer.value), \(bind: $0.payee.value), \(bind: $0.amount.currency.code), \(bind: $0.amount.minorUnits))"
+            }
+            query += ")"
+            for row in try await db.raw(query).all() {
+                let code = try row.decode(column: "currency", as: String.self)
+                guard let currency = Currency(code: code) else { throw StorageError.corrupt("unknown currency \(code)") }
+                state.series.insert(SeriesKey(
+                    payer: PayerID(try row.decode(column: "payer", as: String.self)),
+                    payee: PayeeID(try row.decode(column: "payee", as: String.self)),
+                    amount: Money(minorUnits: try row.decode(column: "amount", as: Int64.self), currency: currency)
+                ))
+            }
+        }
+
+        if !keys.payees.isEmpty {
+            var query: SQLQueryString = "SELECT payer, payee FROM trusted_payees WHERE (payer, payee) IN (VALUES "
+            query += rows(Array(keys.payees)) { "(\(bind: $0.payer.value), \(bind: $0.payee.value))" }
+            query += ")"
+            for row in try await db.raw(query).all() {
+                state.trusted.insert(PayeeKey(
+                    payer: PayerID(try row.decode(column: "payer", as: String.self)),
+                    payee: PayeeID(try row.decode(column: "payee", as: String.self))
+                ))
+            }
+        }
+
+        if !keys.consents.isEmpty {
+            var query: SQLQueryString = """
+                SELECT payer, consent, last_sca, unattended_day, unattended_count FROM consents \
+                WHERE (payer, consent) IN (VALUES 
+                """
+            query += rows(Array(keys.consents)) { "(\(bind: $0.payer.value), \(bind: $0.consent.value))" }
+            query += ")"
+            for row in try await db.raw(query).all() {
+                let key = ConsentKey(
+                    payer: PayerID(try row.decode(column: "payer", as: String.self)),
+                    consent: ConsentID(try row.decode(column: "consent", as: String.self))
+                )
+                state.consents[key] = Consent(
+                    lastSCA: Instant(millisecondsSinceEpoch: try row.decode(column: "last_sca", as: Int64.self)),
+                    unattendedDay: try row.decode(column: "unattended_day", as: Int64.self),
+                    unattendedCount: Int(try row.decode(column: "unattended_count", as: Int64.self))
+                )
+            }
+        }
+
+        if !keys.mandates.isEmpty {
+            var query: SQLQueryString = """
+                SELECT payer, kind, request_id, payee, origin, recorded FROM mandates \
+                WHERE (payer, request_id) IN (VALUES 
+                """
+            query += rows(Array(keys.mandates)) { "(\(bind: $0.payer.value), \(bind: $0.request.value))" }
+            query += ")"
+            for row in try await db.raw(query).all() {
+                let payer = PayerID(try row.decode(column: "payer", as: String.self))
+                let kindName = try row.decode(column: "kind", as: String.self)
+                let originName = try row.decode(column: "origin", as: String.self)
+                guard let kind = MandateKind(rawValue: kindName), let origin = Mandate.Origin(rawValue: originName) else {
+                    throw StorageError.corrupt("unknown mandate kind \(kindName) or origin \(originName)")
+                }
+                let key = MandateKey(payer: payer, request: RequestID(try row.decode(column: "request_id", as: String.self)))
+                let mandate = Mandate(
+                    payer: payer, payee: try row.decode(column: "payee", as: String?.self).map(PayeeID.init), origin: origin
+                )
+                state.mandates[key, default: [:]][kind] = StoredMandate(
+                    mandate: mandate, recorded: try row.decode(column: "recorded", as: Int64.self)
+                )
+            }
+        }
+        return state
+    }
+
+    /// Writes what changed. The payer rows are updated only where their version is still
+    /// the one read (a compare-and-set on top of the row lock): if any row moved on, the
+    /// whole batch fails and is retried rather than overwriting another node's decision.
+    func write(on database: StoreDatabase, configuration: RulesConfiguration) async throws {
+        let db = database.writer
+        if !changedPayers.isEmpty || !versions.isEmpty {
+            let payers = versions.keys.sorted { $0.value < $1.value }
+            var query: SQLQueryString = "INSERT INTO payers (payer, version, session_last_activity) VALUES "
+            query += Self.rows(payers) {
+                "(\(bind: $0.value), \(bind: versions[$0]! + 1), \(bind: sessions[$0]?.lastActivity.millisecondsSinceEpoch))"
+            }
+            query += """
+                 ON CONFLICT (payer) DO UPDATE SET version = excluded.version, \
+                session_last_activity = excluded.session_last_activity \
+                WHERE payers.version = excluded.version - 1 RETURNING payer
+                """
+            let updated = try await db.raw(query).all().count
+            guard updated == payers.count else {
+                throw StorageError.unavailable("payer state changed under the batch (\(updated) of \(payers.count) rows)")
+            }
+        }
+
+        if !changedCounters.isEmpty {
+            var query: SQLQueryString = """
+                INSERT INTO instrument_counters (payer, instrument, regime, low_value_count, low_value_total, \
+                low_value_since, contactless_count, contactless_total) VALUES 
+                """
+            query += Self.rows(Array(changedCounters)) { key in
+                let value = counters[key]!
+                return """
+                    (\(bind: key.payer.value), \(bind: key.instrument.value), \(bind: value.regime.rawValue), \
+                    \(bind: Int64(value.lowValueCount)), \(bind: value.lowValueTotal.minorUnits), \
+                    \(bind: value.lowValueSince?.millisecondsSinceEpoch), \(bind: Int64(value.contactlessCount)), \
+                    \(bind: value.contactlessTotal.minorUnits))
+                    """
+            }
+            query += """
+                 ON CONFLICT (payer, instrument) DO UPDATE SET regime = excluded.regime, \
+                low_value_count = excluded.low_value_count, low_value_total = excluded.low_value_total, \
+                low_value_since = excluded.low_value_since, contactless_count = excluded.contactless_count, \
+                contactless_total = excluded.contactless_total
+                """
+            try await db.raw(query).run()
+        }
+
+        if !newSeries.isEmpty {
+            var query: SQLQueryString = "INSERT INTO recurring_series (payer, payee, currency, amount) VALUES "
+            query += Self.rows(Array(newSeries)) {
+                "(\(bind: $0.payer.value), \(bind: $0.payee.value), \(bind: $0.amount.currency.code), \(bind: $0.amount.minorUnits))"
+            }
+            query += " ON CONFLICT DO NOTHING"
+            try await db.raw(query).run()
+        }
+
+        if !newTrusted.isEmpty {
+            var query: SQLQueryString = "INSERT INTO trusted_payees (payer, payee) VALUES "
+            query += Self.rows(Array(newTrusted)) { "(\(bind: $0.payer.value), \(bind: $0.payee.value))" }
+            query += " ON CONFLICT DO NOTHING"
+            try await db.raw(query).run()
+        }
+
+        if !changedConsents.isEmpty {
+            var query: SQLQueryString =
+                "INSERT INTO consents (payer, consent, last_sca, unattended_day, unattended_count) VALUES "
+            query += Self.rows(Array(changedConsents)) { key in
+                let value = consents[key]!
+                return """
+                    (\(bind: key.payer.value), \(bind: key.consent.value), \(bind: value.lastSCA.millisecondsSinceEpoch), \
+                    \(bind: value.unattendedDay), \(bind: Int64(value.unattendedCount)))
+                    """
+            }
+            query += """
+                 ON CONFLICT (payer, consent) DO UPDATE SET last_sca = excluded.last_sca, \
+                unattended_day = excluded.unattended_day, unattended_count = excluded.unattended_count
+                """
+            try await db.raw(query).run()
+        }
+
+        if !newMandates.isEmpty {
+            // The newest record of a key and kind wins, as in memory.
+            var newest: [String: (key: MandateKey, kind: MandateKind, stored: StoredMandate)] = [:]
+            for entry in newMandates {
+                newest["\(entry.key.payer.value)\u{0}\(entry.kind.rawValue)\u{0}\(entry.key.request.value)"] = entry
+            }
+            var query: SQLQueryString = "INSERT INTO mandates (payer, kind, request_id, payee, origin, recorded) VALUES "
+            query += Self.rows(Array(newest.values)) { entry in
+                """
+                (\(bind: entry.key.payer.value), \(bind: entry.kind.rawValue), \(bind: entry.key.request.value), \
+                \(bind: entry.stored.mandate.payee?.value), \(bind: entry.stored.mandate.origin.rawValue), \
+                \(bind: entry.stored.recorded))
+                """
+            }
+            query += """
+                 ON CONFLICT (payer, kind, request_id) DO UPDATE SET payee = excluded.payee, \
+                origin = excluded.origin, recorded = excluded.recorded
+                """
+            try await db.raw(query).run()
+            // Retention: each payer keeps its newest mandates of each kind up to the limits.
+            var pruned: Set<String> = []
+            for entry in newest.values where pruned.insert("\(entry.key.payer.value)\u{0}\(entry.kind.rawValue)").inserted {
+                let keep =
+                    entry.kind == .payment ? configuration.paymentMandatesPerPayerMax : configuration.mandatesPerPayerMax
+                try await db.raw("""
+                    DELETE FROM mandates WHERE payer = \(bind: entry.key.payer.value) AND kind = \(bind: entry.kind.rawValue) \
+                    AND recorded < (SELECT recorded FROM mandates WHERE payer = \(bind: entry.key.payer.value) \
+                    AND kind = \(bind: entry.kind.rawValue) ORDER BY recorded DESC LIMIT 1 OFFSET \(bind: keep - 1))
+                    """).run()
+            }
+        }
+    }
+
+    /// `(…), (…), …` for a multi-row VALUES list.
+    static func rows<T>(_ items: [T], _ row: (T) -> SQLQueryString) -> SQLQueryString {
+        var out: SQLQueryString = ""
+        for (index, item) in items.enumerated() {
+            if index > 0 { out += ", " }
+            out += row(item)
+        }
+        return out
+    }
+}

@@ -1,0 +1,393 @@
+import Logging
+import SCAAudit
+import SCAContract
+import SCARules
+import SQLKit
+
+/// Decides requests against durable state, with group commit: requests that arrive while
+/// a transaction commits wait together and go into the next one, so one fsync
+/// acknowledges many decisions. Each transaction locks the payers it touches, decides in
+/// arrival order, writes the state changes, the decision records and their audit events,
+/// and commits; only then are the answers released. A failed transaction releases nothing
+/// and is retried; after the last retry its requests are answered "unavailable".
+public actor DecisionStore {
+    public struct Options: Sendable {
+        /// The most requests one transaction takes; 1 turns group commit off (one
+        /// transaction per request: the baseline of the benchmarks).
+        public var batchMax: Int
+        /// Transactions retried after a failure (a deadlock, a lost compare-and-set).
+        public var retries: Int
+
+        public init(batchMax: Int = 256, retries: Int = 3) {
+            self.batchMax = batchMax
+            self.retries = retries
+        }
+    }
+
+    public nonisolated let database: StoreDatabase
+    public nonisolated let engine: RulesEngine
+    let decoder: RequestDecoder
+    let options: Options
+    let logger: Logger
+
+    private enum Job: Sendable {
+        case decide(DecisionSubmission)
+        case reportSCA(id: String, result: SCAResult)
+    }
+
+    private enum JobResult: Sendable {
+        case decision(DecisionResult)
+        case report(SCAReportResult)
+    }
+
+    /// One caller's jobs (one request, or a run of a replay) and where their answers go.
+    private struct Pending {
+        let jobs: [Job]
+        let continuation: CheckedContinuation<[JobResult], Never>
+    }
+
+    private var queue: [Pending] = []
+    private var draining = false
+
+    /// Transactions committed and requests they carried, for metrics.
+    public private(set) var commits = 0
+    public private(set) var committedJobs = 0
+
+    public init(database: StoreDatabase, engine: RulesEngine, options: Options = Options(), logger: Logger) {
+        self.database = database
+        self.engine = engine
+        self.decoder = RequestDecoder(referenceRates: engine.configuration.referenceRates, absentSCA: nil)
+        self.options = options
+        self.logger = logger
+    }
+
+    // MARK: Submitting
+
+    public func decide(_ submission: DecisionSubmission) async -> DecisionResult {
+        guard case .decision(let result) = await submit([.decide(submission)])[0] else {
+            preconditionFailure("a decision job answers with a decision")
+        }
+        return result
+    }
+
+    /// Decides a run of requests in their order (the `sca decide --db` replay); a run
+    /// longer than `batchMax` is split over several transactions, still in order.
+    public func decide(_ submissions: [DecisionSubmission]) async -> [DecisionResult] {
+        var results: [DecisionResult] = []
+        results.reserveCapacity(submissions.count)
+        var start = 0
+        while start < submissions.count {
+            let end = min(submissions.count, start + max(1, options.batchMax))
+            for result in await submit(submissions[start..<end].map(Job.decide)) {
+                guard case .decision(let decided) = result else { preconditionFailure("a decision job answers with a decision") }
+                results.append(decided)
+            }
+            start = end
+        }
+        return results
+    }
+
+    /// Records the outcome of the SCA a pending decision asked for; a passed one applies
+    /// what it completes (counter resets, series, trusted payee, mandate, session, consent).
+    public func reportSCA(decision id: String, result: SCAResult) async -> SCAReportResult {
+        guard DecisionID.isWellFormed(id) else { return .notFound }
+        guard case .report(let outcome) = await submit([.reportSCA(id: id, result: result)])[0] else {
+            preconditionFailure("an SCA report answers with a report")
+        }
+        return outcome
+    }
+
+    private func submit(_ jobs: [Job]) async -> [JobResult] {
+        await withCheckedContinuation { continuation in
+            queue.append(Pending(jobs: jobs, continuation: continuation))
+            if !draining {
+                draining = true
+                Task { await self.drain() }
+            }
+        }
+    }
+
+    /// Takes whole callers' runs from the queue, up to `batchMax` jobs a transaction.
+    private func drain() async {
+        while !queue.isEmpty {
+            var taken = 0
+            var jobCount = 0
+            while taken < queue.count, taken == 0 || jobCount + queue[taken].jobs.count <= options.batchMax {
+                jobCount += queue[taken].jobs.count
+                taken += 1
+            }
+            let batch = Array(queue.prefix(taken))
+            queue.removeFirst(taken)
+            let results = await run(batch.flatMap(\.jobs))
+            commits += 1
+            committedJobs += jobCount
+            var offset = 0
+            for pending in batch {
+                pending.continuation.resume(returning: Array(results[offset..<offset + pending.jobs.count]))
+                offset += pending.jobs.count
+            }
+        }
+        draining = false
+    }
+
+    // MARK: One transaction
+
+    private func run(_ jobs: [Job]) async -> [JobResult] {
+        var attempt = 0
+        while true {
+            do {
+                return try await commit(jobs)
+            } catch {
+                try? await database.writer.raw("ROLLBACK").run()
+                attempt += 1
+                if attempt > options.retries {
+                    logger.error("batch failed", metadata: ["error": "\(String(reflecting: error))", "jobs": "\(jobs.count)"])
+                    let message = "the decision could not be stored; nothing was recorded"
+                    return jobs.map {
+                        switch $0 {
+                        case .decide: return .decision(.unavailable(message))
+                        case .reportSCA: return .report(.unavailable(message))
+                        }
+                    }
+                }
+                logger.warning("batch retried", metadata: ["error": "\(String(reflecting: error))", "attempt": "\(attempt)"])
+            }
+        }
+    }
+
+    private func commit(_ jobs: [Job]) async throws -> [JobResult] {
+        let db = database.writer
+        let now = wallClockNow().rfc3339
+        try await db.raw(database.beginWrite).run()
+
+        // 1. Idempotency keys, claimed first in key order. A key another transaction holds
+        //    makes this one wait for it (PostgreSQL) and then lose the claim.
+        var newIDs = [String?](repeating: nil, count: jobs.count)
+        var leaderOfKey: [String: Int] = [:]
+        for (index, job) in jobs.enumerated() {
+            guard case .decide(let submission) = job else { continue }
+            newIDs[index] = DecisionID.make()
+            if let key = submission.idempotencyKey, leaderOfKey[key] == nil { leaderOfKey[key] = index }
+        }
+        var earlier: [String: (digest: String, decision: StoredDecision)] = [:]
+        if !leaderOfKey.isEmpty {
+            let claims = leaderOfKey.sorted { $0.key < $1.key }
+            var claim: SQLQueryString = "INSERT INTO idempotency_keys (key, request_digest, decision_id, created_at) VALUES "
+            claim += BatchState.rows(claims) { entry in
+                guard case .decide(let submission) = jobs[entry.value] else { preconditionFailure() }
+                return "(\(bind: entry.key), \(bind: submission.digest), \(bind: newIDs[entry.value]!), \(bind: now))"
+            }
+            claim += " ON CONFLICT (key) DO NOTHING RETURNING key"
+            let won = Set(try await db.raw(claim).all().map { try $0.decode(column: "key", as: String.self) })
+            let lost = claims.map(\.key).filter { !won.contains($0) }
+            if !lost.isEmpty {
+                let rows = try await db.raw(
+                    "SELECT key, request_digest, decision_id FROM idempotency_keys WHERE key IN (\(binds: lost))"
+                ).all()
+                var digests: [String: (key: String, digest: String)] = [:]
+                for row in rows {
+                    digests[try row.decode(column: "decision_id", as: String.self)] = (
+                        try row.decode(column: "key", as: String.self), try row.decode(column: "request_digest", as: String.self)
+                    )
+                }
+                for decision in try await Self.decisions(Array(digests.keys), on: db, lock: "") {
+                    let entry = digests[decision.id]!
+                    earlier[entry.key] = (entry.digest, decision)
+                }
+                guard earlier.count == lost.count else { throw StorageError.corrupt("idempotency key without its decision") }
+            }
+        }
+
+        // 2. SCA reports: the decisions they complete, locked.
+        var reported: [String: (decision: StoredDecision, request: DecisionRequest)] = [:]
+        let reportIDs = Set(jobs.compactMap { job -> String? in
+            if case .reportSCA(let id, _) = job { return id }
+            return nil
+        }).sorted()
+        if !reportIDs.isEmpty {
+            let rows = try await db.raw(
+                SQLQueryString("SELECT id, created_at, answer, outcome, reason, sca, audit_sequence, request FROM decisions WHERE id IN (")
+                    + "\(binds: reportIDs)) ORDER BY id" + database.forUpdate
+            ).all()
+            for row in rows {
+                let decision = try Self.storedDecision(row)
+                let text = try row.decode(column: "request", as: String.self)
+                guard case .success(let request) = decoder.decode(line: Array(text.utf8)) else {
+                    throw StorageError.corrupt("stored request of \(decision.id) does not decode")
+                }
+                reported[decision.id] = (decision, request)
+            }
+        }
+
+        // 3. The payers' rows, locked, and the state the requests read.
+        var keys = BatchState.Keys()
+        for (index, job) in jobs.enumerated() {
+            switch job {
+            case .decide(let submission):
+                if let key = submission.idempotencyKey, earlier[key] != nil || leaderOfKey[key] != index { continue }
+                keys.add(submission.request)
+            case .reportSCA(let id, _):
+                if let entry = reported[id] { keys.add(entry.request) }
+            }
+        }
+        var state = try await BatchState.load(keys, on: database)
+
+        // 4. The audit chain's head, locked last.
+        let headRows = try await db.raw(
+            SQLQueryString("SELECT sequence, hash FROM audit_head WHERE id = 1") + database.forUpdate
+        ).all()
+        guard let headRow = headRows.first else { throw StorageError.corrupt("audit_head has no row") }
+        var chain = AuditChain(
+            lastSequence: UInt64(try headRow.decode(column: "sequence", as: Int64.self)),
+            lastHash: try Self.bytes(hex: headRow.decode(column: "hash", as: String.self))
+        )
+
+        // 5. Decide in arrival order.
+        var results: [JobResult] = []
+        results.reserveCapacity(jobs.count)
+        var newDecisions: [(decision: StoredDecision, payer: String, request: String)] = []
+        var scaUpdates: [(id: String, status: SCAStatus)] = []
+        var events: [AuditEvent] = []
+        var decidedByIndex: [Int: StoredDecision] = [:]
+        for (index, job) in jobs.enumerated() {
+            switch job {
+            case .decide(let submission):
+                if let key = submission.idempotencyKey {
+                    if let (digest, decision) = earlier[key] {
+                        results.append(.decision(digest == submission.digest ? .decided(decision, replayed: true) : .idempotencyConflict))
+                        continue
+                    }
+                    if let leader = leaderOfKey[key], leader != index {
+                        guard case .decide(let first) = jobs[leader], let decision = decidedByIndex[leader] else {
+                            preconditionFailure("a key's first request is decided before its repeats")
+                        }
+                        results.append(.decision(first.digest == submission.digest ? .decided(decision, replayed: true) : .idempotencyConflict))
+                        continue
+                    }
+                }
+                let request = submission.request
+                let (decision, effects) = engine.decide(request, prior: state.prior(for: request)).parts()
+                let sequence = chain.lastSequence + 1
+                state.apply(effects, of: request, recorded: Int64(sequence))
+                let answer = AnswerEncoder.line(decision)
+                let status = SCAStatus(outcome: decision.outcome, sca: request.sca)
+                let id = newIDs[index]!
+                var payload = #"{"decision_id":"# + Self.quoted(id) + #","sca":"# + Self.quoted(status.rawValue)
+                payload += #","request_sha256":"# + Self.quoted(submission.digest) + #","answer":"# + answer + "}"
+                events.append(chain.append(kind: "decision", at: now, payload: payload))
+                let stored = StoredDecision(
+                    id: id, createdAt: now, answer: answer, outcome: decision.outcome.rawValue,
+                    reason: decision.reason.rawValue, sca: status, auditSequence: Int64(sequence)
+                )
+                newDecisions.append((stored, request.payer.id.value, submission.requestText))
+                decidedByIndex[index] = stored
+                results.append(.decision(.decided(stored, replayed: false)))
+            case .reportSCA(let id, let result):
+                guard var entry = reported[id] else {
+                    results.append(.report(.notFound))
+                    continue
+                }
+                let wanted: SCAStatus = result == .passed ? .passed : .failed
+                guard entry.decision.sca == .pending else {
+                    results.append(.report(entry.decision.sca == wanted ? .recorded(entry.decision, replayed: true) : .notPending(entry.decision)))
+                    continue
+                }
+                var request = entry.request
+                request.sca = result
+                let (decision, effects) = engine.decide(request, prior: state.prior(for: request)).parts()
+                let sequence = chain.lastSequence + 1
+                // The SCA completes the action only while it still needs one.
+                if decision.outcome == .scaRequired { state.apply(effects, of: request, recorded: Int64(sequence)) }
+                let payload = #"{"decision_id":"# + Self.quoted(id) + #","sca":"# + Self.quoted(wanted.rawValue) + "}"
+                events.append(chain.append(kind: "sca_result", at: now, payload: payload))
+                entry.decision.sca = wanted
+                reported[id] = entry
+                scaUpdates.append((id, wanted))
+                results.append(.report(.recorded(entry.decision, replayed: false)))
+            }
+        }
+
+        // 6. Write everything, then commit.
+        try await state.write(on: database, configuration: engine.configuration)
+        if !newDecisions.isEmpty {
+            var insert: SQLQueryString =
+                "INSERT INTO decisions (id, audit_sequence, created_at, payer, outcome, reason, sca, request, answer) VALUES "
+            insert += BatchState.rows(newDecisions) { entry in
+                """
+                (\(bind: entry.decision.id), \(bind: entry.decision.auditSequence), \(bind: entry.decision.createdAt), \
+                \(bind: entry.payer), \(bind: entry.decision.outcome), \(bind: entry.decision.reason), \
+                \(bind: entry.decision.sca.rawValue), \(bind: entry.request), \
+                \(bind: entry.decision.answer))
+                """
+            }
+            try await db.raw(insert).run()
+        }
+        for update in scaUpdates {
+            try await db.raw("UPDATE decisions SET sca = \(bind: update.status.rawValue) WHERE id = \(bind: update.id)").run()
+        }
+        if !events.isEmpty {
+            var insert: SQLQueryString = "INSERT INTO audit_events (sequence, at, kind, payload, previous_hash, hash) VALUES "
+            insert += BatchState.rows(events) { event in
+                """
+                (\(bind: Int64(event.sequence)), \(bind: event.at), \(bind: event.kind), \(bind: event.payload), \
+                \(bind: hex(event.previousHash)), \(bind: hex(event.hash)))
+                """
+            }
+            try await db.raw(insert).run()
+            try await db.raw(
+                "UPDATE audit_head SET sequence = \(bind: Int64(chain.lastSequence)), hash = \(bind: hex(chain.lastHash)) WHERE id = 1"
+            ).run()
+        }
+        try await db.raw("COMMIT").run()
+        return results
+    }
+
+    // MARK: Reading
+
+    /// A decision by id, from the reader connection.
+    public nonisolated func decision(id: String) async throws -> StoredDecision? {
+        guard DecisionID.isWellFormed(id) else { return nil }
+        return try await Self.decisions([id], on: database.reader, lock: "").first
+    }
+
+    static func decisions(_ ids: [String], on db: any SQLDatabase, lock: SQLQueryString) async throws -> [StoredDecision] {
+        guard !ids.isEmpty else { return [] }
+        return try await db.raw(
+            "SELECT id, created_at, answer, outcome, reason, sca, audit_sequence FROM decisions WHERE id IN (\(binds: ids))" + lock
+        ).all().map(storedDecision)
+    }
+
+    static func storedDecision(_ row: any SQLRow) throws -> StoredDecision {
+        let statusName = try row.decode(column: "sca", as: String.self)
+        guard let status = SCAStatus(rawValue: statusName) else { throw StorageError.corrupt("unknown sca status \(statusName)") }
+        return StoredDecision(
+            id: try row.decode(column: "id", as: String.self),
+            createdAt: try row.decode(column: "created_at", as: String.self),
+            answer: try row.decode(column: "answer", as: String.self),
+            outcome: try row.decode(column: "outcome", as: String.self),
+            reason: try row.decode(column: "reason", as: String.self),
+            sca: status,
+            auditSequence: try row.decode(column: "audit_sequence", as: Int64.self)
+        )
+    }
+
+    static func quoted(_ text: String) -> String {
+        var out: [UInt8] = []
+        AnswerEncoder.appendString(text, into: &out)
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    static func bytes(hex text: String) throws -> [UInt8] {
+        let digits = Array(text.utf8)
+        guard digits.count % 2 == 0 else { throw StorageError.corrupt("odd-length hex") }
+        func value(_ digit: UInt8) throws -> UInt8 {
+            switch digit {
+            case 48...57: return digit - 48
+            case 97...102: return digit - 87
+            default: throw StorageError.corrupt("not a lowercase hex digit")
+            }
+        }
+        return try stride(from: 0, to: digits.count, by: 2).map { try value(digits[$0]) << 4 | value(digits[$0 + 1]) }
+    }
+}
+

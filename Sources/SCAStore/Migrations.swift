@@ -1,0 +1,173 @@
+import Foundation
+import SQLKit
+
+/// The schema, as numbered migrations. A database records the versions it has; `migrate`
+/// applies the missing ones in order, each in its own transaction, and refuses a database
+/// newer than this build. The SQL is the common subset of SQLite and PostgreSQL.
+public enum Migrations {
+    public struct Migration: Sendable {
+        public let version: Int
+        public let name: String
+        let statements: [String]
+    }
+
+    public static let all: [Migration] = [
+        Migration(
+            version: 1, name: "rules state, decisions, idempotency keys, audit log",
+            statements: [
+                // One row per payer: the row lock (and version) that serialises its decisions
+                // across nodes, and its login session (RTS Art. 4(3)(d)).
+                """
+                CREATE TABLE payers (
+                    payer TEXT PRIMARY KEY,
+                    version BIGINT NOT NULL,
+                    session_last_activity BIGINT
+                )
+                """,
+                // RTS Art. 11 and 16 counters per instrument, amounts in the regime's minor units.
+                """
+                CREATE TABLE instrument_counters (
+                    payer TEXT NOT NULL,
+                    instrument TEXT NOT NULL,
+                    regime TEXT NOT NULL,
+                    low_value_count BIGINT NOT NULL,
+                    low_value_total BIGINT NOT NULL,
+                    low_value_since BIGINT,
+                    contactless_count BIGINT NOT NULL,
+                    contactless_total BIGINT NOT NULL,
+                    PRIMARY KEY (payer, instrument)
+                )
+                """,
+                // RTS Art. 14 series whose first payment passed SCA.
+                """
+                CREATE TABLE recurring_series (
+                    payer TEXT NOT NULL,
+                    payee TEXT NOT NULL,
+                    currency TEXT NOT NULL,
+                    amount BIGINT NOT NULL,
+                    PRIMARY KEY (payer, payee, currency, amount)
+                )
+                """,
+                // RTS Art. 13 trusted beneficiaries.
+                """
+                CREATE TABLE trusted_payees (
+                    payer TEXT NOT NULL,
+                    payee TEXT NOT NULL,
+                    PRIMARY KEY (payer, payee)
+                )
+                """,
+                // RTS Art. 10 / 10a consents.
+                """
+                CREATE TABLE consents (
+                    payer TEXT NOT NULL,
+                    consent TEXT NOT NULL,
+                    last_sca BIGINT NOT NULL,
+                    unattended_day BIGINT NOT NULL,
+                    unattended_count BIGINT NOT NULL,
+                    PRIMARY KEY (payer, consent)
+                )
+                """,
+                // Authenticated requests that merchant-initiated payments may reference;
+                // `kind` is the retention class, `recorded` the audit sequence that made it.
+                """
+                CREATE TABLE mandates (
+                    payer TEXT NOT NULL,
+                    kind TEXT NOT NULL,
+                    request_id TEXT NOT NULL,
+                    payee TEXT,
+                    origin TEXT NOT NULL,
+                    recorded BIGINT NOT NULL,
+                    PRIMARY KEY (payer, kind, request_id)
+                )
+                """,
+                """
+                CREATE TABLE decisions (
+                    id TEXT PRIMARY KEY,
+                    audit_sequence BIGINT NOT NULL UNIQUE,
+                    created_at TEXT NOT NULL,
+                    payer TEXT NOT NULL,
+                    outcome TEXT NOT NULL,
+                    reason TEXT NOT NULL,
+                    sca TEXT NOT NULL,
+                    request TEXT NOT NULL,
+                    answer TEXT NOT NULL
+                )
+                """,
+                """
+                CREATE TABLE idempotency_keys (
+                    key TEXT PRIMARY KEY,
+                    request_digest TEXT NOT NULL,
+                    decision_id TEXT NOT NULL,
+                    created_at TEXT NOT NULL
+                )
+                """,
+                """
+                CREATE TABLE audit_events (
+                    sequence BIGINT PRIMARY KEY,
+                    at TEXT NOT NULL,
+                    kind TEXT NOT NULL,
+                    payload TEXT NOT NULL,
+                    previous_hash TEXT NOT NULL,
+                    hash TEXT NOT NULL
+                )
+                """,
+                // The chain's head, kept apart from the events so that cutting events off
+                // the end is detected, and locked to append in order across nodes.
+                """
+                CREATE TABLE audit_head (
+                    id BIGINT PRIMARY KEY,
+                    sequence BIGINT NOT NULL,
+                    hash TEXT NOT NULL
+                )
+                """,
+                "INSERT INTO audit_head (id, sequence, hash) VALUES (1, 0, '\(String(repeating: "0", count: 64))')",
+            ]
+        )
+    ]
+
+    public static var latestVersion: Int { all.last?.version ?? 0 }
+
+    /// Applies what is missing; returns the versions applied. Safe to run on several nodes
+    /// at once: each migration's transaction re-checks the version under a lock.
+    @discardableResult
+    public static func migrate(_ database: StoreDatabase, now: String) async throws -> [Int] {
+        let db = database.writer
+        try await db.raw(
+            "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
+        ).run()
+        var applied: [Int] = []
+        for migration in all {
+            try await db.raw(database.beginWrite).run()
+            do {
+                if database.backend == .postgres {
+                    try await db.raw("LOCK TABLE schema_migrations IN EXCLUSIVE MODE").run()
+                }
+                let current = try await currentVersion(db)
+                if current > latestVersion {
+                    throw StorageError.schemaTooNew(found: current, known: latestVersion)
+                }
+                if current < migration.version {
+                    for statement in migration.statements { try await db.raw(SQLQueryString(statement)).run() }
+                    try await db.raw(
+                        "INSERT INTO schema_migrations (version, name, applied_at) VALUES (\(bind: migration.version), \(bind: migration.name), \(bind: now))"
+                    ).run()
+                    applied.append(migration.version)
+                }
+                try await db.raw("COMMIT").run()
+            } catch {
+                try? await db.raw("ROLLBACK").run()
+                throw error
+            }
+        }
+        return applied
+    }
+
+    public static func currentVersion(_ database: StoreDatabase) async throws -> Int {
+        try await currentVersion(database.reader)
+    }
+
+    static func currentVersion(_ db: any SQLDatabase) async throws -> Int {
+        let rows = try await db.raw("SELECT MAX(version) AS version FROM schema_migrations").all()
+        return try rows.first?.decode(column: "version", as: Int?.self) ?? 0
+    }
+}

@@ -1,0 +1,129 @@
+import Foundation
+import Logging
+import PostgresKit
+import SQLKit
+import SQLiteKit
+
+/// The two SQL connections of one engine node: a writer, used only by the group committer
+/// (so a transaction never shares its connection), and a reader for lookups, pages and
+/// health checks. Both speak SQLKit; the few dialect differences are named here.
+public final class StoreDatabase: Sendable {
+    public enum Backend: String, Sendable { case sqlite, postgres }
+
+    public let backend: Backend
+    public let location: StorageLocation
+    let writer: any SQLDatabase
+    let reader: any SQLDatabase
+    private let closeAll: @Sendable () async throws -> Void
+
+    private init(
+        backend: Backend, location: StorageLocation, writer: any SQLDatabase, reader: any SQLDatabase,
+        close: @escaping @Sendable () async throws -> Void
+    ) {
+        self.backend = backend
+        self.location = location
+        self.writer = writer
+        self.reader = reader
+        self.closeAll = close
+    }
+
+    /// Opens the database, creating an SQLite file (and its directory) on first start.
+    public static func open(_ location: StorageLocation, logger: Logger) async throws -> StoreDatabase {
+        switch location {
+        case .sqlite(let path):
+            let directory = (path as NSString).deletingLastPathComponent
+            if !directory.isEmpty {
+                do {
+                    try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+                } catch {
+                    throw StorageError.unavailable("cannot create the data directory \(directory): \(error)")
+                }
+            }
+            let writer: SQLiteConnection
+            let reader: SQLiteConnection
+            do {
+                writer = try await SQLiteConnection.open(storage: .file(path: path), logger: logger)
+                reader = try await SQLiteConnection.open(storage: .file(path: path), logger: logger)
+            } catch {
+                throw StorageError.unavailable("cannot open \(path): \(error)")
+            }
+            let database = StoreDatabase(
+                backend: .sqlite, location: location, writer: writer.sql(queryLogLevel: nil),
+                reader: reader.sql(queryLogLevel: nil),
+                close: {
+                    try await reader.close()
+                    try await writer.close()
+                }
+            )
+            // WAL lets the reader read while the writer commits; synchronous=FULL makes
+            // every commit durable (the WAL is synced before COMMIT returns).
+            for pragma in ["PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL", "PRAGMA busy_timeout=5000"] {
+                try await database.writer.raw(SQLQueryString(pragma)).run()
+            }
+            try await database.reader.raw("PRAGMA busy_timeout=5000").run()
+            return database
+        case .postgres(let url):
+            let configuration: SQLPostgresConfiguration
+            do {
+                configuration = try SQLPostgresConfiguration(url: url)
+            } catch {
+                throw StorageError.invalidLocation("cannot read the PostgreSQL URL \(location)")
+            }
+            func connect(_ id: Int) async throws -> PostgresConnection {
+                do {
+                    return try await PostgresConnection.connect(
+                        configuration: configuration.coreConfiguration, id: id, logger: logger
+                    )
+                } catch {
+                    throw StorageError.unavailable("cannot connect to \(location): \(String(reflecting: error))")
+                }
+            }
+            let writer = try await connect(1)
+            let reader = try await connect(2)
+            return StoreDatabase(
+                backend: .postgres, location: location, writer: writer.sql(queryLogLevel: nil),
+                reader: reader.sql(queryLogLevel: nil),
+                close: {
+                    try await reader.close()
+                    try await writer.close()
+                }
+            )
+        }
+    }
+
+    public func close() async {
+        try? await closeAll()
+    }
+
+    /// Starts a write transaction. SQLite takes its write lock at once, so two transactions
+    /// never both read before either writes; PostgreSQL locks rows as they are read.
+    var beginWrite: SQLQueryString { backend == .sqlite ? "BEGIN IMMEDIATE" : "BEGIN" }
+
+    /// Appended to a SELECT whose rows the transaction will change.
+    var forUpdate: SQLQueryString { backend == .postgres ? " FOR UPDATE" : "" }
+
+    /// `SELECT 1` on the reader: the database answers.
+    public func ping() async -> Bool {
+        do {
+            _ = try await reader.raw("SELECT 1 AS one").all()
+            return true
+        } catch {
+            return false
+        }
+    }
+}
+
+extension StoreDatabase {
+    /// Runs one SQL statement on the writer (administration and tests, never request data).
+    public func execute(_ sql: String) async throws {
+        try await writer.raw(SQLQueryString(sql)).run()
+    }
+
+    /// The first column of the first row of a query that returns an integer.
+    public func integer(_ sql: String) async throws -> Int64? {
+        guard let row = try await reader.raw(SQLQueryString(sql)).all().first, let column = row.allColumns.first else {
+            return nil
+        }
+        return try row.decode(column: column, as: Int64?.self)
+    }
+}

@@ -1,0 +1,112 @@
+import Crypto
+import Foundation
+import SCARules
+
+/// Where a decision's SCA stands.
+public enum SCAStatus: String, Sendable, Equatable {
+    /// The outcome needed no SCA.
+    case notRequired = "not_required"
+    /// SCA is required and its outcome has not been reported yet (HTTP without `sca`).
+    case pending
+    case passed
+    case failed
+
+    init(outcome: Outcome, sca: SCAResult?) {
+        guard outcome == .scaRequired else {
+            self = .notRequired
+            return
+        }
+        switch sca {
+        case nil: self = .pending
+        case .passed?: self = .passed
+        case .failed?: self = .failed
+        }
+    }
+
+    /// The request's `sca` that gives this status back when the request is decided again.
+    var requestSCA: SCAResult? {
+        switch self {
+        case .pending: return nil
+        case .passed, .notRequired: return .passed
+        case .failed: return .failed
+        }
+    }
+}
+
+/// A decision as stored: the answer of the decision contract, byte for byte as first given.
+public struct StoredDecision: Sendable, Equatable {
+    public let id: String
+    public let createdAt: String
+    /// The decision contract's answer, one JSON object.
+    public let answer: String
+    /// The answer's `outcome` and `reason` codes, for metrics and queries.
+    public let outcome: String
+    public let reason: String
+    public var sca: SCAStatus
+    public let auditSequence: Int64
+}
+
+/// One request for a decision, as received.
+public struct DecisionSubmission: Sendable {
+    public let request: DecisionRequest
+    /// The request as received (UTF-8 JSON), kept with the decision.
+    public let requestText: String
+    public let idempotencyKey: String?
+    /// SHA-256 of the request text: a retry under the same key must send the same request.
+    let digest: String
+
+    public init(request: DecisionRequest, requestText: String, idempotencyKey: String? = nil) {
+        self.request = request
+        self.requestText = requestText
+        self.idempotencyKey = idempotencyKey
+        self.digest = Self.sha256Hex(requestText)
+    }
+
+    static func sha256Hex(_ text: String) -> String {
+        SHA256.hash(data: Array(text.utf8)).map { String(format: "%02x", $0) }.joined()
+    }
+}
+
+public enum DecisionResult: Sendable, Equatable {
+    /// Decided now (`replayed` false) or earlier under the same idempotency key.
+    case decided(StoredDecision, replayed: Bool)
+    /// The idempotency key was used before for a different request.
+    case idempotencyConflict
+    /// The store failed; nothing was written.
+    case unavailable(String)
+}
+
+public enum SCAReportResult: Sendable, Equatable {
+    /// Recorded now, or (`replayed`) the same result had been recorded before.
+    case recorded(StoredDecision, replayed: Bool)
+    case notFound
+    /// The decision needed no SCA, or another result was recorded for it.
+    case notPending(StoredDecision)
+    case unavailable(String)
+}
+
+/// Decision ids: `dec_` and 26 base32 characters of 128 random bits.
+enum DecisionID {
+    static func make() -> String {
+        var generator = SystemRandomNumberGenerator()
+        let alphabet = Array("abcdefghijklmnopqrstuvwxyz234567".utf8)
+        var bits = (UInt128(generator.next() as UInt64) << 64) | UInt128(generator.next() as UInt64)
+        var out = Array("dec_".utf8)
+        for _ in 0..<26 {
+            out.append(alphabet[Int(bits & 31)])
+            bits >>= 5
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// Ids are ours: anything else is not looked up.
+    static func isWellFormed(_ id: String) -> Bool {
+        id.utf8.count == 30 && id.hasPrefix("dec_")
+            && id.utf8.dropFirst(4).allSatisfy { (97...122).contains($0) || (50...55).contains($0) }
+    }
+}
+
+/// The instant now, to the millisecond, for records (never for rules: requests carry `at`).
+public func wallClockNow() -> Instant {
+    Instant(millisecondsSinceEpoch: Int64((Date().timeIntervalSince1970 * 1000).rounded(.down)))
+}

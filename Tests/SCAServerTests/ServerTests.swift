@@ -1,0 +1,228 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Logging
+import SCAContract
+import SCARules
+import SCAServer
+import SCAService
+import SCAStore
+import Testing
+import Yams
+
+/// The HTTP shell over an SQLite store, in process.
+@Suite struct ServerTests {
+    static let logger: Logger = {
+        var logger = Logger(label: "test")
+        logger.logLevel = .critical
+        return logger
+    }()
+
+    /// Runs `body` against a server on a fresh SQLite store.
+    static func withServer(
+        limits: ServerLimits = ServerLimits(), _ body: @Sendable (any TestClientProtocol, DecisionStore) async throws -> Void
+    ) async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("sca-server-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let database = try await StoreDatabase.open(.sqlite(path: directory.appendingPathComponent("sca.sqlite").path), logger: logger)
+        try await Migrations.migrate(database, now: "2026-11-21T00:00:00Z")
+        let store = DecisionStore(database: database, engine: RulesEngine(), logger: logger)
+        let server = SCAServer(store: store, limits: limits, logger: logger)
+        let app = Application(router: server.router(), logger: logger)
+        try await app.test(.router) { client in try await body(client, store) }
+        await database.close()
+    }
+
+    static func post(_ client: any TestClientProtocol, _ uri: String, _ body: String, key: String? = nil) async throws -> TestResponse {
+        var headers = HTTPFields()
+        headers[.contentType] = "application/json"
+        if let key { headers[HTTPField.Name("Idempotency-Key")!] = key }
+        return try await client.execute(uri: uri, method: .post, headers: headers, body: ByteBuffer(string: body)) { $0 }
+    }
+
+    static func get(_ client: any TestClientProtocol, _ uri: String) async throws -> TestResponse {
+        try await client.execute(uri: uri, method: .get) { $0 }
+    }
+
+    static func json(_ response: TestResponse) -> [String: Any] {
+        (try? JSONSerialization.jsonObject(with: Data(String(buffer: response.body).utf8)) as? [String: Any]) ?? [:]
+    }
+
+    static func errorCode(_ response: TestResponse) -> String? {
+        (json(response)["error"] as? [String: Any])?["code"] as? String
+    }
+
+    static let examples = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("examples")
+
+    // MARK: Same answers as `sca decide`
+
+    @Test func theWorkedExampleOverHTTPGivesTheReplayAnswers() async throws {
+        // With every `sca` written out (replay reads an absent one as passed, HTTP as
+        // pending), HTTP and replay agree.
+        let text = try String(contentsOf: Self.examples.appendingPathComponent("worked-example.jsonl"), encoding: .utf8)
+        let lines = text.split(separator: "\n").map { line in
+            line.contains(#""sca":"#) ? String(line) : String(line.dropLast()) + #","sca":"passed"}"#
+        }
+        let configuration = try await ConfigurationLoader.load(
+            file: Self.examples.appendingPathComponent("worked-example.yaml").path, environment: [:]
+        )
+        var stream = DecisionStream(configuration: configuration.rules)
+        let expected = lines.map { stream.answer(text: $0).first ?? "" }
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("sca-server-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let database = try await StoreDatabase.open(.sqlite(path: directory.appendingPathComponent("sca.sqlite").path), logger: Self.logger)
+        try await Migrations.migrate(database, now: "2026-11-21T00:00:00Z")
+        let store = DecisionStore(database: database, engine: RulesEngine(configuration: configuration.rules), logger: Self.logger)
+        let app = Application(router: SCAServer(store: store, limits: ServerLimits(), logger: Self.logger).router())
+        try await app.test(.router) { client in
+            for (line, answer) in zip(lines, expected) {
+                let response = try await Self.post(client, "/v1/decisions", line)
+                #expect(response.status == .created)
+                #expect(String(buffer: response.body) == answer)
+            }
+        }
+        await database.close()
+    }
+
+    // MARK: Bad input writes nothing
+
+    @Test func badBodiesGetStableErrorsAndWriteNothing() async throws {
+        try await Self.withServer(limits: ServerLimits(bodyBytesMax: 2048)) { client, store in
+            let notJSON = try await Self.post(client, "/v1/decisions", "{not json")
+            #expect(notJSON.status == .badRequest)
+            #expect(Self.errorCode(notJSON) == "invalid_json")
+
+            let missing = try await Self.post(client, "/v1/decisions", #"{"id":"x","at":"2026-11-21T08:00:00Z","action":"payment"}"#)
+            #expect(missing.status == .unprocessableContent)
+            #expect(Self.errorCode(missing) == "missing_field")
+            #expect(Self.json(missing)["id"] as? String == "x")
+
+            let currency = try await Self.post(client, "/v1/decisions", payment(id: "y", currency: "XXX"))
+            #expect(currency.status == .unprocessableContent)
+
+            let large = try await Self.post(client, "/v1/decisions", String(repeating: " ", count: 4096))
+            #expect(large.status == .contentTooLarge)
+            #expect(Self.errorCode(large) == "body_too_large")
+
+            let badKey = try await Self.post(client, "/v1/decisions", payment(id: "z"), key: String(repeating: "k", count: 300))
+            #expect(badKey.status == .badRequest)
+            #expect(Self.errorCode(badKey) == "invalid_idempotency_key")
+
+            #expect(try await store.database.integer("SELECT COUNT(*) FROM decisions") == 0)
+            #expect(try await store.database.integer("SELECT COUNT(*) FROM audit_events") == 0)
+        }
+    }
+
+    // MARK: Decisions, idempotency, SCA results
+
+    @Test func aDecisionCanBeReadBackAndItsSCACompleted() async throws {
+        try await Self.withServer { client, _ in
+            var last: TestResponse?
+            for index in 1...6 { last = try await Self.post(client, "/v1/decisions", payment(id: "p\(index)", amount: "5.00")) }
+            let sixth = try #require(last)
+            #expect(Self.json(sixth)["outcome"] as? String == "sca_required")
+            let location = try #require(sixth.headers[.location])
+            let read = try await Self.get(client, location)
+            #expect(read.status == .ok)
+            #expect(Self.json(read)["sca"] as? String == "pending")
+            #expect((Self.json(read)["answer"] as? [String: Any])?["id"] as? String == "p6")
+
+            let passed = try await Self.post(client, location + "/sca-result", #"{"result":"passed"}"#)
+            #expect(passed.status == .ok)
+            #expect(Self.json(passed)["sca"] as? String == "passed")
+            let again = try await Self.post(client, location + "/sca-result", #"{"result":"passed"}"#)
+            #expect(again.status == .ok && again.headers[HTTPField.Name("Idempotent-Replayed")!] == "true")
+            let other = try await Self.post(client, location + "/sca-result", #"{"result":"failed"}"#)
+            #expect(other.status == .conflict && Self.errorCode(other) == "sca_not_pending")
+            let invalid = try await Self.post(client, location + "/sca-result", #"{"result":"maybe"}"#)
+            #expect(invalid.status == .unprocessableContent)
+
+            let next = try await Self.post(client, "/v1/decisions", payment(id: "p7", amount: "5.00"))
+            #expect(Self.json(next)["outcome"] as? String == "exempt")
+
+            #expect(try await Self.get(client, "/v1/decisions/dec_aaaaaaaaaaaaaaaaaaaaaaaaaa").status == .notFound)
+            #expect(try await Self.get(client, "/v1/decisions/nonsense").status == .notFound)
+        }
+    }
+
+    @Test func aRetryWithTheSameKeyReturnsTheSameAnswer() async throws {
+        try await Self.withServer { client, store in
+            let first = try await Self.post(client, "/v1/decisions", payment(id: "k"), key: "retry-1")
+            let second = try await Self.post(client, "/v1/decisions", payment(id: "k"), key: "retry-1")
+            #expect(first.status == .created && second.status == .created)
+            #expect(String(buffer: first.body) == String(buffer: second.body))
+            #expect(first.headers[.location] == second.headers[.location])
+            #expect(second.headers[HTTPField.Name("Idempotent-Replayed")!] == "true")
+            let reused = try await Self.post(client, "/v1/decisions", payment(id: "other"), key: "retry-1")
+            #expect(reused.status == .unprocessableContent && Self.errorCode(reused) == "idempotency_key_reused")
+            #expect(try await store.database.integer("SELECT COUNT(*) FROM decisions") == 1)
+        }
+    }
+
+    // MARK: Audit and operations
+
+    @Test func auditPagesAndVerification() async throws {
+        try await Self.withServer { client, store in
+            for index in 1...5 { _ = try await Self.post(client, "/v1/decisions", payment(id: "a\(index)")) }
+            let page = Self.json(try await Self.get(client, "/v1/audit?after=1&limit=2"))
+            let events = try #require(page["events"] as? [[String: Any]])
+            #expect(events.map { $0["sequence"] as? Int } == [2, 3])
+            #expect(page["next_after"] as? Int == 3)
+            #expect(try await Self.get(client, "/v1/audit?limit=0").status == .badRequest)
+            #expect(try await Self.get(client, "/v1/audit?after=-1").status == .badRequest)
+
+            let intact = Self.json(try await Self.get(client, "/v1/audit/verify"))
+            #expect(intact["status"] as? String == "intact" && intact["events"] as? Int == 5)
+            try await store.database.execute("DELETE FROM audit_events WHERE sequence = 2")
+            let broken = Self.json(try await Self.get(client, "/v1/audit/verify"))
+            #expect(broken["status"] as? String == "broken" && broken["kind"] as? String == "missing" && broken["sequence"] as? Int == 3)
+        }
+    }
+
+    @Test func operationsEndpoints() async throws {
+        try await Self.withServer { client, _ in
+            #expect(try await Self.get(client, "/health").status == .ok)
+            let ready = try await Self.get(client, "/ready")
+            #expect(ready.status == .ok && Self.json(ready)["status"] as? String == "ready")
+            _ = try await Self.post(client, "/v1/decisions", payment(id: "m1"))
+            let metrics = String(buffer: try await Self.get(client, "/metrics").body)
+            #expect(metrics.contains(#"sca_decisions_total{outcome="exempt",reason="low_value"} 1"#))
+            #expect(metrics.contains("sca_http_requests_total"))
+            #expect(metrics.contains("sca_http_request_duration_seconds_bucket"))
+        }
+    }
+
+    // MARK: The OpenAPI document matches the routes
+
+    @Test func theOpenAPIDocumentDescribesEveryRouteAndNothingElse() async throws {
+        try await Self.withServer { client, _ in
+            let response = try await Self.get(client, "/openapi.yaml")
+            #expect(response.status == .ok)
+            let document = try #require(try Yams.load(yaml: String(buffer: response.body)) as? [String: Any])
+            #expect(document["openapi"] as? String == "3.1.0")
+            let paths = try #require(document["paths"] as? [String: Any])
+            var documented: Set<String> = []
+            for (path, item) in paths {
+                for method in ((item as? [String: Any]) ?? [:]).keys where ["get", "post", "put", "patch", "delete"].contains(method) {
+                    documented.insert("\(method.uppercased()) \(path)")
+                }
+            }
+            #expect(documented == Set(SCAServer.routes.map { "\($0.method) \($0.path)" }))
+            // Every documented route is served (a route Hummingbird does not know is a bare 404).
+            for route in SCAServer.routes {
+                let uri = route.path.replacingOccurrences(of: "{id}", with: "dec_aaaaaaaaaaaaaaaaaaaaaaaaaa")
+                let answer = try await client.execute(
+                    uri: uri, method: route.method == "GET" ? .get : .post, body: ByteBuffer(string: "{}")
+                ) { $0 }
+                #expect(!(answer.status == .notFound && answer.body.readableBytes == 0), "\(route.method) \(route.path) is not served")
+            }
+        }
+    }
+}
+
+func payment(id: String, amount: String = "20.00", currency: String = "EUR") -> String {
+    #"{"id":"\#(id)","at":"2026-11-21T08:00:00Z","action":"payment","payer":{"id":"anna","psp_country":"DE","instrument":"card-1"},"payee":{"id":"shop","psp_country":"DE"},"amount":{"value":"\#(amount)","currency":"\#(currency)"},"payment":{"method":"card","channel":"remote","initiator":"payer"}}"#
+}

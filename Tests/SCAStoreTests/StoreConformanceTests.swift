@@ -1,0 +1,263 @@
+import Foundation
+import SCAAudit
+import SCAContract
+import SCARules
+import SCAStore
+import Testing
+
+/// One suite, both backends: the store decides as the in-memory engine does, keeps caps
+/// under concurrency, honours idempotency keys, completes pending SCA, and its audit
+/// chain proves what happened.
+@Suite(.serialized) struct StoreConformanceTests {
+    // MARK: Same answers as `sca decide`
+
+    @Test(arguments: Backend.available)
+    func generatedStreamGivesTheInMemoryAnswers(_ backend: Backend) async throws {
+        let lines = GeneratedStream.lines(seed: 7, count: 1_500)
+        var stream = DecisionStream(configuration: RulesConfiguration())
+        let expected = lines.map { stream.answer(text: $0).first ?? "" }
+
+        let test = try await TestStore.make(backend, batchMax: 64)
+        let replay = Lines(absentSCA: .passed)
+        // Submitted in runs, as `sca decide --db` does: runs share transactions.
+        var answers: [String] = []
+        var start = 0
+        while start < lines.count {
+            let run = try lines[start..<min(lines.count, start + 200)].map { try replay.submission($0) }
+            answers += await test.store.decide(run).map { $0.decision?.answer ?? "unavailable" }
+            start += 200
+        }
+        #expect(answers.count == expected.count)
+        for (index, (answer, wanted)) in zip(answers, expected).enumerated() where answer != wanted {
+            Issue.record("line \(index + 1): \(lines[index])\nstore:  \(answer)\nmemory: \(wanted)")
+            break
+        }
+        let check = try await test.store.checkState()
+        #expect(check.isConsistent, "\(check)")
+        #expect(check.decisions == lines.count)
+        #expect(try await test.store.verifyAudit() == .intact(events: UInt64(lines.count), head: try await test.store.auditHead().1))
+        await test.close()
+    }
+
+    @Test(arguments: Backend.available)
+    func stateSurvivesReopening(_ backend: Backend) async throws {
+        let test = try await TestStore.make(backend)
+        let lines = Lines()
+        for index in 1...3 {
+            _ = await test.store.decide(try lines.submission(payment(id: "p\(index)")))
+        }
+        let reopened = try await test.secondNode()
+        let fourth = await reopened.decide(try lines.submission(payment(id: "p4")))
+        let counters = try #require(fourth.decision?.json["counters"] as? [String: Any])
+        #expect(counters["low_value_count"] as? Int == 4)
+        await reopened.database.close()
+        await test.close()
+    }
+
+    // MARK: Caps under concurrency
+
+    @Test(arguments: Backend.available)
+    func twoHundredConcurrentLowValuePaymentsGrantExactlyFive(_ backend: Backend) async throws {
+        let test = try await TestStore.make(backend)
+        // Two nodes on PostgreSQL (each with its own connections and committer); SQLite
+        // is one node.
+        let other = backend == .postgres ? try await test.secondNode() : test.store
+        let lines = Lines()
+        let outcomes = try await withThrowingTaskGroup(of: String.self) { group in
+            for index in 0..<200 {
+                let submission = try lines.submission(payment(id: "c\(index)", amount: "10.00"))
+                let node = index.isMultiple(of: 2) ? test.store : other
+                group.addTask { (await node.decide(submission)).decision?.json["outcome"] as? String ?? "unavailable" }
+            }
+            var all: [String] = []
+            for try await outcome in group { all.append(outcome) }
+            return all
+        }
+        #expect(outcomes.filter { $0 == "exempt" }.count == 5)
+        #expect(outcomes.filter { $0 == "sca_required" }.count == 195)
+        #expect(try await test.store.database.integer("SELECT low_value_count FROM instrument_counters") == 5)
+        #expect(try await test.store.checkState().isConsistent)
+        if backend == .postgres { await other.database.close() }
+        await test.close()
+    }
+
+    // MARK: Idempotency
+
+    @Test(arguments: Backend.available)
+    func sameKeyFiftyTimesConcurrentlyHasOneEffect(_ backend: Backend) async throws {
+        let test = try await TestStore.make(backend)
+        let other = backend == .postgres ? try await test.secondNode() : test.store
+        let submission = try Lines().submission(payment(id: "once"), key: "key-once")
+        let results = await withTaskGroup(of: DecisionResult.self) { group in
+            for index in 0..<50 {
+                let node = index.isMultiple(of: 2) ? test.store : other
+                group.addTask { await node.decide(submission) }
+            }
+            var all: [DecisionResult] = []
+            for await result in group { all.append(result) }
+            return all
+        }
+        let decisions = results.compactMap(\.decision)
+        #expect(decisions.count == 50)
+        #expect(Set(decisions.map(\.id)).count == 1)
+        #expect(Set(decisions.map(\.answer)).count == 1)
+        #expect(results.filter { !$0.replayed }.count == 1)
+        #expect(try await test.store.database.integer("SELECT COUNT(*) FROM decisions") == 1)
+        #expect(try await test.store.database.integer("SELECT low_value_count FROM instrument_counters") == 1)
+        #expect(try await test.store.database.integer("SELECT COUNT(*) FROM audit_events") == 1)
+        if backend == .postgres { await other.database.close() }
+        await test.close()
+    }
+
+    @Test(arguments: Backend.available)
+    func aKeyReusedForAnotherRequestIsRefused(_ backend: Backend) async throws {
+        let test = try await TestStore.make(backend)
+        let lines = Lines()
+        let first = await test.store.decide(try lines.submission(payment(id: "a"), key: "k1"))
+        #expect(first.decision != nil)
+        #expect(await test.store.decide(try lines.submission(payment(id: "b"), key: "k1")) == .idempotencyConflict)
+        let retry = await test.store.decide(try lines.submission(payment(id: "a"), key: "k1"))
+        #expect(retry.replayed && retry.decision == first.decision)
+        #expect(try await test.store.database.integer("SELECT COUNT(*) FROM decisions") == 1)
+        await test.close()
+    }
+
+    // MARK: Pending SCA
+
+    @Test(arguments: Backend.available)
+    func aPassedSCAReportedLaterResetsTheCounters(_ backend: Backend) async throws {
+        let test = try await TestStore.make(backend)
+        let lines = Lines()
+        for index in 1...5 { _ = await test.store.decide(try lines.submission(payment(id: "p\(index)", amount: "5.00"))) }
+        let sixth = try #require(await test.store.decide(try lines.submission(payment(id: "p6", amount: "5.00"))).decision)
+        #expect(sixth.json["outcome"] as? String == "sca_required")
+        #expect(sixth.sca == .pending)
+        // Pending: nothing reset yet.
+        let seventh = try #require(await test.store.decide(try lines.submission(payment(id: "p7", amount: "5.00"))).decision)
+        #expect(seventh.json["outcome"] as? String == "sca_required")
+
+        guard case .recorded(let recorded, replayed: false) = await test.store.reportSCA(decision: sixth.id, result: .passed) else {
+            Issue.record("the report was not recorded")
+            return
+        }
+        #expect(recorded.sca == .passed && recorded.answer == sixth.answer)
+        #expect(await test.store.reportSCA(decision: sixth.id, result: .passed) == .recorded(recorded, replayed: true))
+        guard case .notPending = await test.store.reportSCA(decision: sixth.id, result: .failed) else {
+            Issue.record("a second, different result was accepted")
+            return
+        }
+        #expect(await test.store.reportSCA(decision: "dec_aaaaaaaaaaaaaaaaaaaaaaaaaa", result: .passed) == .notFound)
+        let first = try #require(await test.store.decide(try lines.submission(payment(id: "p1"))).decision)
+        guard case .notPending = await test.store.reportSCA(decision: first.id, result: .passed) else {
+            Issue.record("an exempt decision accepted an SCA result")
+            return
+        }
+        let eighth = try #require(await test.store.decide(try lines.submission(payment(id: "p8", amount: "5.00"))).decision)
+        #expect(eighth.json["outcome"] as? String == "exempt", "the passed SCA reset the low-value counters")
+        #expect(try await test.store.checkState().isConsistent)
+        await test.close()
+    }
+
+    // MARK: Audit chain
+
+    @Test(arguments: Backend.available)
+    func tamperingWithTheAuditLogIsDetected(_ backend: Backend) async throws {
+        for tamper in Tamper.allCases {
+            let test = try await TestStore.make(backend)
+            let lines = Lines()
+            for index in 1...6 { _ = await test.store.decide(try lines.submission(payment(id: "t\(index)"))) }
+            guard case .intact(events: 6, _) = try await test.store.verifyAudit() else {
+                Issue.record("\(tamper): not intact before tampering")
+                await test.close()
+                continue
+            }
+            try await tamper.apply(to: test.store.database)
+            let verification = try await test.store.verifyAudit()
+            guard case .broken(let found) = verification else {
+                Issue.record("\(tamper) on \(backend) went unnoticed")
+                await test.close()
+                continue
+            }
+            #expect(found.kind == tamper.expectedKind, "\(tamper): \(found)")
+            #expect(found.sequence == tamper.expectedSequence, "\(tamper): \(found)")
+            await test.close()
+        }
+    }
+
+    @Test(arguments: Backend.available)
+    func auditPagesFollowTheChain(_ backend: Backend) async throws {
+        let test = try await TestStore.make(backend)
+        let lines = Lines()
+        for index in 1...7 { _ = await test.store.decide(try lines.submission(payment(id: "a\(index)"))) }
+        let first = try await test.store.auditEvents(after: 0, limit: 3)
+        let second = try await test.store.auditEvents(after: 3, limit: 3)
+        let third = try await test.store.auditEvents(after: 6, limit: 3)
+        #expect(first.map(\.sequence) == [1, 2, 3])
+        #expect(second.map(\.sequence) == [4, 5, 6])
+        #expect(third.map(\.sequence) == [7])
+        #expect(second[0].previousHash == first[2].hash)
+        #expect(first[0].kind == "decision" && first[0].payload.contains(#""answer":{"id":"a1""#))
+        await test.close()
+    }
+
+    @Test(arguments: Backend.available)
+    func migratingTwiceChangesNothing(_ backend: Backend) async throws {
+        let test = try await TestStore.make(backend)
+        #expect(try await Migrations.migrate(test.store.database, now: "2026-11-21T00:00:00Z") == [])
+        #expect(try await Migrations.currentVersion(test.store.database) == Migrations.latestVersion)
+        try await test.store.database.execute("INSERT INTO schema_migrations (version, name, applied_at) VALUES (999, 'future', 'x')")
+        await #expect(throws: StorageError.schemaTooNew(found: 999, known: Migrations.latestVersion)) {
+            try await Migrations.migrate(test.store.database, now: "2026-11-21T00:00:00Z")
+        }
+        await test.close()
+    }
+}
+
+/// Ways to tamper with six audit events, and what the verifier must say.
+enum Tamper: CaseIterable {
+    case updatePayload, deleteMiddle, swapTwo, deleteLast, appendForged, relink
+
+    func apply(to database: StoreDatabase) async throws {
+        switch self {
+        case .updatePayload:
+            try await database.execute("UPDATE audit_events SET payload = REPLACE(payload, 'exempt', 'refused') WHERE sequence = 3")
+        case .deleteMiddle:
+            try await database.execute("DELETE FROM audit_events WHERE sequence = 4")
+        case .swapTwo:
+            // Exchange the sequence numbers of events 2 and 5.
+            try await database.execute("UPDATE audit_events SET sequence = -2 WHERE sequence = 2")
+            try await database.execute("UPDATE audit_events SET sequence = 2 WHERE sequence = 5")
+            try await database.execute("UPDATE audit_events SET sequence = 5 WHERE sequence = -2")
+        case .deleteLast:
+            try await database.execute("DELETE FROM audit_events WHERE sequence = 6")
+        case .appendForged:
+            try await database.execute("""
+                INSERT INTO audit_events (sequence, at, kind, payload, previous_hash, hash) \
+                SELECT 7, at, kind, payload, hash, hash FROM audit_events WHERE sequence = 6
+                """)
+        case .relink:
+            // An event whose content is rewritten with a fresh, self-consistent hash still
+            // breaks the next event's link: here, event 3's stored hash changes.
+            try await database.execute("UPDATE audit_events SET hash = previous_hash WHERE sequence = 3")
+        }
+    }
+
+    var expectedKind: AuditBreak.Kind {
+        switch self {
+        case .updatePayload, .swapTwo, .appendForged, .relink: return .modified
+        case .deleteMiddle: return .missing
+        case .deleteLast: return .truncated
+        }
+    }
+
+    var expectedSequence: UInt64 {
+        switch self {
+        case .updatePayload: return 3
+        case .deleteMiddle: return 5
+        case .swapTwo: return 2
+        case .deleteLast: return 6
+        case .appendForged: return 7
+        case .relink: return 3
+        }
+    }
+}

@@ -1,0 +1,136 @@
+import Foundation
+import Logging
+import SCAContract
+import SCARules
+import SCAStore
+import SQLKit
+import Testing
+
+/// The backends the conformance suite runs on: SQLite always; PostgreSQL when
+/// `SCA_TEST_POSTGRES_URL` names a server (scripts/test.sh and .ci/run start a throwaway
+/// cluster and set it). Under `CI=true` a missing PostgreSQL fails the suite.
+enum Backend: String, CustomTestStringConvertible, Sendable, CaseIterable {
+    case sqlite
+    case postgres
+
+    var testDescription: String { rawValue }
+
+    static var postgresURL: String? {
+        let value = ProcessInfo.processInfo.environment["SCA_TEST_POSTGRES_URL"]
+        return value?.isEmpty == false ? value : nil
+    }
+
+    static var isCI: Bool { ProcessInfo.processInfo.environment["CI"] == "true" }
+
+    /// The backends to run; prints once why PostgreSQL is left out.
+    static let available: [Backend] = {
+        if postgresURL != nil { return [.sqlite, .postgres] }
+        if isCI { return [.sqlite, .postgres] }  // the test then fails on the missing URL
+        print("SCAStoreTests: PostgreSQL skipped: SCA_TEST_POSTGRES_URL is not set (scripts/test.sh starts a throwaway cluster when initdb is on the PATH)")
+        return [.sqlite]
+    }()
+}
+
+/// A fresh, empty, migrated store on one backend, removed afterwards.
+struct TestStore {
+    let store: DecisionStore
+    let location: StorageLocation
+    private let cleanup: @Sendable () async -> Void
+
+    static let logger: Logger = {
+        var logger = Logger(label: "test")
+        logger.logLevel = .critical
+        return logger
+    }()
+
+    static func make(
+        _ backend: Backend, configuration: RulesConfiguration = RulesConfiguration(), batchMax: Int = 256
+    ) async throws -> TestStore {
+        let location: StorageLocation
+        let cleanup: @Sendable () async -> Void
+        switch backend {
+        case .sqlite:
+            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("sca-test-\(UUID().uuidString)")
+            location = .sqlite(path: directory.appendingPathComponent("sca.sqlite").path)
+            cleanup = { try? FileManager.default.removeItem(at: directory) }
+        case .postgres:
+            let adminURL = try #require(Backend.postgresURL, "CI=true needs PostgreSQL: set SCA_TEST_POSTGRES_URL")
+            let name = "sca_test_\(UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased().prefix(20))"
+            let admin = try await StoreDatabase.open(try StorageLocation(adminURL), logger: logger)
+            try await admin.execute("CREATE DATABASE \(name)")
+            await admin.close()
+            location = try StorageLocation(replacingDatabase(of: adminURL, with: name))
+            cleanup = {
+                guard let admin = try? await StoreDatabase.open(try StorageLocation(adminURL), logger: logger) else { return }
+                try? await admin.execute("DROP DATABASE IF EXISTS \(name) WITH (FORCE)")
+                await admin.close()
+            }
+        }
+        let database = try await StoreDatabase.open(location, logger: logger)
+        try await Migrations.migrate(database, now: "2026-11-21T00:00:00Z")
+        let store = DecisionStore(
+            database: database, engine: RulesEngine(configuration: configuration), options: .init(batchMax: batchMax),
+            logger: logger
+        )
+        return TestStore(store: store, location: location, cleanup: cleanup)
+    }
+
+    /// A second node on the same database: its own connections and committer.
+    func secondNode(configuration: RulesConfiguration = RulesConfiguration()) async throws -> DecisionStore {
+        let database = try await StoreDatabase.open(location, logger: Self.logger)
+        return DecisionStore(database: database, engine: RulesEngine(configuration: configuration), logger: Self.logger)
+    }
+
+    func close() async {
+        await store.database.close()
+        await cleanup()
+    }
+
+    static func replacingDatabase(of url: String, with name: String) -> String {
+        var components = URLComponents(string: url)!
+        components.path = "/" + name
+        return components.string!
+    }
+}
+
+/// Builds submissions from contract lines, as the HTTP shell does (absent `sca` = pending).
+struct Lines {
+    let decoder: RequestDecoder
+
+    init(configuration: RulesConfiguration = RulesConfiguration(), absentSCA: SCAResult? = nil) {
+        decoder = RequestDecoder(referenceRates: configuration.referenceRates, absentSCA: absentSCA)
+    }
+
+    func submission(_ line: String, key: String? = nil) throws -> DecisionSubmission {
+        let request = try decoder.decode(line: Array(line.utf8)).get()
+        return DecisionSubmission(request: request, requestText: line, idempotencyKey: key)
+    }
+}
+
+/// `{"id": …, "at": …, "action": "payment", …}` for a remote card payment.
+func payment(
+    id: String, payer: String = "anna", instrument: String = "card-1", amount: String = "20.00", currency: String = "EUR",
+    at: String = "2026-11-21T08:00:00Z", sca: String? = nil, extra: String = ""
+) -> String {
+    var line = #"{"id":"\#(id)","at":"\#(at)","action":"payment","payer":{"id":"\#(payer)","psp_country":"DE","instrument":"\#(instrument)"},"#
+    line += #""payee":{"id":"shop","psp_country":"DE"},"amount":{"value":"\#(amount)","currency":"\#(currency)"},"#
+    line += #""payment":{"method":"card","channel":"remote","initiator":"payer"}"#
+    if let sca { line += #","sca":"\#(sca)""# }
+    line += extra + "}"
+    return line
+}
+
+extension DecisionResult {
+    var decision: StoredDecision? {
+        if case .decided(let decision, _) = self { return decision }
+        return nil
+    }
+    var replayed: Bool {
+        if case .decided(_, let replayed) = self { return replayed }
+        return false
+    }
+}
+
+extension StoredDecision {
+    var json: [String: Any] { (try? JSONSerialization.jsonObject(with: Data(answer.utf8)) as? [String: Any]) ?? [:] }
+}
