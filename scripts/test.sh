@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# The test command: the Swift test suite, then the system tests (real server processes).
+# PostgreSQL: uses SCA_TEST_POSTGRES_URL when set; otherwise starts a throwaway cluster
+# on 127.0.0.1 when initdb is available, and stops it at the end; otherwise the
+# PostgreSQL tests say they were skipped (under CI=true they fail instead).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+mkdir -p .build
+
+cluster=""
+if [ -z "${SCA_TEST_POSTGRES_URL:-}" ]; then
+  if command -v initdb >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
+    cluster=$(mktemp -d /tmp/sca-pg-XXXXXX)
+    trap 'scripts/postgres.sh stop "$cluster"' EXIT
+    SCA_TEST_POSTGRES_URL=$(scripts/postgres.sh start "$cluster" "${SCA_TEST_POSTGRES_PORT:-55433}")
+    export SCA_TEST_POSTGRES_URL
+    echo "test.sh: throwaway PostgreSQL cluster in $cluster"
+  else
+    echo "test.sh: PostgreSQL tests will be skipped: no SCA_TEST_POSTGRES_URL and no initdb on the PATH"
+  fi
+fi
+
+swift build
+swift test 2>&1 | tee .build/test.log
+python3 tests/system/test_system.py 2>&1 | tee .build/system-test.log

@@ -1,0 +1,321 @@
+#!/usr/bin/env python3
+"""System tests: real `sca serve` processes over HTTP, on SQLite and PostgreSQL.
+
+Covers what in-process tests cannot: two server processes sharing one PostgreSQL, kill -9
+in the middle of a load, SIGTERM, and tampering with the store from outside.
+
+    python3 tests/system/test_system.py            # SCA_BIN defaults to .build/debug/sca
+
+PostgreSQL scenarios need SCA_TEST_POSTGRES_URL (an admin URL; scripts/test.sh and .ci/run
+set it). Without it they are skipped with a printed reason, except under CI=true, where
+a missing PostgreSQL is a failure. Standard library only.
+"""
+import http.client
+import json
+import os
+import shutil
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.parse
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+SCA = os.environ.get("SCA_BIN", os.path.join(ROOT, ".build", "debug", "sca"))
+PG_URL = os.environ.get("SCA_TEST_POSTGRES_URL", "")
+CI = os.environ.get("CI") == "true"
+
+failures = []
+passed = []
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Server:
+    """One `sca serve` process on 127.0.0.1."""
+
+    def __init__(self, db, workdir):
+        self.db = db
+        self.port = free_port()
+        self.log_path = os.path.join(workdir, f"serve-{self.port}.log")
+        self.process = None
+
+    def start(self):
+        log = open(self.log_path, "ab")
+        self.process = subprocess.Popen(
+            [SCA, "serve", "--db", self.db, "--port", str(self.port)],
+            stdout=log, stderr=log, cwd=ROOT,
+        )
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"server exited: {open(self.log_path).read()[-2000:]}")
+            try:
+                status, _, _ = request(self.port, "GET", "/ready")
+                if status == 200:
+                    return self
+            except OSError:
+                pass
+            time.sleep(0.1)
+        raise RuntimeError("server did not become ready")
+
+    def kill9(self):
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(10)
+
+    def stop(self):
+        if self.process and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            return self.process.wait(20)
+        return self.process.returncode if self.process else None
+
+
+def request(port, method, path, body=None, headers=None, timeout=30):
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    try:
+        payload = body.encode() if isinstance(body, str) else body
+        connection.request(method, path, body=payload, headers=headers or {})
+        response = connection.getresponse()
+        return response.status, dict(response.getheaders()), response.read().decode()
+    finally:
+        connection.close()
+
+
+def payment(ident, payer="anna", instrument="card-1", amount="10.00", sca=None):
+    line = {
+        "id": ident, "at": "2026-11-21T08:00:00Z", "action": "payment",
+        "payer": {"id": payer, "psp_country": "DE", "instrument": instrument},
+        "payee": {"id": "shop", "psp_country": "DE"},
+        "amount": {"value": amount, "currency": "EUR"},
+        "payment": {"method": "card", "channel": "remote", "initiator": "payer"},
+    }
+    if sca:
+        line["sca"] = sca
+    return json.dumps(line)
+
+
+def sca_command(*arguments):
+    result = subprocess.run([SCA, *arguments], capture_output=True, text=True, cwd=ROOT, timeout=300)
+    return result.returncode, result.stdout.strip(), result.stderr
+
+
+def check(name, condition, detail=""):
+    if condition:
+        passed.append(name)
+        print(f"  ok    {name}")
+    else:
+        failures.append(f"{name}: {detail}")
+        print(f"  FAIL  {name}: {detail}")
+
+
+# Stores
+
+class SQLiteStore:
+    kind = "sqlite"
+
+    def __init__(self, workdir):
+        self.url = os.path.join(workdir, f"store-{uuid.uuid4().hex[:8]}", "sca.sqlite")
+
+    def drop(self):
+        pass
+
+
+class PostgresStore:
+    kind = "postgres"
+
+    def __init__(self, workdir):
+        self.name = "sca_sys_" + uuid.uuid4().hex[:12]
+        parts = urllib.parse.urlsplit(PG_URL)
+        self.url = urllib.parse.urlunsplit(parts._replace(path="/" + self.name))
+        run_psql(f"CREATE DATABASE {self.name}")
+
+    def drop(self):
+        run_psql(f"DROP DATABASE IF EXISTS {self.name} WITH (FORCE)")
+
+
+def run_psql(sql):
+    psql = shutil.which("psql")
+    if psql is None:
+        raise RuntimeError("psql is not on the PATH")
+    subprocess.run([psql, PG_URL, "-v", "ON_ERROR_STOP=1", "-q", "-c", sql], check=True, capture_output=True)
+
+
+# Scenarios
+
+def concurrent_low_value(store, workdir, nodes):
+    servers = [Server(store.url, workdir).start() for _ in range(nodes)]
+    try:
+        def one(index):
+            port = servers[index % len(servers)].port
+            status, _, body = request(port, "POST", "/v1/decisions", payment(f"c{index}"))
+            return status, json.loads(body).get("outcome")
+
+        with ThreadPoolExecutor(200) as pool:
+            results = list(pool.map(one, range(200)))
+        statuses = {s for s, _ in results}
+        exempt = sum(1 for _, o in results if o == "exempt")
+        required = sum(1 for _, o in results if o == "sca_required")
+        label = f"{store.kind}, {nodes} node(s): 200 concurrent low-value payments"
+        check(f"{label}: all answered 201", statuses == {201}, f"statuses {statuses}")
+        check(f"{label}: exactly 5 exempt", exempt == 5 and required == 195, f"exempt {exempt}, sca_required {required}")
+    finally:
+        for server in servers:
+            server.stop()
+    code, out, _ = sca_command("store", "check", "--db", store.url)
+    check(f"{store.kind}: store check after the load", code == 0 and '"consistent":true' in out, out)
+
+
+def idempotency_fifty(store, workdir, nodes):
+    servers = [Server(store.url, workdir).start() for _ in range(nodes)]
+    try:
+        body = payment("once", payer="bob")
+
+        def one(index):
+            port = servers[index % len(servers)].port
+            return request(port, "POST", "/v1/decisions", body, {"Idempotency-Key": "same-key-50"})
+
+        with ThreadPoolExecutor(50) as pool:
+            results = list(pool.map(one, range(50)))
+        bodies = {b for _, _, b in results}
+        locations = {h.get("Location") for _, h, _ in results}
+        label = f"{store.kind}, {nodes} node(s): one Idempotency-Key 50 times concurrently"
+        check(f"{label}: 50 identical answers", len(results) == 50 and len(bodies) == 1 and len(locations) == 1,
+              f"{len(bodies)} bodies, {len(locations)} locations")
+        status, _, page = request(servers[0].port, "GET", "/v1/audit?limit=1000")
+        events = [e for e in json.loads(page)["events"] if '"answer":{"id":"once"' in e["payload"]]
+        check(f"{label}: one effect", len(events) == 1, f"{len(events)} audit events")
+    finally:
+        for server in servers:
+            server.stop()
+
+
+def kill_nine(store, workdir):
+    server = Server(store.url, workdir).start()
+    acknowledged = {}
+    lock = threading.Lock()
+    stop = threading.Event()
+    port = server.port
+
+    def client(number):
+        sequence = 0
+        while not stop.is_set():
+            sequence += 1
+            line = payment(f"k{number}-{sequence}", payer=f"payer-{number % 5}",
+                           instrument=f"card-{sequence % 3}", amount="7.50")
+            try:
+                status, headers, body = request(port, "POST", "/v1/decisions", line, timeout=5)
+            except OSError:
+                return
+            if status == 201:
+                with lock:
+                    acknowledged[headers["Decision-Id"]] = body
+
+    threads = [threading.Thread(target=client, args=(n,)) for n in range(16)]
+    for thread in threads:
+        thread.start()
+    time.sleep(2.0)
+    server.kill9()
+    stop.set()
+    for thread in threads:
+        thread.join(10)
+    label = f"{store.kind}: kill -9 under load"
+    check(f"{label}: clients saw acknowledged decisions", len(acknowledged) > 50, f"{len(acknowledged)} acknowledged")
+
+    restarted = Server(store.url, workdir).start()
+    try:
+        missing = []
+        for decision_id, answer in acknowledged.items():
+            status, _, body = request(restarted.port, "GET", f"/v1/decisions/{decision_id}")
+            if status != 200 or json.loads(body)["answer"] != json.loads(answer):
+                missing.append(decision_id)
+        check(f"{label}: every acknowledged decision is stored with its answer", not missing,
+              f"{len(missing)} of {len(acknowledged)} missing or different")
+        status, _, body = request(restarted.port, "GET", "/v1/audit/verify")
+        check(f"{label}: the audit chain verifies after restart", '"status":"intact"' in body, body)
+    finally:
+        code = restarted.stop()
+        check(f"{label}: SIGTERM stops the server cleanly", code == 0, f"exit {code}")
+        check(f"{label}: the server logs its stop as JSON",
+              '"message":"stopped"' in open(restarted.log_path).read())
+    code, out, _ = sca_command("store", "check", "--db", store.url)
+    check(f"{label}: counters equal what the stored decisions imply", code == 0 and '"consistent":true' in out, out)
+
+
+def tamper_from_outside(workdir):
+    store = SQLiteStore(workdir)
+    server = Server(store.url, workdir).start()
+    try:
+        for index in range(6):
+            request(server.port, "POST", "/v1/decisions", payment(f"t{index}", payer="tamper"))
+    finally:
+        server.stop()
+    code, out, _ = sca_command("audit", "verify", "--db", store.url)
+    check("audit verify: intact chain exits 0", code == 0 and '"status":"intact"' in out, out)
+    cases = [
+        ("update", ["UPDATE audit_events SET payload = replace(payload, 'exempt', 'refused') WHERE sequence = 3"],
+         "modified", 3),
+        ("delete", ["DELETE FROM audit_events WHERE sequence = 4"], "missing", 5),
+        ("swap", ["UPDATE audit_events SET sequence = -2 WHERE sequence = 2",
+                  "UPDATE audit_events SET sequence = 2 WHERE sequence = 5",
+                  "UPDATE audit_events SET sequence = 5 WHERE sequence = -2"], "modified", 2),
+    ]
+    for name, statements, kind, sequence in cases:
+        copy = os.path.join(workdir, f"tamper-{name}", "sca.sqlite")
+        os.makedirs(os.path.dirname(copy))
+        shutil.copy(store.url, copy)
+        with sqlite3.connect(copy) as db:
+            for statement in statements:
+                db.execute(statement)
+        code, out, _ = sca_command("audit", "verify", "--db", copy)
+        result = json.loads(out) if out.startswith("{") else {}
+        check(f"audit verify: {name} of one row is detected",
+              code == 1 and result.get("kind") == kind and result.get("sequence") == sequence, f"exit {code}: {out}")
+
+
+def main():
+    if not os.access(SCA, os.X_OK):
+        print(f"system tests: {SCA} is not built (swift build)", file=sys.stderr)
+        return 2
+    workdir = tempfile.mkdtemp(prefix="sca-system-")
+    try:
+        print("== SQLite")
+        concurrent_low_value(SQLiteStore(workdir), workdir, nodes=1)
+        idempotency_fifty(SQLiteStore(workdir), workdir, nodes=1)
+        kill_nine(SQLiteStore(workdir), workdir)
+        tamper_from_outside(workdir)
+        print("== PostgreSQL")
+        if PG_URL:
+            for scenario in (lambda s: concurrent_low_value(s, workdir, nodes=2),
+                             lambda s: idempotency_fifty(s, workdir, nodes=2),
+                             lambda s: kill_nine(s, workdir)):
+                store = PostgresStore(workdir)
+                try:
+                    scenario(store)
+                finally:
+                    store.drop()
+        elif CI:
+            failures.append("PostgreSQL: SCA_TEST_POSTGRES_URL is not set and CI=true")
+            print("  FAIL  PostgreSQL: SCA_TEST_POSTGRES_URL is not set and CI=true")
+        else:
+            print("  skipped: SCA_TEST_POSTGRES_URL is not set (scripts/test.sh starts a throwaway cluster when initdb is on the PATH)")
+    except Exception as error:  # a scenario that could not run is a failure
+        failures.append(f"error: {error!r}")
+        print(f"  FAIL  {error!r}")
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    print(f"system tests: {len(passed)} passed, {len(failures)} failed")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
