@@ -38,7 +38,6 @@ struct BatchState {
     private var mandates: [MandateKey: [MandateKind: StoredMandate]] = [:]
 
     // What changed, to write back.
-    private var changedPayers: Set<PayerID> = []
     private var changedCounters: Set<InstrumentKey> = []
     private var newSeries: Set<SeriesKey> = []
     private var newTrusted: Set<PayeeKey> = []
@@ -95,10 +94,7 @@ struct BatchState {
     mutating func apply(_ effects: StateEffects, of request: DecisionRequest, recorded: Int64) {
         guard !effects.isEmpty else { return }
         let payer = request.payer.id
-        if let session = effects.session, sessions[payer] != session {
-            sessions[payer] = session
-            changedPayers.insert(payer)
-        }
+        if let session = effects.session { sessions[payer] = session }
         if let value = effects.counters, let instrument = request.payer.instrument {
             let key = InstrumentKey(payer: payer, instrument: instrument)
             counters[key] = value
@@ -261,7 +257,8 @@ struct BatchState {
     /// whole batch fails and is retried rather than overwriting another node's decision.
     func write(on database: StoreDatabase, configuration: RulesConfiguration) async throws {
         let db = database.writer
-        if !changedPayers.isEmpty || !versions.isEmpty {
+        // Every locked payer's row: its session, and its version moved on by one.
+        if !versions.isEmpty {
             let payers = versions.keys.sorted { $0.value < $1.value }
             var query: SQLQueryString = "INSERT INTO payers (payer, version, session_last_activity) VALUES "
             query += Self.rows(payers) {
