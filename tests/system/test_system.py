@@ -282,6 +282,19 @@ def tamper_from_outside(workdir):
               code == 1 and result.get("kind") == kind and result.get("sequence") == sequence, f"exit {code}: {out}")
 
 
+def decide_with_store(workdir):
+    """`sca decide --db` answers as the in-memory replay does, and records the decisions."""
+    config = os.path.join(ROOT, "examples", "worked-example.yaml")
+    example = os.path.join(ROOT, "examples", "worked-example.jsonl")
+    code_memory, memory, _ = sca_command("decide", "--config", config, example)
+    store = os.path.join(workdir, "decide-db", "sca.sqlite")
+    code_store, stored, _ = sca_command("decide", "--config", config, "--db", store, example)
+    check("sca decide --db gives the in-memory answers", code_memory == 0 and code_store == 0 and stored == memory,
+          f"exit {code_memory}/{code_store}")
+    code, out, _ = sca_command("audit", "verify", "--db", store)
+    check("sca decide --db records one audit event a line", code == 0 and '"events":12' in out, out)
+
+
 def main():
     if not os.access(SCA, os.X_OK):
         print(f"system tests: {SCA} is not built (swift build)", file=sys.stderr)
@@ -293,6 +306,7 @@ def main():
         idempotency_fifty(SQLiteStore(workdir), workdir, nodes=1)
         kill_nine(SQLiteStore(workdir), workdir)
         tamper_from_outside(workdir)
+        decide_with_store(workdir)
         print("== PostgreSQL")
         if PG_URL:
             for scenario in (lambda s: concurrent_low_value(s, workdir, nodes=2),
