@@ -46,7 +46,7 @@ start "$work/sqlite-single/sca.sqlite" 1
 measure "sqlite_one_tx_per_request" decisions.lua /v1/decisions
 stop
 if command -v initdb >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
-  cluster="$work/pg"
+  cluster=$(mktemp -d /tmp/sca-bench-pg-XXXXXX)
   url=$(scripts/postgres.sh start "$cluster" 55490)
   start "$url" 256
   measure "postgres_group_commit" decisions.lua /v1/decisions

@@ -129,15 +129,13 @@ struct BatchState {
         let payers = keys.payers.map(\.value).sorted()
         guard !payers.isEmpty else { return state }
 
-        var insert: SQLQueryString = "INSERT INTO payers (payer, version, session_last_activity) VALUES "
-        insert += rows(payers) { "(\(bind: $0), 0, NULL)" }
-        insert += " ON CONFLICT (payer) DO NOTHING"
-        try await db.raw(insert).run()
-
-        var select: SQLQueryString = "SELECT payer, version, session_last_activity FROM payers WHERE payer IN ("
-        select += "\(binds: payers)) ORDER BY payer"
-        select += database.forUpdate
-        for row in try await db.raw(select).all() {
+        // One statement creates the missing rows and locks and reads them all: an upsert
+        // that leaves existing rows as they are still takes their row locks (PostgreSQL),
+        // in the sorted order of the VALUES list.
+        var upsert: SQLQueryString = "INSERT INTO payers (payer, version, session_last_activity) VALUES "
+        upsert += rows(payers) { "(\(bind: $0), 0, NULL)" }
+        upsert += " ON CONFLICT (payer) DO UPDATE SET version = payers.version RETURNING payer, version, session_last_activity"
+        for row in try await db.raw(upsert).all() {
             let payer = PayerID(try row.decode(column: "payer", as: String.self))
             state.versions[payer] = try row.decode(column: "version", as: Int64.self)
             if let last = try row.decode(column: "session_last_activity", as: Int64?.self) {

@@ -1,4 +1,5 @@
 import Logging
+import NIOCore
 import SCAAudit
 import SCAContract
 import SCARules
@@ -26,6 +27,11 @@ public actor DecisionStore {
 
     public nonisolated let database: StoreDatabase
     public nonisolated let engine: RulesEngine
+
+    /// The committer runs on the writer connection's own thread (see `StoreDatabase`).
+    public nonisolated var unownedExecutor: UnownedSerialExecutor {
+        database.writerLoop.executor.asUnownedSerialExecutor()
+    }
     let decoder: RequestDecoder
     let options: Options
     let logger: Logger

@@ -22,7 +22,7 @@ public enum Migrations {
                     payer TEXT PRIMARY KEY,
                     version BIGINT NOT NULL,
                     session_last_activity BIGINT
-                )
+                ) {WITHOUT_ROWID}
                 """,
                 // RTS Art. 11 and 16 counters per instrument, amounts in the regime's minor units.
                 """
@@ -36,7 +36,7 @@ public enum Migrations {
                     contactless_count BIGINT NOT NULL,
                     contactless_total BIGINT NOT NULL,
                     PRIMARY KEY (payer, instrument)
-                )
+                ) {WITHOUT_ROWID}
                 """,
                 // RTS Art. 14 series whose first payment passed SCA.
                 """
@@ -46,7 +46,7 @@ public enum Migrations {
                     currency TEXT NOT NULL,
                     amount BIGINT NOT NULL,
                     PRIMARY KEY (payer, payee, currency, amount)
-                )
+                ) {WITHOUT_ROWID}
                 """,
                 // RTS Art. 13 trusted beneficiaries.
                 """
@@ -54,7 +54,7 @@ public enum Migrations {
                     payer TEXT NOT NULL,
                     payee TEXT NOT NULL,
                     PRIMARY KEY (payer, payee)
-                )
+                ) {WITHOUT_ROWID}
                 """,
                 // RTS Art. 10 / 10a consents.
                 """
@@ -65,7 +65,7 @@ public enum Migrations {
                     unattended_day BIGINT NOT NULL,
                     unattended_count BIGINT NOT NULL,
                     PRIMARY KEY (payer, consent)
-                )
+                ) {WITHOUT_ROWID}
                 """,
                 // Authenticated requests that merchant-initiated payments may reference;
                 // `kind` is the retention class, `recorded` the audit sequence that made it.
@@ -78,7 +78,7 @@ public enum Migrations {
                     origin TEXT NOT NULL,
                     recorded BIGINT NOT NULL,
                     PRIMARY KEY (payer, kind, request_id)
-                )
+                ) {WITHOUT_ROWID}
                 """,
                 """
                 CREATE TABLE decisions (
@@ -99,7 +99,7 @@ public enum Migrations {
                     request_digest TEXT NOT NULL,
                     decision_id TEXT NOT NULL,
                     created_at TEXT NOT NULL
-                )
+                ) {WITHOUT_ROWID}
                 """,
                 """
                 CREATE TABLE audit_events (
@@ -109,7 +109,7 @@ public enum Migrations {
                     payload TEXT NOT NULL,
                     previous_hash TEXT NOT NULL,
                     hash TEXT NOT NULL
-                )
+                ) {WITHOUT_ROWID}
                 """,
                 // The chain's head, kept apart from the events so that cutting events off
                 // the end is detected, and locked to append in order across nodes.
@@ -147,7 +147,14 @@ public enum Migrations {
                     throw StorageError.schemaTooNew(found: current, known: latestVersion)
                 }
                 if current < migration.version {
-                    for statement in migration.statements { try await db.raw(SQLQueryString(statement)).run() }
+                    for statement in migration.statements {
+                        // Tables keyed by their primary key are stored in that key's B-tree on
+                        // SQLite (one tree to update instead of two); PostgreSQL has no such clause.
+                        let text = statement.replacingOccurrences(
+                            of: "{WITHOUT_ROWID}", with: database.backend == .sqlite ? "WITHOUT ROWID" : ""
+                        )
+                        try await db.raw(SQLQueryString(text)).run()
+                    }
                     try await db.raw(
                         "INSERT INTO schema_migrations (version, name, applied_at) VALUES (\(bind: migration.version), \(bind: migration.name), \(bind: now))"
                     ).run()

@@ -1,5 +1,7 @@
 import Foundation
 import Logging
+import NIOCore
+import NIOPosix
 import PostgresKit
 import SQLKit
 import SQLiteKit
@@ -14,21 +16,48 @@ public final class StoreDatabase: Sendable {
     public let location: StorageLocation
     let writer: any SQLDatabase
     let reader: any SQLDatabase
+    /// The writer's own thread: its connection's futures complete here, and the group
+    /// committer runs here too, so a transaction's statements follow each other without
+    /// queueing behind request handlers on the shared executor.
+    let writerLoop: any EventLoop
     private let closeAll: @Sendable () async throws -> Void
 
     private init(
         backend: Backend, location: StorageLocation, writer: any SQLDatabase, reader: any SQLDatabase,
-        close: @escaping @Sendable () async throws -> Void
+        writerLoop: any EventLoop, close: @escaping @Sendable () async throws -> Void
     ) {
         self.backend = backend
         self.location = location
         self.writer = writer
         self.reader = reader
+        self.writerLoop = writerLoop
         self.closeAll = close
     }
 
     /// Opens the database, creating an SQLite file (and its directory) on first start.
     public static func open(_ location: StorageLocation, logger: Logger) async throws -> StoreDatabase {
+        let writerGroup = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let writerPool = NIOThreadPool(numberOfThreads: 1)
+        writerPool.start()
+        let writerLoop = writerGroup.next()
+        let shutdownWriterThreads: @Sendable () async throws -> Void = {
+            try await writerPool.shutdownGracefully()
+            try await writerGroup.shutdownGracefully()
+        }
+        do {
+            return try await open(
+                location, logger: logger, writerLoop: writerLoop, writerPool: writerPool, shutdown: shutdownWriterThreads
+            )
+        } catch {
+            try? await shutdownWriterThreads()
+            throw error
+        }
+    }
+
+    private static func open(
+        _ location: StorageLocation, logger: Logger, writerLoop: any EventLoop, writerPool: NIOThreadPool,
+        shutdown: @escaping @Sendable () async throws -> Void
+    ) async throws -> StoreDatabase {
         switch location {
         case .sqlite(let path):
             let directory = (path as NSString).deletingLastPathComponent
@@ -42,17 +71,20 @@ public final class StoreDatabase: Sendable {
             let writer: SQLiteConnection
             let reader: SQLiteConnection
             do {
-                writer = try await SQLiteConnection.open(storage: .file(path: path), logger: logger)
+                writer = try await SQLiteConnection.open(
+                    storage: .file(path: path), threadPool: writerPool, logger: logger, on: writerLoop
+                )
                 reader = try await SQLiteConnection.open(storage: .file(path: path), logger: logger)
             } catch {
                 throw StorageError.unavailable("cannot open \(path): \(error)")
             }
             let database = StoreDatabase(
                 backend: .sqlite, location: location, writer: writer.sql(queryLogLevel: nil),
-                reader: reader.sql(queryLogLevel: nil),
+                reader: reader.sql(queryLogLevel: nil), writerLoop: writerLoop,
                 close: {
                     try await reader.close()
                     try await writer.close()
+                    try await shutdown()
                 }
             )
             // WAL lets the reader read while the writer commits; synchronous=FULL makes
@@ -69,23 +101,30 @@ public final class StoreDatabase: Sendable {
             } catch {
                 throw StorageError.invalidLocation("cannot read the PostgreSQL URL \(location)")
             }
-            func connect(_ id: Int) async throws -> PostgresConnection {
+            func connect(_ id: Int, on loop: any EventLoop) async throws -> PostgresConnection {
                 do {
                     return try await PostgresConnection.connect(
-                        configuration: configuration.coreConfiguration, id: id, logger: logger
+                        on: loop, configuration: configuration.coreConfiguration, id: id, logger: logger
                     )
                 } catch {
                     throw StorageError.unavailable("cannot connect to \(location): \(String(reflecting: error))")
                 }
             }
-            let writer = try await connect(1)
-            let reader = try await connect(2)
+            let writer = try await connect(1, on: writerLoop)
+            let reader: PostgresConnection
+            do {
+                reader = try await connect(2, on: PostgresConnection.defaultEventLoopGroup.any())
+            } catch {
+                try? await writer.close()
+                throw error
+            }
             return StoreDatabase(
                 backend: .postgres, location: location, writer: writer.sql(queryLogLevel: nil),
-                reader: reader.sql(queryLogLevel: nil),
+                reader: reader.sql(queryLogLevel: nil), writerLoop: writerLoop,
                 close: {
                     try await reader.close()
                     try await writer.close()
+                    try await shutdown()
                 }
             )
         }

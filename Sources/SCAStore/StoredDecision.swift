@@ -1,4 +1,5 @@
 import Crypto
+import SCAAudit
 import Foundation
 import SCARules
 
@@ -63,7 +64,7 @@ public struct DecisionSubmission: Sendable {
     }
 
     static func sha256Hex(_ text: String) -> String {
-        SHA256.hash(data: Array(text.utf8)).map { String(format: "%02x", $0) }.joined()
+        hex(Array(SHA256.hash(data: Array(text.utf8))))
     }
 }
 
@@ -85,16 +86,19 @@ public enum SCAReportResult: Sendable, Equatable {
     case unavailable(String)
 }
 
-/// Decision ids: `dec_` and 26 base32 characters of 128 random bits.
+/// Decision ids: `dec_` and 26 base32 characters of 128 bits, the first 48 the time in
+/// milliseconds and the other 80 random. Ids sort by time, so new ones land at the end of
+/// the index instead of on random pages (fewer pages written a commit).
 enum DecisionID {
-    static func make() -> String {
+    static func make(now: Instant = wallClockNow()) -> String {
         var generator = SystemRandomNumberGenerator()
         let alphabet = Array("abcdefghijklmnopqrstuvwxyz234567".utf8)
-        var bits = (UInt128(generator.next() as UInt64) << 64) | UInt128(generator.next() as UInt64)
+        let random = (UInt128(generator.next() as UInt64) << 16) ^ UInt128(generator.next() as UInt64)
+        let bits = (UInt128(UInt64(clamping: now.millisecondsSinceEpoch) & 0xFFFF_FFFF_FFFF) << 80)
+            | (random & ((1 << 80) - 1))
         var out = Array("dec_".utf8)
-        for _ in 0..<26 {
-            out.append(alphabet[Int(bits & 31)])
-            bits >>= 5
+        for shift in stride(from: 125, through: 0, by: -5) {
+            out.append(alphabet[Int((bits >> UInt128(shift)) & 31)])
         }
         return String(decoding: out, as: UTF8.self)
     }
