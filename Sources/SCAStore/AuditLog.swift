@@ -115,22 +115,9 @@ extension DecisionStore {
         }
         let expected = memory.counters
         var storedCounters: [InstrumentKey: InstrumentCounters] = [:]
-        for row in try await database.reader.raw("""
-            SELECT payer, instrument, regime, low_value_count, low_value_total, low_value_since, contactless_count, \
-            contactless_total FROM instrument_counters
-            """).all() {
-            let regime = Regime(rawValue: try row.decode(column: "regime", as: String.self)) ?? .eea
-            storedCounters[InstrumentKey(
-                payer: PayerID(try row.decode(column: "payer", as: String.self)),
-                instrument: InstrumentID(try row.decode(column: "instrument", as: String.self))
-            )] = InstrumentCounters(
-                regime: regime,
-                lowValueCount: Int(try row.decode(column: "low_value_count", as: Int64.self)),
-                lowValueTotal: Money(minorUnits: try row.decode(column: "low_value_total", as: Int64.self), currency: regime.currency),
-                lowValueSince: try row.decode(column: "low_value_since", as: Int64?.self).map(Instant.init(millisecondsSinceEpoch:)),
-                contactlessCount: Int(try row.decode(column: "contactless_count", as: Int64.self)),
-                contactlessTotal: Money(minorUnits: try row.decode(column: "contactless_total", as: Int64.self), currency: regime.currency)
-            )
+        for row in try await database.reader.raw("SELECT " + BatchState.counterColumns + " FROM instrument_counters").all() {
+            let (key, value) = try BatchState.counters(row)
+            storedCounters[key] = value
         }
         result.instruments = storedCounters.count
         for key in Set(expected.keys).union(storedCounters.keys) where expected[key] != storedCounters[key] {

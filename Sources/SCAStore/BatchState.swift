@@ -147,30 +147,14 @@ struct BatchState {
         }
 
         if !keys.instruments.isEmpty {
-            var query: SQLQueryString = """
-                SELECT payer, instrument, regime, low_value_count, low_value_total, low_value_since, \
-                contactless_count, contactless_total FROM instrument_counters WHERE (payer, instrument) IN (VALUES 
-                """
+            var query: SQLQueryString = "SELECT "
+            query += counterColumns
+            query += " FROM instrument_counters WHERE (payer, instrument) IN (VALUES "
             query += rows(Array(keys.instruments)) { "(\(bind: $0.payer.value), \(bind: $0.instrument.value))" }
             query += ")"
             for row in try await db.raw(query).all() {
-                let key = InstrumentKey(
-                    payer: PayerID(try row.decode(column: "payer", as: String.self)),
-                    instrument: InstrumentID(try row.decode(column: "instrument", as: String.self))
-                )
-                let regimeName = try row.decode(column: "regime", as: String.self)
-                guard let regime = Regime(rawValue: regimeName) else {
-                    throw StorageError.corrupt("unknown regime \(regimeName) in instrument_counters")
-                }
-                let currency = regime.currency
-                state.counters[key] = InstrumentCounters(
-                    regime: regime,
-                    lowValueCount: Int(try row.decode(column: "low_value_count", as: Int64.self)),
-                    lowValueTotal: Money(minorUnits: try row.decode(column: "low_value_total", as: Int64.self), currency: currency),
-                    lowValueSince: try row.decode(column: "low_value_since", as: Int64?.self).map(Instant.init(millisecondsSinceEpoch:)),
-                    contactlessCount: Int(try row.decode(column: "contactless_count", as: Int64.self)),
-                    contactlessTotal: Money(minorUnits: try row.decode(column: "contactless_total", as: Int64.self), currency: currency)
-                )
+                let (key, value) = try Self.counters(row)
+                state.counters[key] = value
             }
         }
 
@@ -360,6 +344,33 @@ struct BatchState {
                     """).run()
             }
         }
+    }
+
+    /// The columns every read of `instrument_counters` selects.
+    static let counterColumns: SQLQueryString = """
+        payer, instrument, regime, low_value_count, low_value_total, low_value_since, contactless_count, \
+        contactless_total
+        """
+
+    /// One `instrument_counters` row.
+    static func counters(_ row: any SQLRow) throws -> (InstrumentKey, InstrumentCounters) {
+        let key = InstrumentKey(
+            payer: PayerID(try row.decode(column: "payer", as: String.self)),
+            instrument: InstrumentID(try row.decode(column: "instrument", as: String.self))
+        )
+        let regimeName = try row.decode(column: "regime", as: String.self)
+        guard let regime = Regime(rawValue: regimeName) else {
+            throw StorageError.corrupt("unknown regime \(regimeName) in instrument_counters")
+        }
+        let currency = regime.currency
+        return (key, InstrumentCounters(
+            regime: regime,
+            lowValueCount: Int(try row.decode(column: "low_value_count", as: Int64.self)),
+            lowValueTotal: Money(minorUnits: try row.decode(column: "low_value_total", as: Int64.self), currency: currency),
+            lowValueSince: try row.decode(column: "low_value_since", as: Int64?.self).map(Instant.init(millisecondsSinceEpoch:)),
+            contactlessCount: Int(try row.decode(column: "contactless_count", as: Int64.self)),
+            contactlessTotal: Money(minorUnits: try row.decode(column: "contactless_total", as: Int64.self), currency: currency)
+        ))
     }
 
     /// `(…), (…), …` for a multi-row VALUES list.
