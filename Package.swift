@@ -60,6 +60,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ]
         ),
         // The HTTP shell: routes, errors, metrics; no rule lives here.
@@ -78,15 +79,17 @@ let package = Package(
         .executableTarget(
             name: "SCACommand",
             dependencies: [
-                "SCAService", "SCAStore", "SCAServer", "SCAAudit",
+                "SCAService", "SCAStore", "SCAServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .testTarget(name: "SCARulesTests", dependencies: ["SCARules"]),
-        .testTarget(name: "SCAContractTests", dependencies: ["SCAContract"]),
+        // Helpers shared by the test targets (a seeded generator); not a product.
+        .target(name: "SCATestSupport", path: "Tests/SCATestSupport"),
+        .testTarget(name: "SCARulesTests", dependencies: ["SCARules", "SCATestSupport"]),
+        .testTarget(name: "SCAContractTests", dependencies: ["SCAContract", "SCATestSupport"]),
         .testTarget(name: "SCAServiceTests", dependencies: ["SCAService"]),
         .testTarget(name: "SCAAuditTests", dependencies: ["SCAAudit"]),
-        .testTarget(name: "SCAStoreTests", dependencies: ["SCAStore", "SCAService"]),
+        .testTarget(name: "SCAStoreTests", dependencies: ["SCAStore", "SCAService", "SCATestSupport"]),
         .testTarget(
             name: "SCAServerTests",
             dependencies: [

@@ -46,11 +46,6 @@ struct Decide: AsyncParsableCommand {
             printError("sca decide: \(error)")
             throw ExitCode(2)
         }
-        if let db {
-            let errored = try await DurableDecide.run(configuration: configuration, db: db, input: input)
-            if errored > 0 { throw ExitCode(1) }
-            return
-        }
         let descriptor: Int32
         if let input, input != "-" {
             descriptor = open(input, O_RDONLY)
@@ -63,30 +58,40 @@ struct Decide: AsyncParsableCommand {
         }
         defer { if descriptor != STDIN_FILENO { close(descriptor) } }
 
-        var runner = DecideRunner(configuration: configuration)
-        let errored = try runner.run(
-            read: { buffer in
-                while true {
-                    let count = Glibc.read(descriptor, buffer.baseAddress, buffer.count)
-                    if count >= 0 { return count }
-                    if errno != EINTR { throw ExitCode(2) }
-                }
-            },
-            write: { bytes in
-                try bytes.withUnsafeBytes { raw in
-                    var offset = 0
-                    while offset < raw.count {
-                        let written = Glibc.write(STDOUT_FILENO, raw.baseAddress! + offset, raw.count - offset)
-                        if written < 0 {
-                            if errno == EINTR { continue }
-                            throw ExitCode(2)
-                        }
-                        offset += written
-                    }
-                }
-            }
-        )
+        let errored: Int
+        if let db {
+            errored = try await DurableDecide.run(
+                configuration: configuration, db: db, read: { try readBlock(descriptor, into: $0) }, write: writeOutput
+            )
+        } else {
+            var runner = DecideRunner(configuration: configuration)
+            errored = try runner.run(read: { try readBlock(descriptor, into: $0) }, write: writeOutput)
+        }
         if errored > 0 { throw ExitCode(1) }
+    }
+}
+
+/// Reads up to the buffer's size from `descriptor`; 0 at the end of input.
+func readBlock(_ descriptor: Int32, into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+    while true {
+        let count = Glibc.read(descriptor, buffer.baseAddress, buffer.count)
+        if count >= 0 { return count }
+        if errno != EINTR { throw ExitCode(2) }
+    }
+}
+
+/// Writes all of `bytes` to standard output.
+func writeOutput(_ bytes: [UInt8]) throws {
+    try bytes.withUnsafeBytes { raw in
+        var offset = 0
+        while offset < raw.count {
+            let written = Glibc.write(STDOUT_FILENO, raw.baseAddress! + offset, raw.count - offset)
+            if written < 0 {
+                if errno == EINTR { continue }
+                throw ExitCode(2)
+            }
+            offset += written
+        }
     }
 }
 

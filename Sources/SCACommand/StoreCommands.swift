@@ -2,7 +2,6 @@ import ArgumentParser
 import Foundation
 import Hummingbird
 import Logging
-import SCAAudit
 import SCAContract
 import SCARules
 import SCAServer
@@ -43,26 +42,53 @@ enum StoreOpening {
         return .defaultFile(in: configuration.dataDirectory)
     }
 
-    /// Opens and migrates the store; exits 2 with a message when it cannot.
+    /// Opens the store, migrated when `migrate` (commands that write), otherwise only when it
+    /// already exists at the current schema; exits 2 with a message when it cannot.
     static func open(
-        _ command: String, configuration: ServiceConfiguration, db: String?, logger: Logger
+        _ command: String, configuration: ServiceConfiguration, db: String?, logger: Logger, migrate: Bool = true
     ) async throws -> DecisionStore {
         do {
-            let database = try await StoreDatabase.open(try location(configuration, db: db), logger: logger)
-            do {
-                let applied = try await Migrations.migrate(database, now: wallClockNow().rfc3339)
-                if !applied.isEmpty {
-                    logger.info("schema migrated", metadata: ["versions": "\(applied)", "store": "\(database.location)"])
+            let location = try location(configuration, db: db)
+            let database: StoreDatabase
+            if migrate {
+                database = try await StoreDatabase.open(location, logger: logger)
+                do {
+                    let applied = try await Migrations.migrate(database, now: wallClockNow().rfc3339)
+                    if !applied.isEmpty {
+                        logger.info("schema migrated", metadata: ["versions": "\(applied)", "store": "\(database.location)"])
+                    }
+                } catch {
+                    await database.close()
+                    throw error
                 }
-            } catch {
-                await database.close()
-                throw error
+            } else {
+                database = try await Migrations.openExisting(location, logger: logger)
             }
             return DecisionStore(
                 database: database, engine: RulesEngine(configuration: configuration.rules),
                 options: .init(batchMax: configuration.storageBatchMax), logger: logger
             )
         } catch {
+            printError("sca \(command): \(error)")
+            throw ExitCode(2)
+        }
+    }
+
+    /// Runs `body` on the store and closes it, whatever happens; a failure of the store
+    /// exits 2 with a message.
+    static func withStore<T: Sendable>(
+        _ command: String, _ options: StoreOptions, migrate: Bool,
+        _ body: (DecisionStore) async throws -> T
+    ) async throws -> T {
+        let configuration = try await options.load(command)
+        let logger = logger(level: configuration.logLevel)
+        let store = try await open(command, configuration: configuration, db: options.db, logger: logger, migrate: migrate)
+        do {
+            let result = try await body(store)
+            await store.database.close()
+            return result
+        } catch {
+            await store.database.close()
             printError("sca \(command): \(error)")
             throw ExitCode(2)
         }
@@ -132,12 +158,11 @@ struct Migrate: AsyncParsableCommand {
     @OptionGroup var store: StoreOptions
 
     func run() async throws {
-        let configuration = try await store.load("migrate")
-        let logger = StoreOpening.logger(level: configuration.logLevel)
-        let decisions = try await StoreOpening.open("migrate", configuration: configuration, db: store.db, logger: logger)
-        let version = try await Migrations.currentVersion(decisions.database)
-        print(#"{"schema_version":\#(version),"store":"\#(decisions.database.location)"}"#)
-        await decisions.database.close()
+        let line = try await StoreOpening.withStore("migrate", store, migrate: true) { decisions in
+            let version = try await Migrations.currentVersion(decisions.database)
+            return #"{"schema_version":\#(version),"store":"\#(decisions.database.location)"}"#
+        }
+        print(line)
     }
 }
 
@@ -155,18 +180,9 @@ struct Audit: AsyncParsableCommand {
         @OptionGroup var store: StoreOptions
 
         func run() async throws {
-            let configuration = try await store.load("audit verify")
-            let logger = StoreOpening.logger(level: configuration.logLevel)
-            let decisions = try await StoreOpening.open("audit verify", configuration: configuration, db: store.db, logger: logger)
-            let verification: AuditVerification
-            do {
-                verification = try await decisions.verifyAudit()
-            } catch {
-                await decisions.database.close()
-                printError("sca audit verify: \(error)")
-                throw ExitCode(2)
+            let verification = try await StoreOpening.withStore("audit verify", store, migrate: false) {
+                try await $0.verifyAudit()
             }
-            await decisions.database.close()
             print(SCAServer.verificationJSON(verification))
             if case .broken = verification { throw ExitCode(1) }
         }
@@ -187,11 +203,7 @@ struct Store: AsyncParsableCommand {
         @OptionGroup var store: StoreOptions
 
         func run() async throws {
-            let configuration = try await store.load("store check")
-            let logger = StoreOpening.logger(level: configuration.logLevel)
-            let decisions = try await StoreOpening.open("store check", configuration: configuration, db: store.db, logger: logger)
-            let check = try await decisions.checkState()
-            await decisions.database.close()
+            let check = try await StoreOpening.withStore("store check", store, migrate: false) { try await $0.checkState() }
             let answers = check.answerMismatches.prefix(20).map { "\"\($0)\"" }.joined(separator: ",")
             let counters = check.counterMismatches.prefix(20).map { "\"\($0)\"" }.joined(separator: ",")
             print(
@@ -202,25 +214,18 @@ struct Store: AsyncParsableCommand {
     }
 }
 
-/// `sca decide --db`: the same stream, decided against the durable store in runs that
-/// share transactions. As in the in-memory replay, an absent `sca` means passed.
+/// `sca decide --db`: the same stream and framing as the in-memory replay, decided against
+/// the durable store in runs that share transactions. As in the replay, an absent `sca`
+/// means passed.
 enum DurableDecide {
-    static let runLength = 256
-
-    static func run(configuration: ServiceConfiguration, db: String, input: String?) async throws -> Int {
+    static func run(
+        configuration: ServiceConfiguration, db: String,
+        read: (UnsafeMutableRawBufferPointer) throws -> Int, write: ([UInt8]) throws -> Void
+    ) async throws -> Int {
         let logger = StoreOpening.logger(level: configuration.logLevel == "info" ? "warning" : configuration.logLevel)
         let store = try await StoreOpening.open("decide", configuration: configuration, db: db, logger: logger)
-        if let input, input != "-" {
-            let descriptor = open(input, O_RDONLY)
-            guard descriptor >= 0, dup2(descriptor, STDIN_FILENO) >= 0 else {
-                printError("sca decide: cannot open \(input): \(String(cString: strerror(errno)))")
-                await store.database.close()
-                throw ExitCode(2)
-            }
-            close(descriptor)
-        }
         do {
-            let errored = try await decide(store: store, configuration: configuration)
+            let errored = try await decide(store: store, configuration: configuration, read: read, write: write)
             await store.database.close()
             return errored
         } catch {
@@ -229,50 +234,60 @@ enum DurableDecide {
         }
     }
 
-    private static func decide(store: DecisionStore, configuration: ServiceConfiguration) async throws -> Int {
+    private static func decide(
+        store: DecisionStore, configuration: ServiceConfiguration,
+        read: (UnsafeMutableRawBufferPointer) throws -> Int, write: ([UInt8]) throws -> Void
+    ) async throws -> Int {
         let decoder = SCAContract.RequestDecoder(referenceRates: configuration.rules.referenceRates, absentSCA: .passed)
+        var framer = LineFramer(lineBytesMax: configuration.lineBytesMax)
         var errored = 0
-        // Each entry: an error line already written out, or a submission to decide.
+        // Each entry: an error to write out, or a submission to decide.
         var pending: [Result<DecisionSubmission, ContractError>] = []
+
+        func take(_ line: LineFramer.Line) {
+            switch line {
+            case .overlong:
+                pending.append(.failure(DecisionStream.overlongLine(lineBytesMax: configuration.lineBytesMax)))
+            case .complete(let raw):
+                guard let text = DecisionStream.request(inRawLine: raw) else { return }
+                pending.append(decoder.decode(line: text).map {
+                    DecisionSubmission(request: $0, requestText: String(decoding: text, as: UTF8.self))
+                })
+            }
+            if case .failure = pending.last { errored += 1 }
+        }
 
         func flush() async throws {
             let submissions = pending.compactMap { try? $0.get() }
             var results = await store.decide(submissions).makeIterator()
-            var out = ""
+            var out: [UInt8] = []
             for entry in pending {
                 switch entry {
                 case .failure(let error):
-                    out += AnswerEncoder.line(error) + "\n"
+                    AnswerEncoder.encode(error, into: &out)
                 case .success:
-                    switch results.next()! {
-                    case .decided(let decision, _): out += decision.answer + "\n"
-                    case .idempotencyConflict, .unavailable:
+                    guard case .decided(let decision, _) = results.next()! else {
                         printError("sca decide: the store failed; stopping")
                         throw ExitCode(2)
                     }
+                    out.append(contentsOf: decision.answer.utf8)
                 }
+                out.append(UInt8(ascii: "\n"))
             }
-            FileHandle.standardOutput.write(Data(out.utf8))
+            try write(out)
             pending.removeAll(keepingCapacity: true)
         }
 
-        while let raw = readLine(strippingNewline: true) {
-            var line = raw
-            if line.hasSuffix("\r") { line.removeLast() }
-            if line.allSatisfy({ $0 == " " || $0 == "\t" }) { continue }
-            if line.utf8.count > configuration.lineBytesMax {
-                errored += 1
-                pending.append(.failure(ContractError(.lineTooLong, "line is longer than \(configuration.lineBytesMax) bytes")))
-            } else {
-                switch decoder.decode(line: Array(line.utf8)) {
-                case .success(let request): pending.append(.success(DecisionSubmission(request: request, requestText: line)))
-                case .failure(let error):
-                    errored += 1
-                    pending.append(.failure(error))
-                }
-            }
-            if pending.count >= runLength { try await flush() }
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: DecideRunner.blockBytes, alignment: 1)
+        defer { buffer.deallocate() }
+        let bytes = UnsafeBufferPointer(buffer.bindMemory(to: UInt8.self))
+        while true {
+            let count = try read(buffer)
+            if count == 0 { break }
+            framer.feed(UnsafeBufferPointer(rebasing: bytes[0..<count]), take)
+            if pending.count >= configuration.storageBatchMax { try await flush() }
         }
+        framer.finish(take)
         try await flush()
         return errored
     }

@@ -34,15 +34,26 @@ public struct DecisionStream {
     /// (spaces and tabs only) is skipped without an answer. The framing rules of
     /// `sca decide`, in one place.
     public mutating func answer(rawLine: UnsafeBufferPointer<UInt8>, into out: inout [UInt8]) {
+        guard let line = Self.request(inRawLine: rawLine) else { return }
+        answer(line: line, into: &out)
+    }
+
+    /// The request in a line as read: without a trailing CR; `nil` for a blank line.
+    public static func request(inRawLine rawLine: UnsafeBufferPointer<UInt8>) -> UnsafeBufferPointer<UInt8>? {
         var line = rawLine
         if line.last == UInt8(ascii: "\r") { line = UnsafeBufferPointer(rebasing: line.dropLast()) }
-        if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { return }
-        answer(line: line, into: &out)
+        if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { return nil }
+        return line
+    }
+
+    /// The error of a line that was too long to read whole.
+    public static func overlongLine(lineBytesMax: Int) -> ContractError {
+        ContractError(.lineTooLong, "line is longer than \(lineBytesMax) bytes")
     }
 
     /// Answers a line that was too long to read whole.
     public mutating func answerOverlongLine(into out: inout [UInt8]) {
-        reject(ContractError(.lineTooLong, "line is longer than \(lineBytesMax) bytes"), into: &out)
+        reject(Self.overlongLine(lineBytesMax: lineBytesMax), into: &out)
         out.append(UInt8(ascii: "\n"))
     }
 

@@ -78,7 +78,7 @@ struct ObservabilityMiddleware<Context: RequestContext>: RouterMiddleware {
                 level: status >= 500 ? .error : .debug, "request",
                 metadata: [
                     "method": "\(request.method.rawValue)", "route": "\(route)", "status": "\(status)",
-                    "duration_ms": "\(Double(duration.components.attoseconds / 1_000_000_000_000) / 1000 + Double(duration.components.seconds) * 1000)",
+                    "duration_ms": "\(duration / .milliseconds(1))",
                 ]
             )
         }

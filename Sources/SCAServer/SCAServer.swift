@@ -5,6 +5,7 @@ import Logging
 import SCAAudit
 import SCAContract
 import SCARules
+import SCAService
 import SCAStore
 
 /// What the HTTP shell needs besides the store: its limits.
@@ -16,7 +17,10 @@ public struct ServerLimits: Sendable {
     /// `Idempotency-Key` values longer than this are refused.
     public static let idempotencyKeyBytesMax = 255
 
-    public init(bodyBytesMax: Int = 64 * 1024, auditPageMax: Int = 1000) {
+    public init(
+        bodyBytesMax: Int = ServiceConfiguration.bodyBytesMaxDefault,
+        auditPageMax: Int = ServiceConfiguration.auditPageMaxDefault
+    ) {
         self.bodyBytesMax = bodyBytesMax
         self.auditPageMax = auditPageMax
     }

@@ -1,5 +1,6 @@
 import Configuration
 import Foundation
+import SCAContract
 import SCARules
 import SystemPackage
 import Yams
@@ -21,11 +22,11 @@ public struct ConfigurationError: Error, Equatable, CustomStringConvertible {
 public struct ServiceConfiguration: Sendable {
     public var rules = RulesConfiguration()
     /// Longest request line `sca decide` reads, in bytes.
-    public var lineBytesMax = 64 * 1024
+    public var lineBytesMax = DecisionStream.defaultLineBytesMax
     /// Largest HTTP request body, in bytes.
-    public var bodyBytesMax = 64 * 1024
+    public var bodyBytesMax = ServiceConfiguration.bodyBytesMaxDefault
     /// Largest page of `GET /v1/audit`.
-    public var auditPageMax = 1000
+    public var auditPageMax = ServiceConfiguration.auditPageMaxDefault
     /// Where `sca serve` listens: loopback unless configured otherwise.
     public var httpHost = "127.0.0.1"
     public var httpPort = 8080
@@ -34,9 +35,17 @@ public struct ServiceConfiguration: Sendable {
     public var storageURL: String?
     public var dataDirectory = "sca-data"
     /// Most requests one storage transaction takes (group commit); 1 turns it off.
+    /// (`DecisionStore.Options.batchMaxDefault`; a test keeps the two equal.)
     public var storageBatchMax = 256
     /// `trace`, `debug`, `info`, `notice`, `warning`, `error` or `critical`.
     public var logLevel = "info"
+
+    public static let bodyBytesMaxDefault = 64 * 1024
+    public static let auditPageMaxDefault = 1000
+    /// What `limits.line_bytes_max` and `limits.body_bytes_max` may be set to.
+    public static let messageBytesRange = 1024...(1024 * 1024)
+    public static let auditPageRange = 1...10_000
+    public static let storageBatchRange = 1...1024
 
     public init() {}
 }
@@ -209,9 +218,9 @@ private struct Reader {
         if let count = try integer(.limitsPaymentMandatesPerPayerMax, 1...Self.mandatesPerPayerLimit) {
             rules.paymentMandatesPerPayerMax = count
         }
-        if let bytes = try integer(.limitsLineBytesMax, 1024...(1024 * 1024)) { service.lineBytesMax = bytes }
-        if let bytes = try integer(.limitsBodyBytesMax, 1024...(1024 * 1024)) { service.bodyBytesMax = bytes }
-        if let count = try integer(.limitsAuditPageMax, 1...10_000) { service.auditPageMax = count }
+        if let bytes = try integer(.limitsLineBytesMax, ServiceConfiguration.messageBytesRange) { service.lineBytesMax = bytes }
+        if let bytes = try integer(.limitsBodyBytesMax, ServiceConfiguration.messageBytesRange) { service.bodyBytesMax = bytes }
+        if let count = try integer(.limitsAuditPageMax, ServiceConfiguration.auditPageRange) { service.auditPageMax = count }
         if let host = try string(.httpHost) {
             guard !host.isEmpty, host.count <= 253 else { throw invalid(.httpHost, "a host name or address") }
             service.httpHost = host
@@ -222,7 +231,7 @@ private struct Reader {
             guard !directory.isEmpty else { throw invalid(.storageDataDirectory, "must not be empty") }
             service.dataDirectory = directory
         }
-        if let count = try integer(.storageBatchMax, 1...1024) { service.storageBatchMax = count }
+        if let count = try integer(.storageBatchMax, ServiceConfiguration.storageBatchRange) { service.storageBatchMax = count }
         if let level = try string(.logLevel) {
             let levels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
             guard levels.contains(level) else { throw invalid(.logLevel, "one of \(levels.joined(separator: ", "))") }

@@ -27,57 +27,27 @@ public struct DecideRunner {
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: DecideRunner.blockBytes, alignment: 1)
         defer { buffer.deallocate() }
         let bytes = UnsafeBufferPointer(buffer.bindMemory(to: UInt8.self))
-        var pending: [UInt8] = []
-        var skippingOverlong = false
+        var framer = LineFramer(lineBytesMax: stream.lineBytesMax)
         var out: [UInt8] = []
         out.reserveCapacity(DecideRunner.blockBytes + 4096)
-        let lineBytesMax = stream.lineBytesMax
 
-        /// Answers one complete line, read in place: no copy of the line.
-        func finish(line: UnsafeBufferPointer<UInt8>) { stream.answer(rawLine: line, into: &out) }
+        func answer(_ line: LineFramer.Line) {
+            switch line {
+            case .complete(let text): stream.answer(rawLine: text, into: &out)
+            case .overlong: stream.answerOverlongLine(into: &out)
+            }
+        }
 
         while true {
             let count = try read(buffer)
             if count == 0 { break }
-            let block = UnsafeRawBufferPointer(rebasing: buffer[0..<count])
-            var start = 0
-            while start < count {
-                guard let newline = block[start..<count].firstIndex(of: UInt8(ascii: "\n")) else {
-                    if !skippingOverlong {
-                        pending.append(contentsOf: block[start..<count])
-                        if pending.count > lineBytesMax {
-                            stream.answerOverlongLine(into: &out)
-                            pending.removeAll(keepingCapacity: true)
-                            skippingOverlong = true
-                        }
-                    }
-                    break
-                }
-                if skippingOverlong {
-                    skippingOverlong = false
-                } else if pending.isEmpty {
-                    if newline - start > lineBytesMax {
-                        stream.answerOverlongLine(into: &out)
-                    } else {
-                        finish(line: UnsafeBufferPointer(rebasing: bytes[start..<newline]))
-                    }
-                } else {
-                    pending.append(contentsOf: block[start..<newline])
-                    if pending.count > lineBytesMax {
-                        stream.answerOverlongLine(into: &out)
-                    } else {
-                        pending.withUnsafeBufferPointer { finish(line: $0) }
-                    }
-                    pending.removeAll(keepingCapacity: true)
-                }
-                start = newline + 1
-            }
+            framer.feed(UnsafeBufferPointer(rebasing: bytes[0..<count]), answer)
             if out.count >= DecideRunner.blockBytes {
                 try write(out)
                 out.removeAll(keepingCapacity: true)
             }
         }
-        if !skippingOverlong && !pending.isEmpty { pending.withUnsafeBufferPointer { finish(line: $0) } }
+        framer.finish(answer)
         if !out.isEmpty { try write(out) }
         return stream.erroredLines
     }

@@ -1,10 +1,11 @@
 import SCARules
 import SQLKit
 
-/// The rules state one batch of decisions reads and writes, loaded by key in a few
-/// statements, changed in memory as each decision's effects are applied, and written back
-/// in a few statements. Within the batch's transaction the payers' rows are locked, so no
-/// other node changes these rows between the reading and the writing.
+/// The rules state one batch of decisions reads and writes: the rows the requests need,
+/// loaded by key into an `InMemoryState` (so the batch decides with exactly the rules of
+/// `sca decide`), changed there as each decision's effects are applied, and written back
+/// from the effects in a few statements. Within the batch's transaction the payers' rows
+/// are locked, so no other node changes them between the reading and the writing.
 struct BatchState {
     struct PayeeKey: Hashable {
         let payer: PayerID
@@ -16,33 +17,28 @@ struct BatchState {
         let request: RequestID
     }
 
+    /// The retention class of a mandate row (the in-memory store keeps one ring each).
     enum MandateKind: String {
         case setUp = "set_up"
         case payment
         init(_ origin: Mandate.Origin) { self = origin == .payment ? .payment : .setUp }
     }
 
-    struct StoredMandate {
-        var mandate: Mandate
-        var recorded: Int64
-    }
-
-    /// The payers locked, with their row versions and sessions.
+    let configuration: RulesConfiguration
+    private var memory = InMemoryState()
+    /// The payers locked, with their row versions.
     private(set) var versions: [PayerID: Int64] = [:]
-    private var sessions: [PayerID: Session] = [:]
-    private var counters: [InstrumentKey: InstrumentCounters] = [:]
-    private var series: Set<SeriesKey> = []
-    private var trusted: Set<PayeeKey> = []
-    private var consents: [ConsentKey: Consent] = [:]
-    /// Per key, the newest mandate of each kind.
-    private var mandates: [MandateKey: [MandateKind: StoredMandate]] = [:]
 
-    // What changed, to write back.
-    private var changedCounters: Set<InstrumentKey> = []
+    // What changed, to write back: the latest value of each key.
+    private var changedCounters: [InstrumentKey: InstrumentCounters] = [:]
     private var newSeries: Set<SeriesKey> = []
     private var newTrusted: Set<PayeeKey> = []
-    private var changedConsents: Set<ConsentKey> = []
-    private var newMandates: [(key: MandateKey, kind: MandateKind, stored: StoredMandate)] = []
+    private var changedConsents: [ConsentKey: Consent] = [:]
+    /// By payer, kind and request id (the newest record wins, as in memory), with the
+    /// audit sequence that recorded it.
+    private var newMandates: [String: (key: MandateKey, mandate: Mandate, recorded: Int64)] = [:]
+
+    init(configuration: RulesConfiguration) { self.configuration = configuration }
 
     // MARK: Keys
 
@@ -62,7 +58,7 @@ struct BatchState {
                 instruments.insert(InstrumentKey(payer: payer, instrument: instrument))
             }
             if let key = request.seriesKey { series.insert(key) }
-            if let payee = request.payee?.id, request.action == .payment || request.action == .trustBeneficiary {
+            if let payee = request.payee?.id, request.action == .payment {
                 payees.insert(PayeeKey(payer: payer, payee: payee))
             }
             if let consent = request.consent { consents.insert(ConsentKey(payer: payer, consent: consent)) }
@@ -70,52 +66,26 @@ struct BatchState {
         }
     }
 
-    // MARK: Reading and applying (the in-memory store's rules, on loaded rows)
+    // MARK: Deciding
 
-    func prior(for request: DecisionRequest) -> PriorState {
-        let payer = request.payer.id
-        var prior = PriorState(session: sessions[payer])
-        if let instrument = request.payer.instrument {
-            prior.counters = counters[InstrumentKey(payer: payer, instrument: instrument)]
-        }
-        if let key = request.seriesKey { prior.seriesEstablished = series.contains(key) }
-        if request.action == .payment, let payee = request.payee?.id {
-            prior.payeeTrusted = trusted.contains(PayeeKey(payer: payer, payee: payee))
-        }
-        if let consent = request.consent { prior.consent = consents[ConsentKey(payer: payer, consent: consent)] }
-        if let reference = request.payment?.mandateRef, let kinds = mandates[MandateKey(payer: payer, request: reference)] {
-            // As in memory: a mandate among the other authenticated payments first.
-            prior.mandate = (kinds[.payment] ?? kinds[.setUp])?.mandate
-        }
-        return prior
-    }
+    func prior(for request: DecisionRequest) -> PriorState { memory.prior(for: request) }
 
     /// Applies a decision's effects; `recorded` orders mandates (the decision's audit sequence).
     mutating func apply(_ effects: StateEffects, of request: DecisionRequest, recorded: Int64) {
         guard !effects.isEmpty else { return }
+        memory.apply(effects, of: request, configuration: configuration)
         let payer = request.payer.id
-        if let session = effects.session { sessions[payer] = session }
         if let value = effects.counters, let instrument = request.payer.instrument {
-            let key = InstrumentKey(payer: payer, instrument: instrument)
-            counters[key] = value
-            changedCounters.insert(key)
+            changedCounters[InstrumentKey(payer: payer, instrument: instrument)] = value
         }
-        if let key = effects.establishSeries, series.insert(key).inserted { newSeries.insert(key) }
-        if let payee = effects.trustPayee, trusted.insert(PayeeKey(payer: payer, payee: payee)).inserted {
-            newTrusted.insert(PayeeKey(payer: payer, payee: payee))
-        }
+        if let key = effects.establishSeries { newSeries.insert(key) }
+        if let payee = effects.trustPayee { newTrusted.insert(PayeeKey(payer: payer, payee: payee)) }
         if let value = effects.consent, let consent = request.consent {
-            let key = ConsentKey(payer: payer, consent: consent)
-            consents[key] = value
-            changedConsents.insert(key)
+            changedConsents[ConsentKey(payer: payer, consent: consent)] = value
         }
         if let mandate = effects.mandate, let id = request.id {
-            precondition(mandate.payer == payer, "a mandate belongs to the payer that authenticated it")
             let key = MandateKey(payer: payer, request: id)
-            let kind = MandateKind(mandate.origin)
-            let stored = StoredMandate(mandate: mandate, recorded: recorded)
-            mandates[key, default: [:]][kind] = stored
-            newMandates.append((key, kind, stored))
+            newMandates["\(payer.value)\u{0}\(MandateKind(mandate.origin).rawValue)\u{0}\(id.value)"] = (key, mandate, recorded)
         }
     }
 
@@ -123,9 +93,9 @@ struct BatchState {
 
     /// Creates missing payer rows, locks all of the batch's payers in one order (so two
     /// nodes' batches never deadlock), and loads the rows the requests read.
-    static func load(_ keys: Keys, on database: StoreDatabase) async throws -> BatchState {
+    static func load(_ keys: Keys, on database: StoreDatabase, configuration: RulesConfiguration) async throws -> BatchState {
         let db = database.writer
-        var state = BatchState()
+        var state = BatchState(configuration: configuration)
         let payers = keys.payers.map(\.value).sorted()
         guard !payers.isEmpty else { return state }
 
@@ -139,7 +109,7 @@ struct BatchState {
             let payer = PayerID(try row.decode(column: "payer", as: String.self))
             state.versions[payer] = try row.decode(column: "version", as: Int64.self)
             if let last = try row.decode(column: "session_last_activity", as: Int64?.self) {
-                state.sessions[payer] = Session(lastActivity: Instant(millisecondsSinceEpoch: last))
+                state.memory.load(session: Session(lastActivity: Instant(millisecondsSinceEpoch: last)), of: payer)
             }
         }
         guard state.versions.count == payers.count else {
@@ -154,7 +124,7 @@ struct BatchState {
             query += ")"
             for row in try await db.raw(query).all() {
                 let (key, value) = try Self.counters(row)
-                state.counters[key] = value
+                state.memory.load(value, for: key)
             }
         }
 
@@ -168,7 +138,7 @@ struct BatchState {
             for row in try await db.raw(query).all() {
                 let code = try row.decode(column: "currency", as: String.self)
                 guard let currency = Currency(code: code) else { throw StorageError.corrupt("unknown currency \(code)") }
-                state.series.insert(SeriesKey(
+                state.memory.load(series: SeriesKey(
                     payer: PayerID(try row.decode(column: "payer", as: String.self)),
                     payee: PayeeID(try row.decode(column: "payee", as: String.self)),
                     amount: Money(minorUnits: try row.decode(column: "amount", as: Int64.self), currency: currency)
@@ -181,10 +151,10 @@ struct BatchState {
             query += rows(Array(keys.payees)) { "(\(bind: $0.payer.value), \(bind: $0.payee.value))" }
             query += ")"
             for row in try await db.raw(query).all() {
-                state.trusted.insert(PayeeKey(
-                    payer: PayerID(try row.decode(column: "payer", as: String.self)),
-                    payee: PayeeID(try row.decode(column: "payee", as: String.self))
-                ))
+                state.memory.load(
+                    trusted: PayeeID(try row.decode(column: "payee", as: String.self)),
+                    of: PayerID(try row.decode(column: "payer", as: String.self))
+                )
             }
         }
 
@@ -200,17 +170,17 @@ struct BatchState {
                     payer: PayerID(try row.decode(column: "payer", as: String.self)),
                     consent: ConsentID(try row.decode(column: "consent", as: String.self))
                 )
-                state.consents[key] = Consent(
+                state.memory.load(Consent(
                     lastSCA: Instant(millisecondsSinceEpoch: try row.decode(column: "last_sca", as: Int64.self)),
                     unattendedDay: try row.decode(column: "unattended_day", as: Int64.self),
                     unattendedCount: Int(try row.decode(column: "unattended_count", as: Int64.self))
-                )
+                ), for: key)
             }
         }
 
         if !keys.mandates.isEmpty {
             var query: SQLQueryString = """
-                SELECT payer, kind, request_id, payee, origin, recorded FROM mandates \
+                SELECT payer, kind, request_id, payee, origin FROM mandates \
                 WHERE (payer, request_id) IN (VALUES 
                 """
             query += rows(Array(keys.mandates)) { "(\(bind: $0.payer.value), \(bind: $0.request.value))" }
@@ -219,15 +189,14 @@ struct BatchState {
                 let payer = PayerID(try row.decode(column: "payer", as: String.self))
                 let kindName = try row.decode(column: "kind", as: String.self)
                 let originName = try row.decode(column: "origin", as: String.self)
-                guard let kind = MandateKind(rawValue: kindName), let origin = Mandate.Origin(rawValue: originName) else {
-                    throw StorageError.corrupt("unknown mandate kind \(kindName) or origin \(originName)")
+                guard let origin = Mandate.Origin(rawValue: originName), MandateKind(origin).rawValue == kindName else {
+                    throw StorageError.corrupt("mandate kind \(kindName) does not fit origin \(originName)")
                 }
-                let key = MandateKey(payer: payer, request: RequestID(try row.decode(column: "request_id", as: String.self)))
                 let mandate = Mandate(
                     payer: payer, payee: try row.decode(column: "payee", as: String?.self).map(PayeeID.init), origin: origin
                 )
-                state.mandates[key, default: [:]][kind] = StoredMandate(
-                    mandate: mandate, recorded: try row.decode(column: "recorded", as: Int64.self)
+                state.memory.load(
+                    mandate, as: RequestID(try row.decode(column: "request_id", as: String.self)), configuration: configuration
                 )
             }
         }
@@ -237,14 +206,14 @@ struct BatchState {
     /// Writes what changed. The payer rows are updated only where their version is still
     /// the one read (a compare-and-set on top of the row lock): if any row moved on, the
     /// whole batch fails and is retried rather than overwriting another node's decision.
-    func write(on database: StoreDatabase, configuration: RulesConfiguration) async throws {
+    func write(on database: StoreDatabase) async throws {
         let db = database.writer
         // Every locked payer's row: its session, and its version moved on by one.
         if !versions.isEmpty {
             let payers = versions.keys.sorted { $0.value < $1.value }
             var query: SQLQueryString = "INSERT INTO payers (payer, version, session_last_activity) VALUES "
             query += Self.rows(payers) {
-                "(\(bind: $0.value), \(bind: versions[$0]! + 1), \(bind: sessions[$0]?.lastActivity.millisecondsSinceEpoch))"
+                "(\(bind: $0.value), \(bind: versions[$0]! + 1), \(bind: memory.session(of: $0)?.lastActivity.millisecondsSinceEpoch))"
             }
             query += """
                  ON CONFLICT (payer) DO UPDATE SET version = excluded.version, \
@@ -262,9 +231,8 @@ struct BatchState {
                 INSERT INTO instrument_counters (payer, instrument, regime, low_value_count, low_value_total, \
                 low_value_since, contactless_count, contactless_total) VALUES 
                 """
-            query += Self.rows(Array(changedCounters)) { key in
-                let value = counters[key]!
-                return """
+            query += Self.rows(Array(changedCounters)) { key, value in
+                """
                     (\(bind: key.payer.value), \(bind: key.instrument.value), \(bind: value.regime.rawValue), \
                     \(bind: Int64(value.lowValueCount)), \(bind: value.lowValueTotal.minorUnits), \
                     \(bind: value.lowValueSince?.millisecondsSinceEpoch), \(bind: Int64(value.contactlessCount)), \
@@ -299,9 +267,8 @@ struct BatchState {
         if !changedConsents.isEmpty {
             var query: SQLQueryString =
                 "INSERT INTO consents (payer, consent, last_sca, unattended_day, unattended_count) VALUES "
-            query += Self.rows(Array(changedConsents)) { key in
-                let value = consents[key]!
-                return """
+            query += Self.rows(Array(changedConsents)) { key, value in
+                """
                     (\(bind: key.payer.value), \(bind: key.consent.value), \(bind: value.lastSCA.millisecondsSinceEpoch), \
                     \(bind: value.unattendedDay), \(bind: Int64(value.unattendedCount)))
                     """
@@ -314,17 +281,13 @@ struct BatchState {
         }
 
         if !newMandates.isEmpty {
-            // The newest record of a key and kind wins, as in memory.
-            var newest: [String: (key: MandateKey, kind: MandateKind, stored: StoredMandate)] = [:]
-            for entry in newMandates {
-                newest["\(entry.key.payer.value)\u{0}\(entry.kind.rawValue)\u{0}\(entry.key.request.value)"] = entry
-            }
+            let entries = Array(newMandates.values)
             var query: SQLQueryString = "INSERT INTO mandates (payer, kind, request_id, payee, origin, recorded) VALUES "
-            query += Self.rows(Array(newest.values)) { entry in
+            query += Self.rows(entries) { entry in
                 """
-                (\(bind: entry.key.payer.value), \(bind: entry.kind.rawValue), \(bind: entry.key.request.value), \
-                \(bind: entry.stored.mandate.payee?.value), \(bind: entry.stored.mandate.origin.rawValue), \
-                \(bind: entry.stored.recorded))
+                (\(bind: entry.key.payer.value), \(bind: MandateKind(entry.mandate.origin).rawValue), \
+                \(bind: entry.key.request.value), \(bind: entry.mandate.payee?.value), \
+                \(bind: entry.mandate.origin.rawValue), \(bind: entry.recorded))
                 """
             }
             query += """
@@ -334,13 +297,14 @@ struct BatchState {
             try await db.raw(query).run()
             // Retention: each payer keeps its newest mandates of each kind up to the limits.
             var pruned: Set<String> = []
-            for entry in newest.values where pruned.insert("\(entry.key.payer.value)\u{0}\(entry.kind.rawValue)").inserted {
-                let keep =
-                    entry.kind == .payment ? configuration.paymentMandatesPerPayerMax : configuration.mandatesPerPayerMax
+            for entry in entries {
+                let kind = MandateKind(entry.mandate.origin)
+                guard pruned.insert("\(entry.key.payer.value)\u{0}\(kind.rawValue)").inserted else { continue }
+                let keep = kind == .payment ? configuration.paymentMandatesPerPayerMax : configuration.mandatesPerPayerMax
                 try await db.raw("""
-                    DELETE FROM mandates WHERE payer = \(bind: entry.key.payer.value) AND kind = \(bind: entry.kind.rawValue) \
+                    DELETE FROM mandates WHERE payer = \(bind: entry.key.payer.value) AND kind = \(bind: kind.rawValue) \
                     AND recorded < (SELECT recorded FROM mandates WHERE payer = \(bind: entry.key.payer.value) \
-                    AND kind = \(bind: entry.kind.rawValue) ORDER BY recorded DESC LIMIT 1 OFFSET \(bind: keep - 1))
+                    AND kind = \(bind: kind.rawValue) ORDER BY recorded DESC LIMIT 1 OFFSET \(bind: keep - 1))
                     """).run()
             }
         }

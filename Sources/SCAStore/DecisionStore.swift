@@ -19,7 +19,10 @@ public actor DecisionStore {
         /// Transactions retried after a failure (a deadlock, a lost compare-and-set).
         public var retries: Int
 
-        public init(batchMax: Int = 256, retries: Int = 3) {
+        /// The default of the `storage.batch_max` setting.
+        public static let batchMaxDefault = 256
+
+        public init(batchMax: Int = Options.batchMaxDefault, retries: Int = 3) {
             self.batchMax = batchMax
             self.retries = retries
         }
@@ -236,7 +239,7 @@ public actor DecisionStore {
                 if let entry = reported[id] { keys.add(entry.request) }
             }
         }
-        var state = try await BatchState.load(keys, on: database)
+        var state = try await BatchState.load(keys, on: database, configuration: engine.configuration)
 
         // 4. The audit chain's head, locked last.
         let headRows = try await db.raw(
@@ -314,7 +317,7 @@ public actor DecisionStore {
         }
 
         // 6. Write everything, then commit.
-        try await state.write(on: database, configuration: engine.configuration)
+        try await state.write(on: database)
         if !newDecisions.isEmpty {
             var insert: SQLQueryString =
                 "INSERT INTO decisions (id, audit_sequence, created_at, payer, outcome, reason, sca, request, answer) VALUES "

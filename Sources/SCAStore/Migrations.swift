@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import SQLKit
 
 /// The schema, as numbered migrations. A database records the versions it has; `migrate`
@@ -167,6 +168,22 @@ public enum Migrations {
             }
         }
         return applied
+    }
+
+    /// Opens a store that must already exist at this build's schema, for commands that only
+    /// read: nothing is created, migrated or left behind when it is missing.
+    public static func openExisting(_ location: StorageLocation, logger: Logger) async throws -> StoreDatabase {
+        if case .sqlite(let path) = location, !FileManager.default.fileExists(atPath: path) {
+            throw StorageError.unavailable("there is no store at \(path)")
+        }
+        let database = try await StoreDatabase.open(location, logger: logger)
+        let version = (try? await currentVersion(database)) ?? 0
+        guard version == latestVersion else {
+            await database.close()
+            if version > latestVersion { throw StorageError.schemaTooNew(found: version, known: latestVersion) }
+            throw StorageError.unavailable("the store has schema version \(version), not \(latestVersion): run sca migrate")
+        }
+        return database
     }
 
     public static func currentVersion(_ database: StoreDatabase) async throws -> Int {

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 import PostgresKit
@@ -130,8 +131,15 @@ public final class StoreDatabase: Sendable {
         }
     }
 
+    private let closed = NIOLockedValueBox(false)
+
+    /// Closes both connections and the writer's threads; later calls do nothing.
     public func close() async {
-        try? await closeAll()
+        let first = closed.withLockedValue { wasClosed in
+            defer { wasClosed = true }
+            return !wasClosed
+        }
+        if first { try? await closeAll() }
     }
 
     /// Starts a write transaction. SQLite takes its write lock at once, so two transactions

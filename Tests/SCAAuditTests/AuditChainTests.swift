@@ -104,6 +104,15 @@ struct AuditChainTests {
             == .broken(AuditBreak(kind: .truncated, position: 8, sequence: 9)))
     }
 
+    @Test func eventsAppendedPastTheRecordedHeadAreFound() {
+        // Well-formed, correctly linked events written after the head: only the head shows it.
+        let events = Self.chain(10)
+        let head = (UInt64(8), events[7].hash)
+        #expect(AuditVerifier.verify(events, expectedHead: head)
+            == .broken(AuditBreak(kind: .beyondHead, position: 9, sequence: 10)))
+        #expect(AuditVerifier.verify(events.prefix(8), expectedHead: head) == .intact(events: 8, head: events[7].hash))
+    }
+
     @Test func aChainContinuesFromItsStoredHead() {
         let events = Self.chain(3)
         var chain = AuditChain(continuingAfter: events[2])

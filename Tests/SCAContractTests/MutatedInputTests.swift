@@ -1,4 +1,5 @@
 import SCARules
+import SCATestSupport
 import Testing
 
 @testable import SCAContract
@@ -6,18 +7,6 @@ import Testing
 /// Bad input never crashes the stream: thousands of corrupted lines, each answered by
 /// exactly one line that is either a decision or an error with a stable code.
 struct MutatedInputTests {
-    /// A small deterministic generator (SplitMix64), so a failure can be replayed.
-    struct SplitMix64 {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-        mutating func below(_ bound: Int) -> Int { Int(next() % UInt64(bound)) }
-    }
 
     static let seeds: [String] = [
         #"{"id":"p","at":"2026-11-21T08:05:00Z","action":"payment","payer":{"id":"anna","psp_country":"PL","instrument":"card-1"},"payee":{"id":"bakery","psp_country":"PL"},"amount":{"value":"15.00","currency":"PLN"},"payment":{"method":"card","channel":"remote","initiator":"merchant","mandate_ref":"x"},"risk":{"score":0.02,"signals":["malware"]},"requested_exemption":"low_value","sca":"failed"}"#,

@@ -1,3 +1,4 @@
+import SCATestSupport
 import Testing
 @testable import SCARules
 
@@ -10,22 +11,6 @@ struct PropertyTests {
 
     // MARK: Generated streams
 
-    /// SplitMix64: a small, fully specified generator, so a seed gives the same stream on
-    /// every platform and toolchain.
-    struct SplitMix64 {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-        /// 0..<bound
-        mutating func below(_ bound: Int) -> Int { Int(next() % UInt64(bound)) }
-        mutating func chance(_ percent: Int) -> Bool { below(100) < percent }
-        mutating func pick<T>(_ values: [T]) -> T { values[below(values.count)] }
-    }
 
     struct PayerProfile {
         let id: String

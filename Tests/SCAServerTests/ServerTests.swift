@@ -195,6 +195,16 @@ import Yams
         }
     }
 
+    @Test func readyFailsWhenTheDatabaseDoesNotAnswer() async throws {
+        try await Self.withServer { client, store in
+            await store.database.close()
+            let ready = try await Self.get(client, "/ready")
+            #expect(ready.status == .serviceUnavailable)
+            #expect(Self.errorCode(ready) == "database_unreachable")
+            #expect(try await Self.get(client, "/health").status == .ok)
+        }
+    }
+
     // MARK: The OpenAPI document matches the routes
 
     @Test func theOpenAPIDocumentDescribesEveryRouteAndNothingElse() async throws {

@@ -34,6 +34,30 @@ public struct InMemoryState: Sendable {
             for index in consents.indices where consents[index].consent == id { return consents[index].value }
             return nil
         }
+
+        mutating func setCounters(_ counters: InstrumentCounters, for instrument: InstrumentID) {
+            if let at = instruments.firstIndex(where: { $0.instrument == instrument }) {
+                instruments[at].counters = counters
+            } else {
+                instruments.append(InstrumentEntry(instrument: instrument, counters: counters))
+            }
+        }
+
+        mutating func setConsent(_ consent: Consent, for id: ConsentID) {
+            if let at = consents.firstIndex(where: { $0.consent == id }) {
+                consents[at].value = consent
+            } else {
+                consents.append(ConsentEntry(consent: id, value: consent))
+            }
+        }
+
+        mutating func record(_ mandate: Mandate, as id: RequestID, configuration: RulesConfiguration) {
+            if mandate.origin == .payment {
+                paymentMandates.record(mandate, as: id, limit: configuration.paymentMandatesPerPayerMax)
+            } else {
+                setUpMandates.record(mandate, as: id, limit: configuration.mandatesPerPayerMax)
+            }
+        }
     }
 
     struct InstrumentEntry: Sendable {
@@ -146,30 +170,46 @@ public struct InMemoryState: Sendable {
     ) {
         if let session = effects.session { payer.session = session }
         if let counters = effects.counters, let instrument = request.payer.instrument {
-            if let at = payer.instruments.firstIndex(where: { $0.instrument == instrument }) {
-                payer.instruments[at].counters = counters
-            } else {
-                payer.instruments.append(InstrumentEntry(instrument: instrument, counters: counters))
-            }
+            payer.setCounters(counters, for: instrument)
         }
         if let key = effects.establishSeries { payer.series.insert(key) }
         if let payee = effects.trustPayee { payer.trusted.insert(payee) }
-        if let consent = effects.consent, let id = request.consent {
-            if let at = payer.consents.firstIndex(where: { $0.consent == id }) {
-                payer.consents[at].value = consent
-            } else {
-                payer.consents.append(ConsentEntry(consent: id, value: consent))
-            }
-        }
+        if let consent = effects.consent, let id = request.consent { payer.setConsent(consent, for: id) }
         if let mandate = effects.mandate, let id = request.id {
             precondition(mandate.payer == request.payer.id, "a mandate belongs to the payer that authenticated it")
-            if mandate.origin == .payment {
-                payer.paymentMandates.record(mandate, as: id, limit: configuration.paymentMandatesPerPayerMax)
-            } else {
-                payer.setUpMandates.record(mandate, as: id, limit: configuration.mandatesPerPayerMax)
-            }
+            payer.record(mandate, as: id, configuration: configuration)
         }
     }
+
+    // MARK: Loading (a durable store's working set: rows read for one batch, then decided on)
+
+    private mutating func slot(of payer: PayerID) -> Int {
+        if let slot = index[payer] { return slot }
+        payers.append(PayerState())
+        index[payer] = payers.count - 1
+        return payers.count - 1
+    }
+
+    public mutating func load(session: Session, of payer: PayerID) { payers[slot(of: payer)].session = session }
+
+    public mutating func load(_ counters: InstrumentCounters, for key: InstrumentKey) {
+        payers[slot(of: key.payer)].setCounters(counters, for: key.instrument)
+    }
+
+    public mutating func load(series key: SeriesKey) { payers[slot(of: key.payer)].series.insert(key) }
+
+    public mutating func load(trusted payee: PayeeID, of payer: PayerID) { payers[slot(of: payer)].trusted.insert(payee) }
+
+    public mutating func load(_ consent: Consent, for key: ConsentKey) {
+        payers[slot(of: key.payer)].setConsent(consent, for: key.consent)
+    }
+
+    public mutating func load(_ mandate: Mandate, as id: RequestID, configuration: RulesConfiguration) {
+        payers[slot(of: mandate.payer)].record(mandate, as: id, configuration: configuration)
+    }
+
+    /// The payer's session, if it has one.
+    public func session(of payer: PayerID) -> Session? { index[payer].flatMap { payers[$0].session } }
 
     // MARK: Flat views, for inspection and tests (each walks the whole state)
 

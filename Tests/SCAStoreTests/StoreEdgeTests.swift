@@ -1,0 +1,81 @@
+import Foundation
+import SCAAudit
+import SCARules
+import SCAService
+import SCAStore
+import Testing
+
+/// The store's edges: where it is, what read-only commands may touch, and the checks that
+/// must notice when the stored state is wrong.
+@Suite struct StoreEdgeTests {
+    @Test func locationsAreReadAndPasswordsNeverPrinted() throws {
+        #expect(try StorageLocation("data/sca.sqlite") == .sqlite(path: "data/sca.sqlite"))
+        #expect(try StorageLocation("sqlite:///tmp/x.sqlite") == .sqlite(path: "/tmp/x.sqlite"))
+        #expect(try StorageLocation("sqlite:x.sqlite") == .sqlite(path: "x.sqlite"))
+        let postgres = try StorageLocation("postgres://engine:s3cret-pw@db.internal:5432/sca")
+        #expect(postgres == .postgres(url: "postgres://engine:s3cret-pw@db.internal:5432/sca"))
+        #expect(!postgres.description.contains("s3cret-pw"))
+        #expect(postgres.description.contains("db.internal"))
+        #expect(throws: StorageError.self) { try StorageLocation("  ") }
+        #expect(throws: StorageError.self) { try StorageLocation("mysql://db/sca") }
+    }
+
+    @Test func theConfiguredBatchDefaultIsTheStoresDefault() {
+        #expect(ServiceConfiguration().storageBatchMax == DecisionStore.Options.batchMaxDefault)
+    }
+
+    @Test func readOnlyOpeningCreatesNothingAndNeedsTheSchema() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("sca-edge-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = directory.appendingPathComponent("sca.sqlite").path
+        await #expect(throws: StorageError.self) { try await Migrations.openExisting(.sqlite(path: path), logger: TestStore.logger) }
+        #expect(!FileManager.default.fileExists(atPath: path))
+
+        let empty = try await StoreDatabase.open(.sqlite(path: path), logger: TestStore.logger)
+        await empty.close()
+        await #expect(throws: StorageError.self) { try await Migrations.openExisting(.sqlite(path: path), logger: TestStore.logger) }
+
+        let database = try await StoreDatabase.open(.sqlite(path: path), logger: TestStore.logger)
+        try await Migrations.migrate(database, now: "2026-11-21T00:00:00Z")
+        await database.close()
+        let existing = try await Migrations.openExisting(.sqlite(path: path), logger: TestStore.logger)
+        #expect(try await Migrations.currentVersion(existing) == Migrations.latestVersion)
+        await existing.close()
+    }
+
+    @Test(arguments: Backend.available)
+    func theStateCheckNoticesChangedCountersAndAnswers(_ backend: Backend) async throws {
+        let test = try await TestStore.make(backend)
+        let lines = Lines()
+        var last: StoredDecision?
+        for index in 1...3 { last = await test.store.decide(try lines.submission(payment(id: "s\(index)"))).decision }
+        #expect(try await test.store.checkState().isConsistent)
+
+        try await test.store.database.execute("UPDATE instrument_counters SET low_value_count = 0")
+        let counters = try await test.store.checkState()
+        #expect(counters.counterMismatches == ["anna/card-1"])
+
+        let decision = try #require(last)
+        try await test.store.database.execute("UPDATE decisions SET answer = REPLACE(answer, 'exempt', 'refused') WHERE id = '\(decision.id)'")
+        let answers = try await test.store.checkState()
+        #expect(answers.answerMismatches == [decision.id])
+        await test.close()
+    }
+
+    @Test(arguments: Backend.available)
+    func aKeyReusedWithinOneTransactionIsRefused(_ backend: Backend) async throws {
+        let test = try await TestStore.make(backend)
+        let lines = Lines()
+        // One run: both requests share a transaction; the second repeats the key with another body.
+        let results = await test.store.decide([
+            try lines.submission(payment(id: "first"), key: "shared"),
+            try lines.submission(payment(id: "second"), key: "shared"),
+            try lines.submission(payment(id: "first"), key: "shared"),
+        ])
+        #expect(results[0].decision != nil && !results[0].replayed)
+        #expect(results[1] == .idempotencyConflict)
+        #expect(results[2].replayed && results[2].decision == results[0].decision)
+        #expect(try await test.store.database.integer("SELECT COUNT(*) FROM decisions") == 1)
+        await test.close()
+    }
+}
