@@ -93,8 +93,8 @@ struct BatchState {
 
     /// Creates missing payer rows, locks all of the batch's payers in one order (so two
     /// nodes' batches never deadlock), and loads the rows the requests read.
-    static func load(_ keys: Keys, on database: StoreDatabase, configuration: RulesConfiguration) async throws -> BatchState {
-        let db = database.writer
+    nonisolated(nonsending) static func load(_ keys: Keys, on database: StoreDatabase, configuration: RulesConfiguration) async throws -> BatchState {
+        let db = database.transaction
         var state = BatchState(configuration: configuration)
         let payers = keys.payers.map(\.value).sorted()
         guard !payers.isEmpty else { return state }
@@ -105,7 +105,7 @@ struct BatchState {
         var upsert: SQLQueryString = "INSERT INTO payers (payer, version, session_last_activity) VALUES "
         upsert += rows(payers) { "(\(bind: $0), 0, NULL)" }
         upsert += " ON CONFLICT (payer) DO UPDATE SET version = payers.version RETURNING payer, version, session_last_activity"
-        for row in try await db.raw(upsert).all() {
+        for row in try await db.all(upsert) {
             let payer = PayerID(try row.decode(column: "payer", as: String.self))
             state.versions[payer] = try row.decode(column: "version", as: Int64.self)
             if let last = try row.decode(column: "session_last_activity", as: Int64?.self) {
@@ -122,7 +122,7 @@ struct BatchState {
             query += " FROM instrument_counters WHERE (payer, instrument) IN (VALUES "
             query += rows(Array(keys.instruments)) { "(\(bind: $0.payer.value), \(bind: $0.instrument.value))" }
             query += ")"
-            for row in try await db.raw(query).all() {
+            for row in try await db.all(query) {
                 let (key, value) = try Self.counters(row)
                 state.memory.load(value, for: key)
             }
@@ -135,7 +135,7 @@ struct BatchState {
                 "(\(bind: $0.payer.value), \(bind: $0.payee.value), \(bind: $0.amount.currency.code), \(bind: $0.amount.minorUnits))"
             }
             query += ")"
-            for row in try await db.raw(query).all() {
+            for row in try await db.all(query) {
                 let code = try row.decode(column: "currency", as: String.self)
                 guard let currency = Currency(code: code) else { throw StorageError.corrupt("unknown currency \(code)") }
                 state.memory.load(series: SeriesKey(
@@ -150,7 +150,7 @@ struct BatchState {
             var query: SQLQueryString = "SELECT payer, payee FROM trusted_payees WHERE (payer, payee) IN (VALUES "
             query += rows(Array(keys.payees)) { "(\(bind: $0.payer.value), \(bind: $0.payee.value))" }
             query += ")"
-            for row in try await db.raw(query).all() {
+            for row in try await db.all(query) {
                 state.memory.load(
                     trusted: PayeeID(try row.decode(column: "payee", as: String.self)),
                     of: PayerID(try row.decode(column: "payer", as: String.self))
@@ -165,7 +165,7 @@ struct BatchState {
                 """
             query += rows(Array(keys.consents)) { "(\(bind: $0.payer.value), \(bind: $0.consent.value))" }
             query += ")"
-            for row in try await db.raw(query).all() {
+            for row in try await db.all(query) {
                 let key = ConsentKey(
                     payer: PayerID(try row.decode(column: "payer", as: String.self)),
                     consent: ConsentID(try row.decode(column: "consent", as: String.self))
@@ -185,7 +185,7 @@ struct BatchState {
                 """
             query += rows(Array(keys.mandates)) { "(\(bind: $0.payer.value), \(bind: $0.request.value))" }
             query += ")"
-            for row in try await db.raw(query).all() {
+            for row in try await db.all(query) {
                 let payer = PayerID(try row.decode(column: "payer", as: String.self))
                 let kindName = try row.decode(column: "kind", as: String.self)
                 let originName = try row.decode(column: "origin", as: String.self)
@@ -206,8 +206,8 @@ struct BatchState {
     /// Writes what changed. The payer rows are updated only where their version is still
     /// the one read (a compare-and-set on top of the row lock): if any row moved on, the
     /// whole batch fails and is retried rather than overwriting another node's decision.
-    func write(on database: StoreDatabase) async throws {
-        let db = database.writer
+    nonisolated(nonsending) func write(on database: StoreDatabase) async throws {
+        let db = database.transaction
         // Every locked payer's row: its session, and its version moved on by one.
         if !versions.isEmpty {
             let payers = versions.keys.sorted { $0.value < $1.value }
@@ -220,7 +220,7 @@ struct BatchState {
                 session_last_activity = excluded.session_last_activity \
                 WHERE payers.version = excluded.version - 1 RETURNING payer
                 """
-            let updated = try await db.raw(query).all().count
+            let updated = try await db.all(query).count
             guard updated == payers.count else {
                 throw StorageError.unavailable("payer state changed under the batch (\(updated) of \(payers.count) rows)")
             }
@@ -245,7 +245,7 @@ struct BatchState {
                 low_value_since = excluded.low_value_since, contactless_count = excluded.contactless_count, \
                 contactless_total = excluded.contactless_total
                 """
-            try await db.raw(query).run()
+            try await db.run(query)
         }
 
         if !newSeries.isEmpty {
@@ -254,14 +254,14 @@ struct BatchState {
                 "(\(bind: $0.payer.value), \(bind: $0.payee.value), \(bind: $0.amount.currency.code), \(bind: $0.amount.minorUnits))"
             }
             query += " ON CONFLICT DO NOTHING"
-            try await db.raw(query).run()
+            try await db.run(query)
         }
 
         if !newTrusted.isEmpty {
             var query: SQLQueryString = "INSERT INTO trusted_payees (payer, payee) VALUES "
             query += Self.rows(Array(newTrusted)) { "(\(bind: $0.payer.value), \(bind: $0.payee.value))" }
             query += " ON CONFLICT DO NOTHING"
-            try await db.raw(query).run()
+            try await db.run(query)
         }
 
         if !changedConsents.isEmpty {
@@ -277,7 +277,7 @@ struct BatchState {
                  ON CONFLICT (payer, consent) DO UPDATE SET last_sca = excluded.last_sca, \
                 unattended_day = excluded.unattended_day, unattended_count = excluded.unattended_count
                 """
-            try await db.raw(query).run()
+            try await db.run(query)
         }
 
         if !newMandates.isEmpty {
@@ -294,18 +294,18 @@ struct BatchState {
                  ON CONFLICT (payer, kind, request_id) DO UPDATE SET payee = excluded.payee, \
                 origin = excluded.origin, recorded = excluded.recorded
                 """
-            try await db.raw(query).run()
+            try await db.run(query)
             // Retention: each payer keeps its newest mandates of each kind up to the limits.
             var pruned: Set<String> = []
             for entry in entries {
                 let kind = MandateKind(entry.mandate.origin)
                 guard pruned.insert("\(entry.key.payer.value)\u{0}\(kind.rawValue)").inserted else { continue }
                 let keep = kind == .payment ? configuration.paymentMandatesPerPayerMax : configuration.mandatesPerPayerMax
-                try await db.raw("""
+                try await db.run("""
                     DELETE FROM mandates WHERE payer = \(bind: entry.key.payer.value) AND kind = \(bind: kind.rawValue) \
                     AND recorded < (SELECT recorded FROM mandates WHERE payer = \(bind: entry.key.payer.value) \
                     AND kind = \(bind: kind.rawValue) ORDER BY recorded DESC LIMIT 1 OFFSET \(bind: keep - 1))
-                    """).run()
+                    """)
             }
         }
     }

@@ -147,7 +147,7 @@ public actor DecisionStore {
             do {
                 return try await commit(jobs)
             } catch {
-                try? await database.writer.raw("ROLLBACK").run()
+                try? await database.transaction.run("ROLLBACK")
                 attempt += 1
                 if attempt > options.retries {
                     logger.error("batch failed", metadata: ["error": "\(String(reflecting: error))", "jobs": "\(jobs.count)"])
@@ -165,9 +165,9 @@ public actor DecisionStore {
     }
 
     private func commit(_ jobs: [Job]) async throws -> [JobResult] {
-        let db = database.writer
+        let db = database.transaction
         let now = wallClockNow().rfc3339
-        try await db.raw(database.beginWrite).run()
+        try await db.run(database.beginWrite)
 
         // 1. Idempotency keys, claimed first in key order. A key another transaction holds
         //    makes this one wait for it (PostgreSQL) and then lose the claim.
@@ -187,19 +187,19 @@ public actor DecisionStore {
                 return "(\(bind: entry.key), \(bind: submission.digest), \(bind: newIDs[entry.value]!), \(bind: now))"
             }
             claim += " ON CONFLICT (key) DO NOTHING RETURNING key"
-            let won = Set(try await db.raw(claim).all().map { try $0.decode(column: "key", as: String.self) })
+            let won = Set(try await db.all(claim).map { try $0.decode(column: "key", as: String.self) })
             let lost = claims.map(\.key).filter { !won.contains($0) }
             if !lost.isEmpty {
-                let rows = try await db.raw(
+                let rows = try await db.all(
                     "SELECT key, request_digest, decision_id FROM idempotency_keys WHERE key IN (\(binds: lost))"
-                ).all()
+                )
                 var digests: [String: (key: String, digest: String)] = [:]
                 for row in rows {
                     digests[try row.decode(column: "decision_id", as: String.self)] = (
                         try row.decode(column: "key", as: String.self), try row.decode(column: "request_digest", as: String.self)
                     )
                 }
-                for decision in try await Self.decisions(Array(digests.keys), on: db, lock: "") {
+                for decision in try await db.all(Self.selectDecisions(Array(digests.keys))).map(Self.storedDecision) {
                     let entry = digests[decision.id]!
                     earlier[entry.key] = (entry.digest, decision)
                 }
@@ -214,10 +214,10 @@ public actor DecisionStore {
             return nil
         }).sorted()
         if !reportIDs.isEmpty {
-            let rows = try await db.raw(
+            let rows = try await db.all(
                 SQLQueryString("SELECT id, created_at, answer, outcome, reason, sca, audit_sequence, request FROM decisions WHERE id IN (")
                     + "\(binds: reportIDs)) ORDER BY id" + database.forUpdate
-            ).all()
+            )
             for row in rows {
                 let decision = try Self.storedDecision(row)
                 let text = try row.decode(column: "request", as: String.self)
@@ -242,9 +242,7 @@ public actor DecisionStore {
         var state = try await BatchState.load(keys, on: database, configuration: engine.configuration)
 
         // 4. The audit chain's head, locked last.
-        let headRows = try await db.raw(
-            SQLQueryString("SELECT sequence, hash FROM audit_head WHERE id = 1") + database.forUpdate
-        ).all()
+        let headRows = try await db.all(SQLQueryString("SELECT sequence, hash FROM audit_head WHERE id = 1") + database.forUpdate)
         guard let headRow = headRows.first else { throw StorageError.corrupt("audit_head has no row") }
         var chain = AuditChain(
             lastSequence: UInt64(try headRow.decode(column: "sequence", as: Int64.self)),
@@ -329,10 +327,10 @@ public actor DecisionStore {
                 \(bind: entry.decision.answer))
                 """
             }
-            try await db.raw(insert).run()
+            try await db.run(insert)
         }
         for update in scaUpdates {
-            try await db.raw("UPDATE decisions SET sca = \(bind: update.status.rawValue) WHERE id = \(bind: update.id)").run()
+            try await db.run("UPDATE decisions SET sca = \(bind: update.status.rawValue) WHERE id = \(bind: update.id)")
         }
         if !events.isEmpty {
             var insert: SQLQueryString = "INSERT INTO audit_events (sequence, at, kind, payload, previous_hash, hash) VALUES "
@@ -342,12 +340,12 @@ public actor DecisionStore {
                 \(bind: hex(event.previousHash)), \(bind: hex(event.hash)))
                 """
             }
-            try await db.raw(insert).run()
-            try await db.raw(
+            try await db.run(insert)
+            try await db.run(
                 "UPDATE audit_head SET sequence = \(bind: Int64(chain.lastSequence)), hash = \(bind: hex(chain.lastHash)) WHERE id = 1"
-            ).run()
+            )
         }
-        try await db.raw("COMMIT").run()
+        try await db.run("COMMIT")
         return results
     }
 
@@ -356,14 +354,11 @@ public actor DecisionStore {
     /// A decision by id, from the reader connection.
     public nonisolated func decision(id: String) async throws -> StoredDecision? {
         guard DecisionID.isWellFormed(id) else { return nil }
-        return try await Self.decisions([id], on: database.reader, lock: "").first
+        return try await database.reader.raw(Self.selectDecisions([id])).all().map(Self.storedDecision).first
     }
 
-    static func decisions(_ ids: [String], on db: any SQLDatabase, lock: SQLQueryString) async throws -> [StoredDecision] {
-        guard !ids.isEmpty else { return [] }
-        return try await db.raw(
-            "SELECT id, created_at, answer, outcome, reason, sca, audit_sequence FROM decisions WHERE id IN (\(binds: ids))" + lock
-        ).all().map(storedDecision)
+    static func selectDecisions(_ ids: [String]) -> SQLQueryString {
+        "SELECT id, created_at, answer, outcome, reason, sca, audit_sequence FROM decisions WHERE id IN (\(binds: ids))"
     }
 
     static func storedDecision(_ row: any SQLRow) throws -> StoredDecision {

@@ -21,6 +21,8 @@ public final class StoreDatabase: Sendable {
     /// committer runs here too, so a transaction's statements follow each other without
     /// queueing behind request handlers on the shared executor.
     let writerLoop: any EventLoop
+    /// The writer as the group committer uses it.
+    let transaction: TransactionConnection
     private let closeAll: @Sendable () async throws -> Void
 
     private init(
@@ -30,25 +32,24 @@ public final class StoreDatabase: Sendable {
         self.backend = backend
         self.location = location
         self.writer = writer
+        self.transaction = TransactionConnection(sql: writer, direct: writer as? DirectSQLite)
         self.reader = reader
         self.writerLoop = writerLoop
         self.closeAll = close
     }
 
+    /// How often the background connection copies SQLite's WAL into the database file.
+    static let checkpointInterval: Duration = .milliseconds(200)
+
     /// Opens the database, creating an SQLite file (and its directory) on first start.
     public static func open(_ location: StorageLocation, logger: Logger) async throws -> StoreDatabase {
         let writerGroup = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-        let writerPool = NIOThreadPool(numberOfThreads: 1)
-        writerPool.start()
         let writerLoop = writerGroup.next()
         let shutdownWriterThreads: @Sendable () async throws -> Void = {
-            try await writerPool.shutdownGracefully()
             try await writerGroup.shutdownGracefully()
         }
         do {
-            return try await open(
-                location, logger: logger, writerLoop: writerLoop, writerPool: writerPool, shutdown: shutdownWriterThreads
-            )
+            return try await open(location, logger: logger, writerLoop: writerLoop, shutdown: shutdownWriterThreads)
         } catch {
             try? await shutdownWriterThreads()
             throw error
@@ -56,7 +57,7 @@ public final class StoreDatabase: Sendable {
     }
 
     private static func open(
-        _ location: StorageLocation, logger: Logger, writerLoop: any EventLoop, writerPool: NIOThreadPool,
+        _ location: StorageLocation, logger: Logger, writerLoop: any EventLoop,
         shutdown: @escaping @Sendable () async throws -> Void
     ) async throws -> StoreDatabase {
         switch location {
@@ -69,31 +70,51 @@ public final class StoreDatabase: Sendable {
                     throw StorageError.unavailable("cannot create the data directory \(directory): \(error)")
                 }
             }
-            let writer: SQLiteConnection
+            let writer = try await DirectSQLite.open(path: path, on: writerLoop, logger: logger)
             let reader: SQLiteConnection
+            let checkpointer: SQLiteConnection
             do {
-                writer = try await SQLiteConnection.open(
-                    storage: .file(path: path), threadPool: writerPool, logger: logger, on: writerLoop
-                )
                 reader = try await SQLiteConnection.open(storage: .file(path: path), logger: logger)
+                checkpointer = try await SQLiteConnection.open(storage: .file(path: path), logger: logger)
             } catch {
+                try? await writer.close()
                 throw StorageError.unavailable("cannot open \(path): \(error)")
             }
+            // WAL lets the reader read while the writer commits; synchronous=FULL makes
+            // every commit durable (the WAL is synced before COMMIT returns). The writer
+            // never checkpoints (that would put the database file's fsync into a commit);
+            // a third connection copies the WAL into the database in the background.
+            let checkpoints = Task {
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: checkpointInterval)
+                    _ = try? await checkpointer.sql(queryLogLevel: nil).raw("PRAGMA wal_checkpoint(PASSIVE)").all()
+                }
+            }
             let database = StoreDatabase(
-                backend: .sqlite, location: location, writer: writer.sql(queryLogLevel: nil),
+                backend: .sqlite, location: location, writer: writer,
                 reader: reader.sql(queryLogLevel: nil), writerLoop: writerLoop,
                 close: {
+                    checkpoints.cancel()
+                    _ = await checkpoints.result
+                    try await checkpointer.close()
                     try await reader.close()
                     try await writer.close()
                     try await shutdown()
                 }
             )
-            // WAL lets the reader read while the writer commits; synchronous=FULL makes
-            // every commit durable (the WAL is synced before COMMIT returns).
-            for pragma in ["PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL", "PRAGMA busy_timeout=5000"] {
-                try await database.writer.raw(SQLQueryString(pragma)).run()
+            let pragmas = [
+                "PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL", "PRAGMA busy_timeout=5000", "PRAGMA wal_autocheckpoint=0",
+            ]
+            do {
+                for pragma in pragmas {
+                    try await database.writer.raw(SQLQueryString(pragma)).run()
+                }
+                try await database.reader.raw("PRAGMA busy_timeout=5000").run()
+                try await checkpointer.sql(queryLogLevel: nil).raw("PRAGMA busy_timeout=5000").run()
+            } catch {
+                await database.close()
+                throw StorageError.unavailable("cannot configure \(path): \(error)")
             }
-            try await database.reader.raw("PRAGMA busy_timeout=5000").run()
             return database
         case .postgres(let url):
             let configuration: SQLPostgresConfiguration
@@ -172,5 +193,27 @@ extension StoreDatabase {
             return nil
         }
         return try row.decode(column: column, as: Int64?.self)
+    }
+}
+
+/// The writer as the group committer uses it: the statements of one transaction, run in
+/// order on the writer's thread. On SQLite they run right there, synchronously (the
+/// methods run on their caller's executor, which is the writer's thread); on PostgreSQL
+/// they are sent over the writer's connection.
+struct TransactionConnection: Sendable {
+    let sql: any SQLDatabase
+    let direct: DirectSQLite?
+
+    nonisolated(nonsending) func all(_ query: SQLQueryString) async throws -> [any SQLRow] {
+        if let direct { return try direct.rows(query) }
+        return try await sql.raw(query).all()
+    }
+
+    nonisolated(nonsending) func run(_ query: SQLQueryString) async throws {
+        if let direct {
+            _ = try direct.rows(query)
+        } else {
+            try await sql.raw(query).run()
+        }
     }
 }
