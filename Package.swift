@@ -12,6 +12,7 @@ let package = Package(
         .library(name: "SCAAudit", targets: ["SCAAudit"]),
         .library(name: "SCAStore", targets: ["SCAStore"]),
         .library(name: "SCAServer", targets: ["SCAServer"]),
+        .library(name: "SCAAuth", targets: ["SCAAuth"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -21,6 +22,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-auth", from: "2.5.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/vapor/sql-kit", from: "3.36.0"),
@@ -37,6 +39,17 @@ let package = Package(
         .target(
             name: "SCAAudit",
             dependencies: [.product(name: "Crypto", package: "swift-crypto")]
+        ),
+        // Authentication: factor verifiers (PIN, TOTP, device key), sealed secrets, the
+        // challenge state machine with attempt limits, and dynamic linking. No I/O, no clock.
+        .target(
+            name: "SCAAuth",
+            dependencies: [
+                "SCARules",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "CryptoExtras", package: "swift-crypto"),
+                .product(name: "HummingbirdOTP", package: "hummingbird-auth"),
+            ]
         ),
         // Application services: configuration loading, the decision stream.
         .target(
@@ -89,6 +102,14 @@ let package = Package(
         .testTarget(name: "SCAContractTests", dependencies: ["SCAContract", "SCATestSupport"]),
         .testTarget(name: "SCAServiceTests", dependencies: ["SCAService"]),
         .testTarget(name: "SCAAuditTests", dependencies: ["SCAAudit"]),
+        .testTarget(
+            name: "SCAAuthTests",
+            dependencies: [
+                "SCAAuth", "SCARules",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "CryptoExtras", package: "swift-crypto"),
+            ]
+        ),
         .testTarget(name: "SCAStoreTests", dependencies: ["SCAStore", "SCAService", "SCATestSupport"]),
         .testTarget(
             name: "SCAServerTests",
