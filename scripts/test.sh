@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # The test command: the Swift test suite, then the system tests (real server processes).
+# Python interop clients: installed into .venv-interop on first use (PyPI).
 # PostgreSQL: uses SCA_TEST_POSTGRES_URL when set; otherwise starts a throwaway cluster
 # on 127.0.0.1 when initdb is available, and stops it at the end; otherwise the
 # PostgreSQL tests say they were skipped (under CI=true they fail instead).
@@ -17,6 +18,18 @@ if [ -z "${SCA_TEST_POSTGRES_URL:-}" ]; then
     echo "test.sh: throwaway PostgreSQL cluster in $cluster"
   else
     echo "test.sh: PostgreSQL tests will be skipped: no SCA_TEST_POSTGRES_URL and no initdb on the PATH"
+  fi
+fi
+
+# Interop clients nobody on the team wrote (soft-webauthn, py_webauthn, pyotp), in a
+# git-ignored virtual environment; the pins resolve together (see ../shared/TOOLING.md).
+if [ -z "${SCA_INTEROP_PYTHON:-}" ] && [ ! -x .venv-interop/bin/python ]; then
+  if python3 -m venv .venv-interop && .venv-interop/bin/pip install -q "cryptography==44.0.3" "fido2==1.2.0" \
+      "soft-webauthn==0.1.4" "webauthn==2.7.1" "pyotp==2.12.0"; then
+    echo "test.sh: interop clients installed in .venv-interop"
+  else
+    rm -rf .venv-interop
+    echo "test.sh: interop tests will be skipped: soft-webauthn, webauthn and pyotp could not be installed"
   fi
 fi
 

@@ -34,8 +34,9 @@ public struct TOTPVerifier: Sendable {
         instant.millisecondsSinceEpoch / 1000 / stepSeconds
     }
 
-    /// The code for one step, zero-padded to `digits`.
+    /// The code for one step (0 or later), zero-padded to `digits`.
     public func code(seed: String, step: Int64) -> String {
+        precondition(step >= 0, "TOTP steps start at the Unix epoch")
         let totp = TOTP(secret: seed, length: digits, timeStep: Int(stepSeconds))
         let value = totp.compute(date: Date(timeIntervalSince1970: TimeInterval(step * stepSeconds)))
         let text = String(value)
@@ -49,7 +50,7 @@ public struct TOTPVerifier: Sendable {
         let now = step(at: instant)
         let given = Array(code.utf8)
         var accepted: Int64?
-        for candidate in (now - window)...(now + window) {
+        for candidate in max(0, now - window)...max(0, now + window) {
             let matches = constantTimeEqual(Array(self.code(seed: seed, step: candidate).utf8), given)
             if matches, accepted == nil, candidate > (lastAcceptedStep ?? .min) { accepted = candidate }
         }

@@ -53,6 +53,14 @@ import Testing
         #expect(totp.acceptedStep(code: current + "0", seed: seed, at: now, lastAcceptedStep: nil) == nil)
     }
 
+    @Test func theWindowStopsAtTheEpoch() {
+        let totp = TOTPVerifier()
+        let seed = TOTPVerifier.makeSeed()
+        let epoch = Instant(millisecondsSinceEpoch: 0)
+        #expect(totp.acceptedStep(code: totp.code(seed: seed, step: 0), seed: seed, at: epoch, lastAcceptedStep: nil) == 0)
+        #expect(totp.acceptedStep(code: totp.code(seed: seed, step: 1), seed: seed, at: epoch, lastAcceptedStep: nil) == 1)
+    }
+
     @Test func theProvisioningURICarriesTheSeedInBase32() {
         let uri = TOTPVerifier().provisioningURI(seed: Self.rfcSeed, account: "anna", issuer: "Demo Bank")
         #expect(uri.hasPrefix("otpauth://totp/anna?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ"))
