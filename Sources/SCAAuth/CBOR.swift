@@ -128,4 +128,9 @@ public indirect enum CBOR: Sendable, Equatable, Hashable {
 public struct CBORPair: Sendable, Equatable, Hashable {
     public let key: CBOR
     public let value: CBOR
+
+    public init(key: CBOR, value: CBOR) {
+        self.key = key
+        self.value = value
+    }
 }

@@ -1,6 +1,7 @@
 import Crypto
 import CryptoExtras
 import Foundation
+import SCAContract
 
 /// A credential public key in COSE form (RFC 9052/9053), as an authenticator returns it:
 /// ES256 (EC2 on P-256) or RS256 (RSASSA-PKCS1-v1_5 with SHA-256).
@@ -154,13 +155,6 @@ public struct WebAuthnRelyingParty: Sendable {
         }
     }
 
-    struct ClientData: Decodable {
-        let type: String
-        let challenge: String
-        let origin: String
-        let crossOrigin: Bool?
-    }
-
     /// §7.1: checks a new credential against the challenge the engine issued, and returns it.
     public func register(
         clientDataJSON: [UInt8], attestationObject: [UInt8], challenge: [UInt8], requireUserVerification: Bool = true
@@ -229,11 +223,21 @@ public struct WebAuthnRelyingParty: Sendable {
 
     private func checkClientData(_ json: [UInt8], type: String, challenge: [UInt8]) throws(WebAuthnFailure) {
         guard json.count <= 8192 else { throw .malformed("client data longer than 8 KiB") }
-        let data: ClientData
-        do { data = try JSONDecoder().decode(ClientData.self, from: Data(json)) } catch { throw .malformed("client data JSON") }
-        guard data.type == type else { throw .wrongType }
-        guard let given = Base64URL.decode(data.challenge), constantTimeEqual(given, challenge) else { throw .challengeMismatch }
-        guard origins.contains(data.origin), data.crossOrigin != true else { throw .originMismatch }
+        // The engine's own strict parser (duplicate members, bad UTF-8 and trailing bytes
+        // are refused); members other than these four are ignored, as the spec asks.
+        guard case .object(let data)? = try? JSONParser.parse(json),
+            case .string(let actualType)? = data["type"], case .string(let actualChallenge)? = data["challenge"],
+            case .string(let origin)? = data["origin"]
+        else { throw .malformed("client data JSON") }
+        let crossOrigin: Bool
+        switch data["crossOrigin"] {
+        case nil, .null?: crossOrigin = false
+        case .bool(let flag)?: crossOrigin = flag
+        default: throw .malformed("client data JSON")
+        }
+        guard actualType == type else { throw .wrongType }
+        guard let given = Base64URL.decode(actualChallenge), constantTimeEqual(given, challenge) else { throw .challengeMismatch }
+        guard origins.contains(origin), !crossOrigin else { throw .originMismatch }
     }
 
     private func checkFlags(_ authData: AuthenticatorData, requireUserVerification: Bool) throws(WebAuthnFailure) {
@@ -252,16 +256,29 @@ public enum Base64URL {
     }
 
     public static func decode(_ text: String) -> [UInt8]? {
-        guard text.utf8.allSatisfy({ $0 != UInt8(ascii: "+") && $0 != UInt8(ascii: "/") && $0 != UInt8(ascii: "=") }) else {
-            return nil
+        var out: [UInt8] = []
+        out.reserveCapacity(text.utf8.count * 3 / 4)
+        var accumulator: UInt32 = 0
+        var bits = 0
+        for symbol in text.utf8 {
+            let value: UInt8
+            switch symbol {
+            case UInt8(ascii: "A")...UInt8(ascii: "Z"): value = symbol - UInt8(ascii: "A")
+            case UInt8(ascii: "a")...UInt8(ascii: "z"): value = symbol - UInt8(ascii: "a") + 26
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): value = symbol - UInt8(ascii: "0") + 52
+            case UInt8(ascii: "-"): value = 62
+            case UInt8(ascii: "_"): value = 63
+            default: return nil  // padding, the standard alphabet's + and /, anything else
+            }
+            accumulator = accumulator << 6 | UInt32(value)
+            bits += 6
+            if bits >= 8 {
+                bits -= 8
+                out.append(UInt8(truncatingIfNeeded: accumulator >> UInt32(bits)))
+            }
         }
-        var base64 = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
-        switch base64.utf8.count % 4 {
-        case 0: break
-        case 2: base64 += "=="
-        case 3: base64 += "="
-        default: return nil
-        }
-        return Data(base64Encoded: base64).map(Array.init)
+        // A lone sixth character cannot end an encoding, and the left-over bits must be zero.
+        guard bits < 6, accumulator & ((1 << UInt32(bits)) - 1) == 0 else { return nil }
+        return out
     }
 }

@@ -230,6 +230,8 @@ struct SoftAuthenticator {
         #expect(Base64URL.decode("a+b/") == nil)
         #expect(Base64URL.decode("YQ==") == nil)
         #expect(Base64URL.decode("Y") == nil)
+        #expect(Base64URL.decode("YR") == nil)  // left-over bits that are not zero
+        #expect(Base64URL.decode("YQ") == [0x61])
     }
 }
 
