@@ -45,7 +45,7 @@ let package = Package(
         .target(
             name: "SCAAuth",
             dependencies: [
-                "SCARules", "SCAContract",
+                "SCARules", "SCAContract", "SCAAudit",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "CryptoExtras", package: "swift-crypto"),
                 .product(name: "HummingbirdOTP", package: "hummingbird-auth"),

@@ -53,13 +53,6 @@ public enum AuditVerifier {
         return check.finish(expectedHead: expectedHead)
     }
 
-    /// Equality of two byte strings in time that depends on their length only.
-    static func constantTimeEqual(_ lhs: [UInt8], _ rhs: [UInt8]) -> Bool {
-        guard lhs.count == rhs.count else { return false }
-        var difference: UInt8 = 0
-        for index in lhs.indices { difference |= lhs[index] ^ rhs[index] }
-        return difference == 0
-    }
 }
 
 /// The verifier one event at a time, for chains read page by page.
@@ -77,7 +70,7 @@ public struct AuditChainCheck: Sendable {
     public mutating func next(_ event: AuditEvent) -> AuditBreak? {
         // Step 1: the content matches the hash.
         let recomputed = Array(SHA256.hash(data: event.canonicalBytes))
-        guard AuditVerifier.constantTimeEqual(recomputed, event.hash) else {
+        guard constantTimeEqual(recomputed, event.hash) else {
             return AuditBreak(kind: .modified, position: position, sequence: event.sequence)
         }
         // Step 2: the sequence goes up by exactly one.
@@ -88,7 +81,7 @@ public struct AuditChainCheck: Sendable {
             return AuditBreak(kind: .missing, position: position, sequence: event.sequence)
         }
         // Step 3: the event points at the hash of the one before it.
-        guard AuditVerifier.constantTimeEqual(event.previousHash, previousHash) else {
+        guard constantTimeEqual(event.previousHash, previousHash) else {
             return AuditBreak(kind: .brokenLink, position: position, sequence: event.sequence)
         }
         previousSequence = event.sequence
@@ -103,10 +96,19 @@ public struct AuditChainCheck: Sendable {
             if previousSequence > headSequence {
                 return .broken(AuditBreak(kind: .beyondHead, position: position - 1, sequence: previousSequence))
             }
-            if headSequence != previousSequence || !AuditVerifier.constantTimeEqual(headHash, previousHash) {
+            if headSequence != previousSequence || !constantTimeEqual(headHash, previousHash) {
                 return .broken(AuditBreak(kind: .truncated, position: position, sequence: previousSequence + 1))
             }
         }
         return .intact(events: previousSequence, head: previousHash)
     }
+}
+
+/// Equality of two byte strings in time that depends on their lengths only (lengths are
+/// not secret): hashes, codes, challenges and bindings are compared with it.
+public func constantTimeEqual(_ lhs: [UInt8], _ rhs: [UInt8]) -> Bool {
+    guard lhs.count == rhs.count else { return false }
+    var difference: UInt8 = 0
+    for index in lhs.indices { difference |= lhs[index] ^ rhs[index] }
+    return difference == 0
 }

@@ -20,13 +20,26 @@ public struct AttemptCounter: Sendable, Equatable {
 }
 
 public struct AttemptPolicy: Sendable, Equatable {
-    /// Consecutive failures that block a factor: 5 in the RTS.
-    public var failuresPerBlock: Int
+    /// Consecutive failures that block a factor: at most RTS Art. 4(3)(b)'s 5
+    /// (`RegulatoryLimits.failedAttemptsMax`; configuration may only be stricter).
+    public let failuresPerBlock: Int
     /// The temporary blocks, in order; the run of failures after the last one blocks the
     /// factor permanently (until the bank unblocks or re-enrols it).
-    public var temporaryBlockDurations: [Instant.Duration]
+    public let temporaryBlockDurations: [Instant.Duration]
 
-    public init(failuresPerBlock: Int = 5, temporaryBlockDurations: [Instant.Duration] = [.minutes(15), .minutes(60), .minutes(24 * 60)]) {
+    /// The engine's choice of growing blocks (the RTS sets none): 15 minutes, 1 hour, 1 day.
+    public static let temporaryBlockDurationsDefault: [Instant.Duration] = [.minutes(15), .minutes(60), .days(1)]
+
+    /// `failuresPerBlock` is `rules.failedAttemptsMax` in service: configured, and already
+    /// bounded by the regulation when the configuration was read.
+    public init(
+        failuresPerBlock: Int = RegulatoryLimits.failedAttemptsMax,
+        temporaryBlockDurations: [Instant.Duration] = AttemptPolicy.temporaryBlockDurationsDefault
+    ) {
+        precondition(
+            (1...RegulatoryLimits.failedAttemptsMax).contains(failuresPerBlock),
+            "RTS Art. 4(3)(b) allows at most \(RegulatoryLimits.failedAttemptsMax) consecutive failures"
+        )
         self.failuresPerBlock = failuresPerBlock
         self.temporaryBlockDurations = temporaryBlockDurations
     }

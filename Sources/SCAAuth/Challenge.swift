@@ -1,8 +1,10 @@
+import SCAAudit
 import SCARules
 
 /// One SCA challenge: the factors the customer may use, those passed so far, and what the
 /// approval is for. Approved once two passed factors are of different categories; used
-/// once; dead five minutes after it was created (RTS Art. 4(3)(d) and §5 of the rules).
+/// once; dead when its lifetime is over, at most five minutes after it was created
+/// (SCA-RULES §5, `RegulatoryLimits.authenticationCodeLifetimeMax`).
 ///
 /// States: `created` → `partly_passed` → `approved` → `consumed`; from any state before
 /// `consumed`, time makes it `expired` and a refusal (the customer denies it, or no
@@ -24,7 +26,6 @@ public struct Challenge: Sendable, Equatable {
         case bindingMismatch = "the approval was given for another request"
     }
 
-    public static let lifetime = Instant.Duration.minutes(5)
 
     public let createdAt: Instant
     public let expiresAt: Instant
@@ -36,7 +37,16 @@ public struct Challenge: Sendable, Equatable {
     public private(set) var consumedAt: Instant?
     public private(set) var failedAt: Instant?
 
-    public init(offered: [FactorKind], binding: [UInt8], at now: Instant, lifetime: Instant.Duration = Challenge.lifetime) {
+    /// `lifetime` is `rules.authenticationCodeLifetime` in service (configured, never
+    /// longer than the regulation allows).
+    public init(
+        offered: [FactorKind], binding: [UInt8], at now: Instant,
+        lifetime: Instant.Duration = RegulatoryLimits.authenticationCodeLifetimeMax
+    ) {
+        precondition(
+            lifetime > Instant.Duration(milliseconds: 0) && lifetime <= RegulatoryLimits.authenticationCodeLifetimeMax,
+            "an authentication code lives at most \(RegulatoryLimits.authenticationCodeLifetimeMax.milliseconds / 1000) s"
+        )
         self.offered = offered
         self.binding = binding
         createdAt = now

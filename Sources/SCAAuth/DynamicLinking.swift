@@ -33,8 +33,10 @@ public struct PaymentLink: Sendable, Equatable {
         case fieldTooLong = "payee ids and names have at most 140 characters"
     }
 
+    /// Payments one batch approval covers.
     public static let linesMax = 100
-    static let fieldBytesMax = 140 * 4
+    /// Characters of a payee id or name (what a SEPA name field holds).
+    public static let payeeFieldCharactersMax = 140
 
     public let lines: [Line]
     public let total: Money
@@ -43,7 +45,8 @@ public struct PaymentLink: Sendable, Equatable {
         guard let first = lines.first else { throw .empty }
         guard lines.count <= Self.linesMax else { throw .tooManyLines }
         guard lines.allSatisfy({ $0.amount.currency == first.amount.currency }) else { throw .mixedCurrencies }
-        guard lines.allSatisfy({ $0.payee.id.count <= 140 && $0.payee.name.count <= 140 }) else { throw .fieldTooLong }
+        guard lines.allSatisfy({ $0.payee.id.count <= Self.payeeFieldCharactersMax && $0.payee.name.count <= Self.payeeFieldCharactersMax })
+        else { throw .fieldTooLong }
         self.lines = lines
         // Each amount has at most 12 integer digits and a batch at most 100 lines: no overflow.
         total = Money(minorUnits: lines.reduce(0) { $0 + $1.amount.minorUnits }, currency: first.amount.currency)

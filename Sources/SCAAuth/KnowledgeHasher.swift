@@ -1,6 +1,7 @@
 import Crypto
 import CryptoExtras
 import Foundation
+import SCAAudit
 
 /// Stores and checks PINs and passwords as a memory-hard hash keyed with a server-side
 /// pepper: scrypt over HMAC-SHA-256(pepper, secret), with a random salt per secret. A copy
@@ -132,18 +133,23 @@ public enum KnowledgeFormat: String, Sendable {
         case passwordControl = "a password may not contain control characters"
     }
 
+    /// Digits of a PIN.
+    public static let pinLength = 4...12
+    /// Characters (Unicode scalars) of a password.
+    public static let passwordLength = 8...128
+
     public func check(_ secret: String) -> Problem? {
         switch self {
         case .pin:
             let digits = Array(secret.utf8)
-            guard (4...12).contains(digits.count) else { return .pinLength }
+            guard Self.pinLength.contains(digits.count) else { return .pinLength }
             guard digits.allSatisfy({ (48...57).contains($0) }) else { return .pinDigits }
             let steps = Set(zip(digits, digits.dropFirst()).map { Int($1) - Int($0) })
             if steps == [0] || steps == [1] || steps == [-1] { return .pinTrivial }
             return nil
         case .password:
             let scalars = secret.unicodeScalars
-            guard (8...128).contains(scalars.count) else { return .passwordLength }
+            guard Self.passwordLength.contains(scalars.count) else { return .passwordLength }
             guard !scalars.contains(where: { $0.properties.generalCategory == .control }) else { return .passwordControl }
             return nil
         }

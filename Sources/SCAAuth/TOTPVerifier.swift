@@ -1,5 +1,6 @@
 import Foundation
 import HummingbirdOTP
+import SCAAudit
 import SCARules
 
 /// Time-based one-time passwords (RFC 6238 over RFC 4226, HMAC-SHA-1, 30-second steps,

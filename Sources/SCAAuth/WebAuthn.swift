@@ -1,6 +1,7 @@
 import Crypto
 import CryptoExtras
 import Foundation
+import SCAAudit
 import SCAContract
 
 /// A credential public key in COSE form (RFC 9052/9053), as an authenticator returns it:
@@ -12,6 +13,9 @@ public enum COSEKey: Sendable {
     /// COSE algorithm identifiers.
     public static let es256Algorithm: Int64 = -7
     public static let rs256Algorithm: Int64 = -257
+
+    /// RS256 moduli accepted: 2048 to 8192 bits (swift-crypto refuses smaller keys too).
+    static let rsaModulusBytes = 256...1024
 
     public var algorithm: Int64 {
         switch self {
@@ -34,7 +38,7 @@ public enum COSEKey: Sendable {
             self = .es256(key)
         case (3, Self.rs256Algorithm):
             guard case .bytes(let n) = item[.negative(0)], case .bytes(let e) = item[.negative(1)],
-                (256...1024).contains(n.count), (1...8).contains(e.count),
+                Self.rsaModulusBytes.contains(n.count), (1...8).contains(e.count),
                 let key = try? _RSA.Signing.PublicKey(n: n, e: e)
             else { throw .malformed("RS256 public key") }
             self = .rs256(key)
@@ -87,8 +91,13 @@ public struct AuthenticatorData: Sendable {
     public var backupEligible: Bool { flags & 0x08 != 0 }
     public var backedUp: Bool { flags & 0x10 != 0 }
 
+    /// WebAuthn §7.1 step 23 (Level 3): credential ids are at most 1023 bytes.
+    public static let credentialIDBytesMax = 1023
+    /// rpIdHash (32), flags (1), signCount (4).
+    static let fixedPartBytes = 37
+
     public init(_ bytes: [UInt8]) throws(WebAuthnFailure) {
-        guard bytes.count >= 37 else { throw .malformed("authenticator data shorter than 37 bytes") }
+        guard bytes.count >= Self.fixedPartBytes else { throw .malformed("authenticator data shorter than 37 bytes") }
         rpIDHash = Array(bytes[0..<32])
         flags = bytes[32]
         signCount = bytes[33..<37].reduce(0) { $0 << 8 | UInt32($1) }
@@ -98,7 +107,7 @@ public struct AuthenticatorData: Sendable {
             let aaguid = Array(rest.prefix(16))
             let length = Int(rest[rest.startIndex + 16]) << 8 | Int(rest[rest.startIndex + 17])
             rest = rest.dropFirst(18)
-            guard length <= 1023 else { throw .credentialIDTooLong }
+            guard length <= Self.credentialIDBytesMax else { throw .credentialIDTooLong }
             guard rest.count >= length else { throw .malformed("credential id truncated") }
             let credentialID = Array(rest.prefix(length))
             rest = rest.dropFirst(length)
@@ -130,6 +139,9 @@ public struct WebAuthnRelyingParty: Sendable {
     public let id: String
     /// The exact origins pages may run on ("https://bank.example", "http://localhost:8080").
     public let origins: Set<String>
+
+    /// Client data larger than this is refused unparsed (browsers send a few hundred bytes).
+    public static let clientDataBytesMax = 8192
 
     public init(id: String, origins: Set<String>) {
         self.id = id
@@ -222,7 +234,7 @@ public struct WebAuthnRelyingParty: Sendable {
     }
 
     private func checkClientData(_ json: [UInt8], type: String, challenge: [UInt8]) throws(WebAuthnFailure) {
-        guard json.count <= 8192 else { throw .malformed("client data longer than 8 KiB") }
+        guard json.count <= Self.clientDataBytesMax else { throw .malformed("client data longer than 8 KiB") }
         // The engine's own strict parser (duplicate members, bad UTF-8 and trailing bytes
         // are refused); members other than these four are ignored, as the spec asks.
         guard case .object(let data)? = try? JSONParser.parse(json),

@@ -196,7 +196,7 @@ struct DirectRow: SQLRow {
     }
 
     func decode<D: Decodable>(column: String, as type: D.Type) throws -> D {
-        try D(from: ValueDecoder(value: value(column), column: column))
+        try ValueDecoder(value: value(column), column: column).decode(D.self)
     }
 
     private func value(_ column: String) throws -> Value {
@@ -259,6 +259,8 @@ struct DirectRow: SQLRow {
         func decode(_ type: UInt16.Type) throws -> UInt16 { try narrow(decode(Int64.self)) }
         func decode(_ type: UInt32.Type) throws -> UInt32 { try narrow(decode(Int64.self)) }
         func decode(_ type: UInt64.Type) throws -> UInt64 { try narrow(decode(Int64.self)) }
+        /// Blobs decode as `[UInt8]` (at the top and inside an optional); the rest goes
+        /// through the single-value methods above.
         func decode<T: Decodable>(_ type: T.Type) throws -> T {
             if T.self == [UInt8].self, case .blob(let bytes) = value { return bytes as! T }
             return try T(from: self)

@@ -84,10 +84,11 @@ public final class StoreDatabase: Sendable {
             // every commit durable (the WAL is synced before COMMIT returns). The writer
             // never checkpoints (that would put the database file's fsync into a commit);
             // a third connection copies the WAL into the database in the background.
+            let checkpointSQL = checkpointer.sql(queryLogLevel: nil)
             let checkpoints = Task {
                 while !Task.isCancelled {
                     try? await Task.sleep(for: checkpointInterval)
-                    _ = try? await checkpointer.sql(queryLogLevel: nil).raw("PRAGMA wal_checkpoint(PASSIVE)").all()
+                    _ = try? await checkpointSQL.raw("PRAGMA wal_checkpoint(PASSIVE)").all()
                 }
             }
             let database = StoreDatabase(
@@ -110,7 +111,7 @@ public final class StoreDatabase: Sendable {
                     try await database.writer.raw(SQLQueryString(pragma)).run()
                 }
                 try await database.reader.raw("PRAGMA busy_timeout=5000").run()
-                try await checkpointer.sql(queryLogLevel: nil).raw("PRAGMA busy_timeout=5000").run()
+                try await checkpointSQL.raw("PRAGMA busy_timeout=5000").run()
             } catch {
                 await database.close()
                 throw StorageError.unavailable("cannot configure \(path): \(error)")

@@ -122,8 +122,11 @@ struct AuditChainTests {
     }
 
     @Test func constantTimeEqualityComparesEveryByte() {
-        #expect(AuditVerifier.constantTimeEqual([1, 2, 3], [1, 2, 3]))
-        #expect(!AuditVerifier.constantTimeEqual([1, 2, 3], [1, 2, 4]))
-        #expect(!AuditVerifier.constantTimeEqual([1, 2, 3], [1, 2]))
+        #expect(constantTimeEqual([1, 2, 3], [1, 2, 3]))
+        #expect(!constantTimeEqual([1, 2, 3], [1, 2, 4]))
+        #expect(!constantTimeEqual([1, 2, 3], [1, 2]))
+        #expect(!constantTimeEqual([1, 2], [1, 2, 0]))
+        #expect(!constantTimeEqual([0], []))
+        #expect(constantTimeEqual([], []))
     }
 }

@@ -5,12 +5,14 @@ and prints them as one JSON document for the Swift tests (SCAAuthTests/InteropTe
 Every case carries py_webauthn's verdict ("ok" or the exception's class); the Swift side
 checks that its own verdict agrees."""
 
+import base64
 import json
 import os
 import struct
 import sys
 from base64 import urlsafe_b64encode
 
+import fido2.cbor as cbor
 import pyotp
 import soft_webauthn
 from cryptography.hazmat.primitives import hashes
@@ -92,7 +94,6 @@ def main():
     created = device.create(options, ORIGIN)["response"]
     # soft-webauthn sets user presence only; a copy with UV set as well (a "none"
     # attestation signs nothing, so the flag can be changed).
-    import fido2.cbor as cbor
     attestation = cbor.decode(created["attestationObject"])
     auth_data = bytearray(attestation["authData"])
     auth_data[32] |= 0x04
@@ -141,7 +142,6 @@ def main():
 
     # pyotp codes for a seed the engine would make (ASCII base32 letters, used as raw key
     # bytes; pyotp takes the base32 encoding of those bytes).
-    import base64
     seed = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXQ"
     totp = pyotp.TOTP(base64.b32encode(seed.encode("ascii")).decode("ascii"))
     for at in [0, 59, 1111111109, 1234567890, 1800000000, 2000000000]:

@@ -1,0 +1,52 @@
+import Foundation
+import Logging
+import NIOPosix
+import SQLKit
+import Testing
+
+@testable import SCAStore
+
+/// The SQLite writer's own binding and decoding: what it accepts, and what it refuses
+/// rather than store wrongly.
+@Suite struct DirectSQLiteTests {
+    @Test func valuesRoundTripAndUnsupportedOnesAreRefused() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("sca-direct-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let loop = group.next()
+        let sqlite = try await DirectSQLite.open(
+            path: directory.appendingPathComponent("t.sqlite").path, on: loop, logger: Logger(label: "test")
+        )
+        let absent: Int64? = nil
+        let rows = try await loop.submit { () throws -> [DirectRow] in
+            _ = try sqlite.rows(SQLQueryString("CREATE TABLE t (a TEXT, b INTEGER, c REAL, d BLOB, e INTEGER)"))
+            _ = try sqlite.rows(
+                "INSERT INTO t VALUES (\(bind: "héllo"), \(bind: Int64.max), \(bind: 0.25), \(bind: [UInt8]([0, 255])), \(bind: absent))" as SQLQueryString
+            )
+            return try sqlite.rows(SQLQueryString("SELECT a, b, c, d, e FROM t"))
+        }.get()
+        #expect(rows.count == 1)
+        let row = try #require(rows.first)
+        #expect(row.allColumns == ["a", "b", "c", "d", "e"])
+        #expect(try row.decode(column: "a", as: String.self) == "héllo")
+        #expect(try row.decode(column: "b", as: Int64.self) == Int64.max)
+        #expect(try row.decode(column: "c", as: Double.self) == 0.25)
+        #expect(try row.decode(column: "d", as: [UInt8].self) == [0, 255])
+        #expect(try row.decode(column: "d", as: [UInt8]?.self) == [0, 255])
+        #expect(try row.decode(column: "e", as: Int64?.self) == nil)
+        #expect(try row.decodeNil(column: "e"))
+        // A type mismatch, a value too large for the asked type and a missing column throw.
+        #expect(throws: DecodingError.self) { try row.decode(column: "a", as: Int64.self) }
+        #expect(throws: DecodingError.self) { try row.decode(column: "b", as: Int32.self) }
+        #expect(throws: DecodingError.self) { try row.decode(column: "z", as: String.self) }
+        // A bound value of a type the writer does not know is refused, not stored as text.
+        await #expect(throws: StorageError.self) {
+            try await loop.submit { _ = try sqlite.rows("INSERT INTO t (a) VALUES (\(bind: Date()))" as SQLQueryString) }.get()
+        }
+        let count = try await loop.submit { try sqlite.rows(SQLQueryString("SELECT count(*) AS n FROM t")) }.get()
+        #expect(try count.first?.decode(column: "n", as: Int64.self) == 1)
+        try await sqlite.close()
+        try await group.shutdownGracefully()
+    }
+}
