@@ -76,23 +76,36 @@ let package = Package(
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ]
         ),
+        // The gate: users, factors, sessions and one-time tokens on the store, the protected
+        // calls' flow, and the demo bank behind it.
+        .target(
+            name: "SCAGate",
+            dependencies: [
+                "SCAAuth", "SCAStore", "SCARules", "SCAContract", "SCAAudit",
+                .product(name: "SQLKit", package: "sql-kit"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ]
+        ),
         // The HTTP shell: routes, errors, metrics; no rule lives here.
         .target(
             name: "SCAServer",
             dependencies: [
-                "SCAService", "SCAStore",
+                "SCAService", "SCAStore", "SCAGate", "SCAAuth",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
             ],
-            resources: [.copy("Resources/openapi.yaml")]
+            resources: [.copy("Resources/openapi.yaml"), .copy("Resources/web")]
         ),
         .executableTarget(
             name: "SCACommand",
             dependencies: [
-                "SCAService", "SCAStore", "SCAServer",
+                "SCAService", "SCAStore", "SCAServer", "SCAGate", "SCAAuth",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -110,7 +123,13 @@ let package = Package(
                 .product(name: "CryptoExtras", package: "swift-crypto"),
             ]
         ),
-        .testTarget(name: "SCAStoreTests", dependencies: ["SCAStore", "SCAService", "SCATestSupport"]),
+        .testTarget(
+            name: "SCAStoreTests",
+            dependencies: [
+                "SCAStore", "SCAService", "SCATestSupport", "SCAGate", "SCAAuth",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
         .testTarget(
             name: "SCAServerTests",
             dependencies: [

@@ -53,6 +53,22 @@ public struct Challenge: Sendable, Equatable {
         expiresAt = now + lifetime
     }
 
+    /// A challenge as storage recorded it. The lifetime it was created with is not checked
+    /// again (the configuration may have changed since), but it can never exceed the
+    /// regulation's.
+    public init(
+        restoring offered: [FactorKind], binding: [UInt8], createdAt: Instant, expiresAt: Instant,
+        passed: [FactorKind], consumedAt: Instant?, failedAt: Instant?
+    ) {
+        self.offered = offered
+        self.binding = binding
+        self.createdAt = createdAt
+        self.expiresAt = min(expiresAt, createdAt + RegulatoryLimits.authenticationCodeLifetimeMax)
+        self.passed = passed
+        self.consumedAt = consumedAt
+        self.failedAt = failedAt
+    }
+
     /// The factors the customer's enrolment allows could make this challenge strong.
     public var isSatisfiable: Bool { isStrong(offered) }
 

@@ -83,7 +83,7 @@ public struct AuthenticatorData: Sendable {
     public let rpIDHash: [UInt8]
     public let flags: UInt8
     public let signCount: UInt32
-    public let attested: (aaguid: [UInt8], credentialID: [UInt8], publicKey: CBOR)?
+    public let attested: (aaguid: [UInt8], credentialID: [UInt8], publicKey: CBOR, publicKeyBytes: [UInt8])?
     public let extensions: CBOR?
 
     public var userPresent: Bool { flags & 0x01 != 0 }
@@ -113,8 +113,9 @@ public struct AuthenticatorData: Sendable {
             rest = rest.dropFirst(length)
             let key: (item: CBOR, length: Int)
             do { key = try CBOR.decodePrefix(rest) } catch { throw .malformed("credential public key: \(error)") }
+            let keyBytes = Array(rest.prefix(key.length))
             rest = rest.dropFirst(key.length)
-            attested = (aaguid, credentialID, key.item)
+            attested = (aaguid, credentialID, key.item, keyBytes)
         } else {
             attested = nil
         }
@@ -152,14 +153,21 @@ public struct WebAuthnRelyingParty: Sendable {
     public struct Credential: Sendable {
         public let id: [UInt8]
         public let publicKey: CBOR
+        /// The COSE key as the authenticator encoded it, for storage (decoded again with
+        /// `CBOR.decode` when the credential is loaded).
+        public let publicKeyBytes: [UInt8]
         public let signCount: UInt32
         public let userVerified: Bool
         public let backupEligible: Bool
         public let attestationFormat: String
 
-        public init(id: [UInt8], publicKey: CBOR, signCount: UInt32, userVerified: Bool = true, backupEligible: Bool = false, attestationFormat: String = "none") {
+        public init(
+            id: [UInt8], publicKey: CBOR, publicKeyBytes: [UInt8] = [], signCount: UInt32, userVerified: Bool = true,
+            backupEligible: Bool = false, attestationFormat: String = "none"
+        ) {
             self.id = id
             self.publicKey = publicKey
+            self.publicKeyBytes = publicKeyBytes
             self.signCount = signCount
             self.userVerified = userVerified
             self.backupEligible = backupEligible
@@ -205,7 +213,8 @@ public struct WebAuthnRelyingParty: Sendable {
             throw .unsupportedAttestation
         }
         return Credential(
-            id: attested.credentialID, publicKey: attested.publicKey, signCount: authData.signCount,
+            id: attested.credentialID, publicKey: attested.publicKey, publicKeyBytes: attested.publicKeyBytes,
+            signCount: authData.signCount,
             userVerified: authData.userVerified, backupEligible: authData.backupEligible, attestationFormat: format
         )
     }

@@ -4,6 +4,7 @@ import Hummingbird
 import Logging
 import SCAContract
 import SCARules
+import SCAGate
 import SCAServer
 import SCAService
 import SCAStore
@@ -113,16 +114,29 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .long, help: "Address to listen on (overrides http.host).")
     var host: String?
 
+    @Flag(name: .long, help: "Demo mode (bank.demo): a demo customer printed once, funded accounts, the development SMS sender.")
+    var demo = false
+
     func run() async throws {
         var configuration = try await store.load("serve")
         if let port { configuration.httpPort = port }
         if let host { configuration.httpHost = host }
+        if demo { configuration.auth.demo = true }
         let logger = StoreOpening.logger(level: configuration.logLevel)
         let decisions = try await StoreOpening.open("serve", configuration: configuration, db: store.db, logger: logger)
+        let auth: AuthService
+        do {
+            auth = try AuthSetup.service(configuration, store: decisions, port: configuration.httpPort, logger: logger)
+            if configuration.auth.demo { try await AuthSetup.seedDemo(auth) }
+        } catch {
+            await decisions.database.close()
+            printError("sca serve: \(error)")
+            throw ExitCode(2)
+        }
         let server = SCAServer(
             store: decisions,
             limits: ServerLimits(bodyBytesMax: configuration.bodyBytesMax, auditPageMax: configuration.auditPageMax),
-            logger: logger
+            bank: Bank(auth: auth), logger: logger
         )
         let app = Application(
             router: server.router(),
@@ -145,6 +159,7 @@ struct Serve: AsyncParsableCommand {
             await decisions.database.close()
             throw ExitCode(1)
         }
+        await auth.pins.shutdown()
         await decisions.database.close()
         logger.info("stopped")
     }

@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import Logging
 import SCAAudit
+import SCAGate
 import SCAContract
 import SCARules
 import SCAService
@@ -31,11 +32,17 @@ public struct SCAServer: Sendable {
     public let store: DecisionStore
     public let limits: ServerLimits
     public let metrics: ServerMetrics
+    /// Users, factors, the one-time-token protocol and the demo bank; without it those
+    /// routes are absent (404).
+    public let bank: Bank?
     let decoder: SCAContract.RequestDecoder
     let logger: Logger
 
-    public init(store: DecisionStore, limits: ServerLimits, metrics: ServerMetrics = ServerMetrics(), logger: Logger) {
+    public init(
+        store: DecisionStore, limits: ServerLimits, metrics: ServerMetrics = ServerMetrics(), bank: Bank? = nil, logger: Logger
+    ) {
         self.store = store
+        self.bank = bank
         self.limits = limits
         self.metrics = metrics
         self.logger = logger
@@ -48,6 +55,17 @@ public struct SCAServer: Sendable {
         ("GET", "/health"), ("GET", "/ready"), ("GET", "/metrics"), ("GET", "/openapi.yaml"),
         ("POST", "/v1/decisions"), ("GET", "/v1/decisions/{id}"), ("POST", "/v1/decisions/{id}/sca-result"),
         ("GET", "/v1/audit"), ("GET", "/v1/audit/verify"),
+        ("POST", "/v1/users"), ("GET", "/v1/users/{user_id}/factors"), ("POST", "/v1/users/{user_id}/factors"),
+        ("DELETE", "/v1/users/{user_id}/factors/{factor_id}"), ("POST", "/v1/users/{user_id}/webauthn/registration-options"),
+        ("GET", "/v1/one-time-token/status"), ("POST", "/v1/one-time-token/pin/verify"),
+        ("POST", "/v1/one-time-token/totp/verify"), ("POST", "/v1/one-time-token/sms/trigger"),
+        ("POST", "/v1/one-time-token/sms/verify"), ("POST", "/v1/one-time-token/device-key/challenge"),
+        ("POST", "/v1/one-time-token/device-key/verify"), ("POST", "/v1/one-time-token/webauthn/options"),
+        ("POST", "/v1/one-time-token/webauthn/verify"),
+        ("POST", "/v1/sessions"), ("DELETE", "/v1/sessions/current"), ("GET", "/v1/accounts"),
+        ("GET", "/v1/accounts/{account_id}/statement"), ("GET", "/v1/beneficiaries"), ("POST", "/v1/beneficiaries"),
+        ("POST", "/v1/beneficiaries/{beneficiary_id}/trust"), ("POST", "/v1/transfers"), ("GET", "/v1/transfers"),
+        ("GET", "/v1/dev/messages"), ("GET", "/"), ("GET", "/app/"), ("GET", "/app/{file}"),
     ]
 
     public func router() -> Router<BasicRequestContext> {
@@ -82,6 +100,7 @@ public struct SCAServer: Sendable {
         }
         router.get("/v1/audit") { request, _ in try await auditPage(request) }
         router.get("/v1/audit/verify") { _, _ in try await verify() }
+        if let bank { GateRoutes(bank: bank, limits: limits).add(to: router) }
         return router
     }
 

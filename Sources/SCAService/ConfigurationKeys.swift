@@ -32,6 +32,18 @@ public enum ConfigurationKey: String, CaseIterable, Sendable {
     case storageDataDirectory = "storage.data_dir"
     case storageBatchMax = "storage.batch_max"
     case logLevel = "log.level"
+    case authPepper = "auth.pepper"
+    case authMasterKey = "auth.master_key"
+    case authRPID = "auth.rp_id"
+    case authOrigins = "auth.origins"
+    case authScryptLogN = "auth.scrypt_log_n"
+    case authPinCheckThreads = "auth.pin_check.threads"
+    case authPinCheckQueueMax = "auth.pin_check.queue_max"
+    case authSMSSender = "auth.sms.sender"
+    case authSMSSendsPerHour = "auth.sms.sends_per_hour"
+    case authPushPendingMax = "auth.push.pending_max"
+    case bankDemo = "bank.demo"
+    case bankCountry = "bank.country"
 
     /// `fx.rates.<ISO 4217 code>`: units of that currency per 1 EUR.
     public static let fxRatesPrefix = "fx.rates."

@@ -39,6 +39,7 @@ public struct ServiceConfiguration: Sendable {
     public var storageBatchMax = 256
     /// `trace`, `debug`, `info`, `notice`, `warning`, `error` or `critical`.
     public var logLevel = "info"
+    public var auth = AuthConfiguration()
 
     public static let bodyBytesMaxDefault = 64 * 1024
     public static let auditPageMaxDefault = 1000
@@ -238,8 +239,46 @@ private struct Reader {
             service.logLevel = level
         }
 
+        service.auth = try authConfiguration()
         service.rules = rules
         return service
+    }
+
+    func authConfiguration() throws -> AuthConfiguration {
+        var auth = AuthConfiguration()
+        for (key, path) in [(ConfigurationKey.authPepper, \AuthConfiguration.pepper), (.authMasterKey, \.masterKey)] {
+            guard let text = try string(key) else { continue }
+            guard let bytes = Data(base64Encoded: text), bytes.count == AuthConfiguration.keyBytes else {
+                throw invalid(key, "\(AuthConfiguration.keyBytes) random bytes, base64 (e.g. `openssl rand -base64 32`)")
+            }
+            auth[keyPath: path] = [UInt8](bytes)
+        }
+        if let id = try string(.authRPID) {
+            guard !id.isEmpty, id.count <= 253, !id.contains("/"), !id.contains(":") else {
+                throw invalid(.authRPID, "a host name such as localhost or bank.example")
+            }
+            auth.rpID = id
+        }
+        if let origins = try stringArray(.authOrigins) {
+            guard !origins.isEmpty, origins.count <= 16,
+                origins.allSatisfy({ ($0.hasPrefix("https://") || $0.hasPrefix("http://")) && !$0.hasSuffix("/") })
+            else { throw invalid(.authOrigins, "1 to 16 origins such as https://bank.example (scheme, host, port; no path)") }
+            auth.origins = origins
+        }
+        if let logN = try integer(.authScryptLogN, AuthConfiguration.scryptLogNRange) { auth.scryptLogN = logN }
+        if let threads = try integer(.authPinCheckThreads, 1...64) { auth.pinCheckThreads = threads }
+        if let count = try integer(.authPinCheckQueueMax, 1...10_000) { auth.pinCheckQueueMax = count }
+        if let sender = try enumeration(.authSMSSender, AuthConfiguration.SMSSender.self) { auth.smsSender = sender }
+        if let count = try integer(.authSMSSendsPerHour, 1...100) { auth.smsSendsPerHour = count }
+        if let count = try integer(.authPushPendingMax, 1...20) { auth.pushPendingMax = count }
+        if let demo = try bool(.bankDemo) { auth.demo = demo }
+        if let country = try string(.bankCountry) {
+            guard country.count == 2, country.allSatisfy({ $0.isASCII && $0.isUppercase }) else {
+                throw invalid(.bankCountry, "an ISO 3166 alpha-2 code such as PL")
+            }
+            auth.bankCountry = country
+        }
+        return auth
     }
 
     // MARK: Typed lookups: the first provider with a value wins; a value of the wrong type

@@ -42,11 +42,13 @@ public actor DecisionStore {
     private enum Job: Sendable {
         case decide(DecisionSubmission)
         case reportSCA(id: String, result: SCAResult)
+        case work(TransactionWork<any Sendable>)
     }
 
     private enum JobResult: Sendable {
         case decision(DecisionResult)
         case report(SCAReportResult)
+        case work(Result<any Sendable, any Error>)
     }
 
     /// One caller's jobs (one request, or a run of a replay) and where their answers go.
@@ -106,6 +108,22 @@ public actor DecisionStore {
         return outcome
     }
 
+    /// Runs `work` inside the next group-commit transaction, in arrival order with the
+    /// decisions around it, and returns its value once the transaction has committed.
+    /// `work` reads and writes through the scope (on the writer's thread) and appends audit
+    /// events to the same chain. If it throws a `TransactionRefusal`, its own writes are
+    /// rolled back (to a savepoint) and the refusal is rethrown; the rest of the
+    /// transaction commits. Any other error fails the whole transaction, which is retried,
+    /// so `work` must depend on nothing but what it reads through the scope.
+    /// Throws `StorageError.unavailable` when the transaction cannot be committed.
+    public func transact<T: Sendable>(_ work: @escaping TransactionWork<T>) async throws -> T {
+        let erased: TransactionWork<any Sendable> = { scope in try await work(scope) }
+        guard case .work(let result) = await submit([.work(erased)])[0] else {
+            preconditionFailure("a work job answers with its result")
+        }
+        return try result.get() as! T
+    }
+
     private func submit(_ jobs: [Job]) async -> [JobResult] {
         await withCheckedContinuation { continuation in
             queue.append(Pending(jobs: jobs, continuation: continuation))
@@ -156,6 +174,7 @@ public actor DecisionStore {
                         switch $0 {
                         case .decide: return .decision(.unavailable(message))
                         case .reportSCA: return .report(.unavailable(message))
+                        case .work: return .work(.failure(StorageError.unavailable(message)))
                         }
                     }
                 }
@@ -166,7 +185,8 @@ public actor DecisionStore {
 
     private func commit(_ jobs: [Job]) async throws -> [JobResult] {
         let db = database.transaction
-        let now = wallClockNow().rfc3339
+        let instant = wallClockNow()
+        let now = instant.rfc3339
         try await db.run(database.beginWrite)
 
         // 1. Idempotency keys, claimed first in key order. A key another transaction holds
@@ -237,6 +257,8 @@ public actor DecisionStore {
                 keys.add(submission.request)
             case .reportSCA(let id, _):
                 if let entry = reported[id] { keys.add(entry.request) }
+            case .work:
+                break
             }
         }
         var state = try await BatchState.load(keys, on: database, configuration: engine.configuration)
@@ -311,6 +333,20 @@ public actor DecisionStore {
                 reported[id] = entry
                 scaUpdates.append((id, wanted))
                 results.append(.report(.recorded(entry.decision, replayed: false)))
+            case .work(let work):
+                let scope = TransactionScope(database: database, now: instant, chain: chain)
+                try await db.run("SAVEPOINT work")
+                do {
+                    let value = try await work(scope)
+                    try await db.run("RELEASE SAVEPOINT work")
+                    chain = scope.chain
+                    events += scope.events
+                    results.append(.work(.success(value)))
+                } catch let refusal as any TransactionRefusal {
+                    try await db.run("ROLLBACK TO SAVEPOINT work")
+                    try await db.run("RELEASE SAVEPOINT work")
+                    results.append(.work(.failure(refusal)))
+                }
             }
         }
 
@@ -357,11 +393,11 @@ public actor DecisionStore {
         return try await database.reader.raw(Self.selectDecisions([id])).all().map(Self.storedDecision).first
     }
 
-    static func selectDecisions(_ ids: [String]) -> SQLQueryString {
+    public static func selectDecisions(_ ids: [String]) -> SQLQueryString {
         "SELECT id, created_at, answer, outcome, reason, sca, audit_sequence FROM decisions WHERE id IN (\(binds: ids))"
     }
 
-    static func storedDecision(_ row: any SQLRow) throws -> StoredDecision {
+    public static func storedDecision(_ row: any SQLRow) throws -> StoredDecision {
         let statusName = try row.decode(column: "sca", as: String.self)
         guard let status = SCAStatus(rawValue: statusName) else { throw StorageError.corrupt("unknown sca status \(statusName)") }
         return StoredDecision(

@@ -123,7 +123,128 @@ public enum Migrations {
                 """,
                 "INSERT INTO audit_head (id, sequence, hash) VALUES (1, 0, '\(String(repeating: "0", count: 64))')",
             ]
-        )
+        ),
+        Migration(
+            version: 2, name: "users, factors, one-time tokens, sessions, demo bank",
+            statements: [
+                // Times are milliseconds since the epoch. Nothing secret is stored in clear:
+                // tokens and sessions by their SHA-256, PINs as scrypt hashes, TOTP seeds and
+                // phone numbers sealed with AES-GCM under the master key.
+                """
+                CREATE TABLE auth_users (
+                    id TEXT PRIMARY KEY,
+                    username TEXT NOT NULL UNIQUE,
+                    name TEXT NOT NULL,
+                    created_at BIGINT NOT NULL,
+                    sms_window_start BIGINT NOT NULL,
+                    sms_window_count BIGINT NOT NULL
+                )
+                """,
+                // One row per factor; the attempt counter lives on it, so every token,
+                // session and node shares it (RTS Art. 4(3)(b)).
+                """
+                CREATE TABLE auth_factors (
+                    id TEXT PRIMARY KEY,
+                    user_id TEXT NOT NULL,
+                    kind TEXT NOT NULL,
+                    label TEXT NOT NULL,
+                    secret TEXT NOT NULL,
+                    hint TEXT,
+                    credential_id TEXT UNIQUE,
+                    sign_count BIGINT NOT NULL,
+                    last_step BIGINT,
+                    failures BIGINT NOT NULL,
+                    blocks BIGINT NOT NULL,
+                    blocked_until BIGINT,
+                    permanently_blocked BIGINT NOT NULL,
+                    status TEXT NOT NULL,
+                    created_at BIGINT NOT NULL,
+                    revoked_at BIGINT
+                )
+                """,
+                "CREATE INDEX auth_factors_user ON auth_factors (user_id)",
+                """
+                CREATE TABLE auth_tokens (
+                    token_hash TEXT PRIMARY KEY,
+                    user_id TEXT NOT NULL,
+                    action TEXT NOT NULL,
+                    binding TEXT NOT NULL,
+                    link_digest TEXT,
+                    display_text TEXT,
+                    decision_id TEXT,
+                    nonce TEXT NOT NULL,
+                    offered TEXT NOT NULL,
+                    passed TEXT NOT NULL,
+                    created_at BIGINT NOT NULL,
+                    expires_at BIGINT NOT NULL,
+                    consumed_at BIGINT,
+                    failed_at BIGINT,
+                    otp_hash TEXT,
+                    otp_expires_at BIGINT
+                )
+                """,
+                """
+                CREATE TABLE auth_sessions (
+                    token_hash TEXT PRIMARY KEY,
+                    user_id TEXT NOT NULL,
+                    kind TEXT NOT NULL,
+                    created_at BIGINT NOT NULL,
+                    last_activity BIGINT NOT NULL,
+                    ended_at BIGINT
+                )
+                """,
+                // Decoupled approvals pushed to a user's device keys (number matching).
+                """
+                CREATE TABLE auth_approvals (
+                    id TEXT PRIMARY KEY,
+                    user_id TEXT NOT NULL,
+                    token_hash TEXT NOT NULL,
+                    number BIGINT NOT NULL,
+                    status TEXT NOT NULL,
+                    created_at BIGINT NOT NULL,
+                    expires_at BIGINT NOT NULL
+                )
+                """,
+                "CREATE INDEX auth_approvals_user ON auth_approvals (user_id, status)",
+                // The demo bank. Balances in minor units; a transfer debits with a
+                // conditional update, so a balance never goes below zero.
+                """
+                CREATE TABLE bank_accounts (
+                    id TEXT PRIMARY KEY,
+                    user_id TEXT NOT NULL,
+                    name TEXT NOT NULL,
+                    currency TEXT NOT NULL,
+                    balance BIGINT NOT NULL
+                )
+                """,
+                "CREATE INDEX bank_accounts_user ON bank_accounts (user_id)",
+                """
+                CREATE TABLE bank_beneficiaries (
+                    id TEXT PRIMARY KEY,
+                    user_id TEXT NOT NULL,
+                    name TEXT NOT NULL,
+                    iban TEXT NOT NULL,
+                    created_at BIGINT NOT NULL
+                )
+                """,
+                "CREATE INDEX bank_beneficiaries_user ON bank_beneficiaries (user_id)",
+                """
+                CREATE TABLE bank_transfers (
+                    id TEXT PRIMARY KEY,
+                    user_id TEXT NOT NULL,
+                    account_id TEXT NOT NULL,
+                    beneficiary_id TEXT NOT NULL,
+                    amount BIGINT NOT NULL,
+                    currency TEXT NOT NULL,
+                    reference TEXT NOT NULL,
+                    decision_id TEXT NOT NULL,
+                    sca TEXT NOT NULL,
+                    created_at BIGINT NOT NULL
+                )
+                """,
+                "CREATE INDEX bank_transfers_account ON bank_transfers (account_id, created_at)",
+            ]
+        ),
     ]
 
     public static var latestVersion: Int { all.last?.version ?? 0 }

@@ -218,3 +218,10 @@ struct TransactionConnection: Sendable {
         }
     }
 }
+
+extension StoreDatabase {
+    /// A query on the reader connection: committed data, never inside a transaction.
+    public func read(_ query: SQLQueryString) async throws -> [any SQLRow] {
+        try await reader.raw(query).all()
+    }
+}

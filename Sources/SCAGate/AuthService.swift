@@ -1,0 +1,239 @@
+import Foundation
+import Logging
+import SCAAuth
+import SCAContract
+import SCARules
+import SCAStore
+import SQLKit
+
+/// The settings the authentication side runs with (from `AuthConfiguration` and the rules').
+public struct AuthSettings: Sendable {
+    public var relyingParty: WebAuthnRelyingParty
+    /// How long a one-time token (and an SMS code) lives: at most five minutes.
+    public var challengeLifetime: Instant.Duration
+    public var attemptPolicy: AttemptPolicy
+    /// A session ends after this long without a request (RTS Art. 4(3)(d)).
+    public var sessionIdle: Instant.Duration
+    public var smsSendsPerHour: Int
+    public var pushPendingMax: Int
+    /// Registration funds a demo account.
+    public var demo: Bool
+    public var bankCountry: String
+
+    public init(
+        relyingParty: WebAuthnRelyingParty, challengeLifetime: Instant.Duration, attemptPolicy: AttemptPolicy,
+        sessionIdle: Instant.Duration, smsSendsPerHour: Int = 5, pushPendingMax: Int = 3, demo: Bool = false,
+        bankCountry: String = "PL"
+    ) {
+        self.relyingParty = relyingParty
+        self.challengeLifetime = challengeLifetime
+        self.attemptPolicy = attemptPolicy
+        self.sessionIdle = sessionIdle
+        self.smsSendsPerHour = smsSendsPerHour
+        self.pushPendingMax = pushPendingMax
+        self.demo = demo
+        self.bankCountry = bankCountry
+    }
+}
+
+/// Users, sessions, factors and one-time tokens on the durable store. Every change runs
+/// in a group-commit transaction with its audit events; secrets are never stored or
+/// logged in clear.
+public final class AuthService: Sendable {
+    public let store: DecisionStore
+    public let settings: AuthSettings
+    let hasher: KnowledgeHasher
+    let box: SecretBox
+    let pepper: [UInt8]
+    let totp = TOTPVerifier()
+    public let pins: PinCheckPool
+    /// The development SMS sender, when it is the configured one.
+    public let messages: DevMessages?
+    let logger: Logger
+
+    public init(
+        store: DecisionStore, settings: AuthSettings, pepper: [UInt8], masterKey: [UInt8],
+        scrypt: KnowledgeHasher.Parameters, pins: PinCheckPool, messages: DevMessages?, logger: Logger
+    ) throws {
+        self.store = store
+        self.settings = settings
+        self.hasher = try KnowledgeHasher(pepper: pepper, parameters: scrypt)
+        self.box = try SecretBox(masterKey: masterKey)
+        self.pepper = pepper
+        self.pins = pins
+        self.messages = messages
+        self.logger = logger
+    }
+
+    var database: StoreDatabase { store.database }
+
+    // MARK: Users
+
+    public struct Registration: Sendable {
+        public let userID: String
+        public let username: String
+        public let session: String
+    }
+
+    public static let usernameLength = 3...32
+    public static let nameCharactersMax = 140
+    public static let labelCharactersMax = 64
+    /// The balance of a demo account opened at registration, in grosze.
+    public static let demoOpeningBalance: Int64 = 1_000_000
+
+    static func checkUsername(_ username: String) throws {
+        let allowed = Set("abcdefghijklmnopqrstuvwxyz0123456789._-".utf8)
+        guard usernameLength.contains(username.utf8.count), username.utf8.allSatisfy(allowed.contains) else {
+            throw GateRefusal(.invalid, "username: 3 to 32 of a-z, 0-9, '.', '_', '-'")
+        }
+    }
+
+    static func checkText(_ text: String, field: String, max: Int) throws {
+        guard !text.trimmingCharacters(in: .whitespaces).isEmpty, text.count <= max,
+            !text.unicodeScalars.contains(where: { $0.properties.generalCategory == .control })
+        else { throw GateRefusal(.invalid, "\(field): 1 to \(max) characters, no control characters") }
+    }
+
+    /// Creates a user with a PIN and returns an enrolment session (it can only enrol the
+    /// user's factors). In demo mode the user also gets a funded PLN account.
+    public func register(username: String, name: String, pin: String) async throws -> Registration {
+        try Self.checkUsername(username)
+        try Self.checkText(name, field: "name", max: Self.nameCharactersMax)
+        let draft = try await prepareFactor(userID: nil, FactorRequest(kind: .pin, label: "PIN", pin: pin))
+        let userID = Secrets.identifier("usr")
+        let session = Secrets.bearerToken()
+        let demo = settings.demo
+        try await store.transact { scope in
+            let taken = try await scope.all("SELECT id FROM auth_users WHERE username = \(bind: username)")
+            guard taken.isEmpty else { throw GateRefusal(.conflict, "username: already taken") }
+            let now = scope.now.millisecondsSinceEpoch
+            try await scope.run("""
+                INSERT INTO auth_users (id, username, name, created_at, sms_window_start, sms_window_count) \
+                VALUES (\(bind: userID), \(bind: username), \(bind: name), \(bind: now), 0, 0)
+                """)
+            _ = try await draft.insert(into: scope, userID: userID)
+            try await Self.openSession(session, userID: userID, kind: .enrolment, scope: scope)
+            if demo {
+                try await scope.run("""
+                    INSERT INTO bank_accounts (id, user_id, name, currency, balance) VALUES \
+                    (\(bind: Secrets.identifier("acc")), \(bind: userID), 'Current account', 'PLN', \(bind: Self.demoOpeningBalance))
+                    """)
+            }
+            var payload = JSONBuilder()
+            payload.string("user_id", userID)
+            payload.string("username", username)
+            scope.audit("user_registered", payload: payload.json)
+        }
+        return Registration(userID: userID, username: username, session: session)
+    }
+
+    public func userID(username: String) async throws -> String? {
+        try await database.read("SELECT id FROM auth_users WHERE username = \(bind: username)").first?
+            .decode(column: "id", as: String.self)
+    }
+
+    // MARK: Sessions
+
+    public enum SessionKind: String, Sendable {
+        /// Opened at registration: may only list and enrol the user's own factors.
+        case enrolment
+        /// Opened by a login with SCA.
+        case authenticated
+    }
+
+    public struct Caller: Sendable {
+        public let userID: String
+        public let kind: SessionKind
+    }
+
+    nonisolated(nonsending) static func openSession(_ token: String, userID: String, kind: SessionKind, scope: TransactionScope) async throws {
+        let now = scope.now.millisecondsSinceEpoch
+        try await scope.run("""
+            INSERT INTO auth_sessions (token_hash, user_id, kind, created_at, last_activity) \
+            VALUES (\(bind: Secrets.sha256Hex(token)), \(bind: userID), \(bind: kind.rawValue), \(bind: now), \(bind: now))
+            """)
+        var payload = JSONBuilder()
+        payload.string("user_id", userID)
+        payload.string("kind", kind.rawValue)
+        scope.audit("session_opened", payload: payload.json)
+    }
+
+    /// The caller behind a bearer session, which this request keeps alive; refused when
+    /// unknown, ended, idle past the limit, or of the wrong kind.
+    public func caller(bearer: String?, authenticatedOnly: Bool) async throws -> Caller {
+        guard let bearer, !bearer.isEmpty, bearer.utf8.count <= 128 else {
+            throw GateRefusal(.unauthenticated, "a session is required: Authorization: Bearer <session>")
+        }
+        let hash = Secrets.sha256Hex(bearer)
+        let idle = settings.sessionIdle
+        return try await store.transact { scope in
+            let rows = try await scope.all(
+                "SELECT user_id, kind, last_activity, ended_at FROM auth_sessions WHERE token_hash = \(bind: hash)" + scope.forUpdate
+            )
+            guard let row = rows.first, try row.decode(column: "ended_at", as: Int64?.self) == nil,
+                let kind = SessionKind(rawValue: try row.decode(column: "kind", as: String.self))
+            else { throw GateRefusal(.unauthenticated, "the session is unknown or has ended") }
+            let last = Instant(millisecondsSinceEpoch: try row.decode(column: "last_activity", as: Int64.self))
+            guard scope.now < last + idle else { throw GateRefusal(.unauthenticated, "the session ended after inactivity") }
+            if authenticatedOnly, kind != .authenticated {
+                throw GateRefusal(.unauthenticated, "this call needs a session opened by a login with SCA")
+            }
+            try await scope.run(
+                "UPDATE auth_sessions SET last_activity = \(bind: scope.now.millisecondsSinceEpoch) WHERE token_hash = \(bind: hash)"
+            )
+            return Caller(userID: try row.decode(column: "user_id", as: String.self), kind: kind)
+        }
+    }
+
+    public func endSession(bearer: String) async throws {
+        let hash = Secrets.sha256Hex(bearer)
+        try await store.transact { scope in
+            try await scope.run(
+                "UPDATE auth_sessions SET ended_at = \(bind: scope.now.millisecondsSinceEpoch) WHERE token_hash = \(bind: hash) AND ended_at IS NULL"
+            )
+            scope.audit("session_ended", payload: "{}")
+        }
+    }
+
+    // MARK: Factors
+
+    func factorRecords(userID: String) async throws -> [FactorRecord] {
+        try await database.read(
+            "SELECT " + FactorRecord.columns + " FROM auth_factors WHERE user_id = \(bind: userID) ORDER BY created_at, id"
+        ).map(FactorRecord.init(row:))
+    }
+
+    public func factorsJSON(userID: String) async throws -> String {
+        let now = wallClockNow()
+        let items = try await factorRecords(userID: userID).map { $0.json(at: now, policy: settings.attemptPolicy) }
+        return "{\"factors\":[" + items.joined(separator: ",") + "]}"
+    }
+
+    public func activeFactorCount(userID: String) async throws -> Int {
+        try await factorRecords(userID: userID).filter(\.isActive).count
+    }
+
+    /// Revokes a factor of `userID` (as the effect of a protected call).
+    public func revokeFactor(_ factorID: String, userID: String) -> TransactionWork<String> {
+        let policy = settings.attemptPolicy
+        return { scope in
+            let rows = try await scope.all(
+                "SELECT " + FactorRecord.columns + " FROM auth_factors WHERE id = \(bind: factorID) AND user_id = \(bind: userID)"
+                    + scope.forUpdate
+            )
+            guard var factor = try rows.first.map(FactorRecord.init(row:)) else { throw GateRefusal(.notFound, "factor not found") }
+            guard factor.isActive else { throw GateRefusal(.conflict, "the factor is already revoked") }
+            try await scope.run("""
+                UPDATE auth_factors SET status = 'revoked', revoked_at = \(bind: scope.now.millisecondsSinceEpoch) \
+                WHERE id = \(bind: factorID)
+                """)
+            factor.status = "revoked"
+            var payload = JSONBuilder()
+            payload.string("user_id", userID)
+            payload.string("factor_id", factorID)
+            payload.string("kind", factor.kind.rawValue)
+            scope.audit("factor_revoked", payload: payload.json)
+            return factor.json(at: scope.now, policy: policy)
+        }
+    }
+}

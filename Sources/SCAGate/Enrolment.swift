@@ -1,0 +1,264 @@
+import Foundation
+import SCAAudit
+import SCAAuth
+import SCAContract
+import SCARules
+import SCAStore
+import SQLKit
+
+/// A factor enrolment as the API receives it (docs/AUTH-API.md, "Factor bodies").
+public struct FactorRequest: Sendable {
+    public var kind: FactorKind
+    public var label: String
+    public var pin: String?
+    public var publicKey: String?
+    public var phone: String?
+    public var channel: String?
+    public var clientDataJSON: String?
+    public var attestationObject: String?
+
+    public init(
+        kind: FactorKind, label: String, pin: String? = nil, publicKey: String? = nil, phone: String? = nil,
+        channel: String? = nil, clientDataJSON: String? = nil, attestationObject: String? = nil
+    ) {
+        self.kind = kind
+        self.label = label
+        self.pin = pin
+        self.publicKey = publicKey
+        self.phone = phone
+        self.channel = channel
+        self.clientDataJSON = clientDataJSON
+        self.attestationObject = attestationObject
+    }
+
+    /// Reads a request body; refuses unknown kinds and fields of the wrong type.
+    public init(json object: JSONObject) throws {
+        func text(_ name: String) throws -> String? {
+            switch object[name] {
+            case nil, .null?: return nil
+            case .string(let value)?: return value
+            default: throw GateRefusal(.invalid, "\(name): must be a string")
+            }
+        }
+        guard let kindName = try text("kind") else { throw GateRefusal(.invalid, "kind: required (pin, totp, device_key, sms, webauthn)") }
+        guard let kind = FactorKind(rawValue: kindName) else {
+            throw GateRefusal(.invalid, "kind: one of \(FactorKind.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        self.init(
+            kind: kind, label: try text("label") ?? Self.defaultLabel(kind), pin: try text("pin"),
+            publicKey: try text("public_key"), phone: try text("phone"), channel: try text("channel"),
+            clientDataJSON: try text("client_data_json"), attestationObject: try text("attestation_object")
+        )
+    }
+
+    static func defaultLabel(_ kind: FactorKind) -> String {
+        switch kind {
+        case .pin: "PIN"
+        case .totp: "Authenticator"
+        case .deviceKey: "Device"
+        case .sms: "Phone"
+        case .webauthn: "Passkey"
+        }
+    }
+}
+
+/// A verified enrolment, ready to be stored (inside the protected call's transaction).
+public struct FactorDraft: Sendable {
+    let id: String
+    let kind: FactorKind
+    let label: String
+    let secret: String
+    let hint: String?
+    let credentialID: String?
+    let signCount: Int64
+    /// Shown once in the answer: the TOTP seed and its provisioning URI.
+    let onceOnly: [(String, String)]
+
+    /// Inserts the factor; returns its public view with the once-only fields.
+    nonisolated(nonsending) func insert(into scope: TransactionScope, userID: String) async throws -> String {
+        if let credentialID {
+            let existing = try await scope.all("SELECT id FROM auth_factors WHERE credential_id = \(bind: credentialID)")
+            guard existing.isEmpty else { throw GateRefusal(.conflict, "this passkey is already registered") }
+        }
+        let now = scope.now.millisecondsSinceEpoch
+        try await scope.run("""
+            INSERT INTO auth_factors (id, user_id, kind, label, secret, hint, credential_id, sign_count, last_step, \
+            failures, blocks, blocked_until, permanently_blocked, status, created_at) VALUES \
+            (\(bind: id), \(bind: userID), \(bind: kind.rawValue), \(bind: label), \(bind: secret), \(bind: hint), \
+            \(bind: credentialID), \(bind: signCount), NULL, 0, 0, NULL, 0, 'active', \(bind: now))
+            """)
+        var payload = JSONBuilder()
+        payload.string("user_id", userID)
+        payload.string("factor_id", id)
+        payload.string("kind", kind.rawValue)
+        scope.audit("factor_enrolled", payload: payload.json)
+        let row = try await scope.all("SELECT " + FactorRecord.columns + " FROM auth_factors WHERE id = \(bind: id)")
+        guard let record = try row.first.map(FactorRecord.init(row:)) else { throw StorageError.corrupt("factor vanished") }
+        var view = record.json(at: scope.now, policy: AttemptPolicy())
+        if !onceOnly.isEmpty {
+            var extra = JSONBuilder()
+            for (name, value) in onceOnly { extra.string(name, value) }
+            view = String(view.dropLast()) + "," + String(extra.json.dropFirst())
+        }
+        return view
+    }
+}
+
+extension AuthService {
+    public static let phoneDigits = 8...15
+    public static let smsChannels = ["sms", "whatsapp", "voice"]
+
+    /// Checks an enrolment and prepares what is stored: the PIN hashed (on the PIN pool),
+    /// the TOTP seed made and sealed, the device key parsed, the phone number sealed, the
+    /// passkey's attestation verified against a challenge this server issued to this user.
+    public func prepareFactor(userID: String?, _ request: FactorRequest) async throws -> FactorDraft {
+        try Self.checkText(request.label, field: "label", max: Self.labelCharactersMax)
+        let id = Secrets.identifier("fac")
+        switch request.kind {
+        case .pin:
+            guard let pin = request.pin else { throw GateRefusal(.invalid, "pin: required") }
+            if let problem = KnowledgeFormat.pin.check(pin) { throw GateRefusal(.invalid, "pin: \(problem.rawValue)") }
+            let hasher = self.hasher
+            let salt = KnowledgeHasher.makeSalt()
+            guard let hash = await pins.hash({ hasher.hash(pin, salt: salt) }) else {
+                throw GateRefusal(.busy, "too many PIN operations in progress; try again")
+            }
+            return FactorDraft(id: id, kind: .pin, label: request.label, secret: hash, hint: nil, credentialID: nil, signCount: 0, onceOnly: [])
+        case .totp:
+            let seed = TOTPVerifier.makeSeed()
+            let sealed = Base64URL.encode(box.seal(Array(seed.utf8), context: "totp:" + id))
+            let uri = totp.provisioningURI(seed: seed, account: userID ?? "customer", issuer: "SCA demo bank")
+            // What an authenticator app is given: the URI's base32 secret (the HMAC key the
+            // verifier uses, which is the seed's ASCII bytes).
+            let appSecret = URLComponents(string: uri)?.queryItems?.first { $0.name == "secret" }?.value ?? ""
+            return FactorDraft(
+                id: id, kind: .totp, label: request.label, secret: sealed, hint: nil, credentialID: nil, signCount: 0,
+                onceOnly: [("secret", appSecret), ("provisioning_uri", uri)]
+            )
+        case .deviceKey:
+            guard let text = request.publicKey, let bytes = Base64URL.decode(text), (try? DeviceKey(encoded: bytes)) != nil else {
+                throw GateRefusal(.invalid, "public_key: a P-256 public key, base64url (X9.63 or DER)")
+            }
+            let key = try DeviceKey(encoded: bytes)
+            return FactorDraft(
+                id: id, kind: .deviceKey, label: request.label, secret: Base64URL.encode(key.encoded), hint: nil,
+                credentialID: nil, signCount: 0, onceOnly: []
+            )
+        case .sms:
+            guard let phone = request.phone, phone.hasPrefix("+"), Self.phoneDigits.contains(phone.utf8.count - 1),
+                phone.utf8.dropFirst().allSatisfy({ $0 >= 48 && $0 <= 57 })
+            else { throw GateRefusal(.invalid, "phone: E.164, e.g. +48600100200") }
+            let channel = request.channel ?? "sms"
+            guard Self.smsChannels.contains(channel) else { throw GateRefusal(.invalid, "channel: sms, whatsapp or voice") }
+            let sealed = Base64URL.encode(box.seal(Array((channel + " " + phone).utf8), context: "phone:" + id))
+            return FactorDraft(
+                id: id, kind: .sms, label: request.label, secret: sealed, hint: Self.phoneHint(phone), credentialID: nil,
+                signCount: 0, onceOnly: []
+            )
+        case .webauthn:
+            guard let userID else { throw GateRefusal(.invalid, "a passkey is added after registration") }
+            guard let clientData = request.clientDataJSON.flatMap(Base64URL.decode),
+                let attestation = request.attestationObject.flatMap(Base64URL.decode)
+            else { throw GateRefusal(.invalid, "client_data_json and attestation_object: required, base64url") }
+            guard let challenge = Self.challenge(inClientData: clientData), registrationChallengeIsValid(challenge, userID: userID)
+            else { throw GateRefusal(.invalid, "the registration challenge is unknown, expired or for another user") }
+            let credential: WebAuthnRelyingParty.Credential
+            do {
+                credential = try settings.relyingParty.register(
+                    clientDataJSON: clientData, attestationObject: attestation, challenge: challenge
+                )
+            } catch {
+                throw GateRefusal(.invalid, "the passkey registration was not accepted: \(error)")
+            }
+            return FactorDraft(
+                id: id, kind: .webauthn, label: request.label, secret: Base64URL.encode(credential.publicKeyBytes), hint: nil,
+                credentialID: Base64URL.encode(credential.id), signCount: Int64(credential.signCount), onceOnly: []
+            )
+        }
+    }
+
+    /// "+48•••••200": the country code and the last three digits.
+    static func phoneHint(_ phone: String) -> String {
+        let digits = Array(phone.dropFirst())
+        let shown = digits.count > 5 ? 2 : 0
+        return "+" + String(digits.prefix(shown)) + String(repeating: "•", count: max(0, digits.count - shown - 3))
+            + String(digits.suffix(3))
+    }
+
+    static func challenge(inClientData bytes: [UInt8]) -> [UInt8]? {
+        guard bytes.count <= WebAuthnRelyingParty.clientDataBytesMax,
+            case .object(let object)? = try? JSONParser.parse(bytes), case .string(let text)? = object["challenge"]
+        else { return nil }
+        return Base64URL.decode(text)
+    }
+
+    // MARK: Passkey registration challenges
+    //
+    // Stateless: 8 bytes of expiry, 16 random bytes, and 16 bytes of an HMAC (under a key
+    // derived from the pepper) over the user, the expiry and the random part. The
+    // credential id is unique in storage, so one attestation cannot be registered twice.
+
+    func registrationMAC(userID: String, body: [UInt8]) -> [UInt8] {
+        let key = Secrets.hmac(key: pepper, Array("webauthn-registration".utf8))
+        return Array(Secrets.hmac(key: key, Array(userID.utf8) + [0] + body).prefix(16))
+    }
+
+    public func registrationOptionsJSON(userID: String) async throws -> String {
+        guard let user = try await database.read("SELECT username, name FROM auth_users WHERE id = \(bind: userID)").first else {
+            throw GateRefusal(.notFound, "user not found")
+        }
+        let expiry = (wallClockNow() + settings.challengeLifetime).millisecondsSinceEpoch
+        let body = (0..<8).map { UInt8(truncatingIfNeeded: UInt64(expiry) >> (56 - 8 * $0)) } + Secrets.randomBytes(16)
+        let challenge = body + registrationMAC(userID: userID, body: body)
+        let existing = try await factorRecords(userID: userID).filter { $0.kind == .webauthn && $0.isActive }.compactMap(\.credentialID)
+        var rp = JSONBuilder()
+        rp.string("id", settings.relyingParty.id)
+        rp.string("name", "SCA demo bank")
+        var userJSON = JSONBuilder()
+        userJSON.string("id", Base64URL.encode(Array(userID.utf8)))
+        userJSON.string("name", try user.decode(column: "username", as: String.self))
+        userJSON.string("display_name", try user.decode(column: "name", as: String.self))
+        var selection = JSONBuilder()
+        selection.string("resident_key", "preferred")
+        selection.string("user_verification", "required")
+        var options = JSONBuilder()
+        options.string("challenge", Base64URL.encode(challenge))
+        options.raw("rp", rp.json)
+        options.raw("user", userJSON.json)
+        options.raw("pub_key_cred_params", #"[{"type":"public-key","alg":-7},{"type":"public-key","alg":-257}]"#)
+        options.integer("timeout", settings.challengeLifetime.milliseconds)
+        options.string("attestation", "none")
+        options.raw("authenticator_selection", selection.json)
+        options.array("exclude_credentials", existing.map { #"{"type":"public-key","id":"# + JSONBuilder.quoted($0) + "}" })
+        var out = JSONBuilder()
+        out.raw("public_key", options.json)
+        return out.json
+    }
+
+    func registrationChallengeIsValid(_ challenge: [UInt8], userID: String) -> Bool {
+        guard challenge.count == 40 else { return false }
+        let body = Array(challenge[0..<24])
+        guard constantTimeEqual(Array(challenge[24...]), registrationMAC(userID: userID, body: body)) else { return false }
+        let expiry = body[0..<8].reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+        return Int64(clamping: expiry) > wallClockNow().millisecondsSinceEpoch
+    }
+}
+
+extension AuthService {
+    /// Stores a prepared factor (the effect of an enrolment call).
+    public nonisolated(nonsending) func insertFactor(_ draft: FactorDraft, userID: String, scope: TransactionScope) async throws -> String {
+        try await draft.insert(into: scope, userID: userID)
+    }
+
+    /// Active factors, counted inside a transaction.
+    public nonisolated(nonsending) func activeFactorCount(userID: String, scope: TransactionScope) async throws -> Int {
+        let rows = try await scope.all(
+            "SELECT id FROM auth_factors WHERE user_id = \(bind: userID) AND status = 'active'" + scope.forUpdate
+        )
+        return rows.count
+    }
+
+    public static func checkPayeeName(_ name: String) throws {
+        try checkText(name, field: "name", max: PaymentLink.payeeFieldCharactersMax)
+    }
+}

@@ -1,0 +1,68 @@
+import NIOConcurrencyHelpers
+import NIOPosix
+
+/// The threads PIN checks run on. A memory-hard hash takes a core for a good fraction of a
+/// second; on the request threads a burst of them would stall every other request. Here
+/// they queue on their own threads, and when the queue is full a check is refused at once.
+public final class PinCheckPool: Sendable {
+    private let pool: NIOThreadPool
+    private let queued = NIOLockedValueBox(0)
+    public let queueMax: Int
+
+    public init(threads: Int, queueMax: Int) {
+        pool = NIOThreadPool(numberOfThreads: threads)
+        pool.start()
+        self.queueMax = queueMax
+    }
+
+    /// Runs `check` on the pool; nil when the queue is full.
+    public func run(_ check: @escaping @Sendable () -> Bool) async -> Bool? {
+        let admitted = queued.withLockedValue { count in
+            guard count < queueMax else { return false }
+            count += 1
+            return true
+        }
+        guard admitted else { return nil }
+        defer { queued.withLockedValue { $0 -= 1 } }
+        return try? await pool.runIfActive(check)
+    }
+
+    public func shutdown() async {
+        try? await pool.shutdownGracefully()
+    }
+}
+
+/// The development SMS sender: the last messages, in memory only (never in the database
+/// or the logs), for tests and the demo to read.
+public final class DevMessages: Sendable {
+    public struct Message: Sendable {
+        public let to: String
+        public let channel: String
+        public let text: String
+        public let at: String
+    }
+    private let messages = NIOLockedValueBox<[Message]>([])
+    public static let kept = 100
+
+    public init() {}
+
+    func send(_ message: Message) {
+        messages.withLockedValue { list in
+            list.append(message)
+            if list.count > Self.kept { list.removeFirst(list.count - Self.kept) }
+        }
+    }
+
+    public func messages(to: String?) -> [Message] {
+        messages.withLockedValue { list in list.filter { to == nil || $0.to == to } }
+    }
+}
+
+extension PinCheckPool {
+    /// Computes a hash on the pool; nil when the queue is full.
+    public func hash(_ compute: @escaping @Sendable () -> String) async -> String? {
+        let result = NIOLockedValueBox<String?>(nil)
+        guard await run({ result.withLockedValue { $0 = compute() }; return true }) == true else { return nil }
+        return result.withLockedValue { $0 }
+    }
+}

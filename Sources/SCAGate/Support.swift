@@ -1,0 +1,102 @@
+import Crypto
+import SCAAudit
+import SCAAuth
+import SCAContract
+import SCARules
+
+/// Builds one JSON object, member by member, with the contract's string escaping.
+public struct JSONBuilder: Sendable {
+    private var out: [UInt8] = [UInt8(ascii: "{")]
+    private var empty = true
+
+    public init() {}
+
+    private mutating func key(_ name: String) {
+        if !empty { out.append(UInt8(ascii: ",")) }
+        empty = false
+        AnswerEncoder.appendString(name, into: &out)
+        out.append(UInt8(ascii: ":"))
+    }
+
+    public mutating func string(_ name: String, _ value: String?) {
+        key(name)
+        if let value { AnswerEncoder.appendString(value, into: &out) } else { out += "null".utf8 }
+    }
+
+    public mutating func integer(_ name: String, _ value: Int64?) {
+        key(name)
+        out += (value.map { String($0) } ?? "null").utf8
+    }
+
+    public mutating func bool(_ name: String, _ value: Bool) {
+        key(name)
+        out += (value ? "true" : "false").utf8
+    }
+
+    /// A member whose value is already JSON.
+    public mutating func raw(_ name: String, _ json: String) {
+        key(name)
+        out += json.utf8
+    }
+
+    public mutating func array(_ name: String, _ elements: [String]) {
+        raw(name, "[" + elements.joined(separator: ",") + "]")
+    }
+
+    public var json: String { String(decoding: out + [UInt8(ascii: "}")], as: UTF8.self) }
+
+    /// A JSON string literal.
+    public static func quoted(_ text: String) -> String {
+        var out: [UInt8] = []
+        AnswerEncoder.appendString(text, into: &out)
+        return String(decoding: out, as: UTF8.self)
+    }
+}
+
+/// Random values and digests for tokens, ids and codes.
+public enum Secrets {
+    public static func randomBytes(_ count: Int) -> [UInt8] {
+        var generator = SystemRandomNumberGenerator()
+        return (0..<count).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
+    }
+
+    /// 256 bits, base64url: a one-time token or a session.
+    public static func bearerToken() -> String { Base64URL.encode(randomBytes(32)) }
+
+    /// `prefix_` and 16 random hex digits: an id that is not a secret.
+    public static func identifier(_ prefix: String) -> String { prefix + "_" + hex(randomBytes(8)) }
+
+    public static func sha256Hex(_ text: String) -> String { hex(Array(SHA256.hash(data: Array(text.utf8)))) }
+
+    public static func sha256(_ bytes: [UInt8]) -> [UInt8] { Array(SHA256.hash(data: bytes)) }
+
+    /// A uniformly drawn decimal code of `digits` digits (an SMS code).
+    public static func numericCode(digits: Int) -> String {
+        var generator = SystemRandomNumberGenerator()
+        return String((0..<digits).map { _ in Character(String(Int.random(in: 0...9, using: &generator))) })
+    }
+
+    public static func hmac(key: [UInt8], _ message: [UInt8]) -> [UInt8] {
+        Array(HMAC<SHA256>.authenticationCode(for: message, using: SymmetricKey(data: key)))
+    }
+
+    /// Lowercase hex back to bytes; nil for anything else.
+    public static func bytes(hex text: String) -> [UInt8]? {
+        let digits = Array(text.utf8)
+        guard digits.count % 2 == 0 else { return nil }
+        func value(_ digit: UInt8) -> UInt8? {
+            switch digit {
+            case 48...57: return digit - 48
+            case 97...102: return digit - 87
+            default: return nil
+            }
+        }
+        var out: [UInt8] = []
+        out.reserveCapacity(digits.count / 2)
+        for index in stride(from: 0, to: digits.count, by: 2) {
+            guard let high = value(digits[index]), let low = value(digits[index + 1]) else { return nil }
+            out.append(high << 4 | low)
+        }
+        return out
+    }
+}

@@ -1,0 +1,376 @@
+import Foundation
+import SCAAudit
+import SCAAuth
+import SCAContract
+import SCARules
+import SCAStore
+import SQLKit
+
+/// The one-time tokens of protected calls: issued with a challenge bound to the exact
+/// request (and the payment, for a payment), passed factor by factor, used once.
+extension AuthService {
+    /// The binding of a request: SHA-256 over its method, path with query, body digest and
+    /// acting user. The approval is only good for this exact request by this user.
+    public static func binding(method: String, path: String, body: [UInt8], userID: String) -> [UInt8] {
+        Secrets.sha256(Array("\(method)\n\(path)\n\(hex(Secrets.sha256(body)))\n\(userID)".utf8))
+    }
+
+    /// Issues a token for `userID` inside the protected call's transaction.
+    nonisolated(nonsending) func issueToken(
+        scope: TransactionScope, userID: String, action: String, binding: [UInt8], link: PaymentLink?, decisionID: String?
+    ) async throws -> String {
+        let factors = try await scope.all(
+            "SELECT kind FROM auth_factors WHERE user_id = \(bind: userID) AND status = 'active' AND permanently_blocked = 0"
+        ).map { try $0.decode(column: "kind", as: String.self) }
+        let offered = Set(factors.compactMap(FactorKind.init(rawValue:))).sorted()
+        guard isStrong(offered) else {
+            throw GateRefusal(.scaUnavailable, "the user has no two usable factors of different categories")
+        }
+        let token = Secrets.bearerToken()
+        let hash = Secrets.sha256Hex(token)
+        let now = scope.now
+        try await scope.run("""
+            INSERT INTO auth_tokens (token_hash, user_id, action, binding, link_digest, display_text, decision_id, nonce, \
+            offered, passed, created_at, expires_at) VALUES (\(bind: hash), \(bind: userID), \(bind: action), \
+            \(bind: hex(binding)), \(bind: link.map { hex($0.digest) }), \(bind: link?.displayText), \(bind: decisionID), \
+            \(bind: hex(Secrets.randomBytes(16))), \(bind: offered.map(\.rawValue).joined(separator: ",")), '', \
+            \(bind: now.millisecondsSinceEpoch), \(bind: (now + settings.challengeLifetime).millisecondsSinceEpoch))
+            """)
+        var payload = JSONBuilder()
+        payload.string("token", String(hash.prefix(16)))
+        payload.string("user_id", userID)
+        payload.string("action", action)
+        payload.string("decision_id", decisionID)
+        payload.string("display_text", link?.displayText)
+        scope.audit("token_issued", payload: payload.json)
+        return token
+    }
+
+    func token(_ token: String?) async throws -> TokenRecord? {
+        guard let token, !token.isEmpty, token.utf8.count <= 128 else { return nil }
+        return try await database.read(
+            "SELECT " + TokenRecord.columns + " FROM auth_tokens WHERE token_hash = \(bind: Secrets.sha256Hex(token))"
+        ).first.map(TokenRecord.init(row:))
+    }
+
+    nonisolated(nonsending) static func lockedToken(_ token: String, scope: TransactionScope) async throws -> TokenRecord? {
+        try await scope.all(
+            "SELECT " + TokenRecord.columns + " FROM auth_tokens WHERE token_hash = \(bind: Secrets.sha256Hex(token))" + scope.forUpdate
+        ).first.map(TokenRecord.init(row:))
+    }
+
+    // MARK: Status
+
+    /// `GET /v1/one-time-token/status`; nil for an unknown token.
+    public func statusJSON(token: String?) async throws -> String? {
+        guard let record = try await self.token(token), let token else { return nil }
+        return Self.statusJSON(record, token: token, at: wallClockNow())
+    }
+
+    static let preference: [FactorKind] = [.pin, .deviceKey, .totp, .sms, .webauthn]
+
+    static func statusJSON(_ record: TokenRecord, token: String, at now: Instant) -> String {
+        let challenge = record.challenge
+        let offeredCategories = Set(challenge.offered.map(\.category))
+        var groups: [String] = []
+        for category in FactorCategory.allCases where offeredCategories.contains(category) {
+            let kinds = preference.filter { $0.category == category && challenge.offered.contains($0) }
+            var group = JSONBuilder()
+            group.string("category", category.rawValue)
+            group.raw("primary_challenge", #"{"type":"# + JSONBuilder.quoted(kinds[0].rawValue) + "}")
+            group.array("alternatives", kinds.dropFirst().map { #"{"type":"# + JSONBuilder.quoted($0.rawValue) + "}" })
+            // Required when the other categories on offer cannot make two without it.
+            group.bool("required", offeredCategories.count <= 2)
+            group.bool("passed", challenge.passed.contains { $0.category == category })
+            groups.append(group.json)
+        }
+        var out = JSONBuilder()
+        out.string("one_time_token", token)
+        out.string("action_type", record.action)
+        out.string("state", challenge.state(at: now).rawValue)
+        out.integer("validity_seconds", max(0, (challenge.expiresAt - now).milliseconds / 1000))
+        out.string("expires_at", challenge.expiresAt.rfc3339)
+        out.string("display_text", record.displayText)
+        out.integer("categories_required", 2)
+        out.array("challenges", groups)
+        return out.json
+    }
+
+    // MARK: Challenges to sign
+
+    public func deviceKeyChallengeJSON(token: String?) async throws -> String {
+        guard let record = try await self.token(token), record.challenge.offered.contains(.deviceKey) else {
+            throw GateRefusal.verificationFailed
+        }
+        return #"{"challenge":"# + JSONBuilder.quoted(Base64URL.encode(record.signedChallenge)) + "}"
+    }
+
+    public func webAuthnOptionsJSON(token: String?) async throws -> String {
+        guard let record = try await self.token(token), record.challenge.offered.contains(.webauthn) else {
+            throw GateRefusal.verificationFailed
+        }
+        let credentials = try await factorRecords(userID: record.userID).filter { $0.kind == .webauthn && $0.isActive }
+            .compactMap(\.credentialID)
+        var options = JSONBuilder()
+        options.string("challenge", Base64URL.encode(record.signedChallenge))
+        options.string("rp_id", settings.relyingParty.id)
+        options.array("allow_credentials", credentials.map { #"{"type":"public-key","id":"# + JSONBuilder.quoted($0) + "}" })
+        options.string("user_verification", "required")
+        options.integer("timeout", settings.challengeLifetime.milliseconds)
+        var out = JSONBuilder()
+        out.raw("public_key", options.json)
+        return out.json
+    }
+
+    // MARK: Verification
+
+    /// The answer a verification checks, with what it needs.
+    public enum Answer: Sendable {
+        case pin(String)
+        case totp(String)
+        case sms(String)
+        case deviceKey(factorID: String, signature: [UInt8])
+        case webauthn(credentialID: String, clientDataJSON: [UInt8], authenticatorData: [UInt8], signature: [UInt8])
+
+        var kind: FactorKind {
+            switch self {
+            case .pin: .pin
+            case .totp: .totp
+            case .sms: .sms
+            case .deviceKey: .deviceKey
+            case .webauthn: .webauthn
+            }
+        }
+    }
+
+    private enum Verdict: Sendable {
+        case passed(String)
+        case failed
+    }
+
+    /// Checks one answer against the token's challenge and the user's factor; returns the
+    /// token's status. Every refusal is `GateRefusal.verificationFailed`, whatever its
+    /// cause; a wrong answer counts against the factor (and may block it), an answer to a
+    /// blocked factor is not even checked.
+    public func verify(token: String?, _ answer: Answer) async throws -> String {
+        guard let token, let record = try await self.token(token) else { throw GateRefusal.verificationFailed }
+        var pinCorrect: Bool?
+        if case .pin(let pin) = answer {
+            // The expensive check first, outside the transaction and off the request threads;
+            // the attempt is recorded (or refused, if the factor got blocked meanwhile) below.
+            guard case .success = record.challenge.accepts(.pin, at: wallClockNow()),
+                let factor = try await factorRecords(userID: record.userID).first(where: { $0.kind == .pin && $0.isActive }),
+                settings.attemptPolicy.availability(factor.counter, at: wallClockNow()) == .open
+            else { throw GateRefusal.verificationFailed }
+            let hasher = self.hasher
+            let stored = factor.secret
+            guard let correct = await pins.run({ hasher.verify(pin, against: stored) }) else {
+                throw GateRefusal(.busy, "too many PIN checks in progress; try again")
+            }
+            pinCorrect = correct
+        }
+        let pinResult = pinCorrect
+        let policy = settings.attemptPolicy
+        let relyingParty = settings.relyingParty
+        let box = self.box
+        let totp = self.totp
+        let pepper = self.pepper
+        let verdict: Verdict = try await store.transact { scope in
+            guard var record = try await Self.lockedToken(token, scope: scope) else { throw GateRefusal.verificationFailed }
+            let now = scope.now
+            guard case .success = record.challenge.accepts(answer.kind, at: now) else { throw GateRefusal.verificationFailed }
+            var query = "SELECT " + FactorRecord.columns
+                + " FROM auth_factors WHERE user_id = \(bind: record.userID) AND kind = \(bind: answer.kind.rawValue) AND status = 'active'"
+            switch answer {
+            case .deviceKey(let factorID, _): query = query + " AND id = \(bind: factorID)"
+            case .webauthn(let credentialID, _, _, _): query = query + " AND credential_id = \(bind: credentialID)"
+            case .pin, .totp, .sms: break
+            }
+            let factors = try await scope.all(query + " ORDER BY created_at, id" + scope.forUpdate).map(FactorRecord.init(row:))
+            guard var factor = factors.first(where: { policy.availability($0.counter, at: now) == .open }) else {
+                throw GateRefusal.verificationFailed
+            }
+            let correct: Bool
+            switch answer {
+            case .pin:
+                correct = pinResult ?? false
+            case .totp(let code):
+                guard let sealed = Base64URL.decode(factor.secret),
+                    let seed = try? box.open(sealed, context: "totp:" + factor.id)
+                else { throw StorageError.corrupt("TOTP seed of \(factor.id) does not open") }
+                if let step = totp.acceptedStep(
+                    code: code, seed: String(decoding: seed, as: UTF8.self), at: now, lastAcceptedStep: factor.lastStep
+                ) {
+                    factor.lastStep = step
+                    correct = true
+                } else {
+                    correct = false
+                }
+            case .sms(let code):
+                let expected = Secrets.hmac(key: pepper, Array("sms:\(record.hash):\(code)".utf8))
+                correct = record.otpHash.flatMap(Secrets.bytes(hex:)).map { constantTimeEqual($0, expected) } == true
+                    && (record.otpExpiresAt ?? 0) > now.millisecondsSinceEpoch
+                if correct {
+                    record.otpHash = nil
+                    record.otpExpiresAt = nil
+                }
+            case .deviceKey(_, let signature):
+                let key = Base64URL.decode(factor.secret).flatMap { try? DeviceKey(encoded: $0) }
+                correct = key?.verify(signature: signature, over: record.signedChallenge) == true
+            case .webauthn(_, let clientData, let authenticatorData, let signature):
+                guard let keyBytes = Base64URL.decode(factor.secret), let key = try? CBOR.decode(keyBytes),
+                    let credentialID = factor.credentialID.flatMap(Base64URL.decode)
+                else { throw StorageError.corrupt("passkey of \(factor.id) does not decode") }
+                let credential = WebAuthnRelyingParty.Credential(
+                    id: credentialID, publicKey: key, signCount: UInt32(clamping: factor.signCount)
+                )
+                if let count = try? relyingParty.authenticate(
+                    credential: credential, clientDataJSON: clientData, authenticatorData: authenticatorData,
+                    signature: signature, challenge: record.signedChallenge
+                ) {
+                    factor.signCount = Int64(count)
+                    correct = true
+                } else {
+                    correct = false
+                }
+            }
+            var payload = JSONBuilder()
+            payload.string("token", record.reference)
+            payload.string("user_id", record.userID)
+            payload.string("factor_id", factor.id)
+            payload.string("kind", factor.kind.rawValue)
+            guard correct else {
+                let outcome = policy.recordFailure(&factor.counter, at: now)
+                try await factor.saveCounters(scope)
+                try await scope.run("UPDATE auth_tokens SET otp_hash = \(bind: record.otpHash) WHERE token_hash = \(bind: record.hash)")
+                switch outcome {
+                case .failed(let remaining, let permanentNext):
+                    payload.integer("remaining", Int64(remaining))
+                    scope.audit("factor_failed", payload: payload.json)
+                    if permanentNext, remaining == 1 { scope.audit("factor_block_warning", payload: payload.json) }
+                case .temporarilyBlocked(let until, let permanentNext):
+                    payload.integer("remaining", 0)
+                    scope.audit("factor_failed", payload: payload.json)
+                    payload.string("blocked_until", until.rfc3339)
+                    payload.bool("permanent_next", permanentNext)
+                    scope.audit("factor_blocked", payload: payload.json)
+                case .permanentlyBlocked:
+                    payload.integer("remaining", 0)
+                    scope.audit("factor_failed", payload: payload.json)
+                    scope.audit("factor_blocked_permanently", payload: payload.json)
+                }
+                return .failed
+            }
+            policy.recordSuccess(&factor.counter)
+            try await factor.saveCounters(scope)
+            try record.challenge.recordPass(answer.kind, at: now)
+            try await scope.run("""
+                UPDATE auth_tokens SET passed = \(bind: record.challenge.passed.map(\.rawValue).joined(separator: ",")), \
+                otp_hash = \(bind: record.otpHash), otp_expires_at = \(bind: record.otpExpiresAt) \
+                WHERE token_hash = \(bind: record.hash)
+                """)
+            scope.audit("factor_passed", payload: payload.json)
+            if record.challenge.state(at: now) == .approved {
+                var approved = JSONBuilder()
+                approved.string("token", record.reference)
+                approved.string("user_id", record.userID)
+                approved.string("factors", record.challenge.passed.map(\.rawValue).joined(separator: ","))
+                scope.audit("challenge_approved", payload: approved.json)
+            }
+            return .passed(Self.statusJSON(record, token: token, at: now))
+        }
+        switch verdict {
+        case .passed(let status): return status
+        case .failed: throw GateRefusal.verificationFailed
+        }
+    }
+
+    // MARK: SMS
+
+    /// Sends a one-time code to the user's phone for this token (SMS, WhatsApp or voice):
+    /// stored only as an HMAC under the pepper, limited per user and hour.
+    public func triggerSMS(token: String?, channel requested: String?) async throws -> String {
+        guard let messages else { throw GateRefusal(.scaUnavailable, "no SMS sender is configured") }
+        guard let token else { throw GateRefusal.verificationFailed }
+        if let requested, !Self.smsChannels.contains(requested) { throw GateRefusal(.invalid, "channel: sms, whatsapp or voice") }
+        let policy = settings.attemptPolicy
+        let perHour = Int64(settings.smsSendsPerHour)
+        let box = self.box
+        let pepper = self.pepper
+        let (phone, channel, code, hint, expires): (String, String, String, String, Int64) = try await store.transact { scope in
+            guard var record = try await Self.lockedToken(token, scope: scope),
+                case .success = record.challenge.accepts(.sms, at: scope.now)
+            else { throw GateRefusal.verificationFailed }
+            let factors = try await scope.all(
+                "SELECT " + FactorRecord.columns + " FROM auth_factors WHERE user_id = \(bind: record.userID) AND kind = 'sms' "
+                    + "AND status = 'active' ORDER BY created_at, id"
+            ).map(FactorRecord.init(row:))
+            guard let factor = factors.first(where: { policy.availability($0.counter, at: scope.now) == .open }) else {
+                throw GateRefusal.verificationFailed
+            }
+            let now = scope.now.millisecondsSinceEpoch
+            guard let user = try await scope.all(
+                "SELECT sms_window_start, sms_window_count FROM auth_users WHERE id = \(bind: record.userID)" + scope.forUpdate
+            ).first else { throw GateRefusal.verificationFailed }
+            var start = try user.decode(column: "sms_window_start", as: Int64.self)
+            var count = try user.decode(column: "sms_window_count", as: Int64.self)
+            if now - start >= 3_600_000 {
+                start = now
+                count = 0
+            }
+            guard count < perHour else { throw GateRefusal(.rateLimited, "too many codes sent; try again later") }
+            try await scope.run(
+                "UPDATE auth_users SET sms_window_start = \(bind: start), sms_window_count = \(bind: count + 1) WHERE id = \(bind: record.userID)"
+            )
+            guard let sealed = Base64URL.decode(factor.secret), let opened = try? box.open(sealed, context: "phone:" + factor.id)
+            else { throw StorageError.corrupt("phone of \(factor.id) does not open") }
+            let parts = String(decoding: opened, as: UTF8.self).split(separator: " ", maxSplits: 1).map(String.init)
+            guard parts.count == 2 else { throw StorageError.corrupt("phone of \(factor.id) is malformed") }
+            let code = Secrets.numericCode(digits: 6)
+            record.otpHash = hex(Secrets.hmac(key: pepper, Array("sms:\(record.hash):\(code)".utf8)))
+            let expires = min(record.challenge.expiresAt.millisecondsSinceEpoch, now + 300_000)
+            try await scope.run(
+                "UPDATE auth_tokens SET otp_hash = \(bind: record.otpHash), otp_expires_at = \(bind: expires) WHERE token_hash = \(bind: record.hash)"
+            )
+            var payload = JSONBuilder()
+            payload.string("token", record.reference)
+            payload.string("factor_id", factor.id)
+            payload.string("channel", requested ?? parts[0])
+            scope.audit("otp_sent", payload: payload.json)
+            return (parts[1], requested ?? parts[0], code, factor.hint ?? "", (expires - now) / 1000)
+        }
+        messages.send(.init(
+            to: phone, channel: channel, text: "Your SCA demo bank code is \(code). Never share it.", at: wallClockNow().rfc3339
+        ))
+        var out = JSONBuilder()
+        out.string("sent_to", hint)
+        out.string("channel", channel)
+        out.integer("expires_in", expires)
+        return out.json
+    }
+
+    // MARK: Using an approval
+
+    /// Uses an approved token for the request it was bound to, once, by its user: inside
+    /// the protected call's transaction, so the action and the use commit together.
+    nonisolated(nonsending) static func consumeToken(_ token: String, binding: [UInt8], userID: String, scope: TransactionScope) async throws -> TokenRecord {
+        guard var record = try await lockedToken(token, scope: scope), record.userID == userID else {
+            throw GateRefusal(.approvalInvalid, "the approval is unknown or was given to another user")
+        }
+        do {
+            try record.challenge.consume(binding: binding, at: scope.now)
+        } catch {
+            throw GateRefusal(.approvalInvalid, "the approval cannot be used: \(error.rawValue)")
+        }
+        try await scope.run(
+            "UPDATE auth_tokens SET consumed_at = \(bind: scope.now.millisecondsSinceEpoch) WHERE token_hash = \(bind: record.hash)"
+        )
+        var payload = JSONBuilder()
+        payload.string("token", record.reference)
+        payload.string("user_id", userID)
+        payload.string("action", record.action)
+        payload.string("decision_id", record.decisionID)
+        scope.audit("approval_used", payload: payload.json)
+        return record
+    }
+}

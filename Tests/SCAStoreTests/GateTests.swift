@@ -1,0 +1,256 @@
+import Crypto
+import Foundation
+import SCAAudit
+import SCAAuth
+import SCAGate
+import SCARules
+import SCAStore
+import SQLKit
+import Testing
+
+/// The gate on real storage, both backends: one-time tokens bound to one request and one
+/// user, used once; factors of two categories; attempt limits shared by every token.
+struct GateFixture {
+    let test: TestStore
+    let auth: AuthService
+
+    static func make(_ backend: Backend) async throws -> GateFixture {
+        let test = try await TestStore.make(backend)
+        let settings = AuthSettings(
+            relyingParty: WebAuthnRelyingParty(id: "localhost", origins: ["http://localhost:8080"]),
+            challengeLifetime: .minutes(5), attemptPolicy: AttemptPolicy(), sessionIdle: .minutes(5), demo: true
+        )
+        let auth = try AuthService(
+            store: test.store, settings: settings, pepper: Array(repeating: 7, count: 32), masterKey: Array(repeating: 9, count: 32),
+            scrypt: .init(logN: 10, blockSize: 8, parallelism: 1), pins: PinCheckPool(threads: 2, queueMax: 64),
+            messages: DevMessages(), logger: TestStore.logger
+        )
+        return GateFixture(test: test, auth: auth)
+    }
+
+    func close() async {
+        await auth.pins.shutdown()
+        await test.close()
+    }
+
+    /// A user with a PIN and a TOTP authenticator; returns the id and the TOTP seed.
+    func user(_ name: String, pin: String = "739148") async throws -> (id: String, seed: String) {
+        let registration = try await auth.register(username: name, name: name.capitalized, pin: pin)
+        let draft = try await auth.prepareFactor(userID: registration.userID, FactorRequest(kind: .totp, label: "App"))
+        let view = try await auth.store.transact { scope in
+            try await auth.insertFactor(draft, userID: registration.userID, scope: scope)
+        }
+        let secret = try #require((try JSONSerialization.jsonObject(with: Data(view.utf8)) as? [String: Any])?["secret"] as? String)
+        return (registration.userID, try #require(base32ASCII(secret)))
+    }
+
+    func enrol(_ userID: String, _ request: FactorRequest) async throws -> String {
+        let draft = try await auth.prepareFactor(userID: userID, request)
+        let view = try await auth.store.transact { scope in try await auth.insertFactor(draft, userID: userID, scope: scope) }
+        return try #require((try JSONSerialization.jsonObject(with: Data(view.utf8)) as? [String: Any])?["id"] as? String)
+    }
+
+    /// A protected login of `userID` bound to `body`; the effect returns "done".
+    func login(_ userID: String, body: String = #"{"username":"x"}"#) -> ProtectedAction {
+        ProtectedAction(
+            userID: userID, actionType: "login", decisionRequest: auth.decisionRequest(action: "login", userID: userID),
+            binding: AuthService.binding(method: "POST", path: "/v1/sessions", body: Array(body.utf8), userID: userID),
+            alwaysChallenge: true, effect: { _ in { _ in "done" } }
+        )
+    }
+
+    func token(_ action: ProtectedAction) async throws -> String {
+        guard case .challenge(let token, _, _) = try await auth.perform(action, approval: nil) else {
+            Issue.record("expected a challenge")
+            return ""
+        }
+        return token
+    }
+
+    func state(_ token: String) async throws -> String {
+        let status = try #require(try await auth.statusJSON(token: token))
+        return try #require((try JSONSerialization.jsonObject(with: Data(status.utf8)) as? [String: Any])?["state"] as? String)
+    }
+
+    func code(_ seed: String) -> String {
+        let verifier = TOTPVerifier()
+        return verifier.code(seed: seed, step: verifier.step(at: wallClockNow()))
+    }
+
+    func events(_ kind: String) async throws -> Int {
+        try await test.store.auditEvents(after: 0, limit: 100_000).filter { $0.kind == kind }.count
+    }
+
+    /// RFC 4648 base32 to the ASCII seed it encodes.
+    func base32ASCII(_ text: String) -> String? {
+        let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567")
+        var bits = 0
+        var value = 0
+        var out: [UInt8] = []
+        for character in text where character != "=" {
+            guard let index = alphabet.firstIndex(of: character) else { return nil }
+            value = value << 5 | index
+            bits += 5
+            if bits >= 8 {
+                out.append(UInt8((value >> (bits - 8)) & 0xFF))
+                bits -= 8
+            }
+        }
+        return String(bytes: out, encoding: .ascii)
+    }
+}
+
+func isRefusal(_ kind: GateRefusal.Kind, _ body: () async throws -> Void) async -> Bool {
+    do {
+        try await body()
+        return false
+    } catch let refusal as GateRefusal {
+        return refusal.kind == kind
+    } catch {
+        return false
+    }
+}
+
+@Suite("Gate on storage", .serialized)
+struct GateTests {
+    @Test("an approval works once, for its request and its user only", arguments: Backend.available)
+    func approvalIsBoundAndSingleUse(backend: Backend) async throws {
+        let fixture = try await GateFixture.make(backend)
+        defer { Task { await fixture.close() } }
+        let (anna, seed) = try await fixture.user("anna")
+        let (ben, _) = try await fixture.user("ben")
+        let action = fixture.login(anna)
+        let token = try await fixture.token(action)
+        #expect(try await fixture.state(token) == "created")
+
+        // Repeating the call before the approval is refused.
+        #expect(await isRefusal(.approvalInvalid) { _ = try await fixture.auth.perform(action, approval: token) })
+        _ = try await fixture.auth.verify(token: token, .pin("739148"))
+        #expect(try await fixture.state(token) == "partly_passed")
+        #expect(await isRefusal(.approvalInvalid) { _ = try await fixture.auth.perform(action, approval: token) })
+        _ = try await fixture.auth.verify(token: token, .totp(fixture.code(seed)))
+        #expect(try await fixture.state(token) == "approved")
+
+        // Another request (another body), another user: refused, and nothing used up.
+        let other = fixture.login(anna, body: #"{"username":"y"}"#)
+        #expect(await isRefusal(.approvalInvalid) { _ = try await fixture.auth.perform(other, approval: token) })
+        #expect(await isRefusal(.approvalInvalid) { _ = try await fixture.auth.perform(fixture.login(ben), approval: token) })
+        guard case .done(let body, true, _) = try await fixture.auth.perform(action, approval: token) else {
+            Issue.record("the approved request should run")
+            return
+        }
+        #expect(body == "done")
+        #expect(try await fixture.state(token) == "consumed")
+        #expect(await isRefusal(.approvalInvalid) { _ = try await fixture.auth.perform(action, approval: token) })
+        #expect(try await fixture.events("approval_used") == 1)
+        #expect(try await fixture.test.store.verifyAudit().isIntact)
+    }
+
+    @Test("two factors of one category are not SCA; a revoked factor cannot be used", arguments: Backend.available)
+    func categoriesAndRevocation(backend: Backend) async throws {
+        let fixture = try await GateFixture.make(backend)
+        defer { Task { await fixture.close() } }
+        let (anna, seed) = try await fixture.user("anna")
+        let key = P256.Signing.PrivateKey()
+        let device = try await fixture.enrol(
+            anna, FactorRequest(kind: .deviceKey, label: "Phone", publicKey: Base64URL.encode(Array(key.publicKey.x963Representation)))
+        )
+        let action = fixture.login(anna)
+        let token = try await fixture.token(action)
+        _ = try await fixture.auth.verify(token: token, .totp(fixture.code(seed)))
+        let challengeJSON = try await fixture.auth.deviceKeyChallengeJSON(token: token)
+        let challengeText = (try JSONSerialization.jsonObject(with: Data(challengeJSON.utf8)) as? [String: Any])?["challenge"] as? String
+        let challenge = try #require(challengeText.flatMap(Base64URL.decode))
+        let signature = Array(try key.signature(for: challenge).derRepresentation)
+        // A second possession factor is not even accepted: the category is already passed.
+        #expect(await isRefusal(.verificationFailed) {
+            _ = try await fixture.auth.verify(token: token, .deviceKey(factorID: device, signature: signature))
+        })
+        #expect(try await fixture.state(token) == "partly_passed")
+        #expect(await isRefusal(.approvalInvalid) { _ = try await fixture.auth.perform(action, approval: token) })
+
+        // Revoke the PIN: it can no longer pass anything.
+        let pinID = try #require(try await fixture.test.store.database.read(
+            "SELECT id FROM auth_factors WHERE user_id = \(bind: anna) AND kind = 'pin'"
+        ).first?.decode(column: "id", as: String.self))
+        _ = try await fixture.auth.store.transact(fixture.auth.revokeFactor(pinID, userID: anna))
+        #expect(await isRefusal(.verificationFailed) { _ = try await fixture.auth.verify(token: token, .pin("739148")) })
+        #expect(try await fixture.state(token) == "partly_passed")
+    }
+
+    @Test("10 parallel wrong PINs on 10 tokens block the PIN at exactly 5 failures", arguments: Backend.available)
+    func pinBlocksAtFive(backend: Backend) async throws {
+        let fixture = try await GateFixture.make(backend)
+        defer { Task { await fixture.close() } }
+        let (anna, _) = try await fixture.user("anna")
+        var tokens: [String] = []
+        for _ in 0..<10 { tokens.append(try await fixture.token(fixture.login(anna))) }
+        let refused = await withTaskGroup(of: Bool.self) { group in
+            for token in tokens {
+                group.addTask { await isRefusal(.verificationFailed) { _ = try await fixture.auth.verify(token: token, .pin("000000")) } }
+            }
+            return await group.reduce(0) { $0 + ($1 ? 1 : 0) }
+        }
+        #expect(refused == 10)
+        #expect(try await fixture.events("factor_failed") == 5)
+        #expect(try await fixture.events("factor_blocked") == 1)
+        // Blocked: even the right PIN is refused, and not counted.
+        let fresh = try await fixture.token(fixture.login(anna))
+        #expect(await isRefusal(.verificationFailed) { _ = try await fixture.auth.verify(token: fresh, .pin("739148")) })
+        #expect(try await fixture.events("factor_failed") == 5)
+        let factors = try await fixture.auth.factorsJSON(userID: anna)
+        #expect(factors.contains(#""kind":"pin","category":"knowledge""#) && factors.contains(#""blocked":true"#))
+    }
+
+    @Test("one TOTP code sent by 100 concurrent requests passes once", arguments: Backend.available)
+    func totpOnceUnderConcurrency(backend: Backend) async throws {
+        let fixture = try await GateFixture.make(backend)
+        defer { Task { await fixture.close() } }
+        let (anna, seed) = try await fixture.user("anna")
+        let token = try await fixture.token(fixture.login(anna))
+        let code = fixture.code(seed)
+        let passed = await withTaskGroup(of: Bool.self) { group in
+            for _ in 0..<100 {
+                group.addTask { (try? await fixture.auth.verify(token: token, .totp(code))) != nil }
+            }
+            return await group.reduce(0) { $0 + ($1 ? 1 : 0) }
+        }
+        #expect(passed == 1)
+        #expect(try await fixture.events("factor_passed") == 1)
+        // The same code on another token: the step is used up, so it fails (and counts).
+        let second = try await fixture.token(fixture.login(anna))
+        #expect(await isRefusal(.verificationFailed) { _ = try await fixture.auth.verify(token: second, .totp(code)) })
+    }
+
+    @Test("no secret is stored in clear", arguments: Backend.available)
+    func noSecretInClear(backend: Backend) async throws {
+        let fixture = try await GateFixture.make(backend)
+        defer { Task { await fixture.close() } }
+        let (anna, seed) = try await fixture.user("anna", pin: "739148")
+        _ = try await fixture.enrol(anna, FactorRequest(kind: .sms, label: "Phone", phone: "+48600111222"))
+        let token = try await fixture.token(fixture.login(anna))
+        _ = try await fixture.auth.triggerSMS(token: token, channel: nil)
+        let message = try #require(fixture.auth.messages?.messages(to: "+48600111222").last)
+        let code = String(message.text.filter(\.isNumber).prefix(6))
+        _ = try await fixture.auth.verify(token: token, .sms(code))
+        var stored = ""
+        for table in ["auth_users", "auth_factors", "auth_tokens", "auth_sessions", "audit_events", "decisions"] {
+            for row in try await fixture.test.store.database.read(SQLQueryString("SELECT * FROM \(unsafeRaw: table)")) {
+                for column in row.allColumns {
+                    if let text = try? row.decode(column: column, as: String?.self) { stored += (text ?? "") + "\n" }
+                }
+            }
+        }
+        #expect(!stored.isEmpty)
+        for secret in ["739148", seed, "600111222", token, code] {
+            #expect(!stored.contains(secret), "found a secret in clear: \(secret.prefix(4))…")
+        }
+    }
+}
+
+extension AuditVerification {
+    var isIntact: Bool {
+        if case .intact = self { return true }
+        return false
+    }
+}

@@ -1,0 +1,390 @@
+#!/usr/bin/env python3
+"""Browser tests: the demo bank's pages (/app/) in headless Chromium, driven by Selenium,
+with a virtual WebAuthn authenticator (CTAP2, internal, resident keys, user verified).
+
+1. The bank app: register, add a passkey, leave the enrolment, log in with PIN + passkey,
+   see the balance, add a beneficiary (PIN + passkey), send 2,200.00 PLN — the challenge
+   shows "Pay 2,200.00 PLN to Jan Kowalski" before the passkey step — and see the transfer
+   executed and the balance lower; log out.
+2. The partner page (partner.html?token=…) for a token obtained through the API, approved
+   with PIN + TOTP (pyotp) from the keyboard only: the path without a smartphone.
+
+    .venv-interop/bin/python tests/auth/test_browser.py   # SCA_BIN defaults to .build/debug/sca
+
+Needs Debian's chromium and chromium-driver (/usr/bin/chromium, /usr/bin/chromedriver) and
+selenium in the interop venv. Without them the tests are skipped with a printed reason,
+except under CI=true, where that is a failure.
+"""
+import os
+import shutil
+import sys
+import tempfile
+import threading
+import time
+import traceback
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness  # noqa: E402
+from harness import Server, check, failures, passed  # noqa: E402
+
+CHROMIUM = os.environ.get("SCA_CHROMIUM", "/usr/bin/chromium")
+CHROMEDRIVER = os.environ.get("SCA_CHROMEDRIVER", "/usr/bin/chromedriver")
+BUDGET = float(os.environ.get("SCA_BROWSER_TEST_TIMEOUT", "600"))
+WAIT = 20  # seconds for any one thing to appear on the page
+SHOTS = os.environ.get("SCA_BROWSER_SCREENSHOTS", tempfile.gettempdir())
+
+JAN = ("Jan Kowalski", "PL61109010140000071219812874")
+PAY_TEXT = "Pay 2,200.00 PLN to Jan Kowalski"
+
+
+def find_reason():
+    reason = harness.ensure_dependencies(["cryptography", "pyotp", "selenium"], __file__)
+    if reason:
+        return reason
+    for path in (CHROMIUM, CHROMEDRIVER):
+        if not os.access(path, os.X_OK):
+            return f"{path} is missing (apt-get install chromium chromium-driver)"
+    return None
+
+
+REASON = find_reason()
+if not REASON:
+    from selenium import webdriver
+    from selenium.common.exceptions import StaleElementReferenceException, TimeoutException
+    from selenium.webdriver.chrome.service import Service
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+    from selenium.webdriver.common.virtual_authenticator import VirtualAuthenticatorOptions
+    from selenium.webdriver.support.ui import Select, WebDriverWait
+
+    from client import APIError
+
+drivers = []
+
+
+def new_driver():
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1280,1800"):
+        options.add_argument(flag)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    drivers.append(driver)
+    driver.set_page_load_timeout(30)
+    driver.set_script_timeout(30)
+    return driver
+
+
+def add_authenticator(driver):
+    driver.add_virtual_authenticator(VirtualAuthenticatorOptions(
+        protocol=VirtualAuthenticatorOptions.Protocol.CTAP2,
+        transport=VirtualAuthenticatorOptions.Transport.INTERNAL,
+        has_resident_key=True, has_user_verification=True, is_user_verified=True))
+
+
+class Page:
+    """Waits and actions on the page, each bounded by WAIT seconds."""
+
+    def __init__(self, driver):
+        self.driver = driver
+
+    def until(self, what, condition, timeout=WAIT):
+        try:
+            return WebDriverWait(self.driver, timeout, poll_frequency=0.1).until(lambda d: condition())
+        except TimeoutException:
+            raise AssertionError(f"timed out after {timeout} s waiting for {what}") from None
+
+    def by_id(self, element_id):
+        return self.driver.find_element(By.ID, element_id)
+
+    def shown(self, element_id):
+        """The element, once it exists and is displayed."""
+        def find():
+            found = self.driver.find_elements(By.ID, element_id)
+            return found[0] if found and found[0].is_displayed() else None
+        return self.until(f"#{element_id} to be shown", find)
+
+    def text(self, element_id):
+        for _ in range(10):
+            try:
+                found = self.driver.find_elements(By.ID, element_id)
+                return found[0].text.strip() if found else None
+            except StaleElementReferenceException:
+                time.sleep(0.05)
+        return None
+
+    def act(self, what, element_id, action):
+        """Runs action(element) once #element_id is shown and enabled, again if the page
+        re-rendered it in between (the component rebuilds its forms on every status)."""
+        def attempt():
+            found = self.driver.find_elements(By.ID, element_id)
+            if not found:
+                return None
+            try:
+                if not (found[0].is_displayed() and found[0].is_enabled()):
+                    return None
+                action(found[0])
+                return True
+            except StaleElementReferenceException:
+                return None
+        self.until(f"#{element_id} to {what}", attempt)
+
+    def type(self, element_id, value):
+        def action(element):
+            element.clear()
+            element.send_keys(value)
+        self.act("take typing", element_id, action)
+
+    def click(self, element_id):
+        self.act("be clicked", element_id, lambda element: element.click())
+
+    def css(self, selector):
+        return self.driver.find_elements(By.CSS_SELECTOR, selector)
+
+    def wait_css(self, what, selector):
+        return self.until(what, lambda: (self.css(selector) or [None])[0])
+
+    def dialog_open(self):
+        return self.driver.execute_script("const d = document.getElementById('sca-dialog'); return !!(d && d.open);")
+
+    def challenge_state(self):
+        return self.driver.execute_script(
+            "const c = document.querySelector('sca-challenge'); return c ? (c.dataset.state || '') : null;")
+
+    def message(self):
+        return self.text("sca-message")
+
+    def approve_with_pin_and_passkey(self, pin, before_passkey=None):
+        """In the open #sca-dialog: the PIN, then the passkey (the virtual authenticator)."""
+        self.until("the confirmation dialog", self.dialog_open)
+        self.until("the challenge to load", lambda: self.challenge_state() in ("created", "partly_passed"))
+        self.type("sca-pin", pin)
+        self.click("sca-pin-submit")
+        self.wait_css("the PIN to be accepted", '[data-testid="sca-category-knowledge"][data-passed="true"]')
+        if before_passkey:
+            before_passkey()
+        self.click("sca-webauthn")
+        self.until(f"the dialog to close after the passkey (message: {self.message()!r})",
+                   lambda: not self.dialog_open())
+
+    def keyboard_to(self, element_id, limit=40):
+        """Moves the focus with TAB until `element_id` has it (keyboard only)."""
+        for _ in range(limit):
+            active = self.driver.switch_to.active_element
+            if active.get_attribute("id") == element_id:
+                return active
+            ActionChains(self.driver).send_keys(Keys.TAB).perform()
+        raise AssertionError(f"#{element_id} could not be reached with TAB")
+
+    def keys(self, *keys):
+        ActionChains(self.driver).send_keys(*keys).perform()
+
+    def evidence(self, name):
+        """A screenshot and the browser console, for a failure."""
+        path = os.path.join(SHOTS, f"sca-browser-{os.getpid()}-{name}.png")
+        try:
+            self.driver.save_screenshot(path)
+            print(f"        screenshot: {path}")
+            for entry in self.driver.get_log("browser")[-15:]:
+                print(f"        console: {entry.get('level')} {entry.get('message')}"[:400])
+        except Exception as error:  # evidence is best effort
+            print(f"        (no evidence: {error!r})")
+
+
+def balance_text(page):
+    found = page.css("#accounts li.account .balance")
+    return found[0].text.strip() if found else None
+
+
+def bank_app(server):
+    driver = new_driver()
+    add_authenticator(driver)
+    page = Page(driver)
+    username = "web" + str(int(time.time() * 1000))[-9:]
+    pin = "583920"
+    try:
+        driver.get(f"{server.base}/app/")
+        page.shown("register-form")
+        page.type("register-username", username)
+        page.type("register-name", "Web Customer")
+        page.type("register-pin", pin)
+        page.click("register-submit")
+        page.shown("view-enrol")
+        check("web: registering opens the enrolment view", "Welcome" in (page.text("enrol-welcome") or ""),
+              page.text("enrol-welcome"))
+
+        page.click("add-passkey")
+        page.until("the passkey enrolment to finish",
+                   lambda: page.by_id("enrol-result").get_attribute("data-kind") in ("ok", "error"))
+        check("web: a passkey is added with the virtual authenticator",
+              page.by_id("enrol-result").get_attribute("data-kind") == "ok", page.text("enrol-result"))
+        credentials = driver.get_credentials()
+        check("web: the authenticator holds one credential for rp localhost",
+              len(credentials) == 1 and credentials[0].rp_id == "localhost", str([c.to_dict() for c in credentials]))
+
+        page.click("enrol-done")  # leaves the enrolment session: back to the login view
+        page.shown("view-welcome")
+        page.type("login-username", username)
+        page.click("login-submit")
+        page.approve_with_pin_and_passkey(pin)
+        page.shown("view-home")
+        page.until("the balance", lambda: balance_text(page))
+        check("web: logged in with PIN + passkey", page.text("whoami") == username, page.text("whoami"))
+        before = balance_text(page)
+        check("web: the funded account shows 10000.00", before in ("10000.00", "10,000.00"), before)
+
+        page.type("beneficiary-name", JAN[0])
+        page.type("beneficiary-iban", JAN[1])
+        page.click("beneficiary-submit")
+        page.approve_with_pin_and_passkey(pin)
+        item = page.wait_css("the new beneficiary in the list", "#beneficiaries li.beneficiary[data-beneficiary-id]")
+        check("web: Jan Kowalski added after PIN + passkey",
+              item.find_element(By.CSS_SELECTOR, ".beneficiary-name").text == JAN[0], item.text)
+        beneficiary_id = item.get_attribute("data-beneficiary-id")
+
+        page.until("the beneficiary in the transfer form", lambda: any(
+            o.get_attribute("value") == beneficiary_id for o in page.css("#transfer-beneficiary option")))
+        Select(page.by_id("transfer-beneficiary")).select_by_value(beneficiary_id)
+        page.type("transfer-amount", "2200.00")
+        page.type("transfer-reference", "rent")
+        page.click("transfer-submit")
+        page.until("the dialog", page.dialog_open)
+        page.until("the challenge to show what is approved", lambda: page.text("sca-display-text") not in (None, "", "…"))
+        shown_first = page.text("sca-display-text")
+        seen = {}
+
+        def before_passkey():
+            seen["text"] = page.text("sca-display-text")
+            seen["webauthn"] = bool(page.css('[data-testid="sca-method-webauthn"] #sca-webauthn'))
+
+        page.approve_with_pin_and_passkey(pin, before_passkey)
+        check("web: the challenge shows 'Pay 2,200.00 PLN to Jan Kowalski' before any factor and before the passkey",
+              shown_first == PAY_TEXT and seen.get("text") == PAY_TEXT and seen.get("webauthn"),
+              f"first {shown_first!r}, before the passkey {seen}")
+        page.until("the transfer result", lambda: page.by_id("transfer-result").get_attribute("data-status"))
+        status = page.by_id("transfer-result").get_attribute("data-status")
+        check("web: the transfer executed", status == "executed" and page.text("transfer-status") == "executed",
+              page.text("transfer-result"))
+        check("web: the result says it was confirmed with SCA",
+              "strong customer authentication" in (page.text("transfer-sca") or ""), page.text("transfer-sca"))
+        after = balance_text(page)
+        check("web: the balance dropped to 7800.00", after in ("7800.00", "7,800.00")
+              and (page.text("transfer-new-balance") or "").startswith(after), f"{after}; {page.text('transfer-result')}")
+
+        page.click("logout")
+        page.shown("view-welcome")
+        stored = driver.execute_script("return sessionStorage.getItem('demo-bank.session');")
+        check("web: logging out shows the login view and forgets the session",
+              stored is None and not page.by_id("session-bar").is_displayed(), f"stored {stored!r}")
+    except Exception:
+        page.evidence("bank-app")
+        raise
+    finally:
+        driver.quit()
+        drivers.remove(driver)
+
+
+def partner_page(server):
+    api = server.client()
+    user = api.register(pin="4071")
+    key = api.enrol_device_key(user)
+    approve = [api.pin_step(user.pin), api.device_key_step(key)]
+    totp = api.enrol_totp(user, solve=approve)
+    session = api.login(user.username, approve)
+    account = api.accounts(session)[0]
+    jan = api.add_beneficiary(session, approve, *JAN)
+    body = {"account_id": account["id"], "beneficiary_id": jan["id"], "amount": "2200.00", "currency": "PLN",
+            "reference": "partner"}
+    import json
+    payload = json.dumps(body).encode()
+    first = api.call("POST", "/v1/transfers", payload, session)
+    token = first.header("x-2fa-approval")
+    if first.status != 403 or not token:
+        raise APIError("the transfer did not ask for SCA", first)
+
+    driver = new_driver()  # no authenticator: nothing but a keyboard
+    page = Page(driver)
+    try:
+        driver.get(f"{server.base}/app/partner.html?token={token}")
+        page.until("the challenge to load", lambda: page.challenge_state() in ("created", "partly_passed"))
+        check("partner: the page shows 'Pay 2,200.00 PLN to Jan Kowalski'", page.text("sca-display-text") == PAY_TEXT,
+              page.text("sca-display-text"))
+        offered = [e.get_attribute("data-type") for e in page.css("[data-testid^='sca-method-']")]
+        check("partner: PIN and TOTP are offered", "pin" in offered and "totp" in offered, str(offered))
+
+        page.keyboard_to("sca-pin")
+        page.keys(user.pin, Keys.ENTER)
+        page.wait_css("the PIN to be accepted", '[data-testid="sca-category-knowledge"][data-passed="true"]')
+        page.keyboard_to("sca-totp")
+        page.keys(totp.next_code(), Keys.ENTER)
+        page.until(f"the approval (message: {page.message()!r})",
+                   lambda: page.by_id("partner-result").get_attribute("data-outcome"))
+        check("partner: PIN + TOTP typed on the keyboard approve the token",
+              page.by_id("partner-result").get_attribute("data-outcome") == "approved"
+              and page.text("sca-state") == "approved", f"{page.text('partner-result')}; state {page.text('sca-state')}")
+        final = api.call("POST", "/v1/transfers", payload, session, {"x-2fa-approval": token})
+        check("partner: the partner's repeated request executes (APPROVED)",
+              final.status == 201 and final.header("x-2fa-approval-result") == "APPROVED", repr(final))
+        balance = api.accounts(session)[0]["balance"]
+        check("partner: the balance is 7800.00", balance == "7800.00", balance)
+    except Exception:
+        page.evidence("partner")
+        raise
+    finally:
+        driver.quit()
+        drivers.remove(driver)
+
+
+def main():
+    if REASON:
+        return harness.skip_or_fail("browser", REASON)
+
+    def out_of_time():
+        print(f"  FAIL  the browser tests ran over {BUDGET:.0f} s", flush=True)
+        harness.kill_all()
+        for driver in list(drivers):
+            try:
+                driver.service.process.kill()
+            except Exception:
+                pass
+        print(f"browser tests: {len(passed)} passed, {len(failures) + 1} failed", flush=True)
+        os._exit(1)
+
+    watchdog = threading.Timer(BUDGET, out_of_time)
+    watchdog.daemon = True
+    watchdog.start()
+    workdir = tempfile.mkdtemp(prefix="sca-browser-")
+    only = set(sys.argv[1:])
+    try:
+        server = Server(workdir, "main").start()
+        for name, scenario in [("the bank app with a passkey", bank_app), ("the partner page, keyboard only", partner_page)]:
+            if only and not any(o.lower() in name.lower() for o in only):
+                continue
+            print(f"== {name}", flush=True)
+            try:
+                scenario(server)
+            except Exception as error:
+                text = str(error).split("Stacktrace:")[0].strip()
+                where = [line for line in traceback.format_exc().splitlines() if "test_browser.py" in line][-2:]
+                failures.append(f"{name}: {text}")
+                print(f"  FAIL  {name}: {text}\n        " + "\n        ".join(w.strip() for w in where), flush=True)
+    except Exception as error:
+        failures.append(f"error: {error!r}")
+        print(f"  FAIL  {error!r}", flush=True)
+    finally:
+        for driver in list(drivers):
+            driver.quit()
+        for server in harness.servers:
+            server.stop()
+        watchdog.cancel()
+        if os.environ.get("SCA_AUTH_KEEP"):
+            print(f"  kept {workdir}")
+        else:
+            shutil.rmtree(workdir, ignore_errors=True)
+    print(f"browser tests: {len(passed)} passed, {len(failures)} failed")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
