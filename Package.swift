@@ -133,7 +133,7 @@ let package = Package(
         .testTarget(
             name: "SCAServerTests",
             dependencies: [
-                "SCAServer", "SCAService",
+                "SCAServer", "SCAService", "SCAGate", "SCAAuth",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Yams", package: "Yams"),
             ]

@@ -105,7 +105,7 @@ public final class AuthService: Sendable {
         let demo = settings.demo
         try await store.transact { scope in
             let taken = try await scope.all("SELECT id FROM auth_users WHERE username = \(bind: username)")
-            guard taken.isEmpty else { throw GateRefusal(.conflict, "username: already taken") }
+            guard taken.isEmpty else { throw GateRefusal(.usernameTaken, "username: already taken") }
             let now = scope.now.millisecondsSinceEpoch
             try await scope.run("""
                 INSERT INTO auth_users (id, username, name, created_at, sms_window_start, sms_window_count) \

@@ -47,7 +47,7 @@ public enum GateOutcome: Sendable {
     /// The action ran; `body` is its answer. `approved` when a token was used.
     case done(body: String, approved: Bool, decision: StoredDecision)
     /// SCA is needed: the 403 with a one-time token.
-    case challenge(token: String, decision: StoredDecision, displayText: String?)
+    case challenge(token: String, decision: StoredDecision, actionType: String, displayText: String?)
     /// The rules engine refused the action outright.
     case refused(StoredDecision)
 }
@@ -110,7 +110,7 @@ extension AuthService {
                 decisionID: decision.id
             )
         }
-        return .challenge(token: token, decision: decision, displayText: action.link?.displayText)
+        return .challenge(token: token, decision: decision, actionType: action.actionType, displayText: action.link?.displayText)
     }
 
     nonisolated(nonsending) static func decision(_ id: String, scope: TransactionScope) async throws -> StoredDecision? {

@@ -8,6 +8,7 @@ public struct GateRefusal: TransactionRefusal, Equatable {
     public enum Kind: String, Sendable {
         case notFound = "not_found"
         case conflict
+        case usernameTaken = "username_taken"
         case invalid = "invalid_value"
         case unauthenticated
         case verificationFailed = "verification_failed"

@@ -131,13 +131,15 @@ extension AuthService {
         case sms(String)
         case deviceKey(factorID: String, signature: [UInt8])
         case webauthn(credentialID: String, clientDataJSON: [UInt8], authenticatorData: [UInt8], signature: [UInt8])
+        /// A decoupled approval on the device: the number picked and the signature over it.
+        case push(approvalID: String, factorID: String, number: Int, signature: [UInt8])
 
         var kind: FactorKind {
             switch self {
             case .pin: .pin
             case .totp: .totp
             case .sms: .sms
-            case .deviceKey: .deviceKey
+            case .deviceKey, .push: .deviceKey
             case .webauthn: .webauthn
             }
         }
@@ -153,7 +155,16 @@ extension AuthService {
     /// cause; a wrong answer counts against the factor (and may block it), an answer to a
     /// blocked factor is not even checked.
     public func verify(token: String?, _ answer: Answer) async throws -> String {
-        guard let token, let record = try await self.token(token) else { throw GateRefusal.verificationFailed }
+        guard let token, !token.isEmpty, token.utf8.count <= 128 else { throw GateRefusal.verificationFailed }
+        return try await verify(hash: Secrets.sha256Hex(token), token: token, answer)
+    }
+
+    /// `token` is the token itself when the caller holds it (its status is answered), nil
+    /// for a decoupled approval, which only knows the token's hash.
+    func verify(hash: String, token: String?, _ answer: Answer) async throws -> String {
+        guard let record = try await database.read(
+            "SELECT " + TokenRecord.columns + " FROM auth_tokens WHERE token_hash = \(bind: hash)"
+        ).first.map(TokenRecord.init(row:)) else { throw GateRefusal.verificationFailed }
         var pinCorrect: Bool?
         if case .pin(let pin) = answer {
             // The expensive check first, outside the transaction and off the request threads;
@@ -176,13 +187,15 @@ extension AuthService {
         let totp = self.totp
         let pepper = self.pepper
         let verdict: Verdict = try await store.transact { scope in
-            guard var record = try await Self.lockedToken(token, scope: scope) else { throw GateRefusal.verificationFailed }
+            guard var record = try await scope.all(
+                "SELECT " + TokenRecord.columns + " FROM auth_tokens WHERE token_hash = \(bind: hash)" + scope.forUpdate
+            ).first.map(TokenRecord.init(row:)) else { throw GateRefusal.verificationFailed }
             let now = scope.now
             guard case .success = record.challenge.accepts(answer.kind, at: now) else { throw GateRefusal.verificationFailed }
             var query = "SELECT " + FactorRecord.columns
                 + " FROM auth_factors WHERE user_id = \(bind: record.userID) AND kind = \(bind: answer.kind.rawValue) AND status = 'active'"
             switch answer {
-            case .deviceKey(let factorID, _): query = query + " AND id = \(bind: factorID)"
+            case .deviceKey(let factorID, _), .push(_, let factorID, _, _): query = query + " AND id = \(bind: factorID)"
             case .webauthn(let credentialID, _, _, _): query = query + " AND credential_id = \(bind: credentialID)"
             case .pin, .totp, .sms: break
             }
@@ -217,6 +230,21 @@ extension AuthService {
             case .deviceKey(_, let signature):
                 let key = Base64URL.decode(factor.secret).flatMap { try? DeviceKey(encoded: $0) }
                 correct = key?.verify(signature: signature, over: record.signedChallenge) == true
+            case .push(let approvalID, _, let number, let signature):
+                // Number matching: the device signs the challenge with the number the
+                // customer picked; only the number shown on the other screen passes.
+                guard let approval = try await scope.all(
+                    "SELECT number, status, expires_at FROM auth_approvals WHERE id = \(bind: approvalID) AND token_hash = \(bind: record.hash)"
+                        + scope.forUpdate
+                ).first, try approval.decode(column: "status", as: String.self) == "pending",
+                    try approval.decode(column: "expires_at", as: Int64.self) > now.millisecondsSinceEpoch
+                else { throw GateRefusal.verificationFailed }
+                let key = Base64URL.decode(factor.secret).flatMap { try? DeviceKey(encoded: $0) }
+                correct = Int64(number) == (try approval.decode(column: "number", as: Int64.self))
+                    && key?.verify(signature: signature, over: Self.pushMessage(record, number: number)) == true
+                try await scope.run(
+                    "UPDATE auth_approvals SET status = \(bind: correct ? "approved" : "failed") WHERE id = \(bind: approvalID)"
+                )
             case .webauthn(_, let clientData, let authenticatorData, let signature):
                 guard let keyBytes = Base64URL.decode(factor.secret), let key = try? CBOR.decode(keyBytes),
                     let credentialID = factor.credentialID.flatMap(Base64URL.decode)
@@ -277,7 +305,7 @@ extension AuthService {
                 approved.string("factors", record.challenge.passed.map(\.rawValue).joined(separator: ","))
                 scope.audit("challenge_approved", payload: approved.json)
             }
-            return .passed(Self.statusJSON(record, token: token, at: now))
+            return .passed(token.map { Self.statusJSON(record, token: $0, at: now) } ?? #"{"status":"approved"}"#)
         }
         switch verdict {
         case .passed(let status): return status

@@ -11,6 +11,7 @@ extension HTTPField.Name {
     static let approval = HTTPField.Name("x-2fa-approval")!
     static let approvalResult = HTTPField.Name("x-2fa-approval-result")!
     static let oneTimeToken = HTTPField.Name("One-Time-Token")!
+    static let deviceSignature = HTTPField.Name("Device-Signature")!
 }
 
 /// The routes of users and factors, the one-time-token protocol and the demo bank
@@ -84,6 +85,29 @@ struct GateRoutes: Sendable {
                 return .json(try await auth.triggerSMS(token: request.headers[.oneTimeToken], channel: channel), status: .accepted)
             }
         }
+        router.post("/v1/one-time-token/push/trigger") { request, _ in
+            await answer { .json(try await auth.triggerPush(token: request.headers[.oneTimeToken]), status: .accepted) }
+        }
+        router.get("/v1/devices/{factor_id}/approvals") { request, context in
+            await answer {
+                let signature = request.headers[.deviceSignature].flatMap(Base64URL.decode)
+                return .json(try await auth.deviceFeed(factorID: context.parameters.get("factor_id") ?? "", signature: signature))
+            }
+        }
+        router.post("/v1/approvals/{approval_id}") { request, context in
+            await answer {
+                let body = try await Body.read(request, limit: limits.bodyBytesMax)
+                let decision = try body.text("decision")
+                guard decision == "approve" || decision == "deny" else { throw GateRefusal(.invalid, "decision: approve or deny") }
+                guard case .number(let number)? = body.object["number"] ?? .number(0), number == number.rounded(), abs(number) < 1000
+                else { throw GateRefusal(.invalid, "number: the number shown on the other screen") }
+                return .json(try await auth.answerPush(
+                    approvalID: context.parameters.get("approval_id") ?? "", factorID: try body.text("factor_id"),
+                    approve: decision == "approve", number: Int(number),
+                    signature: decision == "approve" ? try body.bytes("signature") : []
+                ))
+            }
+        }
 
         router.post("/v1/sessions") { request, _ in await answer { try await login(request) } }
         router.delete("/v1/sessions/current") { request, _ in
@@ -147,7 +171,7 @@ struct GateRoutes: Sendable {
         var headers = HTTPFields()
         switch refusal.kind {
         case .notFound: status = .notFound
-        case .conflict, .scaUnavailable: status = .conflict
+        case .conflict, .usernameTaken, .scaUnavailable: status = .conflict
         case .invalid, .verificationFailed, .insufficientFunds: status = .unprocessableContent
         case .unauthenticated: status = .unauthorized
         case .approvalInvalid:
@@ -170,13 +194,14 @@ struct GateRoutes: Sendable {
             headers[.decisionID] = decision.id
             if approved { headers[.approvalResult] = "APPROVED" }
             return .json(body, status: created ? .created : .ok, headers: headers)
-        case .challenge(let token, let decision, let displayText):
+        case .challenge(let token, let decision, let actionType, let displayText):
             var headers = HTTPFields()
             headers[.approval] = token
             headers[.approvalResult] = "REJECTED"
             var out = JSONBuilder()
             out.raw("error", #"{"code":"sca_required","message":"strong customer authentication is required: pass the one-time token's challenges, then repeat this request with the x-2fa-approval header"}"#)
             out.string("one_time_token", token)
+            out.string("action_type", actionType)
             out.string("decision_id", decision.id)
             out.string("reason", decision.reason)
             out.string("display_text", displayText)

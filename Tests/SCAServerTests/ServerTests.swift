@@ -3,7 +3,9 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import Logging
+import SCAAuth
 import SCAContract
+import SCAGate
 import SCARules
 import SCAServer
 import SCAService
@@ -28,9 +30,19 @@ import Yams
         let database = try await StoreDatabase.open(.sqlite(path: directory.appendingPathComponent("sca.sqlite").path), logger: logger)
         try await Migrations.migrate(database, now: "2026-11-21T00:00:00Z")
         let store = DecisionStore(database: database, engine: RulesEngine(), logger: logger)
-        let server = SCAServer(store: store, limits: limits, logger: logger)
+        let settings = AuthSettings(
+            relyingParty: WebAuthnRelyingParty(id: "localhost", origins: ["http://localhost:8080"]),
+            challengeLifetime: .minutes(5), attemptPolicy: AttemptPolicy(), sessionIdle: .minutes(5), demo: true
+        )
+        let pins = PinCheckPool(threads: 1, queueMax: 8)
+        let auth = try AuthService(
+            store: store, settings: settings, pepper: Array(repeating: 1, count: 32), masterKey: Array(repeating: 2, count: 32),
+            scrypt: .init(logN: 10, blockSize: 8, parallelism: 1), pins: pins, messages: DevMessages(), logger: logger
+        )
+        let server = SCAServer(store: store, limits: limits, bank: Bank(auth: auth), logger: logger)
         let app = Application(router: server.router(), logger: logger)
         try await app.test(.router) { client in try await body(client, store) }
+        await pins.shutdown()
         await database.close()
     }
 
@@ -205,6 +217,70 @@ import Yams
         }
     }
 
+    // MARK: The one-time-token protocol over HTTP
+
+    @Test func aProtectedCallAnswers403WithAOneTimeTokenAndItsStatus() async throws {
+        try await Self.withServer { client, _ in
+            let registered = try await Self.post(client, "/v1/users", #"{"username":"anna","name":"Anna","pin":"739148"}"#)
+            #expect(registered.status == .created)
+            let taken = try await Self.post(client, "/v1/users", #"{"username":"anna","name":"Anna","pin":"739148"}"#)
+            #expect(taken.status == .conflict && Self.errorCode(taken) == "username_taken")
+            let userID = try #require(Self.json(registered)["user_id"] as? String)
+            let session = try #require(Self.json(registered)["session"] as? String)
+            var bearer = HTTPFields()
+            bearer[.authorization] = "Bearer \(session)"
+            let totp = try await client.execute(
+                uri: "/v1/users/\(userID)/factors", method: .post, headers: bearer, body: ByteBuffer(string: #"{"kind":"totp"}"#)
+            ) { $0 }
+            #expect(totp.status == .created)
+            // An enrolment session opens nothing else.
+            #expect(try await client.execute(uri: "/v1/accounts", method: .get, headers: bearer) { $0 }.status == .unauthorized)
+
+            let login = try await Self.post(client, "/v1/sessions", #"{"username":"anna"}"#)
+            #expect(login.status == .forbidden)
+            #expect(login.headers[HTTPField.Name("x-2fa-approval-result")!] == "REJECTED")
+            let token = try #require(login.headers[HTTPField.Name("x-2fa-approval")!])
+            #expect(Self.json(login)["one_time_token"] as? String == token)
+            #expect(Self.json(login)["action_type"] as? String == "login")
+            var tokenHeader = HTTPFields()
+            tokenHeader[HTTPField.Name("One-Time-Token")!] = token
+            let status = try await client.execute(uri: "/v1/one-time-token/status", method: .get, headers: tokenHeader) { $0 }
+            #expect(status.status == .ok)
+            let challenges = try #require(Self.json(status)["challenges"] as? [[String: Any]])
+            #expect(challenges.compactMap { ($0["primary_challenge"] as? [String: Any])?["type"] as? String } == ["pin", "totp"])
+            #expect(Self.json(status)["state"] as? String == "created")
+
+            // A wrong PIN and a malformed token get the same answer.
+            let wrong = try await client.execute(
+                uri: "/v1/one-time-token/pin/verify", method: .post, headers: tokenHeader, body: ByteBuffer(string: #"{"pin":"000000"}"#)
+            ) { $0 }
+            var unknown = HTTPFields()
+            unknown[HTTPField.Name("One-Time-Token")!] = "not-a-token"
+            let stranger = try await client.execute(
+                uri: "/v1/one-time-token/pin/verify", method: .post, headers: unknown, body: ByteBuffer(string: #"{"pin":"739148"}"#)
+            ) { $0 }
+            #expect(wrong.status == .unprocessableContent && stranger.status == .unprocessableContent)
+            #expect(String(buffer: wrong.body) == String(buffer: stranger.body))
+
+            // Repeating the call before approval is refused.
+            var approval = HTTPFields()
+            approval[HTTPField.Name("x-2fa-approval")!] = token
+            let early = try await client.execute(
+                uri: "/v1/sessions", method: .post, headers: approval, body: ByteBuffer(string: #"{"username":"anna"}"#)
+            ) { $0 }
+            #expect(early.status == .forbidden && Self.errorCode(early) == "approval_invalid")
+        }
+    }
+
+    @Test func theAppIsServed() async throws {
+        try await Self.withServer { client, _ in
+            let page = try await Self.get(client, "/app/")
+            #expect(page.status == .ok && String(buffer: page.body).contains("<sca-challenge") || String(buffer: page.body).contains("sca-challenge.js"))
+            #expect(try await Self.get(client, "/app/sca-challenge.js").status == .ok)
+            #expect(try await Self.get(client, "/app/..%2FPackage.swift").status == .notFound)
+        }
+    }
+
     // MARK: The OpenAPI document matches the routes
 
     @Test func theOpenAPIDocumentDescribesEveryRouteAndNothingElse() async throws {
@@ -224,9 +300,9 @@ import Yams
             // Every documented route is served (a route Hummingbird does not know is a bare 404).
             for route in SCAServer.routes {
                 let uri = route.path.replacingOccurrences(of: "{id}", with: "dec_aaaaaaaaaaaaaaaaaaaaaaaaaa")
-                let answer = try await client.execute(
-                    uri: uri, method: route.method == "GET" ? .get : .post, body: ByteBuffer(string: "{}")
-                ) { $0 }
+                    .replacingOccurrences(of: #"\{[a-z_]+\}"#, with: "x", options: .regularExpression)
+                let method: HTTPRequest.Method = route.method == "GET" ? .get : route.method == "DELETE" ? .delete : .post
+                let answer = try await client.execute(uri: uri, method: method, body: ByteBuffer(string: "{}")) { $0 }
                 #expect(!(answer.status == .notFound && answer.body.readableBytes == 0), "\(route.method) \(route.path) is not served")
             }
         }

@@ -60,7 +60,7 @@ struct GateFixture {
     }
 
     func token(_ action: ProtectedAction) async throws -> String {
-        guard case .challenge(let token, _, _) = try await auth.perform(action, approval: nil) else {
+        guard case .challenge(let token, _, _, _) = try await auth.perform(action, approval: nil) else {
             Issue.record("expected a challenge")
             return ""
         }
@@ -245,6 +245,62 @@ struct GateTests {
         for secret in ["739148", seed, "600111222", token, code] {
             #expect(!stored.contains(secret), "found a secret in clear: \(secret.prefix(4))…")
         }
+    }
+}
+
+extension GateTests {
+    @Test("decoupled approval: only the matching number passes; pending pushes are capped", arguments: Backend.available)
+    func pushWithNumberMatching(backend: Backend) async throws {
+        let fixture = try await GateFixture.make(backend)
+        defer { Task { await fixture.close() } }
+        let (anna, _) = try await fixture.user("anna")
+        let key = P256.Signing.PrivateKey()
+        let device = try await fixture.enrol(
+            anna, FactorRequest(kind: .deviceKey, label: "Phone", publicKey: Base64URL.encode(Array(key.publicKey.x963Representation)))
+        )
+        func object(_ json: String) throws -> [String: Any] {
+            try #require(try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])
+        }
+        let token = try await fixture.token(fixture.login(anna))
+        let push = try object(try await fixture.auth.triggerPush(token: token))
+        let approvalID = try #require(push["approval_id"] as? String)
+        let number = try #require(push["number"] as? Int)
+
+        // The device reads its feed with a signature over this minute's feed message.
+        let minute = wallClockNow().millisecondsSinceEpoch / 60_000
+        let feedSignature = Array(try key.signature(for: AuthService.feedMessage(factorID: device, minute: minute)).derRepresentation)
+        let feed = try object(try await fixture.auth.deviceFeed(factorID: device, signature: feedSignature))
+        let item = try #require((feed["approvals"] as? [[String: Any]])?.first)
+        #expect((item["numbers"] as? [Int])?.contains(number) == true)
+        let challenge = try #require((item["challenge"] as? String).flatMap(Base64URL.decode))
+        #expect(await isRefusal(.unauthenticated) { _ = try await fixture.auth.deviceFeed(factorID: device, signature: [1, 2, 3]) })
+
+        func sign(_ picked: Int) throws -> [UInt8] {
+            Array(try key.signature(for: Array(SHA256.hash(data: challenge + Array("number:\(picked)".utf8)))).derRepresentation)
+        }
+        // A wrong number fails (and counts); the approval is then closed.
+        let wrong = number == 99 ? 98 : number + 1
+        #expect(await isRefusal(.verificationFailed) {
+            _ = try await fixture.auth.answerPush(approvalID: approvalID, factorID: device, approve: true, number: wrong, signature: try sign(wrong))
+        })
+        #expect(try await fixture.events("factor_failed") == 1)
+        #expect(await isRefusal(.verificationFailed) {
+            _ = try await fixture.auth.answerPush(approvalID: approvalID, factorID: device, approve: true, number: number, signature: try sign(number))
+        })
+        // A new push, answered with the right number: the device-key factor passes.
+        let second = try object(try await fixture.auth.triggerPush(token: token))
+        let secondNumber = try #require(second["number"] as? Int)
+        _ = try await fixture.auth.answerPush(
+            approvalID: try #require(second["approval_id"] as? String), factorID: device, approve: true, number: secondNumber,
+            signature: try sign(secondNumber)
+        )
+        #expect(try await fixture.state(token) == "partly_passed")
+
+        // Push bombing: at most three pending pushes per user.
+        var tokens: [String] = []
+        for _ in 0..<4 { tokens.append(try await fixture.token(fixture.login(anna))) }
+        for token in tokens.prefix(3) { _ = try await fixture.auth.triggerPush(token: token) }
+        #expect(await isRefusal(.rateLimited) { _ = try await fixture.auth.triggerPush(token: tokens[3]) })
     }
 }
 
