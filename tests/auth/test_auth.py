@@ -406,6 +406,33 @@ def revoked(server):
           f"challenge {challenge.status}; {response!r}")
 
 
+def statement_and_trusted_list(server):
+    """Statements are account information (RTS Art. 10): SCA the first time, then exempt
+    within the window. Trusting a beneficiary needs SCA (Art. 13); the engine's trusted
+    list then exempts transfers to it."""
+    api = server.client()
+    a = bank_user(api, with_jan=True)
+    path = f"/v1/accounts/{a['account']['id']}/statement"
+    response, info = api.protected("GET", path, None, a["session"], a["approve"])
+    check("statement: the first one needs SCA (ais_access, first access)",
+          info["token"] is not None and info["first"].json.get("reason") == "ais_first_access"
+          and response.status == 200 and response.json.get("entries") == [], repr(info["first"]))
+    again = api.call("GET", path, None, a["session"])
+    check("statement: the next one within the window needs none (RTS Art. 10)",
+          again.status == 200 and again.header("x-2fa-approval") is None, repr(again))
+    response, info = api.protected("POST", f"/v1/beneficiaries/{a['jan']['id']}/trust", b"", a["session"], a["approve"])
+    check("trusted list: trusting a beneficiary needs SCA (trust_beneficiary)",
+          info["token"] is not None and (info["status"] or {}).get("action_type") == "trust_beneficiary"
+          and response.status == 200 and response.json.get("trusted") is True, repr(info["first"]))
+    listed = api.call("GET", "/v1/beneficiaries", None, a["session"]).json["beneficiaries"]
+    check("trusted list: the beneficiary shows as trusted", any(b["id"] == a["jan"]["id"] and b["trusted"] for b in listed),
+          json.dumps(listed))
+    response, info = api.transfer(a["session"], None, a["account"]["id"], a["jan"]["id"], "2200.00", reference="rent")
+    check("trusted list: a 2,200.00 PLN transfer to it executes without a token (trusted_beneficiary)",
+          response.status == 201 and info["token"] is None
+          and (response.json.get("decision") or {}).get("reason") == "trusted_beneficiary", repr(response))
+
+
 def exemption_and_linking(server):
     api = server.client()
     a = bank_user(api, with_jan=True)
@@ -683,6 +710,7 @@ def main():
             ("two factors of one category", lambda: same_category(main_server)),
             ("revoked factors", lambda: revoked(main_server)),
             ("exemptions and dynamic linking", lambda: exemption_and_linking(main_server)),
+            ("statements and the trusted list", lambda: statement_and_trusted_list(main_server)),
             ("WebAuthn assertions with one flaw", lambda: webauthn_negatives(main_server)),
             ("sessions", lambda: enrolment_session_limits(main_server)),
             ("the script", lambda: script(main_server)),
