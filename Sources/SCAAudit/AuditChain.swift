@@ -81,6 +81,26 @@ public func hex(_ bytes: [UInt8]) -> String {
     return String(decoding: out, as: UTF8.self)
 }
 
+/// Bytes from lowercase hexadecimal (what `hex` writes); nil for anything else.
+public func bytes(fromHex text: String) -> [UInt8]? {
+    let digits = Array(text.utf8)
+    guard digits.count % 2 == 0 else { return nil }
+    func value(_ digit: UInt8) -> UInt8? {
+        switch digit {
+        case 48...57: return digit - 48
+        case 97...102: return digit - 87
+        default: return nil
+        }
+    }
+    var out: [UInt8] = []
+    out.reserveCapacity(digits.count / 2)
+    for index in stride(from: 0, to: digits.count, by: 2) {
+        guard let high = value(digits[index]), let low = value(digits[index + 1]) else { return nil }
+        out.append(high << 4 | low)
+    }
+    return out
+}
+
 /// Builds and checks the chain. A value: the head (last sequence and hash) is all it keeps.
 public struct AuditChain: Sendable, Equatable {
     public static let hashBytes = 32

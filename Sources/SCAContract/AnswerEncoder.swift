@@ -100,6 +100,13 @@ public enum AnswerEncoder {
     }
 
     /// A JSON string literal with the escapes RFC 8259 requires.
+    /// A JSON string literal.
+    public static func quoted(_ text: String) -> String {
+        var out: [UInt8] = []
+        appendString(text, into: &out)
+        return String(decoding: out, as: UTF8.self)
+    }
+
     public static func appendString(_ text: String, into out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))
         for byte in text.utf8 {

@@ -46,6 +46,8 @@ public final class AuthService: Sendable {
     let box: SecretBox
     let pepper: [UInt8]
     let totp = TOTPVerifier()
+    /// Reads the decision requests the gate builds (absent `sca` = pending, as over HTTP).
+    let decoder: RequestDecoder
     public let pins: PinCheckPool
     /// The development SMS sender, when it is the configured one.
     public let messages: DevMessages?
@@ -60,6 +62,7 @@ public final class AuthService: Sendable {
         self.hasher = try KnowledgeHasher(pepper: pepper, parameters: scrypt)
         self.box = try SecretBox(masterKey: masterKey)
         self.pepper = pepper
+        self.decoder = RequestDecoder(referenceRates: store.engine.configuration.referenceRates, absentSCA: nil)
         self.pins = pins
         self.messages = messages
         self.logger = logger
@@ -103,6 +106,7 @@ public final class AuthService: Sendable {
         let userID = Secrets.identifier("usr")
         let session = Secrets.bearerToken()
         let demo = settings.demo
+        let policy = settings.attemptPolicy
         try await store.transact { scope in
             let taken = try await scope.all("SELECT id FROM auth_users WHERE username = \(bind: username)")
             guard taken.isEmpty else { throw GateRefusal(.usernameTaken, "username: already taken") }
@@ -111,7 +115,7 @@ public final class AuthService: Sendable {
                 INSERT INTO auth_users (id, username, name, created_at, sms_window_start, sms_window_count) \
                 VALUES (\(bind: userID), \(bind: username), \(bind: name), \(bind: now), 0, 0)
                 """)
-            _ = try await draft.insert(into: scope, userID: userID)
+            _ = try await draft.insert(into: scope, userID: userID, policy: policy)
             try await Self.openSession(session, userID: userID, kind: .enrolment, scope: scope)
             if demo {
                 try await scope.run("""
@@ -161,7 +165,7 @@ public final class AuthService: Sendable {
     /// The caller behind a bearer session, which this request keeps alive; refused when
     /// unknown, ended, idle past the limit, or of the wrong kind.
     public func caller(bearer: String?, authenticatedOnly: Bool) async throws -> Caller {
-        guard let bearer, !bearer.isEmpty, bearer.utf8.count <= 128 else {
+        guard let bearer = Secrets.bearer(bearer) else {
             throw GateRefusal(.unauthenticated, "a session is required: Authorization: Bearer <session>")
         }
         let hash = Secrets.sha256Hex(bearer)

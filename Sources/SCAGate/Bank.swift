@@ -16,6 +16,8 @@ public struct Bank: Sendable {
 
     public static let ibanLength = 15...34
     public static let referenceCharactersMax = 140
+    /// Most entries a statement or the transfer list returns (newest first).
+    public static let listMax = 500
 
     public struct Account: Sendable {
         public let id: String
@@ -188,7 +190,7 @@ public struct Bank: Sendable {
             let rows = try await scope.all("""
                 SELECT t.id, t.amount, t.currency, t.reference, t.created_at, t.sca, b.name FROM bank_transfers t \
                 JOIN bank_beneficiaries b ON b.id = t.beneficiary_id WHERE t.account_id = \(bind: account) \
-                AND t.user_id = \(bind: userID) ORDER BY t.created_at DESC, t.id LIMIT 500
+                AND t.user_id = \(bind: userID) ORDER BY t.created_at DESC, t.id LIMIT \(bind: Self.listMax)
                 """)
             let entries = try rows.map { row in
                 let code = try row.decode(column: "currency", as: String.self)
@@ -214,7 +216,7 @@ public struct Bank: Sendable {
     public func transfersJSON(userID: String) async throws -> String {
         let rows = try await database.read("""
             SELECT id, account_id, beneficiary_id, amount, currency, reference, sca, created_at, decision_id FROM bank_transfers \
-            WHERE user_id = \(bind: userID) ORDER BY created_at DESC, id LIMIT 500
+            WHERE user_id = \(bind: userID) ORDER BY created_at DESC, id LIMIT \(bind: Self.listMax)
             """)
         let items = try rows.map { row in
             let code = try row.decode(column: "currency", as: String.self)

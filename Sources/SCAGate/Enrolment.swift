@@ -75,7 +75,7 @@ public struct FactorDraft: Sendable {
     let onceOnly: [(String, String)]
 
     /// Inserts the factor; returns its public view with the once-only fields.
-    nonisolated(nonsending) func insert(into scope: TransactionScope, userID: String) async throws -> String {
+    nonisolated(nonsending) func insert(into scope: TransactionScope, userID: String, policy: AttemptPolicy) async throws -> String {
         if let credentialID {
             let existing = try await scope.all("SELECT id FROM auth_factors WHERE credential_id = \(bind: credentialID)")
             guard existing.isEmpty else { throw GateRefusal(.conflict, "this passkey is already registered") }
@@ -94,7 +94,7 @@ public struct FactorDraft: Sendable {
         scope.audit("factor_enrolled", payload: payload.json)
         let row = try await scope.all("SELECT " + FactorRecord.columns + " FROM auth_factors WHERE id = \(bind: id)")
         guard let record = try row.first.map(FactorRecord.init(row:)) else { throw StorageError.corrupt("factor vanished") }
-        var view = record.json(at: scope.now, policy: AttemptPolicy())
+        var view = record.json(at: scope.now, policy: policy)
         if !onceOnly.isEmpty {
             var extra = JSONBuilder()
             for (name, value) in onceOnly { extra.string(name, value) }
@@ -120,7 +120,7 @@ extension AuthService {
             if let problem = KnowledgeFormat.pin.check(pin) { throw GateRefusal(.invalid, "pin: \(problem.rawValue)") }
             let hasher = self.hasher
             let salt = KnowledgeHasher.makeSalt()
-            guard let hash = await pins.hash({ hasher.hash(pin, salt: salt) }) else {
+            guard let hash = await pins.run({ hasher.hash(pin, salt: salt) }) else {
                 throw GateRefusal(.busy, "too many PIN operations in progress; try again")
             }
             return FactorDraft(id: id, kind: .pin, label: request.label, secret: hash, hint: nil, credentialID: nil, signCount: 0, onceOnly: [])
@@ -136,10 +136,9 @@ extension AuthService {
                 onceOnly: [("secret", appSecret), ("provisioning_uri", uri)]
             )
         case .deviceKey:
-            guard let text = request.publicKey, let bytes = Base64URL.decode(text), (try? DeviceKey(encoded: bytes)) != nil else {
+            guard let key = request.publicKey.flatMap(Base64URL.decode).flatMap({ try? DeviceKey(encoded: $0) }) else {
                 throw GateRefusal(.invalid, "public_key: a P-256 public key, base64url (X9.63 or DER)")
             }
-            let key = try DeviceKey(encoded: bytes)
             return FactorDraft(
                 id: id, kind: .deviceKey, label: request.label, secret: Base64URL.encode(key.encoded), hint: nil,
                 credentialID: nil, signCount: 0, onceOnly: []
@@ -194,13 +193,18 @@ extension AuthService {
 
     // MARK: Passkey registration challenges
     //
-    // Stateless: 8 bytes of expiry, 16 random bytes, and 16 bytes of an HMAC (under a key
-    // derived from the pepper) over the user, the expiry and the random part. The
-    // credential id is unique in storage, so one attestation cannot be registered twice.
+    // Stateless: the expiry (milliseconds, big-endian), random bytes, and a truncated HMAC
+    // (under a key derived from the pepper) over the user, the expiry and the random part.
+    // The credential id is unique in storage, so one attestation cannot be registered twice.
+
+    static let registrationExpiryBytes = 8
+    static let registrationRandomBytes = 16
+    static let registrationMACBytes = 16
+    static var registrationBodyBytes: Int { registrationExpiryBytes + registrationRandomBytes }
 
     func registrationMAC(userID: String, body: [UInt8]) -> [UInt8] {
         let key = Secrets.hmac(key: pepper, Array("webauthn-registration".utf8))
-        return Array(Secrets.hmac(key: key, Array(userID.utf8) + [0] + body).prefix(16))
+        return Array(Secrets.hmac(key: key, Array(userID.utf8) + [0] + body).prefix(Self.registrationMACBytes))
     }
 
     public func registrationOptionsJSON(userID: String) async throws -> String {
@@ -208,7 +212,8 @@ extension AuthService {
             throw GateRefusal(.notFound, "user not found")
         }
         let expiry = (wallClockNow() + settings.challengeLifetime).millisecondsSinceEpoch
-        let body = (0..<8).map { UInt8(truncatingIfNeeded: UInt64(expiry) >> (56 - 8 * $0)) } + Secrets.randomBytes(16)
+        let expiryBytes = (0..<Self.registrationExpiryBytes).map { UInt8(truncatingIfNeeded: UInt64(expiry) >> (56 - 8 * $0)) }
+        let body = expiryBytes + Secrets.randomBytes(Self.registrationRandomBytes)
         let challenge = body + registrationMAC(userID: userID, body: body)
         let existing = try await factorRecords(userID: userID).filter { $0.kind == .webauthn && $0.isActive }.compactMap(\.credentialID)
         var rp = JSONBuilder()
@@ -236,10 +241,11 @@ extension AuthService {
     }
 
     func registrationChallengeIsValid(_ challenge: [UInt8], userID: String) -> Bool {
-        guard challenge.count == 40 else { return false }
-        let body = Array(challenge[0..<24])
-        guard constantTimeEqual(Array(challenge[24...]), registrationMAC(userID: userID, body: body)) else { return false }
-        let expiry = body[0..<8].reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+        guard challenge.count == Self.registrationBodyBytes + Self.registrationMACBytes else { return false }
+        let body = Array(challenge.prefix(Self.registrationBodyBytes))
+        guard constantTimeEqual(Array(challenge.dropFirst(Self.registrationBodyBytes)), registrationMAC(userID: userID, body: body))
+        else { return false }
+        let expiry = body.prefix(Self.registrationExpiryBytes).reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
         return Int64(clamping: expiry) > wallClockNow().millisecondsSinceEpoch
     }
 }
@@ -247,7 +253,7 @@ extension AuthService {
 extension AuthService {
     /// Stores a prepared factor (the effect of an enrolment call).
     public nonisolated(nonsending) func insertFactor(_ draft: FactorDraft, userID: String, scope: TransactionScope) async throws -> String {
-        try await draft.insert(into: scope, userID: userID)
+        try await draft.insert(into: scope, userID: userID, policy: settings.attemptPolicy)
     }
 
     /// Active factors, counted inside a transaction.

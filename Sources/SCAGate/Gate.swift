@@ -79,7 +79,6 @@ extension AuthService {
             return .done(body: body, approved: true, decision: decision)
         }
 
-        let decoder = RequestDecoder(referenceRates: store.engine.configuration.referenceRates, absentSCA: nil)
         guard case .success(let request) = decoder.decode(line: Array(action.decisionRequest.utf8)) else {
             throw StorageError.corrupt("the gate built a request the decision contract refuses: \(action.decisionRequest)")
         }

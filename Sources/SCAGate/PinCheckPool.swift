@@ -15,8 +15,8 @@ public final class PinCheckPool: Sendable {
         self.queueMax = queueMax
     }
 
-    /// Runs `check` on the pool; nil when the queue is full.
-    public func run(_ check: @escaping @Sendable () -> Bool) async -> Bool? {
+    /// Runs `work` (a hash, a check) on the pool; nil when the queue is full.
+    public func run<T: Sendable>(_ work: @escaping @Sendable () -> T) async -> T? {
         let admitted = queued.withLockedValue { count in
             guard count < queueMax else { return false }
             count += 1
@@ -24,7 +24,7 @@ public final class PinCheckPool: Sendable {
         }
         guard admitted else { return nil }
         defer { queued.withLockedValue { $0 -= 1 } }
-        return try? await pool.runIfActive(check)
+        return try? await pool.runIfActive(work)
     }
 
     public func shutdown() async {
@@ -55,14 +55,5 @@ public final class DevMessages: Sendable {
 
     public func messages(to: String?) -> [Message] {
         messages.withLockedValue { list in list.filter { to == nil || $0.to == to } }
-    }
-}
-
-extension PinCheckPool {
-    /// Computes a hash on the pool; nil when the queue is full.
-    public func hash(_ compute: @escaping @Sendable () -> String) async -> String? {
-        let result = NIOLockedValueBox<String?>(nil)
-        guard await run({ result.withLockedValue { $0 = compute() }; return true }) == true else { return nil }
-        return result.withLockedValue { $0 }
     }
 }

@@ -9,6 +9,11 @@ import SQLKit
 /// screen shows, and the device signs the challenge with it. The number defeats approving
 /// a push one did not start; the cap on pending pushes defeats push bombing.
 extension AuthService {
+    /// The numbers a push shows on the page, and how many the device offers to pick from
+    /// (the right one among decoys).
+    public static let pushNumbers = 10...99
+    public static let pushChoices = 3
+
     static func pushMessage(_ record: TokenRecord, number: Int) -> [UInt8] {
         Secrets.sha256(record.signedChallenge + Array("number:\(number)".utf8))
     }
@@ -16,7 +21,7 @@ extension AuthService {
     /// Sends the token's challenge to the user's devices; returns the approval and the
     /// number to show.
     public func triggerPush(token: String?) async throws -> String {
-        guard let token, !token.isEmpty, token.utf8.count <= 128 else { throw GateRefusal.verificationFailed }
+        guard let token = Secrets.bearer(token) else { throw GateRefusal.verificationFailed }
         let policy = settings.attemptPolicy
         let pendingMax = Int64(settings.pushPendingMax)
         return try await store.transact { scope in
@@ -37,7 +42,7 @@ extension AuthService {
                 throw GateRefusal(.rateLimited, "too many approvals are waiting on the device; answer or let them expire first")
             }
             let id = Secrets.identifier("apr")
-            let number = Int64(Int.random(in: 10...99))
+            let number = Int64(Int.random(in: Self.pushNumbers))
             try await scope.run("""
                 INSERT INTO auth_approvals (id, user_id, token_hash, number, status, created_at, expires_at) VALUES \
                 (\(bind: id), \(bind: record.userID), \(bind: record.hash), \(bind: number), 'pending', \(bind: now), \
@@ -72,25 +77,30 @@ extension AuthService {
         let minute = now.millisecondsSinceEpoch / 60_000
         guard [minute, minute - 1].contains(where: { key.verify(signature: signature, over: Self.feedMessage(factorID: factorID, minute: $0)) })
         else { throw GateRefusal(.unauthenticated, "the device is not recognised") }
-        let rows = try await database.read("""
-            SELECT a.id, a.number, a.expires_at, t.token_hash FROM auth_approvals a JOIN auth_tokens t ON t.token_hash = a.token_hash \
-            WHERE a.user_id = \(bind: factor.userID) AND a.status = 'pending' AND a.expires_at > \(bind: now.millisecondsSinceEpoch) \
-            ORDER BY a.created_at
+        let approvals = try await database.read("""
+            SELECT id, number, expires_at, token_hash FROM auth_approvals WHERE user_id = \(bind: factor.userID) \
+            AND status = 'pending' AND expires_at > \(bind: now.millisecondsSinceEpoch) ORDER BY created_at
             """)
+        let hashes = try approvals.map { try $0.decode(column: "token_hash", as: String.self) }
+        var tokens: [String: TokenRecord] = [:]
+        if !hashes.isEmpty {
+            for record in try await database.read(
+                "SELECT " + TokenRecord.columns + " FROM auth_tokens WHERE token_hash IN (\(binds: hashes))"
+            ).map(TokenRecord.init(row:)) {
+                tokens[record.hash] = record
+            }
+        }
         var items: [String] = []
-        for row in rows {
-            let hash = try row.decode(column: "token_hash", as: String.self)
-            guard let record = try await database.read(
-                "SELECT " + TokenRecord.columns + " FROM auth_tokens WHERE token_hash = \(bind: hash)"
-            ).first.map(TokenRecord.init(row:)) else { continue }
+        for (row, hash) in zip(approvals, hashes) {
+            guard let record = tokens[hash] else { continue }
             let number = Int(try row.decode(column: "number", as: Int64.self))
-            var decoys: Set<Int> = [number]
-            while decoys.count < 3 { decoys.insert(Int.random(in: 10...99)) }
+            var choices: Set<Int> = [number]
+            while choices.count < Self.pushChoices { choices.insert(Int.random(in: Self.pushNumbers)) }
             var out = JSONBuilder()
             out.string("id", try row.decode(column: "id", as: String.self))
             out.string("action_type", record.action)
             out.string("display_text", record.displayText ?? "Approve: \(record.action.replacingOccurrences(of: "_", with: " "))")
-            out.array("numbers", decoys.shuffled().map(String.init))
+            out.array("numbers", choices.shuffled().map(String.init))
             out.string("challenge", Base64URL.encode(record.signedChallenge))
             out.string("expires_at", Instant(millisecondsSinceEpoch: try row.decode(column: "expires_at", as: Int64.self)).rfc3339)
             items.append(out.json)

@@ -1,3 +1,4 @@
+import SCAAudit
 import SCAAuth
 import SCARules
 import SCAStore
@@ -89,6 +90,12 @@ struct FactorRecord: Sendable {
         out.bool("blocked", availability != .open)
         if case .blocked(let until) = availability { out.string("blocked_until", until.rfc3339) } else { out.string("blocked_until", nil) }
         out.bool("permanently_blocked", counter.permanentlyBlocked)
+        // The warning before a permanent block (RTS Art. 4(3)(b), SCA-RULES §5): the failures
+        // now counting lead to the permanent block, not another temporary one.
+        out.bool(
+            "permanent_block_next",
+            !counter.permanentlyBlocked && counter.temporaryBlocks >= policy.temporaryBlockDurations.count
+        )
         out.integer("failed_attempts", Int64(counter.consecutiveFailures))
         if let credentialID { out.string("credential_id", credentialID) }
         if kind == .sms { out.string("phone_hint", hint) }
@@ -127,8 +134,8 @@ struct TokenRecord: Sendable {
         """
 
     init(row: any SQLRow) throws {
-        func bytes(_ column: String) throws -> [UInt8] {
-            guard let value = Secrets.bytes(hex: try row.decode(column: column, as: String.self)) else {
+        func hexColumn(_ column: String) throws -> [UInt8] {
+            guard let value = bytes(fromHex: try row.decode(column: column, as: String.self)) else {
                 throw StorageError.corrupt("\(column) is not hex")
             }
             return value
@@ -146,11 +153,11 @@ struct TokenRecord: Sendable {
         hash = try row.decode(column: "token_hash", as: String.self)
         userID = try row.decode(column: "user_id", as: String.self)
         action = try row.decode(column: "action", as: String.self)
-        binding = try bytes("binding")
-        linkDigest = try row.decode(column: "link_digest", as: String?.self).flatMap { Secrets.bytes(hex: $0) }
+        binding = try hexColumn("binding")
+        linkDigest = try row.decode(column: "link_digest", as: String?.self).flatMap { bytes(fromHex: $0) }
         displayText = try row.decode(column: "display_text", as: String?.self)
         decisionID = try row.decode(column: "decision_id", as: String?.self)
-        nonce = try bytes("nonce")
+        nonce = try hexColumn("nonce")
         challenge = Challenge(
             restoring: try kinds("offered"), binding: binding,
             createdAt: try instant("created_at") ?? Instant(millisecondsSinceEpoch: 0),

@@ -46,11 +46,7 @@ public struct JSONBuilder: Sendable {
     public var json: String { String(decoding: out + [UInt8(ascii: "}")], as: UTF8.self) }
 
     /// A JSON string literal.
-    public static func quoted(_ text: String) -> String {
-        var out: [UInt8] = []
-        AnswerEncoder.appendString(text, into: &out)
-        return String(decoding: out, as: UTF8.self)
-    }
+    public static func quoted(_ text: String) -> String { AnswerEncoder.quoted(text) }
 }
 
 /// Random values and digests for tokens, ids and codes.
@@ -61,7 +57,16 @@ public enum Secrets {
     }
 
     /// 256 bits, base64url: a one-time token or a session.
-    public static func bearerToken() -> String { Base64URL.encode(randomBytes(32)) }
+    public static func bearerToken() -> String { Base64URL.encode(randomBytes(bearerBytes)) }
+    public static let bearerBytes = 32
+    /// Longer values are refused unread: a token or session is 43 characters.
+    public static let bearerCharactersMax = 128
+
+    /// `text` when it could be a token or a session (present, not empty, not too long).
+    public static func bearer(_ text: String?) -> String? {
+        guard let text, !text.isEmpty, text.utf8.count <= bearerCharactersMax else { return nil }
+        return text
+    }
 
     /// `prefix_` and 16 random hex digits: an id that is not a secret.
     public static func identifier(_ prefix: String) -> String { prefix + "_" + hex(randomBytes(8)) }
@@ -78,25 +83,5 @@ public enum Secrets {
 
     public static func hmac(key: [UInt8], _ message: [UInt8]) -> [UInt8] {
         Array(HMAC<SHA256>.authenticationCode(for: message, using: SymmetricKey(data: key)))
-    }
-
-    /// Lowercase hex back to bytes; nil for anything else.
-    public static func bytes(hex text: String) -> [UInt8]? {
-        let digits = Array(text.utf8)
-        guard digits.count % 2 == 0 else { return nil }
-        func value(_ digit: UInt8) -> UInt8? {
-            switch digit {
-            case 48...57: return digit - 48
-            case 97...102: return digit - 87
-            default: return nil
-            }
-        }
-        var out: [UInt8] = []
-        out.reserveCapacity(digits.count / 2)
-        for index in stride(from: 0, to: digits.count, by: 2) {
-            guard let high = value(digits[index]), let low = value(digits[index + 1]) else { return nil }
-            out.append(high << 4 | low)
-        }
-        return out
     }
 }

@@ -9,6 +9,13 @@ import SQLKit
 /// The one-time tokens of protected calls: issued with a challenge bound to the exact
 /// request (and the payment, for a payment), passed factor by factor, used once.
 extension AuthService {
+    /// The token's own random part of the bytes a device key or passkey signs.
+    static let tokenNonceBytes = 16
+    /// SMS codes: digits, and sends counted per user in windows of this length
+    /// (`auth.sms.sends_per_hour`).
+    public static let smsCodeDigits = 6
+    public static let smsWindow: Instant.Duration = .minutes(60)
+
     /// The binding of a request: SHA-256 over its method, path with query, body digest and
     /// acting user. The approval is only good for this exact request by this user.
     public static func binding(method: String, path: String, body: [UInt8], userID: String) -> [UInt8] {
@@ -33,7 +40,7 @@ extension AuthService {
             INSERT INTO auth_tokens (token_hash, user_id, action, binding, link_digest, display_text, decision_id, nonce, \
             offered, passed, created_at, expires_at) VALUES (\(bind: hash), \(bind: userID), \(bind: action), \
             \(bind: hex(binding)), \(bind: link.map { hex($0.digest) }), \(bind: link?.displayText), \(bind: decisionID), \
-            \(bind: hex(Secrets.randomBytes(16))), \(bind: offered.map(\.rawValue).joined(separator: ",")), '', \
+            \(bind: hex(Secrets.randomBytes(Self.tokenNonceBytes))), \(bind: offered.map(\.rawValue).joined(separator: ",")), '', \
             \(bind: now.millisecondsSinceEpoch), \(bind: (now + settings.challengeLifetime).millisecondsSinceEpoch))
             """)
         var payload = JSONBuilder()
@@ -47,7 +54,7 @@ extension AuthService {
     }
 
     func token(_ token: String?) async throws -> TokenRecord? {
-        guard let token, !token.isEmpty, token.utf8.count <= 128 else { return nil }
+        guard let token = Secrets.bearer(token) else { return nil }
         return try await database.read(
             "SELECT " + TokenRecord.columns + " FROM auth_tokens WHERE token_hash = \(bind: Secrets.sha256Hex(token))"
         ).first.map(TokenRecord.init(row:))
@@ -155,32 +162,34 @@ extension AuthService {
     /// cause; a wrong answer counts against the factor (and may block it), an answer to a
     /// blocked factor is not even checked.
     public func verify(token: String?, _ answer: Answer) async throws -> String {
-        guard let token, !token.isEmpty, token.utf8.count <= 128 else { throw GateRefusal.verificationFailed }
+        guard let token = Secrets.bearer(token) else { throw GateRefusal.verificationFailed }
         return try await verify(hash: Secrets.sha256Hex(token), token: token, answer)
     }
 
     /// `token` is the token itself when the caller holds it (its status is answered), nil
     /// for a decoupled approval, which only knows the token's hash.
     func verify(hash: String, token: String?, _ answer: Answer) async throws -> String {
-        guard let record = try await database.read(
-            "SELECT " + TokenRecord.columns + " FROM auth_tokens WHERE token_hash = \(bind: hash)"
-        ).first.map(TokenRecord.init(row:)) else { throw GateRefusal.verificationFailed }
-        var pinCorrect: Bool?
+        // A PIN is checked first, outside the transaction and off the request threads (the
+        // hash is the expensive part); the attempt is recorded below, against the same
+        // factor, or refused if that factor got blocked meanwhile.
+        var pinCheck: (factorID: String, correct: Bool)?
         if case .pin(let pin) = answer {
-            // The expensive check first, outside the transaction and off the request threads;
-            // the attempt is recorded (or refused, if the factor got blocked meanwhile) below.
-            guard case .success = record.challenge.accepts(.pin, at: wallClockNow()),
+            let now = wallClockNow()
+            guard let record = try await database.read(
+                "SELECT " + TokenRecord.columns + " FROM auth_tokens WHERE token_hash = \(bind: hash)"
+            ).first.map(TokenRecord.init(row:)),
+                case .success = record.challenge.accepts(.pin, at: now),
                 let factor = try await factorRecords(userID: record.userID).first(where: { $0.kind == .pin && $0.isActive }),
-                settings.attemptPolicy.availability(factor.counter, at: wallClockNow()) == .open
+                settings.attemptPolicy.availability(factor.counter, at: now) == .open
             else { throw GateRefusal.verificationFailed }
             let hasher = self.hasher
             let stored = factor.secret
             guard let correct = await pins.run({ hasher.verify(pin, against: stored) }) else {
                 throw GateRefusal(.busy, "too many PIN checks in progress; try again")
             }
-            pinCorrect = correct
+            pinCheck = (factor.id, correct)
         }
-        let pinResult = pinCorrect
+        let checkedPIN = pinCheck
         let policy = settings.attemptPolicy
         let relyingParty = settings.relyingParty
         let box = self.box
@@ -197,7 +206,8 @@ extension AuthService {
             switch answer {
             case .deviceKey(let factorID, _), .push(_, let factorID, _, _): query = query + " AND id = \(bind: factorID)"
             case .webauthn(let credentialID, _, _, _): query = query + " AND credential_id = \(bind: credentialID)"
-            case .pin, .totp, .sms: break
+            case .pin: query = query + " AND id = \(bind: checkedPIN?.factorID ?? "")"
+            case .totp, .sms: break
             }
             let factors = try await scope.all(query + " ORDER BY created_at, id" + scope.forUpdate).map(FactorRecord.init(row:))
             guard var factor = factors.first(where: { policy.availability($0.counter, at: now) == .open }) else {
@@ -206,7 +216,7 @@ extension AuthService {
             let correct: Bool
             switch answer {
             case .pin:
-                correct = pinResult ?? false
+                correct = checkedPIN?.correct ?? false
             case .totp(let code):
                 guard let sealed = Base64URL.decode(factor.secret),
                     let seed = try? box.open(sealed, context: "totp:" + factor.id)
@@ -221,7 +231,7 @@ extension AuthService {
                 }
             case .sms(let code):
                 let expected = Secrets.hmac(key: pepper, Array("sms:\(record.hash):\(code)".utf8))
-                correct = record.otpHash.flatMap(Secrets.bytes(hex:)).map { constantTimeEqual($0, expected) } == true
+                correct = record.otpHash.flatMap(bytes(fromHex:)).map { constantTimeEqual($0, expected) } == true
                     && (record.otpExpiresAt ?? 0) > now.millisecondsSinceEpoch
                 if correct {
                     record.otpHash = nil
@@ -270,7 +280,6 @@ extension AuthService {
             guard correct else {
                 let outcome = policy.recordFailure(&factor.counter, at: now)
                 try await factor.saveCounters(scope)
-                try await scope.run("UPDATE auth_tokens SET otp_hash = \(bind: record.otpHash) WHERE token_hash = \(bind: record.hash)")
                 switch outcome {
                 case .failed(let remaining, let permanentNext):
                     payload.integer("remaining", Int64(remaining))
@@ -319,7 +328,7 @@ extension AuthService {
     /// stored only as an HMAC under the pepper, limited per user and hour.
     public func triggerSMS(token: String?, channel requested: String?) async throws -> String {
         guard let messages else { throw GateRefusal(.scaUnavailable, "no SMS sender is configured") }
-        guard let token else { throw GateRefusal.verificationFailed }
+        guard let token = Secrets.bearer(token) else { throw GateRefusal.verificationFailed }
         if let requested, !Self.smsChannels.contains(requested) { throw GateRefusal(.invalid, "channel: sms, whatsapp or voice") }
         let policy = settings.attemptPolicy
         let perHour = Int64(settings.smsSendsPerHour)
@@ -342,7 +351,7 @@ extension AuthService {
             ).first else { throw GateRefusal.verificationFailed }
             var start = try user.decode(column: "sms_window_start", as: Int64.self)
             var count = try user.decode(column: "sms_window_count", as: Int64.self)
-            if now - start >= 3_600_000 {
+            if now - start >= Self.smsWindow.milliseconds {
                 start = now
                 count = 0
             }
@@ -354,9 +363,10 @@ extension AuthService {
             else { throw StorageError.corrupt("phone of \(factor.id) does not open") }
             let parts = String(decoding: opened, as: UTF8.self).split(separator: " ", maxSplits: 1).map(String.init)
             guard parts.count == 2 else { throw StorageError.corrupt("phone of \(factor.id) is malformed") }
-            let code = Secrets.numericCode(digits: 6)
+            let code = Secrets.numericCode(digits: Self.smsCodeDigits)
             record.otpHash = hex(Secrets.hmac(key: pepper, Array("sms:\(record.hash):\(code)".utf8)))
-            let expires = min(record.challenge.expiresAt.millisecondsSinceEpoch, now + 300_000)
+            // The code lives as long as the token (at most the code lifetime, RTS Art. 4).
+            let expires = record.challenge.expiresAt.millisecondsSinceEpoch
             try await scope.run(
                 "UPDATE auth_tokens SET otp_hash = \(bind: record.otpHash), otp_expires_at = \(bind: expires) WHERE token_hash = \(bind: record.hash)"
             )

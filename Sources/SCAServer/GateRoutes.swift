@@ -99,12 +99,16 @@ struct GateRoutes: Sendable {
                 let body = try await Body.read(request, limit: limits.bodyBytesMax)
                 let decision = try body.text("decision")
                 guard decision == "approve" || decision == "deny" else { throw GateRefusal(.invalid, "decision: approve or deny") }
-                guard case .number(let number)? = body.object["number"] ?? .number(0), number == number.rounded(), abs(number) < 1000
+                let approvalID = context.parameters.get("approval_id") ?? ""
+                let factorID = try body.text("factor_id")
+                guard decision == "approve" else {
+                    return .json(try await auth.answerPush(approvalID: approvalID, factorID: factorID, approve: false, number: 0, signature: []))
+                }
+                guard case .number(let number)? = body.object["number"], let picked = Int(exactly: number),
+                    AuthService.pushNumbers.contains(picked)
                 else { throw GateRefusal(.invalid, "number: the number shown on the other screen") }
                 return .json(try await auth.answerPush(
-                    approvalID: context.parameters.get("approval_id") ?? "", factorID: try body.text("factor_id"),
-                    approve: decision == "approve", number: Int(number),
-                    signature: decision == "approve" ? try body.bytes("signature") : []
+                    approvalID: approvalID, factorID: factorID, approve: true, number: picked, signature: try body.bytes("signature")
                 ))
             }
         }

@@ -301,8 +301,8 @@ public actor DecisionStore {
                 let answer = AnswerEncoder.line(decision)
                 let status = SCAStatus(outcome: decision.outcome, sca: request.sca)
                 let id = newIDs[index]!
-                var payload = #"{"decision_id":"# + Self.quoted(id) + #","sca":"# + Self.quoted(status.rawValue)
-                payload += #","request_sha256":"# + Self.quoted(submission.digest) + #","answer":"# + answer + "}"
+                var payload = #"{"decision_id":"# + AnswerEncoder.quoted(id) + #","sca":"# + AnswerEncoder.quoted(status.rawValue)
+                payload += #","request_sha256":"# + AnswerEncoder.quoted(submission.digest) + #","answer":"# + answer + "}"
                 events.append(chain.append(kind: "decision", at: now, payload: payload))
                 let stored = StoredDecision(
                     id: id, createdAt: now, answer: answer, outcome: decision.outcome.rawValue,
@@ -327,7 +327,7 @@ public actor DecisionStore {
                 let sequence = chain.lastSequence + 1
                 // The SCA completes the action only while it still needs one.
                 if decision.outcome == .scaRequired { state.apply(effects, of: request, recorded: Int64(sequence)) }
-                let payload = #"{"decision_id":"# + Self.quoted(id) + #","sca":"# + Self.quoted(wanted.rawValue) + "}"
+                let payload = #"{"decision_id":"# + AnswerEncoder.quoted(id) + #","sca":"# + AnswerEncoder.quoted(wanted.rawValue) + "}"
                 events.append(chain.append(kind: "sca_result", at: now, payload: payload))
                 entry.decision.sca = wanted
                 reported[id] = entry
@@ -411,23 +411,10 @@ public actor DecisionStore {
         )
     }
 
-    static func quoted(_ text: String) -> String {
-        var out: [UInt8] = []
-        AnswerEncoder.appendString(text, into: &out)
-        return String(decoding: out, as: UTF8.self)
-    }
 
     static func bytes(hex text: String) throws -> [UInt8] {
-        let digits = Array(text.utf8)
-        guard digits.count % 2 == 0 else { throw StorageError.corrupt("odd-length hex") }
-        func value(_ digit: UInt8) throws -> UInt8 {
-            switch digit {
-            case 48...57: return digit - 48
-            case 97...102: return digit - 87
-            default: throw StorageError.corrupt("not a lowercase hex digit")
-            }
-        }
-        return try stride(from: 0, to: digits.count, by: 2).map { try value(digits[$0]) << 4 | value(digits[$0 + 1]) }
+        guard let value = SCAAudit.bytes(fromHex: text) else { throw StorageError.corrupt("not lowercase hex") }
+        return value
     }
 }
 

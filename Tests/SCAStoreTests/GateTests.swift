@@ -33,7 +33,8 @@ struct GateFixture {
         await test.close()
     }
 
-    /// A user with a PIN and a TOTP authenticator; returns the id and the TOTP seed.
+    /// A user with a PIN and a TOTP authenticator; returns the id and the TOTP seed (the
+    /// authenticator app's base32 secret is that seed's bytes).
     func user(_ name: String, pin: String = "739148") async throws -> (id: String, seed: String) {
         let registration = try await auth.register(username: name, name: name.capitalized, pin: pin)
         let draft = try await auth.prepareFactor(userID: registration.userID, FactorRequest(kind: .totp, label: "App"))
@@ -79,6 +80,24 @@ struct GateFixture {
 
     func events(_ kind: String) async throws -> Int {
         try await test.store.auditEvents(after: 0, limit: 100_000).filter { $0.kind == kind }.count
+    }
+
+    /// RFC 4648 base32, unpadded.
+    func base32(_ bytes: [UInt8]) -> String {
+        let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567")
+        var out = ""
+        var value = 0
+        var bits = 0
+        for byte in bytes {
+            value = value << 8 | Int(byte)
+            bits += 8
+            while bits >= 5 {
+                out.append(alphabet[(value >> (bits - 5)) & 31])
+                bits -= 5
+            }
+        }
+        if bits > 0 { out.append(alphabet[(value << (5 - bits)) & 31]) }
+        return out
     }
 
     /// RFC 4648 base32 to the ASCII seed it encodes.
@@ -202,6 +221,36 @@ struct GateTests {
         #expect(factors.contains(#""kind":"pin","category":"knowledge""#) && factors.contains(#""blocked":true"#))
     }
 
+    @Test("the last round of failures warns before the permanent block, then blocks for good", arguments: Backend.available)
+    func warningBeforePermanentBlock(backend: Backend) async throws {
+        let fixture = try await GateFixture.make(backend)
+        defer { Task { await fixture.close() } }
+        let (anna, _) = try await fixture.user("anna")
+        func pin() async throws -> [String: Any] {
+            let json = try await fixture.auth.factorsJSON(userID: anna)
+            let factors = try #require((try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])?["factors"] as? [[String: Any]])
+            return try #require(factors.first { $0["kind"] as? String == "pin" })
+        }
+        #expect(try await pin()["permanent_block_next"] as? Bool == false)
+        // The three temporary blocks (15 min, 1 h, 1 day) are over: the factor is in its last round.
+        let blocks = Int64(AttemptPolicy.temporaryBlockDurationsDefault.count)
+        try await fixture.auth.store.transact { scope in
+            try await scope.run("UPDATE auth_factors SET blocks = \(bind: blocks) WHERE user_id = \(bind: anna) AND kind = 'pin'")
+        }
+        #expect(try await pin()["permanent_block_next"] as? Bool == true)
+        for attempt in 1...RegulatoryLimits.failedAttemptsMax {
+            let token = try await fixture.token(fixture.login(anna))
+            #expect(await isRefusal(.verificationFailed) { _ = try await fixture.auth.verify(token: token, .pin("000000")) })
+            // Warned once, when one attempt is left before the permanent block.
+            let warnings = try await fixture.events("factor_block_warning")
+            #expect(warnings == (attempt >= RegulatoryLimits.failedAttemptsMax - 1 ? 1 : 0), "after attempt \(attempt)")
+        }
+        #expect(try await fixture.events("factor_blocked_permanently") == 1)
+        #expect(try await pin()["permanently_blocked"] as? Bool == true)
+        // With its only knowledge factor blocked for good, no challenge can be strong: none is issued.
+        #expect(await isRefusal(.scaUnavailable) { _ = try await fixture.auth.perform(fixture.login(anna), approval: nil) })
+    }
+
     @Test("one TOTP code sent by 100 concurrent requests passes once", arguments: Backend.available)
     func totpOnceUnderConcurrency(backend: Backend) async throws {
         let fixture = try await GateFixture.make(backend)
@@ -242,7 +291,8 @@ struct GateTests {
             }
         }
         #expect(!stored.isEmpty)
-        for secret in ["739148", seed, "600111222", token, code] {
+        let appSecret = fixture.base32(Array(seed.utf8))
+        for secret in ["739148", seed, appSecret, "600111222", token, code] {
             #expect(!stored.contains(secret), "found a secret in clear: \(secret.prefix(4))…")
         }
     }

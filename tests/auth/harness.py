@@ -2,10 +2,12 @@
 free port, and the dependency check (re-running under the interop venv when it has what
 the system python lacks). Standard library only."""
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -67,6 +69,35 @@ def skip_or_fail(suite, reason):
         return 1
     print(f"{suite} tests: skipped ({reason})")
     return 0
+
+
+def start_watchdog(suite, budget, also_kill=lambda: None):
+    """Ends the whole run, as a failure, if it takes longer than `budget` seconds."""
+    def out_of_time():
+        print(f"  FAIL  the {suite} tests ran over {budget:.0f} s", flush=True)
+        kill_all()
+        also_kill()
+        print(f"{suite} tests: {len(passed)} passed, {len(failures) + 1} failed", flush=True)
+        os._exit(1)
+
+    watchdog = threading.Timer(budget, out_of_time)
+    watchdog.daemon = True
+    watchdog.start()
+    return watchdog
+
+
+def finish(suite, workdir, watchdog):
+    """Stops the servers and the watchdog, removes the work directory (unless
+    SCA_AUTH_KEEP is set), prints the summary line; returns the exit status."""
+    for server in servers:
+        server.stop()
+    watchdog.cancel()
+    if os.environ.get("SCA_AUTH_KEEP"):
+        print(f"  kept {workdir}")
+    else:
+        shutil.rmtree(workdir, ignore_errors=True)
+    print(f"{suite} tests: {len(passed)} passed, {len(failures)} failed")
+    return 1 if failures else 0
 
 
 def free_port():

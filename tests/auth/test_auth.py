@@ -17,7 +17,6 @@ except under CI=true, where that is a failure.
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -29,7 +28,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
-from harness import ROOT, Server, check, failures, note, passed, servers  # noqa: E402
+from harness import ROOT, Server, check, failures, note  # noqa: E402
 
 REASON = harness.ensure_dependencies(["cryptography", "fido2", "pyotp", "soft_webauthn"], __file__)
 if not REASON:
@@ -688,15 +687,7 @@ def main():
     if REASON:
         return harness.skip_or_fail("auth", REASON)
 
-    def out_of_time():
-        print(f"  FAIL  the auth tests ran over {BUDGET:.0f} s", flush=True)
-        harness.kill_all()
-        print(f"auth tests: {len(passed)} passed, {len(failures) + 1} failed", flush=True)
-        os._exit(1)
-
-    watchdog = threading.Timer(BUDGET, out_of_time)
-    watchdog.daemon = True
-    watchdog.start()
+    watchdog = harness.start_watchdog("auth", BUDGET)
     workdir = tempfile.mkdtemp(prefix="sca-auth-")
     only = set(sys.argv[1:])
     try:
@@ -735,15 +726,8 @@ def main():
         failures.append(f"error: {error!r}")
         print(f"  FAIL  {error!r}", flush=True)
     finally:
-        for server in servers:
-            server.stop()
-        watchdog.cancel()
-        if os.environ.get("SCA_AUTH_KEEP"):
-            print(f"  kept {workdir}")
-        else:
-            shutil.rmtree(workdir, ignore_errors=True)
-    print(f"auth tests: {len(passed)} passed, {len(failures)} failed")
-    return 1 if failures else 0
+        status = harness.finish("auth", workdir, watchdog)
+    return status
 
 
 if __name__ == "__main__":

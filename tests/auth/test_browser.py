@@ -16,16 +16,14 @@ selenium in the interop venv. Without them the tests are skipped with a printed 
 except under CI=true, where that is a failure.
 """
 import os
-import shutil
 import sys
 import tempfile
-import threading
 import time
 import traceback
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
-from harness import Server, check, failures, passed  # noqa: E402
+from harness import Server, check, failures  # noqa: E402
 
 CHROMIUM = os.environ.get("SCA_CHROMIUM", "/usr/bin/chromium")
 CHROMEDRIVER = os.environ.get("SCA_CHROMEDRIVER", "/usr/bin/chromedriver")
@@ -340,20 +338,14 @@ def main():
     if REASON:
         return harness.skip_or_fail("browser", REASON)
 
-    def out_of_time():
-        print(f"  FAIL  the browser tests ran over {BUDGET:.0f} s", flush=True)
-        harness.kill_all()
+    def kill_drivers():
         for driver in list(drivers):
             try:
                 driver.service.process.kill()
             except Exception:
                 pass
-        print(f"browser tests: {len(passed)} passed, {len(failures) + 1} failed", flush=True)
-        os._exit(1)
 
-    watchdog = threading.Timer(BUDGET, out_of_time)
-    watchdog.daemon = True
-    watchdog.start()
+    watchdog = harness.start_watchdog("browser", BUDGET, kill_drivers)
     workdir = tempfile.mkdtemp(prefix="sca-browser-")
     only = set(sys.argv[1:])
     try:
@@ -375,15 +367,8 @@ def main():
     finally:
         for driver in list(drivers):
             driver.quit()
-        for server in harness.servers:
-            server.stop()
-        watchdog.cancel()
-        if os.environ.get("SCA_AUTH_KEEP"):
-            print(f"  kept {workdir}")
-        else:
-            shutil.rmtree(workdir, ignore_errors=True)
-    print(f"browser tests: {len(passed)} passed, {len(failures)} failed")
-    return 1 if failures else 0
+        status = harness.finish("browser", workdir, watchdog)
+    return status
 
 
 if __name__ == "__main__":

@@ -139,30 +139,8 @@
 
   // ---- base64url and WebAuthn ------------------------------------------------------
 
-  function fromBase64url(text) {
-    const base64 = String(text).replace(/-/g, '+').replace(/_/g, '/');
-    const binary = atob(base64 + '='.repeat((4 - (base64.length % 4)) % 4));
-    const bytes = new Uint8Array(binary.length);
-    for (let i = 0; i < binary.length; i += 1) bytes[i] = binary.charCodeAt(i);
-    return bytes.buffer;
-  }
-
-  function toBase64url(buffer) {
-    let binary = '';
-    for (const byte of new Uint8Array(buffer)) binary += String.fromCharCode(byte);
-    return btoa(binary).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
-  }
-
-  // The API names WebAuthn members in snake_case: display_name, pub_key_cred_params,
-  // authenticator_selection.resident_key, exclude_credentials, ...
-  function camelKeys(value) {
-    if (Array.isArray(value)) return value.map(camelKeys);
-    if (value === null || typeof value !== 'object') return value;
-    return Object.fromEntries(Object.entries(value).map(([key, member]) => [
-      key.replace(/_([a-z])/g, (_, letter) => letter.toUpperCase()),
-      camelKeys(member),
-    ]));
-  }
+  // From sca-challenge.js, which index.html loads first.
+  const { fromBase64url, toBase64url, camelKeys, passkeysSupported } = window.SCAWebAuthn;
 
   function creationOptions(apiOptions) {
     const options = camelKeys(apiOptions);
@@ -177,10 +155,6 @@
         { ...credential, id: fromBase64url(credential.id) }));
     }
     return options;
-  }
-
-  function passkeysSupported() {
-    return typeof window.PublicKeyCredential === 'function' && Boolean(navigator.credentials);
   }
 
   function passkeyErrorText(error) {
