@@ -13,6 +13,7 @@ let package = Package(
         .library(name: "SCAStore", targets: ["SCAStore"]),
         .library(name: "SCAServer", targets: ["SCAServer"]),
         .library(name: "SCAAuth", targets: ["SCAAuth"]),
+        .library(name: "SCACards", targets: ["SCACards"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -88,11 +89,31 @@ let package = Package(
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ]
         ),
+        // Card payments with 3-D Secure 2: simulated directory server and issuers (each one
+        // an instance of the rules engine), the acquirer's flow, the exemption optimizer and
+        // its simulation. No I/O, no clock.
+        .target(
+            name: "SCACards",
+            dependencies: [
+                "SCARules", "SCAAuth", "SCAAudit",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
+        // The payments API's service: validation, the flow on the simulated networks,
+        // storage of payments, traces, stored cards, captures and optimizer statistics.
+        .target(
+            name: "SCAPayments",
+            dependencies: [
+                "SCACards", "SCAGate", "SCAStore", "SCAAuth", "SCARules", "SCAContract", "SCAAudit",
+                .product(name: "SQLKit", package: "sql-kit"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
         // The HTTP shell: routes, errors, metrics; no rule lives here.
         .target(
             name: "SCAServer",
             dependencies: [
-                "SCAService", "SCAStore", "SCAGate", "SCAAuth",
+                "SCAService", "SCAStore", "SCAGate", "SCAAuth", "SCAPayments", "SCACards",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -104,7 +125,7 @@ let package = Package(
         .executableTarget(
             name: "SCACommand",
             dependencies: [
-                "SCAService", "SCAStore", "SCAServer", "SCAGate", "SCAAuth",
+                "SCAService", "SCAStore", "SCAServer", "SCAGate", "SCAAuth", "SCAPayments", "SCACards",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
@@ -115,6 +136,7 @@ let package = Package(
         .testTarget(name: "SCAContractTests", dependencies: ["SCAContract", "SCATestSupport"]),
         .testTarget(name: "SCAServiceTests", dependencies: ["SCAService"]),
         .testTarget(name: "SCAAuditTests", dependencies: ["SCAAudit"]),
+        .testTarget(name: "SCACardsTests", dependencies: ["SCACards", "SCARules", "SCAAuth"]),
         .testTarget(
             name: "SCAAuthTests",
             dependencies: [

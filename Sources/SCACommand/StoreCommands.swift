@@ -5,6 +5,7 @@ import Logging
 import SCAContract
 import SCARules
 import SCAGate
+import SCAPayments
 import SCAServer
 import SCAService
 import SCAStore
@@ -125,9 +126,11 @@ struct Serve: AsyncParsableCommand {
         let logger = StoreOpening.logger(level: configuration.logLevel)
         let decisions = try await StoreOpening.open("serve", configuration: configuration, db: store.db, logger: logger)
         let auth: AuthService
+        let payments: PaymentService
         do {
             auth = try AuthSetup.service(configuration, store: decisions, port: configuration.httpPort, logger: logger)
             if configuration.auth.demo { try await AuthSetup.seedDemo(auth) }
+            payments = try await PaymentSetup.service(configuration, store: decisions, logger: logger)
         } catch {
             await decisions.database.close()
             printError("sca serve: \(error)")
@@ -136,7 +139,7 @@ struct Serve: AsyncParsableCommand {
         let server = SCAServer(
             store: decisions,
             limits: ServerLimits(bodyBytesMax: configuration.bodyBytesMax, auditPageMax: configuration.auditPageMax),
-            bank: Bank(auth: auth), logger: logger
+            bank: Bank(auth: auth), payments: payments, logger: logger
         )
         let app = Application(
             router: server.router(),

@@ -158,7 +158,11 @@ struct GateRoutes: Sendable {
     // MARK: Outcomes
 
     /// Runs a handler and turns its refusals and failures into error answers.
-    func answer(_ handler: () async throws -> Response) async -> Response {
+    func answer(_ handler: () async throws -> Response) async -> Response { await Self.answering(handler) }
+
+    /// Runs a handler and maps its refusals and errors to their responses (every family
+    /// built on the gate's refusals shares it).
+    static func answering(_ handler: () async throws -> Response) async -> Response {
         do {
             return try await handler()
         } catch let refusal as GateRefusal {

@@ -4,6 +4,7 @@ import Hummingbird
 import Logging
 import SCAAudit
 import SCAGate
+import SCAPayments
 import SCAContract
 import SCARules
 import SCAService
@@ -35,14 +36,18 @@ public struct SCAServer: Sendable {
     /// Users, factors, the one-time-token protocol and the demo bank; without it those
     /// routes are absent (404).
     public let bank: Bank?
+    /// Card payments, 3DS and the sandbox; without it those routes are absent (404).
+    public let payments: PaymentService?
     let decoder: SCAContract.RequestDecoder
     let logger: Logger
 
     public init(
-        store: DecisionStore, limits: ServerLimits, metrics: ServerMetrics = ServerMetrics(), bank: Bank? = nil, logger: Logger
+        store: DecisionStore, limits: ServerLimits, metrics: ServerMetrics = ServerMetrics(), bank: Bank? = nil,
+        payments: PaymentService? = nil, logger: Logger
     ) {
         self.store = store
         self.bank = bank
+        self.payments = payments
         self.limits = limits
         self.metrics = metrics
         self.logger = logger
@@ -67,6 +72,9 @@ public struct SCAServer: Sendable {
         ("GET", "/v1/accounts/{account_id}/statement"), ("GET", "/v1/beneficiaries"), ("POST", "/v1/beneficiaries"),
         ("POST", "/v1/beneficiaries/{beneficiary_id}/trust"), ("POST", "/v1/transfers"), ("GET", "/v1/transfers"),
         ("GET", "/v1/dev/messages"), ("GET", "/"), ("GET", "/app/"), ("GET", "/app/{file}"),
+        ("POST", "/v1/payments"), ("GET", "/v1/payments/{payment_id}"), ("GET", "/v1/payments/{payment_id}/trace"),
+        ("POST", "/v1/payments/{payment_id}/captures"), ("GET", "/v1/notifications"), ("GET", "/v1/sandbox/cards"),
+        ("GET", "/v1/3ds/challenges/{acs_trans_id}"), ("POST", "/v1/3ds/challenges/{acs_trans_id}"),
     ]
 
     public func router() -> Router<BasicRequestContext> {
@@ -102,6 +110,9 @@ public struct SCAServer: Sendable {
         router.get("/v1/audit") { request, _ in try await auditPage(request) }
         router.get("/v1/audit/verify") { _, _ in try await verify() }
         if let bank { GateRoutes(bank: bank, limits: limits).add(to: router) }
+        if let payments {
+            PaymentRoutes(payments: payments, limits: limits, idempotencyKey: { idempotencyKey($0) }).add(to: router)
+        }
         return router
     }
 
@@ -281,7 +292,7 @@ public struct SCAServer: Sendable {
     }
 
     /// Printable ASCII, 1 to 255 bytes, or absent.
-    private func idempotencyKey(_ request: Request) -> Result<String?, APIError> {
+    func idempotencyKey(_ request: Request) -> Result<String?, APIError> {
         guard let key = request.headers[.idempotencyKey] else { return .success(nil) }
         guard !key.isEmpty, key.utf8.count <= ServerLimits.idempotencyKeyBytesMax,
             key.utf8.allSatisfy({ $0 >= 0x21 && $0 <= 0x7E })

@@ -39,3 +39,23 @@ public struct AuthConfiguration: Sendable {
 
     public var effectiveSMSSender: SMSSender { smsSender ?? (demo ? .development : .none) }
 }
+
+/// The payments API's settings (`payments.*`). The names of exemptions and the issuer
+/// profiles are checked where they are used (`sca serve` refuses to start on a bad one).
+public struct PaymentsConfiguration: Sendable {
+    public var merchantID = "demo-shop"
+    public var merchantName = "Demo Shop"
+    /// The acquirer's country: with the card issuer's, it decides the SCA regime.
+    public var acquirerCountry = "NL"
+    /// The exemptions the merchant has enabled, by the payments API's names; `nil` is the
+    /// default set (all but transaction_risk_assessment, which needs activation).
+    public var exemptions: [String]?
+    public var threeDS1Fallback = false
+    /// A JSON file with a list of issuer profiles; without it, the sandbox issuers.
+    public var issuersFile: String?
+    /// What a completed sale is worth to the merchant, as a fraction of its amount (the
+    /// optimizer's economics).
+    public var optimizerMargin = 0.1
+
+    public init() {}
+}

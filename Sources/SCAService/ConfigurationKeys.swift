@@ -44,6 +44,13 @@ public enum ConfigurationKey: String, CaseIterable, Sendable {
     case authPushPendingMax = "auth.push.pending_max"
     case bankDemo = "bank.demo"
     case bankCountry = "bank.country"
+    case paymentsMerchantID = "payments.merchant_id"
+    case paymentsMerchantName = "payments.merchant_name"
+    case paymentsAcquirerCountry = "payments.acquirer_country"
+    case paymentsExemptions = "payments.exemptions"
+    case paymentsThreeDS1Fallback = "payments.threeds1_fallback"
+    case paymentsIssuersFile = "payments.issuers_file"
+    case paymentsOptimizerMargin = "payments.optimizer.margin"
 
     /// `fx.rates.<ISO 4217 code>`: units of that currency per 1 EUR.
     public static let fxRatesPrefix = "fx.rates."

@@ -40,6 +40,7 @@ public struct ServiceConfiguration: Sendable {
     /// `trace`, `debug`, `info`, `notice`, `warning`, `error` or `critical`.
     public var logLevel = "info"
     public var auth = AuthConfiguration()
+    public var payments = PaymentsConfiguration()
 
     public static let bodyBytesMaxDefault = 64 * 1024
     public static let auditPageMaxDefault = 1000
@@ -240,6 +241,7 @@ private struct Reader {
         }
 
         service.auth = try authConfiguration()
+        service.payments = try paymentsConfiguration()
         service.rules = rules
         return service
     }
@@ -279,6 +281,31 @@ private struct Reader {
             auth.bankCountry = country
         }
         return auth
+    }
+
+    func paymentsConfiguration() throws -> PaymentsConfiguration {
+        var payments = PaymentsConfiguration()
+        for (key, path) in [(ConfigurationKey.paymentsMerchantID, \PaymentsConfiguration.merchantID), (.paymentsMerchantName, \.merchantName)] {
+            guard let text = try string(key) else { continue }
+            guard (1...64).contains(text.count) else { throw invalid(key, "1 to 64 characters") }
+            payments[keyPath: path] = text
+        }
+        if let country = try string(.paymentsAcquirerCountry) {
+            guard CountryCode(country) != nil else { throw invalid(.paymentsAcquirerCountry, "an ISO 3166-1 alpha-2 code such as NL") }
+            payments.acquirerCountry = country
+        }
+        if let names = try stringArray(.paymentsExemptions) {
+            let known = ["low_value", "transaction_risk_assessment", "trusted_listing", "trusted_listing_prompt", "secure_corporate_payment"]
+            guard names.allSatisfy(known.contains) else { throw invalid(.paymentsExemptions, "names among \(known.joined(separator: ", "))") }
+            payments.exemptions = names
+        }
+        if let fallback = try bool(.paymentsThreeDS1Fallback) { payments.threeDS1Fallback = fallback }
+        if let file = try string(.paymentsIssuersFile), !file.isEmpty { payments.issuersFile = file }
+        if let margin = try double(.paymentsOptimizerMargin) {
+            guard margin > 0, margin <= 1 else { throw invalid(.paymentsOptimizerMargin, "a fraction above 0, at most 1") }
+            payments.optimizerMargin = margin
+        }
+        return payments
     }
 
     // MARK: Typed lookups: the first provider with a value wins; a value of the wrong type

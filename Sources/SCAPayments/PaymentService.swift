@@ -1,0 +1,498 @@
+import Crypto
+import Foundation
+import SCAAudit
+import SCAAuth
+import SCACards
+import SCAContract
+import SCAGate
+import SCARules
+import SCAStore
+import SQLKit
+import Synchronization
+
+/// What the payments API is configured with.
+public struct PaymentSettings: Sendable {
+    public var merchant: Merchant
+    public var enabledExemptions: Set<CardExemption>
+    public var threeDS1Fallback: Bool
+    public var economics: ExemptionOptimizer.Economics
+    /// The simulated issuers (the sandbox's when none are configured).
+    public var issuers: [IssuerProfile]
+
+    public static let demoMerchant = Merchant(id: "demo-shop", name: "Demo Shop", country: "NL")
+
+    public init(
+        merchant: Merchant = PaymentSettings.demoMerchant, enabledExemptions: Set<CardExemption> = Acquirer.Settings.defaultExemptions,
+        threeDS1Fallback: Bool = false, economics: ExemptionOptimizer.Economics = .init(), issuers: [IssuerProfile] = Sandbox.issuers
+    ) {
+        self.merchant = merchant
+        self.enabledExemptions = enabledExemptions
+        self.threeDS1Fallback = threeDS1Fallback
+        self.economics = economics
+        self.issuers = issuers
+    }
+}
+
+/// The payments API's service: validates, runs the acquirer's flow against the simulated
+/// networks, and keeps every payment, its trace and its audit events in storage, each step
+/// in one transaction. Idempotency keys make a retry return the first answer unchanged.
+public final class PaymentService: Sendable {
+    public let store: DecisionStore
+    public let acquirer: Acquirer
+    let box: SecretBox
+    let fingerprintKey: [UInt8]
+    let optimizer: Mutex<ExemptionOptimizer>
+    /// Requests under way per idempotency key: a concurrent duplicate waits for the first.
+    let inFlight = Mutex<[String: Task<Answer, any Error>]>([:])
+    let clock: @Sendable () -> Instant
+
+    public struct Answer: Sendable {
+        public let json: String
+        public let created: Bool
+        public let replayed: Bool
+    }
+
+    public init(
+        store: DecisionStore, settings: PaymentSettings, masterKey: [UInt8], pepper: [UInt8],
+        clock: @escaping @Sendable () -> Instant = wallClockNow
+    ) async throws {
+        self.store = store
+        box = try SecretBox(masterKey: masterKey)
+        fingerprintKey = Array(SHA256.hash(data: pepper + Array("card-fingerprint".utf8)))
+        let network = try CardNetwork(profiles: settings.issuers, rules: store.engine.configuration, key: masterKey)
+        acquirer = Acquirer(
+            settings: .init(merchant: settings.merchant, enabledExemptions: settings.enabledExemptions, threeDS1Fallback: settings.threeDS1Fallback),
+            network: network, engine: store.engine
+        )
+        var learned = ExemptionOptimizer(economics: settings.economics)
+        for row in try await store.database.read("SELECT stat_key, successes, failures FROM card_optimizer_stats") {
+            learned.learner.load(
+                key: try row.decode(column: "stat_key", as: String.self),
+                successes: Double(try row.decode(column: "successes", as: Int64.self)),
+                failures: Double(try row.decode(column: "failures", as: Int64.self))
+            )
+        }
+        optimizer = Mutex(learned)
+        self.clock = clock
+    }
+
+    static func invalid(_ message: String) -> GateRefusal { GateRefusal(.invalid, message) }
+
+    // MARK: Creating a payment
+
+    public func create(body: [UInt8], idempotencyKey: String?) async throws -> Answer {
+        let value: JSONValue
+        do { value = try JSONParser.parse(body) } catch {
+            throw GateRefusal(.invalid, "the body is not valid JSON: \(error.message)")
+        }
+        guard case .object(let object) = value else { throw Self.invalid("the body must be a JSON object") }
+        let request = try PaymentRequest.parse(object, rates: store.engine.configuration.referenceRates)
+        let digest = hex(Array(SHA256.hash(data: body)))
+        guard let key = idempotencyKey else { return try await process(request, digest: digest, key: nil) }
+        if let stored = try await replay(key: key, digest: digest) { return stored }
+        let (task, owner): (Task<Answer, any Error>, Bool) = inFlight.withLock { running in
+            if let task = running[key] { return (task, false) }
+            let task = Task { try await self.process(request, digest: digest, key: key) }
+            running[key] = task
+            return (task, true)
+        }
+        defer { if owner { inFlight.withLock { $0[key] = nil } } }
+        do {
+            let answer = try await task.value
+            return owner ? answer : Answer(json: answer.json, created: false, replayed: true)
+        } catch let refusal as GateRefusal {
+            throw refusal
+        } catch {
+            // Another node may have stored this key first: its answer stands.
+            if let stored = try await replay(key: key, digest: digest) { return stored }
+            throw error
+        }
+    }
+
+    /// The first answer given for `key`, when there is one; a different request under the
+    /// same key is refused.
+    func replay(key: String, digest: String) async throws -> Answer? {
+        guard let row = try await store.database.read(
+            "SELECT request_digest, first_answer FROM card_payments WHERE idempotency_key = \(bind: key)"
+        ).first else { return nil }
+        guard try row.decode(column: "request_digest", as: String.self) == digest else {
+            throw GateRefusal(.conflict, "this Idempotency-Key was used for a different request (idempotency_key_reused)")
+        }
+        return Answer(json: try row.decode(column: "first_answer", as: String.self), created: false, replayed: true)
+    }
+
+    func process(_ request: PaymentRequest, digest: String, key: String?) async throws -> Answer {
+        let id = Secrets.identifier("pay")
+        let now = clock()
+        let card: CardNumber
+        let expiry: (month: Int, year: Int)
+        var sourceID: String?
+        switch request.source {
+        case .card(let number, let month, let year):
+            card = number
+            expiry = (month, year)
+        case .stored(let stored):
+            guard let row = try await store.database.read("SELECT sealed_card FROM card_sources WHERE id = \(bind: stored)").first,
+                let opened = try? box.open(Base64URL.decode(try row.decode(column: "sealed_card", as: String.self)) ?? [], context: "source:" + stored),
+                let parsed = Self.parseSealed(opened)
+            else { throw GateRefusal(.notFound, "source.id: no stored card \(stored)") }
+            card = parsed.card
+            expiry = (parsed.month, parsed.year)
+            sourceID = stored
+        }
+        let fingerprint = card.fingerprint(key: fingerprintKey)
+        var mandateValid = false
+        if request.merchantInitiated, let previous = request.previousPaymentID {
+            mandateValid = try await store.database.read("""
+                SELECT id FROM card_payments WHERE id = \(bind: previous) AND fingerprint = \(bind: fingerprint) \
+                AND authenticated_cit = 1 AND status IN ('Authorized', 'Captured', 'Partially Captured')
+                """).first != nil
+        }
+        let instruction = PaymentInstruction(
+            id: id, card: card, amount: request.amount, merchant: acquirer.settings.merchant, paymentType: request.paymentType,
+            merchantInitiated: request.merchantInitiated, previousPaymentID: request.previousPaymentID, mandateValid: mandateValid,
+            setsUpMandate: !request.merchantInitiated && (request.storeForFutureUse || request.paymentType.startsSeries),
+            threeDS: request.threeDS, risk: request.risk
+        )
+        var outcome: PaymentOutcome
+        if Self.expired(month: expiry.month, year: expiry.year, at: now) {
+            outcome = Acquirer.declined(
+                ResponseCode.expiredCard, path: .declined,
+                sca: SCASummary(regime: nil, outcome: "refused", reason: "expired_card", citation: "", notApplied: [:]),
+                notes: ["the card has expired"], trace: []
+            )
+        } else {
+            outcome = acquirer.begin(instruction, at: now, chooser: { context in self.choose(context) })
+        }
+        let issuer = acquirer.network.issuer(of: card)?.profile
+        let stored = StoredRequest(
+            request: request, card: card, fingerprint: fingerprint, sourceID: sourceID, expiry: expiry,
+            scheme: issuer?.scheme.rawValue, issuer: issuer?.name, issuerCountry: issuer?.country
+        )
+        let observations = outcome.observations
+        outcome.observations = []
+        let final = outcome
+        let answer = try await store.transact { scope in
+            var record = stored
+            let outcome = final
+            if outcome.status == .authorized, request.storeForFutureUse, record.sourceID == nil {
+                record.sourceID = try await self.storeCard(card, expiry: expiry, fingerprint: fingerprint, scope: scope)
+            }
+            let json = try Self.answerJSON(id: id, request: record, outcome: outcome, captured: 0, createdAt: scope.now)
+            let sealed = outcome.status == .pending ? Base64URL.encode(self.box.seal(Array(Self.sealedText(card, expiry).utf8), context: "payment:" + id)) : nil
+            try await scope.run("""
+                INSERT INTO card_payments (id, idempotency_key, request_digest, status, fingerprint, sealed_card, amount, currency, captured, \
+                authenticated_cit, acs_trans_id, request, outcome, first_answer, created_at, updated_at) VALUES (\(bind: id), \(bind: key), \
+                \(bind: digest), \(bind: outcome.status.rawValue), \(bind: fingerprint), \(bind: sealed), \(bind: request.amount.minorUnits), \
+                \(bind: request.amount.currency.code), \(bind: Int64(0)), \(bind: outcome.authenticatedCustomerInitiated ? Int64(1) : Int64(0)), \
+                \(bind: outcome.threeDS?.acsTransID), \(bind: try Self.encode(record)), \(bind: try Self.encode(outcome)), \(bind: json), \
+                \(bind: scope.now.millisecondsSinceEpoch), \(bind: scope.now.millisecondsSinceEpoch))
+                """)
+            try await self.recordSideEffects(id: id, step: "created", outcome: outcome, observations: observations, scope: scope)
+            return json
+        }
+        learn(observations)
+        return Answer(json: answer, created: true, replayed: false)
+    }
+
+    // MARK: The challenge
+
+    public func challengeView(_ acsTransID: String) -> SimulatedIssuer.ChallengeView? {
+        acquirer.network.issuer(ofChallenge: acsTransID)?.challengeView(acsTransID)
+    }
+
+    public enum ChallengeReply: Sendable, Equatable {
+        case retry(remaining: Int)
+        case finished(paymentID: String, transStatus: String)
+    }
+
+    /// A CReq from the challenge page; when the challenge ends, the RReq completes the payment.
+    public func answerChallenge(_ acsTransID: String, _ answer: SimulatedIssuer.ChallengeAnswer) async throws -> ChallengeReply {
+        guard let issuer = acquirer.network.issuer(ofChallenge: acsTransID) else { throw GateRefusal(.notFound, "no such challenge") }
+        switch issuer.answerChallenge(acsTransID, answer, at: clock()) {
+        case .unknown: throw GateRefusal(.notFound, "no such challenge")
+        case .retry(let remaining): return .retry(remaining: remaining)
+        case .finished(let result):
+            let id = try await complete(acsTransID: acsTransID, result: result)
+            return .finished(paymentID: id, transStatus: result.transStatus.rawValue)
+        }
+    }
+
+    /// Applies a finished challenge's result to its pending payment, once.
+    func complete(acsTransID: String, result: AuthenticationResult?) async throws -> String {
+        guard let row = try await store.database.read(
+            "SELECT id, request, outcome, sealed_card FROM card_payments WHERE acs_trans_id = \(bind: acsTransID)"
+        ).first else { throw GateRefusal(.notFound, "no payment waits for this challenge") }
+        let id = try row.decode(column: "id", as: String.self)
+        var outcome = try Self.decode(PaymentOutcome.self, try row.decode(column: "outcome", as: String.self))
+        guard outcome.status == .pending else { return id }
+        let request = try Self.decode(StoredRequest.self, try row.decode(column: "request", as: String.self))
+        let now = clock()
+        if let result, let sealedText = try row.decode(column: "sealed_card", as: String?.self),
+            let opened = try? box.open(Base64URL.decode(sealedText) ?? [], context: "payment:" + id), let parsed = Self.parseSealed(opened)
+        {
+            outcome = acquirer.completeChallenge(request.instruction(id: id, card: parsed.card, merchant: acquirer.settings.merchant), outcome: outcome, result: result, at: now)
+        } else {
+            // The issuer no longer knows the challenge (a restart): it was never completed.
+            outcome.notes.append("the challenge was not completed in time")
+            outcome.nextAction = nil
+            outcome.challengeURL = nil
+            outcome.status = .declined
+            outcome.responseCode = ResponseCode.authenticationNotCompleted
+        }
+        let final = outcome
+        let card = Self.parseSealed((try? box.open(Base64URL.decode((try? row.decode(column: "sealed_card", as: String?.self)) ?? "") ?? [], context: "payment:" + id)) ?? [])
+        try await store.transact { scope in
+            var outcome = final
+            var record = request
+            let observations = outcome.observations
+            outcome.observations = []
+            // Conditional: of two completions racing, one applies.
+            let current = try await scope.all("SELECT status FROM card_payments WHERE id = \(bind: id) \(scope.forUpdate)")
+            guard (try current.first?.decode(column: "status", as: String.self)) == PaymentStatus.pending.rawValue else { return }
+            if outcome.status == .authorized, record.storeForFutureUse, record.sourceID == nil, let card {
+                record.sourceID = try await self.storeCard(card.card, expiry: (card.month, card.year), fingerprint: record.fingerprint, scope: scope)
+            }
+            let sealed = outcome.status == .pending ? (try row.decode(column: "sealed_card", as: String?.self)) : nil
+            try await scope.run("""
+                UPDATE card_payments SET status = \(bind: outcome.status.rawValue), outcome = \(bind: try Self.encode(outcome)), \
+                request = \(bind: try Self.encode(record)), sealed_card = \(bind: sealed), acs_trans_id = \(bind: outcome.threeDS?.acsTransID), \
+                authenticated_cit = \(bind: outcome.authenticatedCustomerInitiated ? Int64(1) : Int64(0)), \
+                updated_at = \(bind: scope.now.millisecondsSinceEpoch) WHERE id = \(bind: id)
+                """)
+            try await self.recordSideEffects(id: id, step: "challenge_completed", outcome: outcome, observations: observations, scope: scope)
+        }
+        learn(final.observations)
+        return id
+    }
+
+    // MARK: Reading
+
+    public func paymentJSON(_ id: String) async throws -> String {
+        try await expireIfStale(id)
+        guard let row = try await store.database.read(
+            "SELECT request, outcome, captured, created_at FROM card_payments WHERE id = \(bind: id)"
+        ).first else { throw GateRefusal(.notFound, "payment not found") }
+        return try Self.answerJSON(
+            id: id, request: try Self.decode(StoredRequest.self, try row.decode(column: "request", as: String.self)),
+            outcome: try Self.decode(PaymentOutcome.self, try row.decode(column: "outcome", as: String.self)),
+            captured: try row.decode(column: "captured", as: Int64.self),
+            createdAt: Instant(millisecondsSinceEpoch: try row.decode(column: "created_at", as: Int64.self))
+        )
+    }
+
+    /// A pending payment whose challenge has outlived its lifetime ends as not completed.
+    func expireIfStale(_ id: String) async throws {
+        guard let row = try await store.database.read(
+            "SELECT acs_trans_id, updated_at FROM card_payments WHERE id = \(bind: id) AND status = 'Pending'"
+        ).first, let acs = try row.decode(column: "acs_trans_id", as: String?.self) else { return }
+        let since = Instant(millisecondsSinceEpoch: try row.decode(column: "updated_at", as: Int64.self))
+        guard clock() > since + store.engine.configuration.authenticationCodeLifetime else { return }
+        if let issuer = acquirer.network.issuer(ofChallenge: acs), case .finished(let result) = issuer.answerChallenge(acs, .cancel, at: clock()) {
+            _ = try await complete(acsTransID: acs, result: result)
+        } else {
+            _ = try await complete(acsTransID: acs, result: nil)
+        }
+    }
+
+    /// The payment's 3DS messages and decisions, in order, for chargeback defence.
+    public func traceJSON(_ id: String) async throws -> String {
+        guard let row = try await store.database.read("SELECT outcome FROM card_payments WHERE id = \(bind: id)").first else {
+            throw GateRefusal(.notFound, "payment not found")
+        }
+        let outcome = try Self.decode(PaymentOutcome.self, try row.decode(column: "outcome", as: String.self))
+        struct Export: Encodable {
+            let payment_id: String
+            let sca: SCASummary
+            let optimizer: OptimizerRecord?
+            let notes: [String]
+            let messages: [TraceEntry]
+        }
+        return try Self.encode(Export(payment_id: id, sca: outcome.sca, optimizer: outcome.optimizer, notes: outcome.notes, messages: outcome.trace))
+    }
+
+    public static let notificationsMax = 100
+
+    public func notificationsJSON() async throws -> String {
+        let rows = try await store.database.read(
+            "SELECT id, payment_id, kind, message, created_at FROM card_notifications ORDER BY created_at DESC, id LIMIT \(bind: Self.notificationsMax)"
+        )
+        let items = try rows.map { row in
+            var out = JSONBuilder()
+            out.string("id", try row.decode(column: "id", as: String.self))
+            out.string("payment_id", try row.decode(column: "payment_id", as: String.self))
+            out.string("kind", try row.decode(column: "kind", as: String.self))
+            out.string("message", try row.decode(column: "message", as: String.self))
+            out.string("created_at", Instant(millisecondsSinceEpoch: try row.decode(column: "created_at", as: Int64.self)).rfc3339)
+            return out.json
+        }
+        return "{\"notifications\":[" + items.joined(separator: ",") + "]}"
+    }
+
+    public func sandboxCardsJSON() throws -> String {
+        struct Card: Encodable {
+            let number: String, scheme: String, issuer: String, issuer_country: String, label: String, behaviour: String
+        }
+        let profiles = Dictionary(uniqueKeysWithValues: acquirer.network.issuers.map { ($0.profile.id, $0.profile) })
+        let cards = Sandbox.cards.compactMap { card -> Card? in
+            guard let profile = profiles[card.issuer] else { return nil }
+            return Card(number: card.number, scheme: profile.scheme.rawValue, issuer: profile.name, issuer_country: profile.country,
+                        label: card.label, behaviour: card.behaviour)
+        }
+        return try Self.encode(["cards": cards])
+    }
+
+    // MARK: Captures
+
+    public static let captureReferenceMax = 80
+
+    public func capture(_ id: String, body: JSONObject?) async throws -> String {
+        var amount: Int64?
+        var reference = ""
+        if let body {
+            if let raw = body["amount"], raw != .null {
+                guard case .number(let value) = raw, value == value.rounded(), value >= 1, value <= Double(PaymentRequest.amountMax) else {
+                    throw Self.invalid("amount: a positive integer in minor units")
+                }
+                amount = Int64(value)
+            }
+            reference = try PaymentRequest.optionalText(body, "reference", in: nil) ?? ""
+            guard reference.count <= Self.captureReferenceMax else { throw Self.invalid("reference: at most \(Self.captureReferenceMax) characters") }
+        }
+        let requested = amount
+        let reference2 = reference
+        return try await store.transact { scope in
+            guard let row = try await scope.all(
+                "SELECT status, amount, captured FROM card_payments WHERE id = \(bind: id) \(scope.forUpdate)"
+            ).first else { throw GateRefusal(.notFound, "payment not found") }
+            let status = try row.decode(column: "status", as: String.self)
+            let total = try row.decode(column: "amount", as: Int64.self)
+            let captured = try row.decode(column: "captured", as: Int64.self)
+            guard status == PaymentStatus.authorized.rawValue || status == PaymentStatus.partiallyCaptured.rawValue else {
+                throw GateRefusal(.conflict, "only an authorized payment can be captured (this one is \(status))")
+            }
+            let take = requested ?? (total - captured)
+            guard take >= 1, captured + take <= total else {
+                throw Self.invalid("amount: at most the \(total - captured) minor units not yet captured")
+            }
+            let newStatus = captured + take == total ? PaymentStatus.captured : .partiallyCaptured
+            let actionID = Secrets.identifier("act")
+            try await scope.run("""
+                INSERT INTO card_captures (id, payment_id, amount, reference, created_at) VALUES (\(bind: actionID), \(bind: id), \
+                \(bind: take), \(bind: reference2), \(bind: scope.now.millisecondsSinceEpoch))
+                """)
+            try await scope.run("""
+                UPDATE card_payments SET captured = captured + \(bind: take), status = \(bind: newStatus.rawValue), \
+                updated_at = \(bind: scope.now.millisecondsSinceEpoch) WHERE id = \(bind: id)
+                """)
+            let outcomeRow = try await scope.all("SELECT outcome FROM card_payments WHERE id = \(bind: id)")
+            var outcome = try Self.decode(PaymentOutcome.self, try outcomeRow[0].decode(column: "outcome", as: String.self))
+            outcome.status = newStatus
+            try await scope.run("UPDATE card_payments SET outcome = \(bind: try Self.encode(outcome)) WHERE id = \(bind: id)")
+            var payload = JSONBuilder()
+            payload.string("payment_id", id)
+            payload.string("action_id", actionID)
+            payload.integer("amount", take)
+            payload.string("status", newStatus.rawValue)
+            scope.audit("card_payment_captured", payload: payload.json)
+            var out = JSONBuilder()
+            out.string("action_id", actionID)
+            out.string("payment_id", id)
+            out.integer("amount", take)
+            out.string("status", newStatus.rawValue)
+            out.string("reference", reference2)
+            return out.json
+        }
+    }
+
+    // MARK: Helpers
+
+    func choose(_ context: ExemptionOptimizer.Context) -> ExemptionOptimizer.Choice {
+        optimizer.withLock { optimizer in
+            var generator = SystemRandomNumberGenerator()
+            return optimizer.choose(context, rates: optimizer.estimatedRates(context, using: &generator, explore: true))
+        }
+    }
+
+    func learn(_ observations: [ExemptionOptimizer.Learner.Observation]) {
+        guard !observations.isEmpty else { return }
+        optimizer.withLock { optimizer in observations.forEach { optimizer.learner.observe($0) } }
+    }
+
+    /// Audit event, optimizer statistics and notification of one payment step.
+    nonisolated(nonsending) func recordSideEffects(
+        id: String, step: String, outcome: PaymentOutcome, observations: [ExemptionOptimizer.Learner.Observation], scope: TransactionScope
+    ) async throws {
+        var payload = JSONBuilder()
+        payload.string("payment_id", id)
+        payload.string("step", step)
+        payload.string("status", outcome.status.rawValue)
+        payload.string("response_code", outcome.responseCode)
+        payload.string("path", outcome.path.rawValue)
+        payload.string("sca_outcome", outcome.sca.outcome)
+        payload.string("sca_reason", outcome.sca.reason)
+        payload.string("trans_status", outcome.threeDS?.transStatus)
+        payload.string("eci", outcome.threeDS?.eci)
+        payload.string("exemption_applied", outcome.threeDS?.exemptionApplied)
+        payload.string("liability", outcome.liability)
+        payload.string("trace_digest", hex(Array(SHA256.hash(data: Array(try Self.encode(outcome.trace).utf8)))))
+        scope.audit("card_payment", payload: payload.json)
+        for observation in observations {
+            let (key, success) = ExemptionOptimizer.Learner.storageKey(observation)
+            let add: (Int64, Int64) = success ? (1, 0) : (0, 1)
+            try await scope.run("""
+                INSERT INTO card_optimizer_stats (stat_key, successes, failures) VALUES (\(bind: key), \(bind: add.0), \(bind: add.1)) \
+                ON CONFLICT (stat_key) DO UPDATE SET successes = card_optimizer_stats.successes + \(bind: add.0), \
+                failures = card_optimizer_stats.failures + \(bind: add.1)
+                """)
+        }
+        if outcome.nextAction == "customer_must_authenticate" {
+            let message = "payment \(id) needs the customer to come back and authenticate (soft decline 20154)"
+            try await scope.run("""
+                INSERT INTO card_notifications (id, payment_id, kind, message, created_at) VALUES (\(bind: Secrets.identifier("ntf")), \
+                \(bind: id), 'customer_must_authenticate', \(bind: message), \(bind: scope.now.millisecondsSinceEpoch))
+                """)
+            var note = JSONBuilder()
+            note.string("payment_id", id)
+            note.string("kind", "customer_must_authenticate")
+            scope.audit("card_payment_notification", payload: note.json)
+        }
+    }
+
+    nonisolated(nonsending) func storeCard(_ card: CardNumber, expiry: (month: Int, year: Int), fingerprint: String, scope: TransactionScope) async throws -> String {
+        let id = Secrets.identifier("src")
+        let sealed = Base64URL.encode(box.seal(Array(Self.sealedText(card, expiry).utf8), context: "source:" + id))
+        try await scope.run("""
+            INSERT INTO card_sources (id, fingerprint, sealed_card, created_at) VALUES (\(bind: id), \(bind: fingerprint), \
+            \(bind: sealed), \(bind: scope.now.millisecondsSinceEpoch))
+            """)
+        return id
+    }
+
+    static func sealedText(_ card: CardNumber, _ expiry: (month: Int, year: Int)) -> String { "\(card.digits)|\(expiry.month)|\(expiry.year)" }
+
+    static func parseSealed(_ bytes: [UInt8]) -> (card: CardNumber, month: Int, year: Int)? {
+        let parts = String(decoding: bytes, as: UTF8.self).split(separator: "|")
+        guard parts.count == 3, let card = CardNumber(String(parts[0])), let month = Int(parts[1]), let year = Int(parts[2]) else { return nil }
+        return (card, month, year)
+    }
+
+    static func expired(month: Int, year: Int, at now: Instant) -> Bool {
+        let date = now.rfc3339
+        guard let currentYear = Int(date.prefix(4)), let currentMonth = Int(date.dropFirst(5).prefix(2)) else { return false }
+        return year < currentYear || (year == currentYear && month < currentMonth)
+    }
+
+    static func encode(_ value: some Encodable) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return String(decoding: try encoder.encode(value), as: UTF8.self)
+    }
+
+    static func decode<T: Decodable>(_ type: T.Type, _ text: String) throws -> T {
+        do { return try JSONDecoder().decode(type, from: Data(text.utf8)) } catch {
+            throw StorageError.corrupt("a stored payment does not decode: \(error)")
+        }
+    }
+}
+

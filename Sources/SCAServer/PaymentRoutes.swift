@@ -1,0 +1,143 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import SCACards
+import SCAGate
+import SCAPayments
+
+/// The payments API (docs/PAYMENTS-API.md) and the simulated issuer's challenge page.
+/// They parse, call `PaymentService`, and map the outcome; the flow lives in SCACards.
+struct PaymentRoutes: Sendable {
+    let payments: PaymentService
+    let limits: ServerLimits
+    let idempotencyKey: @Sendable (Request) -> Result<String?, APIError>
+
+    func add(to router: Router<BasicRequestContext>) {
+        router.post("/v1/payments") { request, _ in
+            await GateRoutes.answering {
+                let key: String?
+                switch idempotencyKey(request) {
+                case .success(let value): key = value
+                case .failure(let error): return error.response
+                }
+                let body = try await Body.bytes(request, limit: limits.bodyBytesMax)
+                let answer = try await payments.create(body: body, idempotencyKey: key)
+                var headers = HTTPFields()
+                if answer.replayed { headers[.idempotentReplayed] = "true" }
+                return .json(answer.json, status: answer.created ? .created : .ok, headers: headers)
+            }
+        }
+        router.get("/v1/payments/{payment_id}") { _, context in
+            await GateRoutes.answering { .json(try await payments.paymentJSON(Self.paymentID(context))) }
+        }
+        router.get("/v1/payments/{payment_id}/trace") { _, context in
+            await GateRoutes.answering { .json(try await payments.traceJSON(Self.paymentID(context))) }
+        }
+        router.post("/v1/payments/{payment_id}/captures") { request, context in
+            await GateRoutes.answering {
+                let body = try await Body.optional(request, limit: limits.bodyBytesMax)
+                return .json(try await payments.capture(Self.paymentID(context), body: body?.object), status: .accepted)
+            }
+        }
+        router.get("/v1/notifications") { _, _ in await GateRoutes.answering { .json(try await payments.notificationsJSON()) } }
+        router.get("/v1/sandbox/cards") { _, _ in await GateRoutes.answering { .json(try payments.sandboxCardsJSON()) } }
+        router.get("/v1/3ds/challenges/{acs_trans_id}") { _, context in
+            let id = context.parameters.get("acs_trans_id") ?? ""
+            guard let view = payments.challengeView(id) else {
+                return APIError.notFound("challenge").response
+            }
+            return ChallengePage.response(view, acsTransID: id)
+        }
+        router.post("/v1/3ds/challenges/{acs_trans_id}") { request, context in
+            await GateRoutes.answering {
+                let id = context.parameters.get("acs_trans_id") ?? ""
+                let body = try await Body.read(request, limit: limits.bodyBytesMax)
+                let answer: SimulatedIssuer.ChallengeAnswer
+                if case .bool(true)? = body.object["cancel"] {
+                    answer = .cancel
+                } else {
+                    var trust = false
+                    if case .bool(let value)? = body.object["trust_merchant"] { trust = value }
+                    answer = .respond(password: try body.text("password"), code: try body.text("code"), trustMerchant: trust)
+                }
+                var out = JSONBuilder()
+                switch try await payments.answerChallenge(id, answer) {
+                case .retry(let remaining):
+                    out.string("status", "retry")
+                    out.integer("attempts_remaining", Int64(remaining))
+                    out.string("message", "The details were not accepted. Attempts left: \(remaining).")
+                case .finished(let paymentID, let transStatus):
+                    out.string("status", "finished")
+                    out.string("payment_id", paymentID)
+                    out.string("trans_status", transStatus)
+                }
+                return .json(out.json)
+            }
+        }
+    }
+
+    static func paymentID(_ context: BasicRequestContext) throws -> String {
+        let id = context.parameters.get("payment_id") ?? ""
+        guard id.hasPrefix("pay_"), id.utf8.count <= 40 else { throw GateRefusal(.notFound, "payment not found") }
+        return id
+    }
+}
+
+/// The simulated issuer's challenge page: what the cardholder sees in the checkout's frame.
+enum ChallengePage {
+    static func escape(_ text: String) -> String {
+        var out = ""
+        for character in text {
+            switch character {
+            case "&": out += "&amp;"
+            case "<": out += "&lt;"
+            case ">": out += "&gt;"
+            case "\"": out += "&quot;"
+            case "'": out += "&#39;"
+            default: out.append(character)
+            }
+        }
+        return out
+    }
+
+    static func response(_ view: SimulatedIssuer.ChallengeView, acsTransID: String) -> Response {
+        let trust = view.offersTrustedListing
+            ? """
+              <p><label><input type="checkbox" id="trust-merchant"> Trust \(escape(view.merchantName)): skip this step for its next payments</label></p>
+              """
+            : ""
+        let html = """
+            <!doctype html>
+            <html lang="en">
+            <head>
+            <meta charset="utf-8">
+            <meta name="viewport" content="width=device-width, initial-scale=1">
+            <title>\(escape(view.issuerName)): confirm your payment</title>
+            <link rel="stylesheet" href="/app/style.css">
+            </head>
+            <body class="acs" data-acs-trans-id="\(escape(acsTransID))">
+            <main>
+            <h1>\(escape(view.issuerName))</h1>
+            <p id="display-text"><strong>\(escape(view.displayText))</strong></p>
+            <p>Card \(escape(view.maskedCard)). We verify it is you with your \(escape(view.method)).</p>
+            <form id="challenge-form">
+            <p><label for="password">Card password</label><br><input id="password" type="password" autocomplete="off" required></p>
+            <p><label for="otp">Code sent by SMS</label><br><input id="otp" inputmode="numeric" autocomplete="one-time-code" required></p>
+            <p class="sandbox" id="sandbox-otp">Sandbox only: the code sent is \(escape(view.sandboxCode)); the password is \(escape(SimulatedIssuer.sandboxPassword)).</p>
+            \(trust)
+            <p><button id="confirm" type="submit">Confirm</button> <button id="cancel" type="button">Cancel</button></p>
+            </form>
+            <p id="message" role="alert"></p>
+            </main>
+            <script src="/app/acs-challenge.js"></script>
+            </body>
+            </html>
+            """
+        var headers = HTTPFields()
+        headers[.contentType] = "text/html; charset=utf-8"
+        headers[.cacheControl] = "no-store"
+        headers[HTTPField.Name("Content-Security-Policy")!] =
+            "default-src 'self'; script-src 'self'; style-src 'self'; frame-ancestors 'self'; base-uri 'none'"
+        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: html)))
+    }
+}

@@ -1,0 +1,379 @@
+#!/usr/bin/env python3
+"""Browser tests: the Demo Shop checkout (/app/checkout.html) in headless Chromium, driven by
+Selenium, against the card-payments API with its 3-D Secure 2 simulation (sandbox cards,
+expiry 12/2030, CVV 100, 25.00 EUR).
+
+1. Frictionless (4000010000000019, no exemption, no challenge requested): Authorized,
+   ECI 05, liability with the issuer. Paid from the keyboard (TAB to Pay, Enter).
+2. Challenge (4000020000000018): Pending, the bank's page in the frame, password
+   sca-sandbox and the code shown in #sandbox-otp: Authorized, path challenge.
+3. Exemption (4000030000000017, low_value): Authorized, exemption granted, ECI 07,
+   liability with the merchant.
+4. Soft decline (4000040000000016, 3DS off, low_value): 20154, retried with 3DS
+   (sca_retry), challenge in the frame: Authorized, liability with the issuer.
+5. Cancelled challenge (4000020000000018): Declined, 20151.
+6. One leg out (4000080000000012, 3DS off): Authorized, out of scope, merchant liability;
+   and an amount the page refuses before calling the API.
+
+    .venv-interop/bin/python tests/payments/test_checkout.py [scenario words]   # SCA_BIN defaults to .build/debug/sca
+
+Needs Debian's chromium and chromium-driver (/usr/bin/chromium, /usr/bin/chromedriver) and
+selenium in the interop venv. Without them the tests are skipped with a printed reason,
+except under CI=true, where that is a failure.
+"""
+import os
+import re
+import sys
+import tempfile
+import time
+import traceback
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(os.path.dirname(HERE), "auth"))
+import harness  # noqa: E402
+from harness import Server, check, failures  # noqa: E402
+
+CHROMIUM = os.environ.get("SCA_CHROMIUM", "/usr/bin/chromium")
+CHROMEDRIVER = os.environ.get("SCA_CHROMEDRIVER", "/usr/bin/chromedriver")
+BUDGET = float(os.environ.get("SCA_BROWSER_TEST_TIMEOUT", "600"))
+WAIT = 20  # seconds for any one thing to appear on the page
+SHOTS = os.environ.get("SCA_BROWSER_SCREENSHOTS", tempfile.gettempdir())
+
+FRICTIONLESS = "4000010000000019"
+CHALLENGE = "4000020000000018"
+EXEMPT = "4000030000000017"
+SOFT_DECLINE = "4000040000000016"
+ONE_LEG_OUT = "4000080000000012"
+PASSWORD = "sca-sandbox"
+ISSUER = "issuer (liability shift)"
+
+
+def find_reason():
+    reason = harness.ensure_dependencies(["selenium"], __file__)
+    if reason:
+        return reason
+    for path in (CHROMIUM, CHROMEDRIVER):
+        if not os.access(path, os.X_OK):
+            return f"{path} is missing (apt-get install chromium chromium-driver)"
+    return None
+
+
+REASON = find_reason()
+if not REASON:
+    from selenium import webdriver
+    from selenium.common.exceptions import StaleElementReferenceException, TimeoutException
+    from selenium.webdriver.chrome.service import Service
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+    from selenium.webdriver.support.ui import Select, WebDriverWait
+
+drivers = []
+
+
+def new_driver():
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1280,1800"):
+        options.add_argument(flag)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    drivers.append(driver)
+    driver.set_page_load_timeout(30)
+    driver.set_script_timeout(30)
+    return driver
+
+
+class Page:
+    """Waits and actions on the page (or the frame switched to), each bounded by WAIT seconds."""
+
+    def __init__(self, driver):
+        self.driver = driver
+
+    def until(self, what, condition, timeout=WAIT):
+        try:
+            return WebDriverWait(self.driver, timeout, poll_frequency=0.1).until(lambda d: condition())
+        except TimeoutException:
+            raise AssertionError(f"timed out after {timeout} s waiting for {what}") from None
+
+    def by_id(self, element_id):
+        return self.driver.find_element(By.ID, element_id)
+
+    def shown(self, element_id):
+        """The element, once it exists and is displayed."""
+        def find():
+            found = self.driver.find_elements(By.ID, element_id)
+            return found[0] if found and found[0].is_displayed() else None
+        return self.until(f"#{element_id} to be shown", find)
+
+    def is_shown(self, element_id):
+        found = self.driver.find_elements(By.ID, element_id)
+        return bool(found) and found[0].is_displayed()
+
+    def text(self, element_id):
+        for _ in range(10):
+            try:
+                found = self.driver.find_elements(By.ID, element_id)
+                return found[0].text.strip() if found else None
+            except StaleElementReferenceException:
+                time.sleep(0.05)
+        return None
+
+    def act(self, what, element_id, action):
+        """Runs action(element) once #element_id is shown and enabled."""
+        def attempt():
+            found = self.driver.find_elements(By.ID, element_id)
+            if not found:
+                return None
+            try:
+                if not (found[0].is_displayed() and found[0].is_enabled()):
+                    return None
+                action(found[0])
+                return True
+            except StaleElementReferenceException:
+                return None
+        self.until(f"#{element_id} to {what}", attempt)
+
+    def type(self, element_id, value):
+        def action(element):
+            element.clear()
+            element.send_keys(value)
+        self.act("take typing", element_id, action)
+
+    def click(self, element_id):
+        self.act("be clicked", element_id, lambda element: element.click())
+
+    def choose(self, element_id, value):
+        self.act(f"offer {value!r}", element_id, lambda element: Select(element).select_by_value(value))
+
+    def tick(self, element_id, on):
+        self.act("be ticked" if on else "be unticked", element_id,
+                 lambda element: element.is_selected() == on or element.click())
+
+    def keyboard_to(self, element_id, limit=40):
+        """Moves the focus with TAB until `element_id` has it (keyboard only)."""
+        for _ in range(limit):
+            active = self.driver.switch_to.active_element
+            if active.get_attribute("id") == element_id:
+                return active
+            ActionChains(self.driver).send_keys(Keys.TAB).perform()
+        raise AssertionError(f"#{element_id} could not be reached with TAB")
+
+    def evidence(self, name):
+        """A screenshot and the browser console, for a failure."""
+        self.driver.switch_to.default_content()
+        path = os.path.join(SHOTS, f"sca-checkout-{os.getpid()}-{name}.png")
+        try:
+            self.driver.save_screenshot(path)
+            print(f"        screenshot: {path}")
+            for entry in self.driver.get_log("browser")[-15:]:
+                print(f"        console: {entry.get('level')} {entry.get('message')}"[:400])
+        except Exception as error:  # evidence is best effort
+            print(f"        (no evidence: {error!r})")
+
+    # ---- the checkout page ----------------------------------------------------------
+
+    def open_checkout(self, server):
+        self.driver.get(f"{server.base}/app/checkout.html")
+        self.until("the sandbox cards", lambda: len(self.driver.find_elements(By.CSS_SELECTOR, "#card option")) >= 5)
+        if self.text("error"):
+            raise AssertionError(f"the page shows an error after loading the cards: {self.text('error')!r}")
+
+    def fill(self, card, three_ds=True, indicator="no_preference", exemption="", amount="25.00", currency="EUR"):
+        self.choose("card", card)
+        self.until("the card number to follow the select", lambda: self.by_id("card-number").get_attribute("value") == card)
+        self.until("the card's behaviour", lambda: self.text("card-behaviour"))
+        self.type("expiry-month", "12")
+        self.type("expiry-year", "2030")
+        self.type("cvv", "100")
+        self.type("amount", amount)
+        self.choose("currency", currency)
+        self.tick("three-ds-enabled", three_ds)
+        self.choose("challenge-indicator", indicator)
+        self.choose("exemption", exemption)
+        self.choose("payment-type", "Regular")
+        self.tick("store-card", False)
+
+    def result(self):
+        return {name: self.text(f"result-{name}") for name in
+                ("status", "code", "path", "exemption", "eci", "liability", "sca", "id")}
+
+    def wait_result(self, what, final=True):
+        """The result panel once it shows a status (a final one unless final=False)."""
+        def ready():
+            status = self.by_id("result").get_attribute("data-status")
+            return status and (status != "Pending" or not final) and self.text("result-status")
+        self.until(f"{what} (error: {self.text('error')!r})", ready)
+        return self.result()
+
+    def complete_challenge(self, cancel=False):
+        """In #challenge-frame: password and the sandbox code, then confirm (or cancel)."""
+        frame = self.shown("challenge-frame")
+        check("the challenge frame is titled \"Your bank's verification\"",
+              frame.get_attribute("title") == "Your bank's verification", frame.get_attribute("title"))
+        self.driver.switch_to.frame(frame)
+        try:
+            if cancel:
+                self.click("cancel")
+            else:
+                code = self.until("the sandbox code in #sandbox-otp",
+                                  lambda: (re.search(r"\b\d{6}\b", self.text("sandbox-otp") or "") or [None])[0])
+                self.type("password", PASSWORD)
+                self.type("otp", code)
+                self.click("confirm")
+        finally:
+            self.driver.switch_to.default_content()
+        self.until("the challenge frame to close", lambda: not self.is_shown("challenge-frame"))
+
+
+def pay(page, **options):
+    page.fill(**options)
+    page.click("pay")
+
+
+def frictionless(server, page):
+    page.open_checkout(server)
+    page.fill(FRICTIONLESS, indicator="no_challenge_requested")
+    check("the frictionless card's behaviour is shown under the select", len(page.text("card-behaviour") or "") > 10,
+          page.text("card-behaviour"))
+    page.keyboard_to("pay")
+    ActionChains(page.driver).send_keys(Keys.ENTER).perform()
+    result = page.wait_result("the frictionless result")
+    check("frictionless: Authorized 10000, path frictionless",
+          result["status"] == "Authorized" and result["code"].startswith("10000") and result["path"] == "frictionless",
+          str(result))
+    check("frictionless: ECI 05, liability with the issuer", result["eci"] == "05" and result["liability"] == ISSUER,
+          str(result))
+    check("frictionless: no challenge frame", not page.is_shown("challenge-frame"), str(result))
+    trace = page.by_id("result-trace").get_attribute("href") or ""
+    check("frictionless: the trace link points at the payment's trace",
+          page.by_id("result-trace").is_displayed() and result["id"].startswith("pay_")
+          and trace.endswith(f"/v1/payments/{result['id']}/trace"), f"{trace} {result['id']}")
+
+
+def challenge(server, page):
+    page.open_checkout(server)
+    pay(page, card=CHALLENGE)
+    pending = page.wait_result("the payment to wait for the challenge", final=False)
+    check("challenge: the payment is Pending while the bank's page is shown",
+          pending["status"] == "Pending" and page.is_shown("challenge-frame"), str(pending))
+    page.complete_challenge()
+    result = page.wait_result("the result after the challenge")
+    check("challenge: Authorized 10000, path challenge",
+          result["status"] == "Authorized" and result["code"].startswith("10000") and result["path"] == "challenge",
+          str(result))
+    check("challenge: ECI 05, liability with the issuer", result["eci"] == "05" and result["liability"] == ISSUER,
+          str(result))
+
+
+def exemption(server, page):
+    page.open_checkout(server)
+    pay(page, card=EXEMPT, exemption="low_value")
+    result = page.wait_result("the exemption result")
+    check("exemption: Authorized without a challenge, exemption granted",
+          result["status"] == "Authorized" and result["path"] == "exemption granted"
+          and not page.is_shown("challenge-frame"), str(result))
+    check("exemption: low_value requested and applied", "requested low_value" in result["exemption"]
+          and "applied low_value" in result["exemption"], result["exemption"])
+    check("exemption: ECI 07, liability with the merchant", result["eci"] == "07" and result["liability"] == "merchant",
+          str(result))
+    check("exemption: the SCA reason cites RTS Art. 16", "low_value" in result["sca"] and "Art. 16" in result["sca"],
+          result["sca"])
+
+
+def soft_decline(server, page):
+    page.open_checkout(server)
+    pay(page, card=SOFT_DECLINE, three_ds=False, exemption="low_value")
+    pending = page.wait_result("the soft-declined payment to wait for the challenge", final=False)
+    check("soft decline: retried with 3DS, Pending with the bank's page shown",
+          pending["status"] == "Pending" and page.is_shown("challenge-frame"), str(pending))
+    page.complete_challenge()
+    result = page.wait_result("the result after the retried payment's challenge")
+    check("soft decline: Authorized after the challenge", result["status"] == "Authorized", str(result))
+    check("soft decline: the path says 20154 and sca_retry",
+          "20154" in result["path"] and "sca_retry" in result["path"], result["path"])
+    check("soft decline: liability with the issuer", result["liability"] == ISSUER, str(result))
+
+
+def cancelled(server, page):
+    page.open_checkout(server)
+    pay(page, card=CHALLENGE)
+    page.wait_result("the payment to wait for the challenge", final=False)
+    page.complete_challenge(cancel=True)
+    result = page.wait_result("the result after cancelling")
+    check("cancelled: Declined 20151", result["status"] == "Declined" and result["code"].startswith("20151"),
+          str(result))
+    check("cancelled: no liability shift", result["liability"] != ISSUER, str(result))
+
+
+def one_leg_out(server, page):
+    page.open_checkout(server)
+    pay(page, card=ONE_LEG_OUT, three_ds=False)
+    result = page.wait_result("the one-leg-out result")
+    check("one leg out: Authorized, out of scope, liability with the merchant",
+          result["status"] == "Authorized" and result["path"] == "out of scope" and result["liability"] == "merchant",
+          str(result))
+    shown = result["id"]
+    page.type("amount", "25.001")
+    page.click("pay")
+    page.until("the amount to be refused", lambda: page.text("error"))
+    check("a bad amount is refused on the page, with no new payment",
+          "amount" in page.text("error").lower() and page.text("result-id") == shown
+          and page.driver.switch_to.active_element.get_attribute("id") == "amount", page.text("error"))
+
+
+SCENARIOS = [
+    ("frictionless card, from the keyboard", frictionless),
+    ("challenge card, challenge completed", challenge),
+    ("exemption card, low value", exemption),
+    ("soft decline, retried with 3DS", soft_decline),
+    ("challenge card, challenge cancelled", cancelled),
+    ("one leg out, and a bad amount", one_leg_out),
+]
+
+
+def main():
+    if REASON:
+        return harness.skip_or_fail("checkout", REASON)
+
+    def kill_drivers():
+        for driver in list(drivers):
+            try:
+                driver.service.process.kill()
+            except Exception:
+                pass
+
+    watchdog = harness.start_watchdog("checkout", BUDGET, kill_drivers)
+    workdir = tempfile.mkdtemp(prefix="sca-checkout-")
+    only = set(sys.argv[1:])
+    try:
+        server = Server(workdir, "main").start()
+        driver = new_driver()
+        page = Page(driver)
+        for number, (name, scenario) in enumerate(SCENARIOS, 1):
+            if only and not any(o.lower() in name.lower() for o in only):
+                continue
+            print(f"== {name}", flush=True)
+            failed_before = len(failures)
+            try:
+                scenario(server, page)
+                if len(failures) > failed_before:
+                    page.evidence(f"scenario-{number}")
+            except Exception as error:
+                text = str(error).split("Stacktrace:")[0].strip()
+                where = [line for line in traceback.format_exc().splitlines() if "test_checkout.py" in line][-2:]
+                failures.append(f"{name}: {text}")
+                print(f"  FAIL  {name}: {text}\n        " + "\n        ".join(w.strip() for w in where), flush=True)
+                page.evidence(f"scenario-{number}")
+    except Exception as error:
+        failures.append(f"error: {error!r}")
+        print(f"  FAIL  {error!r}", flush=True)
+    finally:
+        for driver in list(drivers):
+            driver.quit()
+        status = harness.finish("checkout", workdir, watchdog)
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())
