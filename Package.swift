@@ -138,6 +138,10 @@ let package = Package(
         .testTarget(name: "SCAAuditTests", dependencies: ["SCAAudit"]),
         .testTarget(name: "SCACardsTests", dependencies: ["SCACards", "SCARules", "SCAAuth"]),
         .testTarget(
+            name: "SCAPaymentsTests",
+            dependencies: ["SCAPayments", "SCACards", "SCAStore", "SCAGate", "SCARules", "SCAAudit", .product(name: "Logging", package: "swift-log")]
+        ),
+        .testTarget(
             name: "SCAAuthTests",
             dependencies: [
                 "SCAAuth", "SCARules",

@@ -40,6 +40,16 @@ let package = Package(
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
         .executableTarget(
+            name: "Cards",
+            dependencies: [
+                .product(name: "Benchmark", package: "benchmark"),
+                .product(name: "SCACards", package: engine),
+                .product(name: "SCARules", package: engine),
+            ],
+            path: "Benchmarks/Cards",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
+        .executableTarget(
             name: "CoreLoop",
             dependencies: [
                 .product(name: "SCARules", package: engine),

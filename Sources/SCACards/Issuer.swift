@@ -257,6 +257,14 @@ public final class SimulatedIssuer: Sendable {
         }
     }
 
+    /// Whether an open challenge has outlived its lifetime; `nil` when the ACS does not know it.
+    public func challengeExpired(_ acsTransID: String, at now: Instant) -> Bool? {
+        state.withLock { state in
+            guard let open = state.challenges[acsTransID] else { return nil }
+            return open.finished == nil && open.challenge.state(at: now) == .expired
+        }
+    }
+
     public enum ChallengeAnswer: Sendable {
         case respond(password: String, code: String, trustMerchant: Bool)
         case cancel

@@ -281,18 +281,23 @@ public final class PaymentService: Sendable {
         )
     }
 
-    /// A pending payment whose challenge has outlived its lifetime ends as not completed.
+    /// A pending payment whose challenge has outlived its lifetime ends as not completed; so
+    /// does one whose challenge the issuer no longer knows (it restarted) after that lifetime.
     func expireIfStale(_ id: String) async throws {
         guard let row = try await store.database.read(
             "SELECT acs_trans_id, updated_at FROM card_payments WHERE id = \(bind: id) AND status = 'Pending'"
         ).first, let acs = try row.decode(column: "acs_trans_id", as: String?.self) else { return }
-        let since = Instant(millisecondsSinceEpoch: try row.decode(column: "updated_at", as: Int64.self))
-        guard clock() > since + store.engine.configuration.authenticationCodeLifetime else { return }
-        if let issuer = acquirer.network.issuer(ofChallenge: acs), case .finished(let result) = issuer.answerChallenge(acs, .cancel, at: clock()) {
+        let now = clock()
+        if let issuer = acquirer.network.issuer(ofChallenge: acs) {
+            guard issuer.challengeExpired(acs, at: now) == true,
+                case .finished(let result) = issuer.answerChallenge(acs, .cancel, at: now)
+            else { return }
             _ = try await complete(acsTransID: acs, result: result)
-        } else {
-            _ = try await complete(acsTransID: acs, result: nil)
+            return
         }
+        let since = Instant(millisecondsSinceEpoch: try row.decode(column: "updated_at", as: Int64.self))
+        guard wallClockNow() > since + store.engine.configuration.authenticationCodeLifetime else { return }
+        _ = try await complete(acsTransID: acs, result: nil)
     }
 
     /// The payment's 3DS messages and decisions, in order, for chargeback defence.

@@ -1,0 +1,426 @@
+import Foundation
+import Logging
+import SCAAudit
+import SCACards
+import SCAGate
+import SCAPayments
+import SCARules
+import SCAStore
+import Synchronization
+import Testing
+
+final class TestClock: Sendable {
+    private let instant = Mutex(Instant(rfc3339: "2026-11-21T12:00:00Z")!)
+    var now: Instant { instant.withLock { $0 } }
+    func advance(seconds: Int64) { instant.withLock { $0 = $0 + .seconds(seconds) } }
+}
+
+/// The flows of issue 5, each through the payments service on a real SQLite store, against
+/// the sandbox issuers (rates 0 or 1, so every outcome is fixed).
+@Suite struct PaymentFlowTests {
+    static let logger = Logger(label: "payments-test")
+
+    /// A service on a fresh store, with a clock the test moves.
+    final class Harness: Sendable {
+        let service: PaymentService
+        let store: DecisionStore
+        let directory: URL
+        let clock = TestClock()
+
+        init(_ settings: PaymentSettings = PaymentSettings()) async throws {
+            directory = FileManager.default.temporaryDirectory.appendingPathComponent("sca-payments-\(UUID().uuidString)")
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            let database = try await StoreDatabase.open(.sqlite(path: directory.appendingPathComponent("sca.sqlite").path), logger: PaymentFlowTests.logger)
+            try await Migrations.migrate(database, now: "2026-11-21T00:00:00Z")
+            store = DecisionStore(database: database, engine: RulesEngine(), logger: PaymentFlowTests.logger)
+            let clock = clock
+            service = try await PaymentService(
+                store: store, settings: settings, masterKey: Array(repeating: 7, count: 32), pepper: Array(repeating: 9, count: 32),
+                clock: { clock.now }
+            )
+        }
+
+        func close() async {
+            await store.database.close()
+            try? FileManager.default.removeItem(at: directory)
+        }
+
+        func advance(seconds: Int64) { clock.advance(seconds: seconds) }
+
+        func pay(
+            _ card: String, amount: Int = 2500, currency: String = "EUR", threeDS: String = #"{"enabled": true}"#,
+            extra: String = "", key: String? = nil
+        ) async throws -> [String: Any] {
+            let body = """
+                {"source": {"type": "card", "number": "\(card)", "expiry_month": 12, "expiry_year": 2030, "cvv": "100"},
+                 "amount": \(amount), "currency": "\(currency)", "3ds": \(threeDS)\(extra.isEmpty ? "" : ", " + extra)}
+                """
+            return Self.object(try await service.create(body: Array(body.utf8), idempotencyKey: key).json)
+        }
+
+        static func object(_ json: String) -> [String: Any] {
+            (try? JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any]) ?? [:]
+        }
+
+        func payment(_ answer: [String: Any]) async throws -> [String: Any] {
+            Self.object(try await service.paymentJSON(answer["id"] as! String))
+        }
+
+        /// The ACS transaction of a pending payment's challenge.
+        func challenge(_ answer: [String: Any]) -> String? {
+            let links = answer["_links"] as? [String: Any]
+            return ((links?["redirect"] as? [String: Any])?["href"] as? String)?.split(separator: "/").last.map(String.init)
+        }
+
+        /// Completes a pending payment's challenge with the right (or a wrong) answer.
+        @discardableResult
+        func complete(_ answer: [String: Any], right: Bool = true, trust: Bool = false) async throws -> PaymentService.ChallengeReply {
+            let acs = try #require(challenge(answer))
+            let view = try #require(service.challengeView(acs))
+            return try await service.answerChallenge(
+                acs, .respond(password: right ? SimulatedIssuer.sandboxPassword : "wrong", code: view.sandboxCode, trustMerchant: trust)
+            )
+        }
+    }
+
+    static func threeDS(_ answer: [String: Any]) -> [String: Any] { answer["3ds"] as? [String: Any] ?? [:] }
+    static func sca(_ answer: [String: Any]) -> [String: Any] { answer["sca"] as? [String: Any] ?? [:] }
+
+    @Test func frictionless() async throws {
+        let h = try await Harness()
+        let answer = try await h.pay("4000010000000019", threeDS: #"{"enabled": true, "challenge_indicator": "no_challenge_requested"}"#)
+        #expect(answer["status"] as? String == "Authorized")
+        #expect(answer["response_code"] as? String == "10000")
+        #expect(answer["path"] as? String == "frictionless")
+        #expect(Self.threeDS(answer)["trans_status"] as? String == "Y")
+        #expect(Self.threeDS(answer)["eci"] as? String == "05")
+        #expect(Self.threeDS(answer)["challenged"] as? Bool == false)
+        #expect(answer["liability_shift"] as? Bool == true)
+        #expect(answer["liability"] as? String == "issuer")
+        // Mastercard's ECI for the same path.
+        let mastercard = try await h.pay("5100010000000015", threeDS: #"{"enabled": true, "challenge_indicator": "no_challenge_requested"}"#)
+        #expect(Self.threeDS(mastercard)["eci"] as? String == "02")
+        await h.close()
+    }
+
+    @Test func challengePassedWithTraceAndAudit() async throws {
+        let h = try await Harness()
+        let pending = try await h.pay("4000020000000018", threeDS: #"{"enabled": true, "challenge_indicator": "challenge_requested"}"#)
+        #expect(pending["status"] as? String == "Pending")
+        #expect(pending["next_action"] as? String == "complete_challenge")
+        // The challenge shows what is paid to whom (dynamic linking).
+        let acs = try #require(h.challenge(pending))
+        let view = try #require(h.service.challengeView(acs))
+        #expect(view.displayText == "Pay 25.00 EUR to Demo Shop")
+        #expect(try await h.complete(pending) == .finished(paymentID: pending["id"] as! String, transStatus: "Y"))
+        let done = try await h.payment(pending)
+        #expect(done["status"] as? String == "Authorized")
+        #expect(done["path"] as? String == "challenge")
+        #expect(Self.threeDS(done)["challenged"] as? Bool == true)
+        #expect(Self.threeDS(done)["eci"] as? String == "05")
+        #expect(done["liability_shift"] as? Bool == true)
+        // The whole conversation is kept, in order, for chargeback defence.
+        let trace = Harness.object(try await h.service.traceJSON(pending["id"] as! String))
+        let steps = (trace["messages"] as? [[String: Any]] ?? []).map { $0["step"] as? String ?? "" }
+        #expect(steps == ["acquirer_decision", "AReq", "AReq", "ARes", "ARes", "RReq", "RReq", "RRes", "authorisation_request", "authorisation_response"])
+        // No card number in the trace, and every step in a verifying audit chain.
+        #expect(!(try await h.service.traceJSON(pending["id"] as! String)).contains("4000020000000018"))
+        let events = try await h.store.database.read("SELECT COUNT(*) AS n FROM audit_events WHERE kind = 'card_payment'")
+        #expect(try events[0].decode(column: "n", as: Int.self) == 2)
+        guard case .intact = try await h.store.verifyAudit() else { Issue.record("the audit chain does not verify"); return }
+        await h.close()
+    }
+
+    @Test func challengeFailedAfterTheAttemptLimit() async throws {
+        let h = try await Harness()
+        let pending = try await h.pay("4000020000000018")
+        for remaining in (1...4).reversed() {
+            #expect(try await h.complete(pending, right: false) == .retry(remaining: remaining))
+        }
+        #expect(try await h.complete(pending, right: false) == .finished(paymentID: pending["id"] as! String, transStatus: "N"))
+        let done = try await h.payment(pending)
+        #expect(done["status"] as? String == "Declined")
+        #expect(done["response_code"] as? String == "20151")
+        #expect(done["liability_shift"] as? Bool == false)
+        await h.close()
+    }
+
+    @Test func challengeAbandonedOrTimedOut() async throws {
+        let h = try await Harness()
+        let cancelled = try await h.pay("4000020000000018")
+        let cancelACS = try #require(h.challenge(cancelled))
+        _ = try await h.service.answerChallenge(cancelACS, .cancel)
+        let done = try await h.payment(cancelled)
+        #expect(done["status"] as? String == "Declined")
+        #expect(done["response_code"] as? String == "20151")
+        #expect(Self.threeDS(done)["challenge_cancel"] as? String == "01")
+        // Left alone past the challenge's lifetime: not completed in time.
+        let left = try await h.pay("4000020000000018", amount: 2600)
+        h.advance(seconds: 301)
+        #expect(left["status"] as? String == "Pending")
+        let expired = try await h.payment(left)
+        #expect(expired["status"] as? String == "Declined")
+        #expect(expired["response_code"] as? String == "20152")
+        await h.close()
+    }
+
+    @Test func exemptionGrantedDuringAuthentication() async throws {
+        let h = try await Harness()
+        let answer = try await h.pay("4000030000000017", threeDS: #"{"enabled": true, "exemption": "low_value"}"#)
+        #expect(answer["status"] as? String == "Authorized")
+        #expect(answer["path"] as? String == "exemption")
+        #expect(Self.threeDS(answer)["trans_status"] as? String == "I")
+        #expect(Self.threeDS(answer)["eci"] as? String == "07")
+        #expect(Self.threeDS(answer)["exemption_requested"] as? String == "low_value")
+        #expect(Self.threeDS(answer)["exemption_applied"] as? String == "low_value")
+        #expect(answer["liability_shift"] as? Bool == false)
+        #expect(answer["liability"] as? String == "merchant")
+        await h.close()
+    }
+
+    @Test func exemptionRefusedDuringAuthenticationBecomesAChallenge() async throws {
+        let h = try await Harness()
+        let answer = try await h.pay("4000020000000018", threeDS: #"{"enabled": true, "exemption": "low_value", "challenge_indicator": "no_challenge_requested"}"#)
+        #expect(answer["status"] as? String == "Pending")
+        #expect(Self.threeDS(answer)["exemption_requested"] as? String == "low_value")
+        #expect(Self.threeDS(answer)["exemption_applied"] is NSNull)
+        try await h.complete(answer)
+        #expect(try await h.payment(answer)["liability"] as? String == "issuer")
+        await h.close()
+    }
+
+    @Test func exemptionRefusedAtAuthorisationIsRetriedWith3DS() async throws {
+        let h = try await Harness()
+        let answer = try await h.pay("4000040000000016", threeDS: #"{"enabled": false, "exemption": "low_value"}"#)
+        #expect(answer["status"] as? String == "Pending")
+        #expect(answer["path"] as? String == "soft_decline_retry")
+        #expect(Self.threeDS(answer)["upgrade_reason"] as? String == "sca_retry")
+        #expect(Self.threeDS(answer)["challenge_indicator"] as? String == "challenge_requested_mandate")
+        try await h.complete(answer)
+        let done = try await h.payment(answer)
+        #expect(done["status"] as? String == "Authorized")
+        #expect(done["path"] as? String == "soft_decline_retry")
+        #expect(done["liability"] as? String == "issuer")
+        // Without the upgrade allowed, the soft decline stands.
+        let declined = try await h.pay("4000040000000016", threeDS: #"{"enabled": false, "exemption": "low_value", "allow_upgrade": false}"#)
+        #expect(declined["status"] as? String == "Declined")
+        #expect(declined["response_code"] as? String == "20154")
+        #expect(declined["next_action"] as? String == "customer_must_authenticate")
+        // And the same exemption at authorisation on an issuer that grants it.
+        let granted = try await h.pay("4000030000000017", threeDS: #"{"enabled": false, "exemption": "low_value"}"#)
+        #expect(granted["status"] as? String == "Authorized")
+        #expect(granted["path"] as? String == "exemption")
+        #expect(Self.threeDS(granted)["exemption_stage"] as? String == "authorisation")
+        #expect(granted["liability"] as? String == "merchant")
+        await h.close()
+    }
+
+    @Test func subscriptionThenMerchantInitiatedPayments() async throws {
+        let h = try await Harness()
+        let first = try await h.pay(
+            "4000020000000018", amount: 999, threeDS: #"{"enabled": true, "challenge_indicator": "challenge_requested_mandate"}"#,
+            extra: #""payment_type": "Recurring", "merchant_initiated": false, "store_for_future_use": true"#
+        )
+        try await h.complete(first)
+        let setUp = try await h.payment(first)
+        #expect(setUp["status"] as? String == "Authorized")
+        let source = try #require((setUp["source"] as? [String: Any])?["id"] as? String)
+        #expect(source.hasPrefix("src_"))
+        let firstID = first["id"] as! String
+        let mit = Harness.object(try await h.service.create(body: Array("""
+            {"source": {"type": "id", "id": "\(source)"}, "amount": 999, "currency": "EUR", "payment_type": "Recurring",
+             "merchant_initiated": true, "previous_payment_id": "\(firstID)"}
+            """.utf8), idempotencyKey: nil).json)
+        #expect(mit["status"] as? String == "Authorized")
+        #expect(mit["path"] as? String == "out_of_scope")
+        #expect(Self.sca(mit)["reason"] as? String == "merchant_initiated")
+        #expect(mit["liability"] as? String == "merchant")
+        // A merchant-initiated payment naming no authenticated first payment is refused.
+        let exempted = try await h.pay("4000030000000017", threeDS: #"{"enabled": true, "exemption": "low_value"}"#)
+        for previous in [exempted["id"] as! String, "pay_0000000000000000"] {
+            let refused = try await h.pay(
+                "4000030000000017", threeDS: "null", extra: #""merchant_initiated": true, "previous_payment_id": "\#(previous)""#
+            )
+            #expect(refused["status"] as? String == "Declined")
+            #expect(refused["response_code"] as? String == "20012")
+            #expect(Self.sca(refused)["reason"] as? String == "mit_without_mandate")
+        }
+        await h.close()
+    }
+
+    @Test func offSessionPaymentTheIssuerWantsAuthenticated() async throws {
+        let h = try await Harness()
+        let first = try await h.pay(
+            "4000110000000017", threeDS: #"{"enabled": true, "challenge_indicator": "challenge_requested_mandate"}"#,
+            extra: #""payment_type": "Unscheduled""#
+        )
+        try await h.complete(first)
+        let mit = try await h.pay(
+            "4000110000000017", threeDS: "null", extra: #""merchant_initiated": true, "previous_payment_id": "\#(first["id"] as! String)""#
+        )
+        #expect(mit["status"] as? String == "Declined")
+        #expect(mit["response_code"] as? String == "20154")
+        #expect(mit["next_action"] as? String == "customer_must_authenticate")
+        let notifications = Harness.object(try await h.service.notificationsJSON())["notifications"] as? [[String: Any]] ?? []
+        #expect(notifications.map { $0["payment_id"] as? String } == [mit["id"] as? String])
+        await h.close()
+    }
+
+    @Test func outOfScopePayments() async throws {
+        let h = try await Harness()
+        let moto = try await h.pay("4000020000000018", threeDS: "null", extra: #""payment_type": "MOTO""#)
+        #expect(moto["status"] as? String == "Authorized")
+        #expect(Self.sca(moto)["reason"] as? String == "moto")
+        #expect(moto["3ds"] is NSNull)
+        #expect(moto["liability"] as? String == "merchant")
+        for (card, reason) in [("4000080000000012", "one_leg_out"), ("4100010000000018", "one_leg_out"), ("4000090000000011", "anonymous_prepaid")] {
+            let answer = try await h.pay(card, threeDS: #"{"enabled": false}"#)
+            #expect(answer["status"] as? String == "Authorized", "\(card)")
+            #expect(answer["path"] as? String == "out_of_scope", "\(card)")
+            #expect(Self.sca(answer)["reason"] as? String == reason, "\(card)")
+            #expect(answer["liability"] as? String == "merchant", "\(card)")
+        }
+        await h.close()
+    }
+
+    @Test func trustedListingPromptThenTrustedListing() async throws {
+        let h = try await Harness()
+        // Not trusted yet: the issuer's engine finds no trusted payee, so a challenge.
+        let early = try await h.pay("4000030000000017", threeDS: #"{"enabled": true, "exemption": "trusted_listing"}"#)
+        #expect(early["status"] as? String == "Pending")
+        let prompt = try await h.pay("4000030000000017", amount: 4000, threeDS: #"{"enabled": true, "exemption": "trusted_listing_prompt"}"#)
+        #expect(prompt["status"] as? String == "Pending")
+        let promptACS = try #require(h.challenge(prompt))
+        #expect(h.service.challengeView(promptACS)?.offersTrustedListing == true)
+        try await h.complete(prompt, trust: true)
+        let trustedNow = try await h.payment(prompt)
+        #expect(Self.threeDS(trustedNow)["white_list_status"] as? String == "Y")
+        let later = try await h.pay("4000030000000017", amount: 20000, threeDS: #"{"enabled": true, "exemption": "trusted_listing"}"#)
+        #expect(later["status"] as? String == "Authorized")
+        #expect(Self.threeDS(later)["exemption_applied"] as? String == "trusted_listing")
+        #expect(later["liability"] as? String == "merchant")
+        // American Express keeps the list itself: the merchant's request is not sent.
+        let amex = try await h.pay("340001000000015", threeDS: #"{"enabled": true, "exemption": "trusted_listing", "challenge_indicator": "challenge_requested"}"#)
+        #expect((Self.threeDS(amex)["exemption_fallback"] as? String)?.contains("American Express does not carry trusted_listing") == true)
+        #expect(Self.threeDS(amex)["exemption_requested"] is NSNull)
+        await h.close()
+    }
+
+    @Test func secureCorporateAndFallbacks() async throws {
+        let h = try await Harness()
+        let corporate = try await h.pay("4000100000000018", amount: 120_000, threeDS: #"{"enabled": true, "exemption": "secure_corporate_payment"}"#)
+        #expect(corporate["status"] as? String == "Authorized")
+        #expect(Self.threeDS(corporate)["exemption_applied"] as? String == "secure_corporate_payment")
+        #expect(corporate["liability"] as? String == "merchant")
+        // A consumer card: secure corporate does not qualify, the indicator applies.
+        let consumer = try await h.pay("4000030000000017", threeDS: #"{"enabled": true, "exemption": "secure_corporate_payment", "challenge_indicator": "challenge_requested"}"#)
+        #expect((Self.threeDS(consumer)["exemption_fallback"] as? String)?.contains("does not qualify") == true)
+        // TRA is not enabled by default: the indicator applies.
+        let tra = try await h.pay("4000030000000017", threeDS: #"{"enabled": true, "exemption": "transaction_risk_assessment", "challenge_indicator": "challenge_requested"}"#)
+        #expect((Self.threeDS(tra)["exemption_fallback"] as? String)?.contains("not enabled") == true)
+        #expect(tra["status"] as? String == "Pending")
+        // Diners carries only low value and TRA.
+        let diners = try await h.pay("36000100000015", threeDS: #"{"enabled": true, "exemption": "secure_corporate_payment"}"#)
+        #expect((Self.threeDS(diners)["exemption_fallback"] as? String)?.contains("Diners Club does not carry") == true)
+        await h.close()
+    }
+
+    @Test func notEnrolledNeverDowngradesSilently() async throws {
+        let h = try await Harness()
+        let declined = try await h.pay("4000050000000015")
+        #expect(declined["status"] as? String == "Declined")
+        #expect(declined["response_code"] as? String == "20150")
+        await h.close()
+        let fallback = try await Harness(PaymentSettings(threeDS1Fallback: true))
+        let attempted = try await fallback.pay("4000050000000015")
+        #expect(attempted["status"] as? String == "Authorized")
+        #expect(attempted["path"] as? String == "3ds1_fallback")
+        #expect(Self.threeDS(attempted)["version"] as? String == "1.0.2")
+        #expect(Self.threeDS(attempted)["trans_status"] as? String == "A")
+        #expect(Self.threeDS(attempted)["eci"] as? String == "06")
+        await fallback.close()
+    }
+
+    @Test func issuerDeclines() async throws {
+        let h = try await Harness()
+        let frictionless = #"{"enabled": true, "challenge_indicator": "no_challenge_requested"}"#
+        let funds = try await h.pay("4000060000000014", amount: 2500, threeDS: frictionless)
+        #expect(funds["response_code"] as? String == "20051")
+        let small = try await h.pay("4000060000000014", amount: 900, threeDS: frictionless)
+        #expect(small["response_code"] as? String == "10000")
+        #expect(try await h.pay("4000070000000013", threeDS: frictionless)["response_code"] as? String == "20005")
+        #expect(try await h.pay("4000120000000016")["response_code"] as? String == "20151")
+        let expired = Harness.object(try await h.service.create(body: Array("""
+            {"source": {"type": "card", "number": "4000010000000019", "expiry_month": 1, "expiry_year": 2026}, "amount": 100, "currency": "EUR"}
+            """.utf8), idempotencyKey: nil).json)
+        #expect(expired["response_code"] as? String == "20054")
+        await h.close()
+    }
+
+    @Test func idempotentRetriesAndValidation() async throws {
+        let h = try await Harness()
+        let first = try await h.pay("4000010000000019", key: "order-1")
+        let again = try await h.pay("4000010000000019", key: "order-1")
+        #expect(first["id"] as? String == again["id"] as? String)
+        // Concurrent duplicates: one payment, identical answers.
+        let answers = try await withThrowingTaskGroup(of: String.self) { group in
+            for _ in 0..<20 {
+                group.addTask {
+                    try await h.service.create(body: Array(#"{"source": {"type": "card", "number": "4000010000000019", "expiry_month": 12, "expiry_year": 2030}, "amount": 700, "currency": "EUR"}"#.utf8), idempotencyKey: "burst").json
+                }
+            }
+            return try await group.reduce(into: [String]()) { $0.append($1) }
+        }
+        #expect(Set(answers).count == 1)
+        let rows = try await h.store.database.read("SELECT COUNT(*) AS n FROM card_payments WHERE idempotency_key = 'burst'")
+        #expect(try rows[0].decode(column: "n", as: Int.self) == 1)
+        await #expect(throws: GateRefusal.self) { try await h.pay("4000010000000019", amount: 2600, key: "order-1") }
+        for bad in [
+            #"{"amount": 100, "currency": "EUR"}"#,
+            #"{"source": {"type": "card", "number": "4000010000000018", "expiry_month": 12, "expiry_year": 2030}, "amount": 100, "currency": "EUR"}"#,
+            #"{"source": {"type": "card", "number": "4000010000000019", "expiry_month": 13, "expiry_year": 2030}, "amount": 100, "currency": "EUR"}"#,
+            #"{"source": {"type": "card", "number": "4000010000000019", "expiry_month": 12, "expiry_year": 2030}, "amount": 1.5, "currency": "EUR"}"#,
+            #"{"source": {"type": "card", "number": "4000010000000019", "expiry_month": 12, "expiry_year": 2030}, "amount": 100, "currency": "XXX"}"#,
+            #"{"source": {"type": "card", "number": "4000010000000019", "expiry_month": 12, "expiry_year": 2030}, "amount": 100, "currency": "EUR", "3ds": {"exemption": "whatever"}}"#,
+        ] {
+            await #expect(throws: GateRefusal.self, "\(bad)") { try await h.service.create(body: Array(bad.utf8), idempotencyKey: nil) }
+        }
+        let count = try await h.store.database.read("SELECT COUNT(*) AS n FROM card_payments")
+        #expect(try count[0].decode(column: "n", as: Int.self) == 2)
+        await h.close()
+    }
+
+    @Test func optimizerRecordsWhatItConsidered() async throws {
+        let h = try await Harness()
+        let answer = try await h.pay("4000030000000017", amount: 1500)
+        let optimizer = try #require(answer["optimizer"] as? [String: Any])
+        let considered = (optimizer["considered"] as? [[String: Any]] ?? []).compactMap { $0["option"] as? String }
+        #expect(considered.contains("no_exemption@authentication"))
+        #expect(considered.contains("low_value@authentication"))
+        #expect((optimizer["not_qualifying"] as? [String: String])?["transaction_risk_assessment"] == "not enabled for this merchant")
+        // A payment that sets up later charges is never left to an exemption.
+        let setUp = try await h.pay("4000030000000017", amount: 1500, extra: #""payment_type": "Recurring""#)
+        #expect(Self.threeDS(setUp)["challenge_indicator"] as? String == "challenge_requested_mandate")
+        // What it learns is kept: statistics rows exist after outcomes.
+        let stats = try await h.store.database.read("SELECT COUNT(*) AS n FROM card_optimizer_stats")
+        #expect(try stats[0].decode(column: "n", as: Int.self) >= 1)
+        await h.close()
+    }
+
+    @Test func noCardNumberInStorage() async throws {
+        let h = try await Harness()
+        let pending = try await h.pay("4000020000000018", extra: #""store_for_future_use": true"#)
+        try await h.complete(pending)
+        _ = try await h.pay("4000010000000019")
+        await h.store.database.close()
+        var bytes = Data()
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: h.directory.path)) ?? [] {
+            bytes += (try? Data(contentsOf: h.directory.appendingPathComponent(name))) ?? Data()
+        }
+        #expect(!bytes.isEmpty)
+        for number in ["4000020000000018", "4000010000000019"] {
+            #expect(bytes.range(of: Data(number.utf8)) == nil, "\(number) is stored in clear")
+        }
+        try? FileManager.default.removeItem(at: h.directory)
+    }
+}
