@@ -159,7 +159,7 @@ let package = Package(
         .testTarget(
             name: "SCAServerTests",
             dependencies: [
-                "SCAServer", "SCAService", "SCAGate", "SCAAuth",
+                "SCAServer", "SCAService", "SCAGate", "SCAAuth", "SCAPayments",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Yams", package: "Yams"),
             ]

@@ -100,9 +100,6 @@ public enum CardExemption: String, Sendable, CaseIterable, Codable {
         case .secureCorporatePayment: .secureCorporate
         }
     }
-
-    /// The exemptions that skip SCA when granted (the optimizer's candidates).
-    public static let skipping: [CardExemption] = [.trustedListing, .secureCorporatePayment, .lowValue, .transactionRiskAssessment]
 }
 
 /// The merchant's wish about a challenge (EMV 3DS `threeDSRequestorChallengeInd`).

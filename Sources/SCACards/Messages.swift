@@ -64,12 +64,14 @@ public enum TransStatus: String, Sendable, Codable {
     }
 }
 
-/// One message of the 3DS conversation (AReq/ARes, CReq/CRes, RReq/RRes, Erro), kept in
-/// the payment's trace with the fields EMV 3DS 2.2 names. Card numbers appear masked only.
+/// One message of the 3DS conversation (PRes, AReq/ARes, RReq/RRes, 3DS1 PARes) or one
+/// decision, kept in the payment's trace with the fields EMV 3DS 2.2 names. Card numbers
+/// appear masked only; the challenge's own CReq/CRes stay between the cardholder and the ACS.
 public struct TraceEntry: Sendable, Codable, Equatable {
     public var at: String
-    /// The message type ("AReq", "ARes", ...) or a decision ("acquirer_decision",
-    /// "issuer_decision", "authorisation_request", "authorisation_response", "optimizer").
+    /// The message type ("AReq", "ARes", ...) or a step ("acquirer_decision", "optimizer",
+    /// "authorisation_request", "authorisation_response"); the issuer's reasons are in
+    /// the payment's notes.
     public var step: String
     public var from: String
     public var to: String

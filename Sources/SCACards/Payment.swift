@@ -36,8 +36,9 @@ public struct PaymentInstruction: Sendable {
     public var paymentType: PaymentType
     public var merchantInitiated: Bool
     public var previousPaymentID: String?
-    /// Whether `previousPaymentID` names an authenticated customer-initiated payment of this
-    /// card and merchant that set up later charges (looked up in storage by the service).
+    /// Whether `previousPaymentID` names an authorised customer-initiated payment of this card
+    /// whose SCA passed (SCA-RULES §3: such a payment is a mandate; an exempt one is not),
+    /// looked up in storage by the service.
     public var mandateValid: Bool
     /// The payment saves the card or starts a series: it must be authenticated.
     public var setsUpMandate: Bool
@@ -207,8 +208,9 @@ public struct PaymentOutcome: Sendable, Codable, Equatable {
     public var liabilityShift: Bool
     public var sca: SCASummary
     public var optimizer: OptimizerRecord?
-    /// "complete_challenge" while pending; "customer_must_authenticate" when an off-session
-    /// payment needs the customer back.
+    /// "complete_challenge" while pending; "customer_must_authenticate" after a soft decline
+    /// that could not be retried (off-session, or no retry allowed): the customer must come
+    /// back (a notification is recorded for off-session payments).
     public var nextAction: String?
     public var challengeURL: String?
     /// The issuer's words on its answers, newest last.

@@ -1,7 +1,8 @@
 /// The issuers and test cards `sca serve` starts with when no issuer profiles are
-/// configured. Their rates are all 0 or 1, so each card always does what its line says
-/// (README, "Sandbox test cards"). Expiry: any future date; CVV: any 3 or 4 digits;
-/// challenge password `sca-sandbox` and the one-time code the challenge page shows.
+/// configured. Their rates are all 0 or 1, so a card answers a given request always the same
+/// way (README, "Sandbox test cards"); with no exemption and `no_preference` the optimizer
+/// chooses what to ask for, and that choice explores. Expiry: any future date; CVV: any 3 or
+/// 4 digits; challenge password `sca-sandbox` and the one-time code the challenge page shows.
 public enum Sandbox {
     public struct TestCard: Sendable, Codable, Equatable {
         public let number: String
@@ -91,7 +92,7 @@ public enum Sandbox {
         TestCard(number: "4000020000000018", issuer: "challenge-de", label: "Visa DE, always challenges",
                  behaviour: "every 3DS authentication is a challenge and every exemption is refused: during authentication it becomes a challenge, at authorisation soft decline 20154 then a retry with 3DS; Cancel in the challenge declines with 20151; merchant-initiated payments are accepted"),
         TestCard(number: "4000030000000017", issuer: "exemptions-nl", label: "Visa NL, grants exemptions",
-                 behaviour: "grants low value, TRA, trusted listing and secure corporate exemptions at authentication and at authorisation (liability merchant); without an exemption: a challenge"),
+                 behaviour: "grants the exemptions that fit its rules (low value, TRA, trusted listing once the merchant is trusted) during authentication, and low value and TRA at authorisation (liability merchant); without an exemption: a challenge"),
         TestCard(number: "4000040000000016", issuer: "strict-es", label: "Visa ES, exemptions only during authentication",
                  behaviour: "grants exemptions during authentication; refuses them at authorisation with soft decline 20154, after which the payment is retried with 3DS and challenge_requested_mandate (upgrade_reason sca_retry)"),
         TestCard(number: "4000050000000015", issuer: "legacy-it", label: "Visa IT, no 3DS2",
@@ -117,7 +118,7 @@ public enum Sandbox {
         TestCard(number: "5100020000000014", issuer: "mc-challenge-de", label: "Mastercard DE, challenges",
                  behaviour: "challenge (ECI 02 when passed); grants low value and TRA"),
         TestCard(number: "340001000000015", issuer: "amex-fr", label: "American Express FR",
-                 behaviour: "trusted listing is never requested for Amex (the scheme keeps the list itself): the challenge offers to trust the merchant, and later payments to it are frictionless; grants low value, TRA and secure corporate"),
+                 behaviour: "trusted listing is never requested for Amex (the scheme keeps the list itself): a challenge offers to trust the merchant, and later payments to it are frictionless; the issuer's own low-value and TRA rules make small payments frictionless; grants low value and TRA when asked"),
         TestCard(number: "36000100000015", issuer: "diners-fr", label: "Diners Club FR",
                  behaviour: "challenges; the scheme carries only low value and TRA (other exemptions fall back to the challenge indicator)"),
     ]

@@ -37,7 +37,8 @@ extension PaymentService {
             "path": outcome.path.rawValue,
             "3ds": try outcome.threeDS.map(json) ?? null,
             "liability_shift": outcome.liabilityShift,
-            "liability": outcome.liability,
+            // Who carries fraud liability: only meaningful once a payment is approved.
+            "liability": (outcome.status == .pending || outcome.status == .declined) ? null : outcome.liability as Any,
             "sca": try json(outcome.sca),
             "optimizer": try outcome.optimizer.map(json) ?? null,
             "next_action": outcome.nextAction ?? null,

@@ -78,6 +78,9 @@ public final class PaymentService: Sendable {
 
     static func invalid(_ message: String) -> GateRefusal { GateRefusal(.invalid, message) }
 
+    /// An Idempotency-Key sent again with a different request.
+    public struct IdempotencyKeyReused: Error, Sendable {}
+
     // MARK: Creating a payment
 
     public func create(body: [UInt8], idempotencyKey: String?) async throws -> Answer {
@@ -102,6 +105,8 @@ public final class PaymentService: Sendable {
             return owner ? answer : Answer(json: answer.json, created: false, replayed: true)
         } catch let refusal as GateRefusal {
             throw refusal
+        } catch let reused as IdempotencyKeyReused {
+            throw reused
         } catch {
             // Another node may have stored this key first: its answer stands.
             if let stored = try await replay(key: key, digest: digest) { return stored }
@@ -115,9 +120,7 @@ public final class PaymentService: Sendable {
         guard let row = try await store.database.read(
             "SELECT request_digest, first_answer FROM card_payments WHERE idempotency_key = \(bind: key)"
         ).first else { return nil }
-        guard try row.decode(column: "request_digest", as: String.self) == digest else {
-            throw GateRefusal(.conflict, "this Idempotency-Key was used for a different request (idempotency_key_reused)")
-        }
+        guard try row.decode(column: "request_digest", as: String.self) == digest else { throw IdempotencyKeyReused() }
         return Answer(json: try row.decode(column: "first_answer", as: String.self), created: false, replayed: true)
     }
 
@@ -188,7 +191,9 @@ public final class PaymentService: Sendable {
                 \(bind: outcome.threeDS?.acsTransID), \(bind: try Self.encode(record)), \(bind: try Self.encode(outcome)), \(bind: json), \
                 \(bind: scope.now.millisecondsSinceEpoch), \(bind: scope.now.millisecondsSinceEpoch))
                 """)
-            try await self.recordSideEffects(id: id, step: "created", outcome: outcome, observations: observations, scope: scope)
+            try await self.recordSideEffects(
+                id: id, step: "created", outcome: outcome, observations: observations, offSession: request.merchantInitiated, scope: scope
+            )
             return json
         }
         learn(observations)
@@ -260,7 +265,10 @@ public final class PaymentService: Sendable {
                 authenticated_cit = \(bind: outcome.authenticatedCustomerInitiated ? Int64(1) : Int64(0)), \
                 updated_at = \(bind: scope.now.millisecondsSinceEpoch) WHERE id = \(bind: id)
                 """)
-            try await self.recordSideEffects(id: id, step: "challenge_completed", outcome: outcome, observations: observations, scope: scope)
+            try await self.recordSideEffects(
+                id: id, step: "challenge_completed", outcome: outcome, observations: observations, offSession: record.merchantInitiated,
+                scope: scope
+            )
         }
         learn(final.observations)
         return id
@@ -426,7 +434,8 @@ public final class PaymentService: Sendable {
 
     /// Audit event, optimizer statistics and notification of one payment step.
     nonisolated(nonsending) func recordSideEffects(
-        id: String, step: String, outcome: PaymentOutcome, observations: [ExemptionOptimizer.Learner.Observation], scope: TransactionScope
+        id: String, step: String, outcome: PaymentOutcome, observations: [ExemptionOptimizer.Learner.Observation], offSession: Bool,
+        scope: TransactionScope
     ) async throws {
         var payload = JSONBuilder()
         payload.string("payment_id", id)
@@ -451,7 +460,7 @@ public final class PaymentService: Sendable {
                 failures = card_optimizer_stats.failures + \(bind: add.1)
                 """)
         }
-        if outcome.nextAction == "customer_must_authenticate" {
+        if outcome.nextAction == "customer_must_authenticate", offSession {
             let message = "payment \(id) needs the customer to come back and authenticate (soft decline 20154)"
             try await scope.run("""
                 INSERT INTO card_notifications (id, payment_id, kind, message, created_at) VALUES (\(bind: Secrets.identifier("ntf")), \

@@ -20,8 +20,17 @@ struct PaymentRoutes: Sendable {
                 case .success(let value): key = value
                 case .failure(let error): return error.response
                 }
-                let body = try await Body.bytes(request, limit: limits.bodyBytesMax)
-                let answer = try await payments.create(body: body, idempotencyKey: key)
+                // Not JSON: 400, as everywhere in the API; the service validates the rest (422).
+                let body = try await Body.read(request, limit: limits.bodyBytesMax)
+                let answer: PaymentService.Answer
+                do {
+                    answer = try await payments.create(body: body.bytes, idempotencyKey: key)
+                } catch is PaymentService.IdempotencyKeyReused {
+                    return APIError(
+                        status: .unprocessableContent, code: "idempotency_key_reused",
+                        message: "this Idempotency-Key was used for a different request"
+                    ).response
+                }
                 var headers = HTTPFields()
                 if answer.replayed { headers[.idempotentReplayed] = "true" }
                 return .json(answer.json, status: answer.created ? .created : .ok, headers: headers)

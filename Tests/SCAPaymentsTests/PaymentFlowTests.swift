@@ -206,6 +206,7 @@ final class TestClock: Sendable {
         #expect(declined["status"] as? String == "Declined")
         #expect(declined["response_code"] as? String == "20154")
         #expect(declined["next_action"] as? String == "customer_must_authenticate")
+        #expect(declined["liability"] is NSNull)
         // And the same exemption at authorisation on an issuer that grants it.
         let granted = try await h.pay("4000030000000017", threeDS: #"{"enabled": false, "exemption": "low_value"}"#)
         #expect(granted["status"] as? String == "Authorized")
@@ -374,7 +375,7 @@ final class TestClock: Sendable {
         #expect(Set(answers).count == 1)
         let rows = try await h.store.database.read("SELECT COUNT(*) AS n FROM card_payments WHERE idempotency_key = 'burst'")
         #expect(try rows[0].decode(column: "n", as: Int.self) == 1)
-        await #expect(throws: GateRefusal.self) { try await h.pay("4000010000000019", amount: 2600, key: "order-1") }
+        await #expect(throws: PaymentService.IdempotencyKeyReused.self) { try await h.pay("4000010000000019", amount: 2600, key: "order-1") }
         for bad in [
             #"{"amount": 100, "currency": "EUR"}"#,
             #"{"source": {"type": "card", "number": "4000010000000018", "expiry_month": 12, "expiry_year": 2030}, "amount": 100, "currency": "EUR"}"#,

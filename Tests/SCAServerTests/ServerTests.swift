@@ -6,6 +6,7 @@ import Logging
 import SCAAuth
 import SCAContract
 import SCAGate
+import SCAPayments
 import SCARules
 import SCAServer
 import SCAService
@@ -39,7 +40,10 @@ import Yams
             store: store, settings: settings, pepper: Array(repeating: 1, count: 32), masterKey: Array(repeating: 2, count: 32),
             scrypt: .init(logN: 10, blockSize: 8, parallelism: 1), pins: pins, messages: DevMessages(), logger: logger
         )
-        let server = SCAServer(store: store, limits: limits, bank: Bank(auth: auth), logger: logger)
+        let payments = try await PaymentService(
+            store: store, settings: PaymentSettings(), masterKey: Array(repeating: 2, count: 32), pepper: Array(repeating: 1, count: 32)
+        )
+        let server = SCAServer(store: store, limits: limits, bank: Bank(auth: auth), payments: payments, logger: logger)
         let app = Application(router: server.router(), logger: logger)
         try await app.test(.router) { client in try await body(client, store) }
         await pins.shutdown()
@@ -312,4 +316,51 @@ import Yams
 
 func payment(id: String, amount: String = "20.00", currency: String = "EUR") -> String {
     #"{"id":"\#(id)","at":"2026-11-21T08:00:00Z","action":"payment","payer":{"id":"anna","psp_country":"DE","instrument":"card-1"},"payee":{"id":"shop","psp_country":"DE"},"amount":{"value":"\#(amount)","currency":"\#(currency)"},"payment":{"method":"card","channel":"remote","initiator":"payer"}}"#
+}
+
+@Suite struct PaymentRouteTests {
+    /// The payments API over HTTP: a frictionless payment, its idempotent replay, a reused
+    /// key, bad JSON, a capture, the trace, and the checkout and challenge pages.
+    @Test func paymentsOverHTTP() async throws {
+        try await ServerTests.withServer { client, _ in
+            let body = #"{"source": {"type": "card", "number": "4000010000000019", "expiry_month": 12, "expiry_year": 2030}, "amount": 2500, "currency": "EUR", "3ds": {"enabled": true, "challenge_indicator": "no_challenge_requested"}}"#
+            let created = try await ServerTests.post(client, "/v1/payments", body, key: "k1")
+            #expect(created.status == .created)
+            let payment = ServerTests.json(created)
+            #expect(payment["status"] as? String == "Authorized")
+            let replay = try await ServerTests.post(client, "/v1/payments", body, key: "k1")
+            #expect(replay.status == .ok)
+            #expect(replay.headers[HTTPField.Name("Idempotent-Replayed")!] == "true")
+            #expect(String(buffer: replay.body) == String(buffer: created.body))
+            let reused = try await ServerTests.post(client, "/v1/payments", body.replacingOccurrences(of: "2500", with: "2600"), key: "k1")
+            #expect(reused.status == .unprocessableContent)
+            #expect(ServerTests.errorCode(reused) == "idempotency_key_reused")
+            let broken = try await ServerTests.post(client, "/v1/payments", "{not json", key: "k2")
+            #expect(broken.status == .badRequest)
+            #expect(ServerTests.errorCode(broken) == "invalid_json")
+            let invalid = try await ServerTests.post(client, "/v1/payments", #"{"source": {"type": "card"}, "amount": 1, "currency": "EUR"}"#)
+            #expect(invalid.status == .unprocessableContent)
+            let id = try #require(payment["id"] as? String)
+            let capture = try await ServerTests.post(client, "/v1/payments/\(id)/captures", #"{"amount": 1000}"#)
+            #expect(capture.status == .accepted)
+            #expect(ServerTests.json(try await ServerTests.get(client, "/v1/payments/\(id)"))["status"] as? String == "Partially Captured")
+            let over = try await ServerTests.post(client, "/v1/payments/\(id)/captures", #"{"amount": 2000}"#)
+            #expect(over.status == .unprocessableContent)
+            let trace = ServerTests.json(try await ServerTests.get(client, "/v1/payments/\(id)/trace"))
+            #expect((trace["messages"] as? [Any])?.isEmpty == false)
+            #expect(try await ServerTests.get(client, "/v1/payments/pay_0000000000000000").status == .notFound)
+            let page = try await ServerTests.get(client, "/app/checkout.html")
+            #expect(page.status == .ok)
+            #expect(String(buffer: page.body).contains("checkout.js"))
+            // A challenge page, HTML-escaped and framable by the shop only.
+            let pending = ServerTests.json(try await ServerTests.post(client, "/v1/payments", body.replacingOccurrences(of: "4000010000000019", with: "4000020000000018")))
+            let redirect = try #require(((pending["_links"] as? [String: Any])?["redirect"] as? [String: Any])?["href"] as? String)
+            let challenge = try await ServerTests.get(client, redirect)
+            #expect(challenge.status == .ok)
+            #expect(String(buffer: challenge.body).contains("Pay 25.00 EUR to Demo Shop"))
+            #expect(challenge.headers[HTTPField.Name("Content-Security-Policy")!]?.contains("frame-ancestors 'self'") == true)
+            let cards = ServerTests.json(try await ServerTests.get(client, "/v1/sandbox/cards"))
+            #expect((cards["cards"] as? [Any])?.count == 17)
+        }
+    }
 }
