@@ -131,7 +131,7 @@ let package = Package(
             ]
         ),
         // Helpers shared by the test targets (a seeded generator); not a product.
-        .target(name: "SCATestSupport", path: "Tests/SCATestSupport"),
+        .target(name: "SCATestSupport", dependencies: ["SCACards"], path: "Tests/SCATestSupport"),
         .testTarget(name: "SCARulesTests", dependencies: ["SCARules", "SCATestSupport"]),
         .testTarget(name: "SCAContractTests", dependencies: ["SCAContract", "SCATestSupport"]),
         .testTarget(name: "SCAServiceTests", dependencies: ["SCAService"]),

@@ -175,26 +175,30 @@ public final class PaymentService: Sendable {
         let observations = outcome.observations
         outcome.observations = []
         let final = outcome
+        // Encoded before the transaction: the writer's thread only runs statements.
+        let encoded = try Encoded(id: id, request: stored, outcome: final, createdAt: now)
+        let sealed = final.status == .pending ? Base64URL.encode(box.seal(Array(Self.sealedText(card, expiry).utf8), context: "payment:" + id)) : nil
         let answer = try await store.transact { scope in
-            var record = stored
             let outcome = final
-            if outcome.status == .authorized, request.storeForFutureUse, record.sourceID == nil {
+            var encoded = encoded
+            if outcome.status == .authorized, request.storeForFutureUse, stored.sourceID == nil {
+                var record = stored
                 record.sourceID = try await self.storeCard(card, expiry: expiry, fingerprint: fingerprint, scope: scope)
+                encoded = try Encoded(id: id, request: record, outcome: outcome, createdAt: now)
             }
-            let json = try Self.answerJSON(id: id, request: record, outcome: outcome, captured: 0, createdAt: scope.now)
-            let sealed = outcome.status == .pending ? Base64URL.encode(self.box.seal(Array(Self.sealedText(card, expiry).utf8), context: "payment:" + id)) : nil
             try await scope.run("""
                 INSERT INTO card_payments (id, idempotency_key, request_digest, status, fingerprint, sealed_card, amount, currency, captured, \
                 authenticated_cit, acs_trans_id, request, outcome, first_answer, created_at, updated_at) VALUES (\(bind: id), \(bind: key), \
                 \(bind: digest), \(bind: outcome.status.rawValue), \(bind: fingerprint), \(bind: sealed), \(bind: request.amount.minorUnits), \
                 \(bind: request.amount.currency.code), \(bind: Int64(0)), \(bind: outcome.authenticatedCustomerInitiated ? Int64(1) : Int64(0)), \
-                \(bind: outcome.threeDS?.acsTransID), \(bind: try Self.encode(record)), \(bind: try Self.encode(outcome)), \(bind: json), \
-                \(bind: scope.now.millisecondsSinceEpoch), \(bind: scope.now.millisecondsSinceEpoch))
+                \(bind: outcome.threeDS?.acsTransID), \(bind: encoded.request), \(bind: encoded.outcome), \(bind: encoded.answer), \
+                \(bind: now.millisecondsSinceEpoch), \(bind: now.millisecondsSinceEpoch))
                 """)
             try await self.recordSideEffects(
-                id: id, step: "created", outcome: outcome, observations: observations, offSession: request.merchantInitiated, scope: scope
+                id: id, step: "created", outcome: outcome, traceDigest: encoded.traceDigest, observations: observations,
+                offSession: request.merchantInitiated, scope: scope
             )
-            return json
+            return encoded.answer
         }
         learn(observations)
         return Answer(json: answer, created: true, replayed: false)
@@ -266,8 +270,8 @@ public final class PaymentService: Sendable {
                 updated_at = \(bind: scope.now.millisecondsSinceEpoch) WHERE id = \(bind: id)
                 """)
             try await self.recordSideEffects(
-                id: id, step: "challenge_completed", outcome: outcome, observations: observations, offSession: record.merchantInitiated,
-                scope: scope
+                id: id, step: "challenge_completed", outcome: outcome, traceDigest: try Encoded.traceDigest(outcome),
+                observations: observations, offSession: record.merchantInitiated, scope: scope
             )
         }
         learn(final.observations)
@@ -434,8 +438,8 @@ public final class PaymentService: Sendable {
 
     /// Audit event, optimizer statistics and notification of one payment step.
     nonisolated(nonsending) func recordSideEffects(
-        id: String, step: String, outcome: PaymentOutcome, observations: [ExemptionOptimizer.Learner.Observation], offSession: Bool,
-        scope: TransactionScope
+        id: String, step: String, outcome: PaymentOutcome, traceDigest: String, observations: [ExemptionOptimizer.Learner.Observation],
+        offSession: Bool, scope: TransactionScope
     ) async throws {
         var payload = JSONBuilder()
         payload.string("payment_id", id)
@@ -449,7 +453,7 @@ public final class PaymentService: Sendable {
         payload.string("eci", outcome.threeDS?.eci)
         payload.string("exemption_applied", outcome.threeDS?.exemptionApplied)
         payload.string("liability", outcome.liability)
-        payload.string("trace_digest", hex(Array(SHA256.hash(data: Array(try Self.encode(outcome.trace).utf8)))))
+        payload.string("trace_digest", traceDigest)
         scope.audit("card_payment", payload: payload.json)
         for observation in observations {
             let (key, success) = ExemptionOptimizer.Learner.storageKey(observation)
@@ -481,6 +485,26 @@ public final class PaymentService: Sendable {
             \(bind: sealed), \(bind: scope.now.millisecondsSinceEpoch))
             """)
         return id
+    }
+
+    /// A payment's stored texts: its request, its outcome, its answer, and the digest of its
+    /// trace that the audit event carries.
+    struct Encoded: Sendable {
+        var request: String
+        var outcome: String
+        var answer: String
+        var traceDigest: String
+
+        init(id: String, request stored: StoredRequest, outcome: PaymentOutcome, createdAt: Instant) throws {
+            request = try PaymentService.encode(stored)
+            self.outcome = try PaymentService.encode(outcome)
+            answer = try PaymentService.answerJSON(id: id, request: stored, outcome: outcome, captured: 0, createdAt: createdAt)
+            traceDigest = try Self.traceDigest(outcome)
+        }
+
+        static func traceDigest(_ outcome: PaymentOutcome) throws -> String {
+            hex(Array(SHA256.hash(data: Array(try PaymentService.encode(outcome.trace).utf8))))
+        }
     }
 
     static func sealedText(_ card: CardNumber, _ expiry: (month: Int, year: Int)) -> String { "\(card.digits)|\(expiry.month)|\(expiry.year)" }
