@@ -363,7 +363,11 @@ public final class PaymentService: Sendable {
 
     public static let captureReferenceMax = 80
 
-    public func capture(_ id: String, body: JSONObject?) async throws -> String {
+    /// Captures all or part of an authorized payment. With an Idempotency-Key, a retry gets
+    /// the first answer and captures nothing more; the key with another request is refused.
+    public func capture(_ id: String, body: JSONObject?, bodyBytes: [UInt8] = [], idempotencyKey: String? = nil) async throws -> Answer {
+        let digest = hex(Array(SHA256.hash(data: Array(id.utf8) + [0] + bodyBytes)))
+        if let key = idempotencyKey, let stored = try await captureReplay(key: key, digest: digest) { return stored }
         var amount: Int64?
         var reference = ""
         if let body {
@@ -378,48 +382,66 @@ public final class PaymentService: Sendable {
         }
         let requested = amount
         let reference2 = reference
-        return try await store.transact { scope in
-            guard let row = try await scope.all(
-                "SELECT status, amount, captured FROM card_payments WHERE id = \(bind: id) \(scope.forUpdate)"
-            ).first else { throw GateRefusal(.notFound, "payment not found") }
-            let status = try row.decode(column: "status", as: String.self)
-            let total = try row.decode(column: "amount", as: Int64.self)
-            let captured = try row.decode(column: "captured", as: Int64.self)
-            guard status == PaymentStatus.authorized.rawValue || status == PaymentStatus.partiallyCaptured.rawValue else {
-                throw GateRefusal(.conflict, "only an authorized payment can be captured (this one is \(status))")
+        do {
+            let json = try await store.transact { scope in
+                guard let row = try await scope.all(
+                    "SELECT status, amount, captured FROM card_payments WHERE id = \(bind: id) \(scope.forUpdate)"
+                ).first else { throw GateRefusal(.notFound, "payment not found") }
+                let status = try row.decode(column: "status", as: String.self)
+                let total = try row.decode(column: "amount", as: Int64.self)
+                let captured = try row.decode(column: "captured", as: Int64.self)
+                guard status == PaymentStatus.authorized.rawValue || status == PaymentStatus.partiallyCaptured.rawValue else {
+                    throw GateRefusal(.conflict, "only an authorized payment can be captured (this one is \(status))")
+                }
+                let take = requested ?? (total - captured)
+                guard take >= 1, captured + take <= total else {
+                    throw Self.invalid("amount: at most the \(total - captured) minor units not yet captured")
+                }
+                let newStatus = captured + take == total ? PaymentStatus.captured : .partiallyCaptured
+                let actionID = Secrets.identifier("act")
+                var out = JSONBuilder()
+                out.string("action_id", actionID)
+                out.string("payment_id", id)
+                out.integer("amount", take)
+                out.string("status", newStatus.rawValue)
+                out.string("reference", reference2)
+                try await scope.run("""
+                    INSERT INTO card_captures (id, payment_id, idempotency_key, request_digest, amount, reference, answer, created_at) VALUES \
+                    (\(bind: actionID), \(bind: id), \(bind: idempotencyKey), \(bind: digest), \(bind: take), \(bind: reference2), \
+                    \(bind: out.json), \(bind: scope.now.millisecondsSinceEpoch))
+                    """)
+                try await scope.run("""
+                    UPDATE card_payments SET captured = captured + \(bind: take), status = \(bind: newStatus.rawValue), \
+                    updated_at = \(bind: scope.now.millisecondsSinceEpoch) WHERE id = \(bind: id)
+                    """)
+                let outcomeRow = try await scope.all("SELECT outcome FROM card_payments WHERE id = \(bind: id)")
+                var outcome = try Self.decode(PaymentOutcome.self, try outcomeRow[0].decode(column: "outcome", as: String.self))
+                outcome.status = newStatus
+                try await scope.run("UPDATE card_payments SET outcome = \(bind: try Self.encode(outcome)) WHERE id = \(bind: id)")
+                var payload = JSONBuilder()
+                payload.string("payment_id", id)
+                payload.string("action_id", actionID)
+                payload.integer("amount", take)
+                payload.string("status", newStatus.rawValue)
+                scope.audit("card_payment_captured", payload: payload.json)
+                return out.json
             }
-            let take = requested ?? (total - captured)
-            guard take >= 1, captured + take <= total else {
-                throw Self.invalid("amount: at most the \(total - captured) minor units not yet captured")
-            }
-            let newStatus = captured + take == total ? PaymentStatus.captured : .partiallyCaptured
-            let actionID = Secrets.identifier("act")
-            try await scope.run("""
-                INSERT INTO card_captures (id, payment_id, amount, reference, created_at) VALUES (\(bind: actionID), \(bind: id), \
-                \(bind: take), \(bind: reference2), \(bind: scope.now.millisecondsSinceEpoch))
-                """)
-            try await scope.run("""
-                UPDATE card_payments SET captured = captured + \(bind: take), status = \(bind: newStatus.rawValue), \
-                updated_at = \(bind: scope.now.millisecondsSinceEpoch) WHERE id = \(bind: id)
-                """)
-            let outcomeRow = try await scope.all("SELECT outcome FROM card_payments WHERE id = \(bind: id)")
-            var outcome = try Self.decode(PaymentOutcome.self, try outcomeRow[0].decode(column: "outcome", as: String.self))
-            outcome.status = newStatus
-            try await scope.run("UPDATE card_payments SET outcome = \(bind: try Self.encode(outcome)) WHERE id = \(bind: id)")
-            var payload = JSONBuilder()
-            payload.string("payment_id", id)
-            payload.string("action_id", actionID)
-            payload.integer("amount", take)
-            payload.string("status", newStatus.rawValue)
-            scope.audit("card_payment_captured", payload: payload.json)
-            var out = JSONBuilder()
-            out.string("action_id", actionID)
-            out.string("payment_id", id)
-            out.integer("amount", take)
-            out.string("status", newStatus.rawValue)
-            out.string("reference", reference2)
-            return out.json
+            return Answer(json: json, created: true, replayed: false)
+        } catch let refusal as GateRefusal {
+            throw refusal
+        } catch {
+            // A concurrent retry under the same key committed first: its answer stands.
+            if let key = idempotencyKey, let stored = try await captureReplay(key: key, digest: digest) { return stored }
+            throw error
         }
+    }
+
+    func captureReplay(key: String, digest: String) async throws -> Answer? {
+        guard let row = try await store.database.read(
+            "SELECT request_digest, answer FROM card_captures WHERE idempotency_key = \(bind: key)"
+        ).first else { return nil }
+        guard try row.decode(column: "request_digest", as: String.self) == digest else { throw IdempotencyKeyReused() }
+        return Answer(json: try row.decode(column: "answer", as: String.self), created: false, replayed: true)
     }
 
     // MARK: Helpers

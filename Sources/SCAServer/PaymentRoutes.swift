@@ -26,10 +26,7 @@ struct PaymentRoutes: Sendable {
                 do {
                     answer = try await payments.create(body: body.bytes, idempotencyKey: key)
                 } catch is PaymentService.IdempotencyKeyReused {
-                    return APIError(
-                        status: .unprocessableContent, code: "idempotency_key_reused",
-                        message: "this Idempotency-Key was used for a different request"
-                    ).response
+                    return Self.keyReused
                 }
                 var headers = HTTPFields()
                 if answer.replayed { headers[.idempotentReplayed] = "true" }
@@ -44,8 +41,22 @@ struct PaymentRoutes: Sendable {
         }
         router.post("/v1/payments/{payment_id}/captures") { request, context in
             await GateRoutes.answering {
+                let key: String?
+                switch idempotencyKey(request) {
+                case .success(let value): key = value
+                case .failure(let error): return error.response
+                }
                 let body = try await Body.optional(request, limit: limits.bodyBytesMax)
-                return .json(try await payments.capture(Self.paymentID(context), body: body?.object), status: .accepted)
+                do {
+                    let answer = try await payments.capture(
+                        Self.paymentID(context), body: body?.object, bodyBytes: body?.bytes ?? [], idempotencyKey: key
+                    )
+                    var headers = HTTPFields()
+                    if answer.replayed { headers[.idempotentReplayed] = "true" }
+                    return .json(answer.json, status: answer.replayed ? .ok : .accepted, headers: headers)
+                } catch is PaymentService.IdempotencyKeyReused {
+                    return Self.keyReused
+                }
             }
         }
         router.get("/v1/notifications") { _, _ in await GateRoutes.answering { .json(try await payments.notificationsJSON()) } }
@@ -83,6 +94,12 @@ struct PaymentRoutes: Sendable {
                 return .json(out.json)
             }
         }
+    }
+
+    static var keyReused: Response {
+        APIError(
+            status: .unprocessableContent, code: "idempotency_key_reused", message: "this Idempotency-Key was used for a different request"
+        ).response
     }
 
     static func paymentID(_ context: BasicRequestContext) throws -> String {

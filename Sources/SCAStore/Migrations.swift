@@ -286,8 +286,11 @@ public enum Migrations {
                 CREATE TABLE card_captures (
                     id TEXT PRIMARY KEY,
                     payment_id TEXT NOT NULL,
+                    idempotency_key TEXT UNIQUE,
+                    request_digest TEXT NOT NULL,
                     amount BIGINT NOT NULL,
                     reference TEXT NOT NULL,
+                    answer TEXT NOT NULL,
                     created_at BIGINT NOT NULL
                 )
                 """,
