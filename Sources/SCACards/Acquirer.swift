@@ -170,11 +170,8 @@ public struct Acquirer: Sendable {
                         options.append(.init(exemption, at: stage))
                     }
                 }
-                let amountEUR = engine.configuration.referenceRates.convert(payment.amount, to: .eur).map {
-                    Double($0.minorUnits) / 100
-                } ?? 0
                 let choice = chooser(ExemptionOptimizer.Context(
-                    range: payment.card.bin6, amountEUR: amountEUR, candidates: options,
+                    range: payment.card.bin6, amountEUR: amountEUR(payment.amount), candidates: options,
                     threeDSPossible: payment.threeDS.enabled && profile.enrolled, fraudProbability: payment.risk?.score
                 ))
                 outcome.optimizer = OptimizerRecord(
@@ -316,8 +313,10 @@ public struct Acquirer: Sendable {
         if let granted = result.exemptionGranted { record.exemptionApplied = granted.rawValue }
     }
 
+    /// The amount in EUR for the optimizer's bands (the currency passed validation, so it
+    /// has a reference rate).
     func amountEUR(_ amount: Money) -> Double {
-        engine.configuration.referenceRates.convert(amount, to: .eur).map { Double($0.minorUnits) / 100 } ?? 0
+        engine.configuration.referenceRates.convert(amount, to: .eur).map(ExemptionOptimizer.euros) ?? 0
     }
 
     /// The authorisation, and what a soft decline leads to.

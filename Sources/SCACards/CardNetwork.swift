@@ -42,7 +42,7 @@ public struct CardNetwork: Sendable {
 
     /// The issuer whose ACS holds this challenge.
     public func issuer(ofChallenge acsTransID: String) -> SimulatedIssuer? {
-        issuers.first { $0.challengeView(acsTransID) != nil }
+        issuers.first { $0.holdsChallenge(acsTransID) }
     }
 
     /// The directory server's transaction id for an AReq: derived, so a retry of one AReq

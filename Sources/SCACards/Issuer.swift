@@ -19,6 +19,10 @@ public final class SimulatedIssuer: Sendable {
     private let key: SymmetricKey
     private let state = Mutex(State())
 
+    /// The cardholder's attempt limit (RTS Art. 4(3)(b), as configured), shared by every
+    /// challenge of a card.
+    var attemptPolicy: AttemptPolicy { AttemptPolicy(failuresPerBlock: engine.configuration.failedAttemptsMax) }
+
     /// The sandbox cardholder's password: every sandbox card answers challenges with it.
     public static let sandboxPassword = "sca-sandbox"
     /// Open challenges kept at most (the oldest are dropped first when full).
@@ -180,7 +184,7 @@ public final class SimulatedIssuer: Sendable {
             result.note = note + "; nobody is there to challenge"
             return result
         }
-        let policy = AttemptPolicy(failuresPerBlock: engine.configuration.failedAttemptsMax)
+        let policy = attemptPolicy
         if policy.availability(state.attempts[cardID] ?? AttemptCounter(), at: now) != .open {
             result.transStatusReason = "01"
             result.eci = profile.scheme.eci(.none)
@@ -244,6 +248,11 @@ public final class SimulatedIssuer: Sendable {
         public let finished: Bool
     }
 
+    /// Whether this ACS holds the challenge.
+    public func holdsChallenge(_ acsTransID: String) -> Bool {
+        state.withLock { $0.challenges[acsTransID] != nil }
+    }
+
     public func challengeView(_ acsTransID: String) -> ChallengeView? {
         state.withLock { state in
             guard let open = state.challenges[acsTransID] else { return nil }
@@ -303,7 +312,7 @@ public final class SimulatedIssuer: Sendable {
                 try? open.challenge.fail(at: now)
                 return finish(.notAuthenticated, cancel: "01", note: "the cardholder cancelled the challenge")
             }
-            let policy = AttemptPolicy(failuresPerBlock: engine.configuration.failedAttemptsMax)
+            let policy = attemptPolicy
             var counter = state.attempts[open.cardID] ?? AttemptCounter()
             guard policy.availability(counter, at: now) == .open else {
                 return finish(.notAuthenticated, reason: "01", note: "the cardholder's authentication is blocked")

@@ -1,4 +1,5 @@
 import Foundation
+import SCARules
 
 /// Chooses what to ask the issuer for when the merchant leaves it to the engine (no
 /// exemption, `no_preference`): full 3DS, or one of the exemptions that qualify, at
@@ -79,8 +80,17 @@ public struct ExemptionOptimizer: Sendable {
         self.learner = learner
     }
 
-    /// Amount bands in EUR: up to 30, 100, 250, 500, and above.
-    public static let bandLimits: [Double] = [30, 100, 250, 500]
+    /// Amount bands in EUR: the EEA's low-value limit (RTS Art. 16) and the three TRA
+    /// exemption threshold values (RTS Art. 18, Annex): up to 30, 100, 250, 500, and above.
+    public static let bandLimits: [Double] = {
+        let eea = RegimeLimits.eea
+        return [eea.lowValueSingleMax, eea.traBandLow, eea.traBandMiddle, eea.traBandHigh].map { euros($0) }
+    }()
+
+    /// An amount in EUR as a number for the estimates (never for a rule: rules compare `Money`).
+    public static func euros(_ amount: Money) -> Double {
+        Double(amount.minorUnits) / pow(10, Double(amount.currency.minorDigits))
+    }
     public static func band(_ amountEUR: Double) -> Int { bandLimits.firstIndex { amountEUR <= $0 } ?? bandLimits.count }
 
     /// The probabilities an option's outcome depends on: from the learner (`estimate`) or,

@@ -200,7 +200,7 @@ public struct OptimizerRecord: Sendable, Codable, Equatable {
 
 /// Where a payment stands after a step of the flow: what the API shows, what storage keeps,
 /// and (while pending) what the flow needs to go on when the challenge ends.
-public struct PaymentOutcome: Sendable, Codable, Equatable {
+public struct PaymentOutcome: Sendable, Codable {
     public var status: PaymentStatus
     public var responseCode: String?
     public var path: PaymentPath
@@ -229,13 +229,6 @@ public struct PaymentOutcome: Sendable, Codable, Equatable {
         case nextAction = "next_action"
         case challengeURL = "challenge_url"
         case authenticatedCustomerInitiated = "authenticated_customer_initiated"
-    }
-
-    public static func == (lhs: PaymentOutcome, rhs: PaymentOutcome) -> Bool {
-        lhs.status == rhs.status && lhs.responseCode == rhs.responseCode && lhs.path == rhs.path && lhs.threeDS == rhs.threeDS
-            && lhs.liabilityShift == rhs.liabilityShift && lhs.sca == rhs.sca && lhs.optimizer == rhs.optimizer
-            && lhs.nextAction == rhs.nextAction && lhs.challengeURL == rhs.challengeURL && lhs.notes == rhs.notes
-            && lhs.trace == rhs.trace && lhs.authenticatedCustomerInitiated == rhs.authenticatedCustomerInitiated
     }
 
     public var liability: String { liabilityShift ? "issuer" : "merchant" }

@@ -136,8 +136,7 @@ public final class PaymentService: Sendable {
             expiry = (month, year)
         case .stored(let stored):
             guard let row = try await store.database.read("SELECT sealed_card FROM card_sources WHERE id = \(bind: stored)").first,
-                let opened = try? box.open(Base64URL.decode(try row.decode(column: "sealed_card", as: String.self)) ?? [], context: "source:" + stored),
-                let parsed = Self.parseSealed(opened)
+                let parsed = openSealed(try row.decode(column: "sealed_card", as: String.self), context: "source:" + stored)
             else { throw GateRefusal(.notFound, "source.id: no stored card \(stored)") }
             card = parsed.card
             expiry = (parsed.month, parsed.year)
@@ -237,10 +236,13 @@ public final class PaymentService: Sendable {
         guard outcome.status == .pending else { return id }
         let request = try Self.decode(StoredRequest.self, try row.decode(column: "request", as: String.self))
         let now = clock()
-        if let result, let sealedText = try row.decode(column: "sealed_card", as: String?.self),
-            let opened = try? box.open(Base64URL.decode(sealedText) ?? [], context: "payment:" + id), let parsed = Self.parseSealed(opened)
-        {
-            outcome = acquirer.completeChallenge(request.instruction(id: id, card: parsed.card, merchant: acquirer.settings.merchant), outcome: outcome, result: result, at: now)
+        // The card, unsealed once: to authorise after the challenge and to store it if asked.
+        let sealed = try row.decode(column: "sealed_card", as: String?.self)
+        let card = sealed.flatMap { openSealed($0, context: "payment:" + id) }
+        if let result, let card {
+            outcome = acquirer.completeChallenge(
+                request.instruction(id: id, card: card.card, merchant: acquirer.settings.merchant), outcome: outcome, result: result, at: now
+            )
         } else {
             // The issuer no longer knows the challenge (a restart): it was never completed.
             outcome.notes.append("the challenge was not completed in time")
@@ -250,22 +252,21 @@ public final class PaymentService: Sendable {
             outcome.responseCode = ResponseCode.authenticationNotCompleted
         }
         let final = outcome
-        let card = Self.parseSealed((try? box.open(Base64URL.decode((try? row.decode(column: "sealed_card", as: String?.self)) ?? "") ?? [], context: "payment:" + id)) ?? [])
-        try await store.transact { scope in
+        let applied = try await store.transact { scope -> Bool in
             var outcome = final
             var record = request
             let observations = outcome.observations
             outcome.observations = []
             // Conditional: of two completions racing, one applies.
             let current = try await scope.all("SELECT status FROM card_payments WHERE id = \(bind: id) \(scope.forUpdate)")
-            guard (try current.first?.decode(column: "status", as: String.self)) == PaymentStatus.pending.rawValue else { return }
+            guard (try current.first?.decode(column: "status", as: String.self)) == PaymentStatus.pending.rawValue else { return false }
             if outcome.status == .authorized, record.storeForFutureUse, record.sourceID == nil, let card {
                 record.sourceID = try await self.storeCard(card.card, expiry: (card.month, card.year), fingerprint: record.fingerprint, scope: scope)
             }
-            let sealed = outcome.status == .pending ? (try row.decode(column: "sealed_card", as: String?.self)) : nil
+            let stillSealed = outcome.status == .pending ? sealed : nil
             try await scope.run("""
                 UPDATE card_payments SET status = \(bind: outcome.status.rawValue), outcome = \(bind: try Self.encode(outcome)), \
-                request = \(bind: try Self.encode(record)), sealed_card = \(bind: sealed), acs_trans_id = \(bind: outcome.threeDS?.acsTransID), \
+                request = \(bind: try Self.encode(record)), sealed_card = \(bind: stillSealed), acs_trans_id = \(bind: outcome.threeDS?.acsTransID), \
                 authenticated_cit = \(bind: outcome.authenticatedCustomerInitiated ? Int64(1) : Int64(0)), \
                 updated_at = \(bind: scope.now.millisecondsSinceEpoch) WHERE id = \(bind: id)
                 """)
@@ -273,8 +274,10 @@ public final class PaymentService: Sendable {
                 id: id, step: "challenge_completed", outcome: outcome, traceDigest: try Encoded.traceDigest(outcome),
                 observations: observations, offSession: record.merchantInitiated, scope: scope
             )
+            return true
         }
-        learn(final.observations)
+        // Of two completions racing, only the one that applied teaches the optimizer.
+        if applied { learn(final.observations) }
         return id
     }
 
@@ -530,6 +533,12 @@ public final class PaymentService: Sendable {
     }
 
     static func sealedText(_ card: CardNumber, _ expiry: (month: Int, year: Int)) -> String { "\(card.digits)|\(expiry.month)|\(expiry.year)" }
+
+    /// A card sealed by `sealedText` (a pending payment's or a stored card's), or `nil`.
+    func openSealed(_ text: String, context: String) -> (card: CardNumber, month: Int, year: Int)? {
+        guard let sealed = Base64URL.decode(text), let opened = try? box.open(sealed, context: context) else { return nil }
+        return Self.parseSealed(opened)
+    }
 
     static func parseSealed(_ bytes: [UInt8]) -> (card: CardNumber, month: Int, year: Int)? {
         let parts = String(decoding: bytes, as: UTF8.self).split(separator: "|")

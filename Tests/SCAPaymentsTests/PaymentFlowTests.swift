@@ -145,6 +145,23 @@ final class TestClock: Sendable {
         await h.close()
     }
 
+    /// RTS Art. 4(2): a failed challenge never says which element was wrong, and both
+    /// wrong elements count against the same attempt limit.
+    @Test func aFailedAnswerDoesNotSayWhichElementWasWrong() async throws {
+        let h = try await Harness()
+        let pending = try await h.pay("4000020000000018")
+        let acs = try #require(h.challenge(pending))
+        let code = try #require(h.service.challengeView(acs)).sandboxCode
+        let wrongCode = code == "000000" ? "111111" : "000000"
+        let wrongPassword = try await h.service.answerChallenge(acs, .respond(password: "wrong", code: code, trustMerchant: false))
+        let wrongCodeAnswer = try await h.service.answerChallenge(
+            acs, .respond(password: SimulatedIssuer.sandboxPassword, code: wrongCode, trustMerchant: false)
+        )
+        #expect(wrongPassword == .retry(remaining: 4))
+        #expect(wrongCodeAnswer == .retry(remaining: 3))
+        await h.close()
+    }
+
     @Test func challengeAbandonedOrTimedOut() async throws {
         let h = try await Harness()
         let cancelled = try await h.pay("4000020000000018")

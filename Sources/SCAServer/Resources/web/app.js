@@ -79,18 +79,8 @@
 
   // ---- small DOM helpers ---------------------------------------------------------
 
-  function h(tag, props = {}, ...children) {
-    const node = document.createElement(tag);
-    for (const [key, value] of Object.entries(props)) {
-      if (value === undefined || value === null || value === false) continue;
-      if (key === 'text') node.textContent = value;
-      else if (key.startsWith('on')) node.addEventListener(key.slice(2), value);
-      else node.setAttribute(key, value === true ? '' : String(value));
-    }
-    // append() turns strings into text nodes: data is never parsed as HTML.
-    node.append(...children.filter((child) => child !== null && child !== undefined && child !== false));
-    return node;
-  }
+  // el(tag, props, ...children) from the component: text only, never parsed as HTML.
+  const h = window.SCAElements.el;
 
   function hiddenText(text) {
     return h('span', { class: 'visually-hidden', text });

@@ -641,8 +641,9 @@
 
   if (!customElements.get('sca-challenge')) customElements.define('sca-challenge', SCAChallenge);
 
-  // The pages that load this component (the bank app) reuse its WebAuthn helpers.
+  // The pages that load this component (the bank app) reuse its WebAuthn and DOM helpers.
   window.SCAWebAuthn = Object.freeze({
     fromBase64url: base64urlToBuffer, toBase64url: bufferToBase64url, camelKeys, passkeysSupported,
   });
+  window.SCAElements = Object.freeze({ el });
 })();
