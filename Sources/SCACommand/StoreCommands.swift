@@ -124,6 +124,7 @@ struct Serve: AsyncParsableCommand {
         if let host { configuration.httpHost = host }
         if demo { configuration.auth.demo = true }
         let logger = StoreOpening.logger(level: configuration.logLevel)
+        AllocatorTuning.apply()
         let decisions = try await StoreOpening.open("serve", configuration: configuration, db: store.db, logger: logger)
         let auth: AuthService
         let payments: PaymentService

@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import Logging
 import Prometheus
+import Synchronization
 
 /// The server's Prometheus metrics. Every label takes values from a closed set (route
 /// templates, methods, status codes, outcome and reason codes), so the number of series
@@ -14,24 +15,54 @@ public final class ServerMetrics: Sendable {
         .milliseconds(500), .seconds(1), .seconds(5),
     ]
 
+    /// The metrics of each label set, found once in the registry and then kept (a registry
+    /// lookup builds and hashes the label list each time, on every request).
+    private struct RequestKey: Hashable {
+        let method: String
+        let route: String
+        let status: Int
+    }
+    private struct DecisionKey: Hashable {
+        let outcome: String
+        let reason: String
+    }
+    private let requestMetrics = Mutex<[RequestKey: (count: Counter, duration: DurationHistogram)]>([:])
+    private let decisionCounters = Mutex<[DecisionKey: Counter]>([:])
+
     public init() {}
 
     func requestFinished(method: String, route: String, status: Int, duration: Duration) {
-        registry.makeCounter(
-            name: "sca_http_requests_total", labels: [("method", method), ("route", route), ("status", String(status))],
-            help: "HTTP requests answered"
-        ).increment()
-        registry.makeDurationHistogram(
-            name: "sca_http_request_duration_seconds", labels: [("method", method), ("route", route)],
-            buckets: Self.latencyBuckets, help: "Time from request to response"
-        ).record(duration)
+        let key = RequestKey(method: method, route: route, status: status)
+        let metrics = requestMetrics.withLock { known in
+            if let found = known[key] { return found }
+            let made = (
+                count: registry.makeCounter(
+                    name: "sca_http_requests_total", labels: [("method", method), ("route", route), ("status", String(status))],
+                    help: "HTTP requests answered"
+                ),
+                duration: registry.makeDurationHistogram(
+                    name: "sca_http_request_duration_seconds", labels: [("method", method), ("route", route)],
+                    buckets: Self.latencyBuckets, help: "Time from request to response"
+                )
+            )
+            known[key] = made
+            return made
+        }
+        metrics.count.increment()
+        metrics.duration.record(duration)
     }
 
     func decided(outcome: String, reason: String) {
-        registry.makeCounter(
-            name: "sca_decisions_total", labels: [("outcome", outcome), ("reason", reason)],
-            help: "Decisions made (idempotent replays not counted)"
-        ).increment()
+        let key = DecisionKey(outcome: outcome, reason: reason)
+        decisionCounters.withLock { known in
+            if let found = known[key] { return found }
+            let made = registry.makeCounter(
+                name: "sca_decisions_total", labels: [("outcome", outcome), ("reason", reason)],
+                help: "Decisions made (idempotent replays not counted)"
+            )
+            known[key] = made
+            return made
+        }.increment()
     }
 
     func committed(transactions: Int, decisions: Int) {

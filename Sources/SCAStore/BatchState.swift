@@ -91,6 +91,68 @@ struct BatchState {
 
     // MARK: SQL
 
+    /// The statements of a batch, described once (see `RowStatement`).
+    enum Statements {
+        // Creates the missing payer rows, and locks and reads them all: an upsert that
+        // leaves existing rows as they are still takes their row locks (PostgreSQL).
+        static let lockPayers = RowStatement.Shape(
+            "INSERT INTO payers (payer, version, session_last_activity) VALUES ", width: 3,
+            " ON CONFLICT (payer) DO UPDATE SET version = payers.version RETURNING payer, version, session_last_activity"
+        )
+        static let readCounters = RowStatement.Shape(
+            "SELECT \(counterColumns) FROM instrument_counters WHERE (payer, instrument) IN (VALUES ", width: 2, ")",
+            oneRow: "SELECT \(counterColumns) FROM instrument_counters WHERE payer = ? AND instrument = ?"
+        )
+        static let readSeries = RowStatement.Shape(
+            "SELECT payer, payee, currency, amount FROM recurring_series WHERE (payer, payee, currency, amount) IN (VALUES ",
+            width: 4, ")",
+            oneRow: "SELECT payer, payee, currency, amount FROM recurring_series"
+                + " WHERE payer = ? AND payee = ? AND currency = ? AND amount = ?"
+        )
+        static let readTrusted = RowStatement.Shape(
+            "SELECT payer, payee FROM trusted_payees WHERE (payer, payee) IN (VALUES ", width: 2, ")",
+            oneRow: "SELECT payer, payee FROM trusted_payees WHERE payer = ? AND payee = ?"
+        )
+        static let readConsents = RowStatement.Shape(
+            "SELECT payer, consent, last_sca, unattended_day, unattended_count FROM consents WHERE (payer, consent) IN (VALUES ",
+            width: 2, ")",
+            oneRow: "SELECT payer, consent, last_sca, unattended_day, unattended_count FROM consents WHERE payer = ? AND consent = ?"
+        )
+        static let readMandates = RowStatement.Shape(
+            "SELECT payer, kind, request_id, payee, origin FROM mandates WHERE (payer, request_id) IN (VALUES ", width: 2, ")",
+            oneRow: "SELECT payer, kind, request_id, payee, origin FROM mandates WHERE payer = ? AND request_id = ?"
+        )
+        // The compare-and-set on each locked payer's version (see `write`).
+        static let writePayers = RowStatement.Shape(
+            "INSERT INTO payers (payer, version, session_last_activity) VALUES ", width: 3,
+            " ON CONFLICT (payer) DO UPDATE SET version = excluded.version, session_last_activity = excluded.session_last_activity"
+                + " WHERE payers.version = excluded.version - 1 RETURNING payer"
+        )
+        static let writeCounters = RowStatement.Shape(
+            "INSERT INTO instrument_counters (\(counterColumns)) VALUES ", width: 8,
+            " ON CONFLICT (payer, instrument) DO UPDATE SET regime = excluded.regime,"
+                + " low_value_count = excluded.low_value_count, low_value_total = excluded.low_value_total,"
+                + " low_value_since = excluded.low_value_since, contactless_count = excluded.contactless_count,"
+                + " contactless_total = excluded.contactless_total"
+        )
+        static let writeSeries = RowStatement.Shape(
+            "INSERT INTO recurring_series (payer, payee, currency, amount) VALUES ", width: 4, " ON CONFLICT DO NOTHING"
+        )
+        static let writeTrusted = RowStatement.Shape(
+            "INSERT INTO trusted_payees (payer, payee) VALUES ", width: 2, " ON CONFLICT DO NOTHING"
+        )
+        static let writeConsents = RowStatement.Shape(
+            "INSERT INTO consents (payer, consent, last_sca, unattended_day, unattended_count) VALUES ", width: 5,
+            " ON CONFLICT (payer, consent) DO UPDATE SET last_sca = excluded.last_sca,"
+                + " unattended_day = excluded.unattended_day, unattended_count = excluded.unattended_count"
+        )
+        static let writeMandates = RowStatement.Shape(
+            "INSERT INTO mandates (payer, kind, request_id, payee, origin, recorded) VALUES ", width: 6,
+            " ON CONFLICT (payer, kind, request_id) DO UPDATE SET payee = excluded.payee,"
+                + " origin = excluded.origin, recorded = excluded.recorded"
+        )
+    }
+
     /// Creates missing payer rows, locks all of the batch's payers in one order (so two
     /// nodes' batches never deadlock), and loads the rows the requests read.
     nonisolated(nonsending) static func load(_ keys: Keys, on database: StoreDatabase, configuration: RulesConfiguration) async throws -> BatchState {
@@ -99,13 +161,9 @@ struct BatchState {
         let payers = keys.payers.map(\.value).sorted()
         guard !payers.isEmpty else { return state }
 
-        // One statement creates the missing rows and locks and reads them all: an upsert
-        // that leaves existing rows as they are still takes their row locks (PostgreSQL),
-        // in the sorted order of the VALUES list.
-        var upsert: SQLQueryString = "INSERT INTO payers (payer, version, session_last_activity) VALUES "
-        upsert += rows(payers) { "(\(bind: $0), 0, NULL)" }
-        upsert += " ON CONFLICT (payer) DO UPDATE SET version = payers.version RETURNING payer, version, session_last_activity"
-        for row in try await db.all(upsert) {
+        var lock = RowStatement(Statements.lockPayers, reservingRows: payers.count)
+        for payer in payers { lock.add(.text(payer), .integer(0), .integer(nil)) }
+        for row in try await db.all(lock) {
             let payer = PayerID(try row.decode(column: "payer", as: String.self))
             state.versions[payer] = try row.decode(column: "version", as: Int64.self)
             if let last = try row.decode(column: "session_last_activity", as: Int64?.self) {
@@ -116,89 +174,65 @@ struct BatchState {
             throw StorageError.corrupt("payer rows missing after insert")
         }
 
-        if !keys.instruments.isEmpty {
-            var query: SQLQueryString = "SELECT "
-            query += counterColumns
-            query += " FROM instrument_counters WHERE (payer, instrument) IN (VALUES "
-            query += rows(Array(keys.instruments)) { "(\(bind: $0.payer.value), \(bind: $0.instrument.value))" }
-            query += ")"
-            for row in try await db.all(query) {
-                let (key, value) = try Self.counters(row)
-                state.memory.load(value, for: key)
-            }
+        var counters = RowStatement(Statements.readCounters, reservingRows: keys.instruments.count)
+        for key in keys.instruments { counters.add(.text(key.payer.value), .text(key.instrument.value)) }
+        for row in try await db.all(counters) {
+            let (key, value) = try Self.counters(row)
+            state.memory.load(value, for: key)
         }
 
-        if !keys.series.isEmpty {
-            var query: SQLQueryString =
-                "SELECT payer, payee, currency, amount FROM recurring_series WHERE (payer, payee, currency, amount) IN (VALUES "
-            query += rows(Array(keys.series)) {
-                "(\(bind: $0.payer.value), \(bind: $0.payee.value), \(bind: $0.amount.currency.code), \(bind: $0.amount.minorUnits))"
-            }
-            query += ")"
-            for row in try await db.all(query) {
-                let code = try row.decode(column: "currency", as: String.self)
-                guard let currency = Currency(code: code) else { throw StorageError.corrupt("unknown currency \(code)") }
-                state.memory.load(series: SeriesKey(
-                    payer: PayerID(try row.decode(column: "payer", as: String.self)),
-                    payee: PayeeID(try row.decode(column: "payee", as: String.self)),
-                    amount: Money(minorUnits: try row.decode(column: "amount", as: Int64.self), currency: currency)
-                ))
-            }
+        var series = RowStatement(Statements.readSeries, reservingRows: keys.series.count)
+        for key in keys.series {
+            series.add(.text(key.payer.value), .text(key.payee.value), .text(key.amount.currency.code), .integer(key.amount.minorUnits))
+        }
+        for row in try await db.all(series) {
+            let code = try row.decode(column: "currency", as: String.self)
+            guard let currency = Currency(code: code) else { throw StorageError.corrupt("unknown currency \(code)") }
+            state.memory.load(series: SeriesKey(
+                payer: PayerID(try row.decode(column: "payer", as: String.self)),
+                payee: PayeeID(try row.decode(column: "payee", as: String.self)),
+                amount: Money(minorUnits: try row.decode(column: "amount", as: Int64.self), currency: currency)
+            ))
         }
 
-        if !keys.payees.isEmpty {
-            var query: SQLQueryString = "SELECT payer, payee FROM trusted_payees WHERE (payer, payee) IN (VALUES "
-            query += rows(Array(keys.payees)) { "(\(bind: $0.payer.value), \(bind: $0.payee.value))" }
-            query += ")"
-            for row in try await db.all(query) {
-                state.memory.load(
-                    trusted: PayeeID(try row.decode(column: "payee", as: String.self)),
-                    of: PayerID(try row.decode(column: "payer", as: String.self))
-                )
-            }
+        var trusted = RowStatement(Statements.readTrusted, reservingRows: keys.payees.count)
+        for key in keys.payees { trusted.add(.text(key.payer.value), .text(key.payee.value)) }
+        for row in try await db.all(trusted) {
+            state.memory.load(
+                trusted: PayeeID(try row.decode(column: "payee", as: String.self)),
+                of: PayerID(try row.decode(column: "payer", as: String.self))
+            )
         }
 
-        if !keys.consents.isEmpty {
-            var query: SQLQueryString = """
-                SELECT payer, consent, last_sca, unattended_day, unattended_count FROM consents \
-                WHERE (payer, consent) IN (VALUES 
-                """
-            query += rows(Array(keys.consents)) { "(\(bind: $0.payer.value), \(bind: $0.consent.value))" }
-            query += ")"
-            for row in try await db.all(query) {
-                let key = ConsentKey(
-                    payer: PayerID(try row.decode(column: "payer", as: String.self)),
-                    consent: ConsentID(try row.decode(column: "consent", as: String.self))
-                )
-                state.memory.load(Consent(
-                    lastSCA: Instant(millisecondsSinceEpoch: try row.decode(column: "last_sca", as: Int64.self)),
-                    unattendedDay: try row.decode(column: "unattended_day", as: Int64.self),
-                    unattendedCount: Int(try row.decode(column: "unattended_count", as: Int64.self))
-                ), for: key)
-            }
+        var consents = RowStatement(Statements.readConsents, reservingRows: keys.consents.count)
+        for key in keys.consents { consents.add(.text(key.payer.value), .text(key.consent.value)) }
+        for row in try await db.all(consents) {
+            let key = ConsentKey(
+                payer: PayerID(try row.decode(column: "payer", as: String.self)),
+                consent: ConsentID(try row.decode(column: "consent", as: String.self))
+            )
+            state.memory.load(Consent(
+                lastSCA: Instant(millisecondsSinceEpoch: try row.decode(column: "last_sca", as: Int64.self)),
+                unattendedDay: try row.decode(column: "unattended_day", as: Int64.self),
+                unattendedCount: Int(try row.decode(column: "unattended_count", as: Int64.self))
+            ), for: key)
         }
 
-        if !keys.mandates.isEmpty {
-            var query: SQLQueryString = """
-                SELECT payer, kind, request_id, payee, origin FROM mandates \
-                WHERE (payer, request_id) IN (VALUES 
-                """
-            query += rows(Array(keys.mandates)) { "(\(bind: $0.payer.value), \(bind: $0.request.value))" }
-            query += ")"
-            for row in try await db.all(query) {
-                let payer = PayerID(try row.decode(column: "payer", as: String.self))
-                let kindName = try row.decode(column: "kind", as: String.self)
-                let originName = try row.decode(column: "origin", as: String.self)
-                guard let origin = Mandate.Origin(rawValue: originName), MandateKind(origin).rawValue == kindName else {
-                    throw StorageError.corrupt("mandate kind \(kindName) does not fit origin \(originName)")
-                }
-                let mandate = Mandate(
-                    payer: payer, payee: try row.decode(column: "payee", as: String?.self).map(PayeeID.init), origin: origin
-                )
-                state.memory.load(
-                    mandate, as: RequestID(try row.decode(column: "request_id", as: String.self)), configuration: configuration
-                )
+        var mandates = RowStatement(Statements.readMandates, reservingRows: keys.mandates.count)
+        for key in keys.mandates { mandates.add(.text(key.payer.value), .text(key.request.value)) }
+        for row in try await db.all(mandates) {
+            let payer = PayerID(try row.decode(column: "payer", as: String.self))
+            let kindName = try row.decode(column: "kind", as: String.self)
+            let originName = try row.decode(column: "origin", as: String.self)
+            guard let origin = Mandate.Origin(rawValue: originName), MandateKind(origin).rawValue == kindName else {
+                throw StorageError.corrupt("mandate kind \(kindName) does not fit origin \(originName)")
             }
+            let mandate = Mandate(
+                payer: payer, payee: try row.decode(column: "payee", as: String?.self).map(PayeeID.init), origin: origin
+            )
+            state.memory.load(
+                mandate, as: RequestID(try row.decode(column: "request_id", as: String.self)), configuration: configuration
+            )
         }
         return state
     }
@@ -210,91 +244,60 @@ struct BatchState {
         let db = database.transaction
         // Every locked payer's row: its session, and its version moved on by one.
         if !versions.isEmpty {
-            let payers = versions.keys.sorted { $0.value < $1.value }
-            var query: SQLQueryString = "INSERT INTO payers (payer, version, session_last_activity) VALUES "
-            query += Self.rows(payers) {
-                "(\(bind: $0.value), \(bind: versions[$0]! + 1), \(bind: memory.session(of: $0)?.lastActivity.millisecondsSinceEpoch))"
+            var payers = RowStatement(Statements.writePayers, reservingRows: versions.count)
+            for payer in versions.keys.sorted(by: { $0.value < $1.value }) {
+                payers.add(
+                    .text(payer.value), .integer(versions[payer]! + 1),
+                    .integer(memory.session(of: payer)?.lastActivity.millisecondsSinceEpoch)
+                )
             }
-            query += """
-                 ON CONFLICT (payer) DO UPDATE SET version = excluded.version, \
-                session_last_activity = excluded.session_last_activity \
-                WHERE payers.version = excluded.version - 1 RETURNING payer
-                """
-            let updated = try await db.all(query).count
-            guard updated == payers.count else {
-                throw StorageError.unavailable("payer state changed under the batch (\(updated) of \(payers.count) rows)")
+            let updated = try await db.all(payers).count
+            guard updated == payers.rowCount else {
+                throw StorageError.unavailable("payer state changed under the batch (\(updated) of \(payers.rowCount) rows)")
             }
         }
 
-        if !changedCounters.isEmpty {
-            var query: SQLQueryString = """
-                INSERT INTO instrument_counters (payer, instrument, regime, low_value_count, low_value_total, \
-                low_value_since, contactless_count, contactless_total) VALUES 
-                """
-            query += Self.rows(Array(changedCounters)) { key, value in
-                """
-                    (\(bind: key.payer.value), \(bind: key.instrument.value), \(bind: value.regime.rawValue), \
-                    \(bind: Int64(value.lowValueCount)), \(bind: value.lowValueTotal.minorUnits), \
-                    \(bind: value.lowValueSince?.millisecondsSinceEpoch), \(bind: Int64(value.contactlessCount)), \
-                    \(bind: value.contactlessTotal.minorUnits))
-                    """
-            }
-            query += """
-                 ON CONFLICT (payer, instrument) DO UPDATE SET regime = excluded.regime, \
-                low_value_count = excluded.low_value_count, low_value_total = excluded.low_value_total, \
-                low_value_since = excluded.low_value_since, contactless_count = excluded.contactless_count, \
-                contactless_total = excluded.contactless_total
-                """
-            try await db.run(query)
+        var counters = RowStatement(Statements.writeCounters, reservingRows: changedCounters.count)
+        for (key, value) in changedCounters {
+            counters.add(
+                .text(key.payer.value), .text(key.instrument.value), .text(value.regime.rawValue),
+                .integer(Int64(value.lowValueCount)), .integer(value.lowValueTotal.minorUnits),
+                .integer(value.lowValueSince?.millisecondsSinceEpoch), .integer(Int64(value.contactlessCount)),
+                .integer(value.contactlessTotal.minorUnits)
+            )
         }
+        try await db.run(counters)
 
-        if !newSeries.isEmpty {
-            var query: SQLQueryString = "INSERT INTO recurring_series (payer, payee, currency, amount) VALUES "
-            query += Self.rows(Array(newSeries)) {
-                "(\(bind: $0.payer.value), \(bind: $0.payee.value), \(bind: $0.amount.currency.code), \(bind: $0.amount.minorUnits))"
-            }
-            query += " ON CONFLICT DO NOTHING"
-            try await db.run(query)
+        var series = RowStatement(Statements.writeSeries, reservingRows: newSeries.count)
+        for key in newSeries {
+            series.add(.text(key.payer.value), .text(key.payee.value), .text(key.amount.currency.code), .integer(key.amount.minorUnits))
         }
+        try await db.run(series)
 
-        if !newTrusted.isEmpty {
-            var query: SQLQueryString = "INSERT INTO trusted_payees (payer, payee) VALUES "
-            query += Self.rows(Array(newTrusted)) { "(\(bind: $0.payer.value), \(bind: $0.payee.value))" }
-            query += " ON CONFLICT DO NOTHING"
-            try await db.run(query)
-        }
+        var trusted = RowStatement(Statements.writeTrusted, reservingRows: newTrusted.count)
+        for key in newTrusted { trusted.add(.text(key.payer.value), .text(key.payee.value)) }
+        try await db.run(trusted)
 
-        if !changedConsents.isEmpty {
-            var query: SQLQueryString =
-                "INSERT INTO consents (payer, consent, last_sca, unattended_day, unattended_count) VALUES "
-            query += Self.rows(Array(changedConsents)) { key, value in
-                """
-                    (\(bind: key.payer.value), \(bind: key.consent.value), \(bind: value.lastSCA.millisecondsSinceEpoch), \
-                    \(bind: value.unattendedDay), \(bind: Int64(value.unattendedCount)))
-                    """
-            }
-            query += """
-                 ON CONFLICT (payer, consent) DO UPDATE SET last_sca = excluded.last_sca, \
-                unattended_day = excluded.unattended_day, unattended_count = excluded.unattended_count
-                """
-            try await db.run(query)
+        var consents = RowStatement(Statements.writeConsents, reservingRows: changedConsents.count)
+        for (key, value) in changedConsents {
+            consents.add(
+                .text(key.payer.value), .text(key.consent.value), .integer(value.lastSCA.millisecondsSinceEpoch),
+                .integer(value.unattendedDay), .integer(Int64(value.unattendedCount))
+            )
         }
+        try await db.run(consents)
 
         if !newMandates.isEmpty {
             let entries = Array(newMandates.values)
-            var query: SQLQueryString = "INSERT INTO mandates (payer, kind, request_id, payee, origin, recorded) VALUES "
-            query += Self.rows(entries) { entry in
-                """
-                (\(bind: entry.key.payer.value), \(bind: MandateKind(entry.mandate.origin).rawValue), \
-                \(bind: entry.key.request.value), \(bind: entry.mandate.payee?.value), \
-                \(bind: entry.mandate.origin.rawValue), \(bind: entry.recorded))
-                """
+            var mandates = RowStatement(Statements.writeMandates, reservingRows: entries.count)
+            for entry in entries {
+                mandates.add(
+                    .text(entry.key.payer.value), .text(MandateKind(entry.mandate.origin).rawValue),
+                    .text(entry.key.request.value), .text(entry.mandate.payee?.value),
+                    .text(entry.mandate.origin.rawValue), .integer(entry.recorded)
+                )
             }
-            query += """
-                 ON CONFLICT (payer, kind, request_id) DO UPDATE SET payee = excluded.payee, \
-                origin = excluded.origin, recorded = excluded.recorded
-                """
-            try await db.run(query)
+            try await db.run(mandates)
             // Retention: each payer keeps its newest mandates of each kind up to the limits.
             var pruned: Set<String> = []
             for entry in entries {
@@ -311,10 +314,8 @@ struct BatchState {
     }
 
     /// The columns every read of `instrument_counters` selects.
-    static let counterColumns: SQLQueryString = """
-        payer, instrument, regime, low_value_count, low_value_total, low_value_since, contactless_count, \
-        contactless_total
-        """
+    static let counterColumns =
+        "payer, instrument, regime, low_value_count, low_value_total, low_value_since, contactless_count, contactless_total"
 
     /// One `instrument_counters` row.
     static func counters(_ row: any SQLRow) throws -> (InstrumentKey, InstrumentCounters) {
@@ -335,15 +336,5 @@ struct BatchState {
             contactlessCount: Int(try row.decode(column: "contactless_count", as: Int64.self)),
             contactlessTotal: Money(minorUnits: try row.decode(column: "contactless_total", as: Int64.self), currency: currency)
         ))
-    }
-
-    /// `(…), (…), …` for a multi-row VALUES list.
-    static func rows<T>(_ items: [T], _ row: (T) -> SQLQueryString) -> SQLQueryString {
-        var out: SQLQueryString = ""
-        for (index, item) in items.enumerated() {
-            if index > 0 { out += ", " }
-            out += row(item)
-        }
-        return out
     }
 }

@@ -195,18 +195,17 @@ public actor DecisionStore {
         var leaderOfKey: [String: Int] = [:]
         for (index, job) in jobs.enumerated() {
             guard case .decide(let submission) = job else { continue }
-            newIDs[index] = DecisionID.make()
+            newIDs[index] = DecisionID.make(now: instant)
             if let key = submission.idempotencyKey, leaderOfKey[key] == nil { leaderOfKey[key] = index }
         }
         var earlier: [String: (digest: String, decision: StoredDecision)] = [:]
         if !leaderOfKey.isEmpty {
             let claims = leaderOfKey.sorted { $0.key < $1.key }
-            var claim: SQLQueryString = "INSERT INTO idempotency_keys (key, request_digest, decision_id, created_at) VALUES "
-            claim += BatchState.rows(claims) { entry in
+            var claim = RowStatement(Self.claimKeys, reservingRows: claims.count)
+            for entry in claims {
                 guard case .decide(let submission) = jobs[entry.value] else { preconditionFailure() }
-                return "(\(bind: entry.key), \(bind: submission.digest), \(bind: newIDs[entry.value]!), \(bind: now))"
+                claim.add(.text(entry.key), .text(submission.digest), .text(newIDs[entry.value]!), .text(now))
             }
-            claim += " ON CONFLICT (key) DO NOTHING RETURNING key"
             let won = Set(try await db.all(claim).map { try $0.decode(column: "key", as: String.self) })
             let lost = claims.map(\.key).filter { !won.contains($0) }
             if !lost.isEmpty {
@@ -352,29 +351,26 @@ public actor DecisionStore {
 
         // 6. Write everything, then commit.
         try await state.write(on: database)
-        if !newDecisions.isEmpty {
-            var insert: SQLQueryString =
-                "INSERT INTO decisions (id, audit_sequence, created_at, payer, outcome, reason, sca, request, answer) VALUES "
-            insert += BatchState.rows(newDecisions) { entry in
-                """
-                (\(bind: entry.decision.id), \(bind: entry.decision.auditSequence), \(bind: entry.decision.createdAt), \
-                \(bind: entry.payer), \(bind: entry.decision.outcome), \(bind: entry.decision.reason), \
-                \(bind: entry.decision.sca.rawValue), \(bind: entry.request), \
-                \(bind: entry.decision.answer))
-                """
-            }
-            try await db.run(insert)
+        var decisions = RowStatement(Self.insertDecisions, reservingRows: newDecisions.count)
+        for entry in newDecisions {
+            let decision = entry.decision
+            decisions.add(
+                .text(decision.id), .integer(decision.auditSequence), .text(decision.createdAt), .text(entry.payer),
+                .text(decision.outcome), .text(decision.reason), .text(decision.sca.rawValue), .text(entry.request),
+                .text(decision.answer)
+            )
         }
+        try await db.run(decisions)
         for update in scaUpdates {
             try await db.run("UPDATE decisions SET sca = \(bind: update.status.rawValue) WHERE id = \(bind: update.id)")
         }
         if !events.isEmpty {
-            var insert: SQLQueryString = "INSERT INTO audit_events (sequence, at, kind, payload, previous_hash, hash) VALUES "
-            insert += BatchState.rows(events) { event in
-                """
-                (\(bind: Int64(event.sequence)), \(bind: event.at), \(bind: event.kind), \(bind: event.payload), \
-                \(bind: hex(event.previousHash)), \(bind: hex(event.hash)))
-                """
+            var insert = RowStatement(Self.insertEvents, reservingRows: events.count)
+            for event in events {
+                insert.add(
+                    .integer(Int64(event.sequence)), .text(event.at), .text(event.kind), .text(event.payload),
+                    .text(hex(event.previousHash)), .text(hex(event.hash))
+                )
             }
             try await db.run(insert)
             try await db.run(
@@ -384,6 +380,18 @@ public actor DecisionStore {
         try await db.run("COMMIT")
         return results
     }
+
+    static let claimKeys = RowStatement.Shape(
+        "INSERT INTO idempotency_keys (key, request_digest, decision_id, created_at) VALUES ", width: 4,
+        " ON CONFLICT (key) DO NOTHING RETURNING key"
+    )
+    static let insertDecisions = RowStatement.Shape(
+        "INSERT INTO decisions (id, audit_sequence, created_at, payer, outcome, reason, sca, request, answer) VALUES ",
+        width: 9
+    )
+    static let insertEvents = RowStatement.Shape(
+        "INSERT INTO audit_events (sequence, at, kind, payload, previous_hash, hash) VALUES ", width: 6
+    )
 
     // MARK: Reading
 

@@ -77,6 +77,36 @@ final class DirectSQLite: SQLDatabase, @unchecked Sendable {
         }
         var rows: [DirectRow] = []
         var columns: DirectRow.Columns?
+        try step(statement, on: handle, into: &rows, columns: &columns)
+        return rows
+    }
+
+    /// Runs a row statement now, on the writer's thread: its one-row form, prepared once,
+    /// stepped for each row with the row's values bound directly. Returns the rows of all.
+    func rows(_ statement: RowStatement) throws -> [DirectRow] {
+        eventLoop.preconditionInEventLoop()
+        guard let handle else { throw StorageError.unavailable("the SQLite writer is closed") }
+        let prepared = try prepared(statement.shape.oneRow, on: handle)
+        defer { sqlite_nio_sqlite3_clear_bindings(prepared) }
+        var rows: [DirectRow] = []
+        var columns: DirectRow.Columns?
+        let width = statement.shape.width
+        var offset = 0
+        while offset < statement.values.count {
+            for column in 0..<width {
+                try bind(statement.values[offset + column], at: Int32(column + 1), of: prepared, on: handle)
+            }
+            defer { sqlite_nio_sqlite3_reset(prepared) }
+            try step(prepared, on: handle, into: &rows, columns: &columns)
+            offset += width
+        }
+        return rows
+    }
+
+    /// Steps a bound statement to its end, appending the rows it returns.
+    private func step(
+        _ statement: OpaquePointer, on handle: OpaquePointer, into rows: inout [DirectRow], columns: inout DirectRow.Columns?
+    ) throws {
         while true {
             switch sqlite_nio_sqlite3_step(statement) {
             case SQLITE_ROW:
@@ -90,7 +120,7 @@ final class DirectSQLite: SQLDatabase, @unchecked Sendable {
                 }
                 rows.append(DirectRow(columns: columns!, values: (0..<count).map { Self.value(of: statement, at: $0) }))
             case SQLITE_DONE:
-                return rows
+                return
             default:
                 throw StorageError.unavailable("SQLite: \(String(cString: sqlite_nio_sqlite3_errmsg(handle)))")
             }
@@ -132,6 +162,21 @@ final class DirectSQLite: SQLDatabase, @unchecked Sendable {
         default:
             // What is left may only be an absent optional; anything else is a programming error.
             guard Self.isNone(value) else { throw StorageError.unavailable("SQLite writer cannot bind a \(type(of: value))") }
+            status = sqlite_nio_sqlite3_bind_null(statement, index)
+        }
+        guard status == SQLITE_OK else {
+            throw StorageError.unavailable("SQLite cannot bind: \(String(cString: sqlite_nio_sqlite3_errmsg(handle)))")
+        }
+    }
+
+    private func bind(_ value: SQLValue, at index: Int32, of statement: OpaquePointer, on handle: OpaquePointer) throws {
+        let status: Int32
+        switch value {
+        case .text(let text?):
+            status = sqlite_nio_sqlite3_bind_text64(statement, index, text, UInt64(text.utf8.count), transient, UInt8(SQLITE_UTF8))
+        case .integer(let number?):
+            status = sqlite_nio_sqlite3_bind_int64(statement, index, number)
+        case .text(nil), .integer(nil):
             status = sqlite_nio_sqlite3_bind_null(statement, index)
         }
         guard status == SQLITE_OK else {

@@ -210,6 +210,17 @@ struct TransactionConnection: Sendable {
         return try await sql.raw(query).all()
     }
 
+    /// A row statement's rows (see `RowStatement`); nothing is run for no rows.
+    nonisolated(nonsending) func all(_ statement: RowStatement) async throws -> [any SQLRow] {
+        guard !statement.isEmpty else { return [] }
+        if let direct { return try direct.rows(statement) }
+        return try await sql.raw(statement.query).all()
+    }
+
+    nonisolated(nonsending) func run(_ statement: RowStatement) async throws {
+        _ = try await all(statement)
+    }
+
     nonisolated(nonsending) func run(_ query: SQLQueryString) async throws {
         if let direct {
             _ = try direct.rows(query)

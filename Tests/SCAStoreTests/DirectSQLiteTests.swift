@@ -49,4 +49,38 @@ import Testing
         try await sqlite.close()
         try await group.shutdownGracefully()
     }
+
+    /// A row statement runs on SQLite as its one-row form, stepped once per row: every row's
+    /// RETURNING rows come back, a conflicting row gives none, NULLs are bound as NULL, and a
+    /// lookup returns the rows of the keys that exist.
+    @Test func rowStatementsRunOneRowAtATime() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("sca-direct-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let loop = group.next()
+        let sqlite = try await DirectSQLite.open(
+            path: directory.appendingPathComponent("t.sqlite").path, on: loop, logger: Logger(label: "test")
+        )
+        let insertShape = RowStatement.Shape("INSERT INTO kv (k, n) VALUES ", width: 2, " ON CONFLICT (k) DO NOTHING RETURNING k")
+        #expect(insertShape.oneRow == "INSERT INTO kv (k, n) VALUES (?, ?) ON CONFLICT (k) DO NOTHING RETURNING k")
+        var insert = RowStatement(insertShape)
+        insert.add(.text("a"), .integer(1))
+        insert.add(.text("b"), .integer(nil))
+        insert.add(.text("a"), .integer(3))
+        #expect(insert.rowCount == 3)
+        let lookupShape = RowStatement.Shape("SELECT k, n FROM kv WHERE k IN (VALUES ", width: 1, ")", oneRow: "SELECT k, n FROM kv WHERE k = ?")
+        var lookup = RowStatement(lookupShape)
+        for key in ["a", "zz", "b"] { lookup.add(.text(key)) }
+        let (inserted, found) = try await loop.submit { () throws -> ([DirectRow], [DirectRow]) in
+            _ = try sqlite.rows(SQLQueryString("CREATE TABLE kv (k TEXT PRIMARY KEY, n INTEGER)"))
+            return (try sqlite.rows(insert), try sqlite.rows(lookup))
+        }.get()
+        #expect(try inserted.map { try $0.decode(column: "k", as: String.self) } == ["a", "b"])
+        #expect(found.count == 2)
+        #expect(try found.map { try $0.decode(column: "k", as: String.self) } == ["a", "b"])
+        #expect(try found.map { try $0.decode(column: "n", as: Int64?.self) } == [1, nil])
+        try await sqlite.close()
+        try await group.shutdownGracefully()
+    }
 }
