@@ -26,8 +26,11 @@ struct BatchState {
 
     let configuration: RulesConfiguration
     private var memory = InMemoryState()
-    /// The payers locked, with their row versions.
-    private(set) var versions: [PayerID: Int64] = [:]
+    /// The batch's payers, with the version of each one's row; nil for a payer that has no
+    /// row yet (on SQLite it is created when written).
+    private(set) var versions: [PayerID: Int64?] = [:]
+    /// Each payer's session as read, so that only a changed one is written back.
+    private var sessionsRead: [PayerID: Instant] = [:]
 
     // What changed, to write back: the latest value of each key.
     private var changedCounters: [InstrumentKey: InstrumentCounters] = [:]
@@ -93,11 +96,16 @@ struct BatchState {
 
     /// The statements of a batch, described once (see `RowStatement`).
     enum Statements {
-        // Creates the missing payer rows, and locks and reads them all: an upsert that
-        // leaves existing rows as they are still takes their row locks (PostgreSQL).
+        // PostgreSQL: creates the missing payer rows, and locks and reads them all (an
+        // upsert that leaves existing rows as they are still takes their row locks).
         static let lockPayers = RowStatement.Shape(
             "INSERT INTO payers (payer, version, session_last_activity) VALUES ", width: 3,
             " ON CONFLICT (payer) DO UPDATE SET version = payers.version RETURNING payer, version, session_last_activity"
+        )
+        // SQLite: the batch already holds the database's write lock, so the rows are read.
+        static let readPayers = RowStatement.Shape(
+            "SELECT payer, version, session_last_activity FROM payers WHERE payer IN (VALUES ", width: 1, ")",
+            oneRow: "SELECT payer, version, session_last_activity FROM payers WHERE payer = ?"
         )
         static let readCounters = RowStatement.Shape(
             "SELECT \(counterColumns) FROM instrument_counters WHERE (payer, instrument) IN (VALUES ", width: 2, ")",
@@ -153,25 +161,40 @@ struct BatchState {
         )
     }
 
-    /// Creates missing payer rows, locks all of the batch's payers in one order (so two
-    /// nodes' batches never deadlock), and loads the rows the requests read.
+    /// Locks the batch's payers and loads the rows the requests read.
     nonisolated(nonsending) static func load(_ keys: Keys, on database: StoreDatabase, configuration: RulesConfiguration) async throws -> BatchState {
         let db = database.transaction
         var state = BatchState(configuration: configuration)
         let payers = keys.payers.map(\.value).sorted()
         guard !payers.isEmpty else { return state }
 
-        var lock = RowStatement(Statements.lockPayers, reservingRows: payers.count)
-        for payer in payers { lock.add(.text(payer), .integer(0), .integer(nil)) }
+        // The payers' rows are what serialises their decisions across nodes: on PostgreSQL
+        // the upsert locks them (in sorted order, so two nodes' batches never deadlock);
+        // on SQLite, BEGIN IMMEDIATE has taken the database's only write lock already, so
+        // reading them is enough and nothing is written for a payer whose row is unchanged.
+        var lock: RowStatement
+        switch database.backend {
+        case .postgres:
+            lock = RowStatement(Statements.lockPayers, reservingRows: payers.count)
+            for payer in payers { lock.add(.text(payer), .integer(0), .integer(nil)) }
+        case .sqlite:
+            lock = RowStatement(Statements.readPayers, reservingRows: payers.count)
+            for payer in payers { lock.add(.text(payer)) }
+        }
         for row in try await db.all(lock) {
             let payer = PayerID(try row.decode(column: "payer", as: String.self))
             state.versions[payer] = try row.decode(column: "version", as: Int64.self)
             if let last = try row.decode(column: "session_last_activity", as: Int64?.self) {
-                state.memory.load(session: Session(lastActivity: Instant(millisecondsSinceEpoch: last)), of: payer)
+                let session = Session(lastActivity: Instant(millisecondsSinceEpoch: last))
+                state.memory.load(session: session, of: payer)
+                state.sessionsRead[payer] = session.lastActivity
             }
         }
-        guard state.versions.count == payers.count else {
+        if database.backend == .postgres, state.versions.count != payers.count {
             throw StorageError.corrupt("payer rows missing after insert")
+        }
+        for payer in payers.map(PayerID.init) where state.versions[payer] == nil {
+            state.versions[payer] = .some(nil)
         }
 
         var counters = RowStatement(Statements.readCounters, reservingRows: keys.instruments.count)
@@ -242,19 +265,16 @@ struct BatchState {
     /// whole batch fails and is retried rather than overwriting another node's decision.
     nonisolated(nonsending) func write(on database: StoreDatabase) async throws {
         let db = database.transaction
-        // Every locked payer's row: its session, and its version moved on by one.
-        if !versions.isEmpty {
-            var payers = RowStatement(Statements.writePayers, reservingRows: versions.count)
-            for payer in versions.keys.sorted(by: { $0.value < $1.value }) {
-                payers.add(
-                    .text(payer.value), .integer(versions[payer]! + 1),
-                    .integer(memory.session(of: payer)?.lastActivity.millisecondsSinceEpoch)
-                )
-            }
-            let updated = try await db.all(payers).count
-            guard updated == payers.rowCount else {
-                throw StorageError.unavailable("payer state changed under the batch (\(updated) of \(payers.rowCount) rows)")
-            }
+        // The payer rows that are new or whose session changed, each version moved on by one.
+        var payers = RowStatement(Statements.writePayers, reservingRows: versions.count)
+        for (payer, version) in versions.sorted(by: { $0.key.value < $1.key.value }) {
+            let session = memory.session(of: payer)?.lastActivity
+            guard version == nil || session != sessionsRead[payer] else { continue }
+            payers.add(.text(payer.value), .integer((version ?? 0) + 1), .integer(session?.millisecondsSinceEpoch))
+        }
+        let updated = try await db.all(payers).count
+        guard updated == payers.rowCount else {
+            throw StorageError.unavailable("payer state changed under the batch (\(updated) of \(payers.rowCount) rows)")
         }
 
         var counters = RowStatement(Statements.writeCounters, reservingRows: changedCounters.count)
