@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # HTTP benchmarks against the release build on 127.0.0.1, each bounded by wrk's -d.
 #   Benchmarks/http/run.sh [DURATION_SECONDS] [CONNECTIONS]
+# Each measurement follows a warm-up of $WARMUP seconds (3 by default) under the same load,
+# so that the figures are of the steady state (payer rows created, caches filled).
 # Measures, in one run: GET /health; POST /v1/decisions on SQLite with group commit;
 # the same with one transaction per request (storage.batch_max = 1, the baseline); and
 # POST /v1/decisions on a throwaway PostgreSQL cluster (when initdb is available).
@@ -9,6 +11,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 duration=${1:-10}
 connections=${2:-64}
+warmup=${WARMUP:-3}
 bin=${SCA_BIN:-$(swift build -c release --show-bin-path)/sca}
 [ -x "$bin" ] || { echo "build first: swift build -c release" >&2; exit 2; }
 command -v wrk >/dev/null || { echo "wrk is missing: apt-get install -y wrk" >&2; exit 2; }
@@ -30,13 +33,14 @@ start() {  # start DB BATCH_MAX
   cat "$work/serve.log" >&2; exit 1
 }
 stop() { kill -TERM "$server"; wait "$server" || true; server=""; }
-measure() {  # measure LABEL SCRIPT PATH
+measure() {  # measure LABEL SCRIPT PATH: a warm-up of WARMUP seconds, not counted, then the run
   local line
+  wrk -t2 -c"$connections" -d"${warmup}s" --timeout 10s -s "Benchmarks/http/$2" "http://127.0.0.1:$port$3" >/dev/null
   line=$(wrk -t2 -c"$connections" -d"${duration}s" --timeout 10s -s "Benchmarks/http/$2" "http://127.0.0.1:$port$3" | grep '^SUMMARY')
   echo "$1 ${line#SUMMARY }"
 }
 
-echo "# $(date -u +%FT%TZ) wrk -t2 -c$connections -d${duration}s, release build, 127.0.0.1, $(nproc) cores"
+echo "# $(date -u +%FT%TZ) wrk -t2 -c$connections -d${duration}s after ${warmup}s of warm-up, release build, 127.0.0.1, $(nproc) cores"
 start "$work/sqlite-group/sca.sqlite" 256
 measure "health" health.lua /health
 measure "sqlite_group_commit" decisions.lua /v1/decisions
