@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import NIOCore
 import NIOPosix
 import SQLKit
 import Testing
@@ -10,50 +11,66 @@ import Testing
 /// rather than store wrongly.
 @Suite struct DirectSQLiteTests {
     @Test func valuesRoundTripAndUnsupportedOnesAreRefused() async throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("sca-direct-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-        let loop = group.next()
-        let sqlite = try await DirectSQLite.open(
-            path: directory.appendingPathComponent("t.sqlite").path, on: loop, logger: Logger(label: "test")
-        )
-        let absent: Int64? = nil
-        let rows = try await loop.submit { () throws -> [DirectRow] in
-            _ = try sqlite.rows(SQLQueryString("CREATE TABLE t (a TEXT, b INTEGER, c REAL, d BLOB, e INTEGER)"))
-            _ = try sqlite.rows(
-                "INSERT INTO t VALUES (\(bind: "héllo"), \(bind: Int64.max), \(bind: 0.25), \(bind: [UInt8]([0, 255])), \(bind: absent))" as SQLQueryString
-            )
-            return try sqlite.rows(SQLQueryString("SELECT a, b, c, d, e FROM t"))
-        }.get()
-        #expect(rows.count == 1)
-        let row = try #require(rows.first)
-        #expect(row.allColumns == ["a", "b", "c", "d", "e"])
-        #expect(try row.decode(column: "a", as: String.self) == "héllo")
-        #expect(try row.decode(column: "b", as: Int64.self) == Int64.max)
-        #expect(try row.decode(column: "c", as: Double.self) == 0.25)
-        #expect(try row.decode(column: "d", as: [UInt8].self) == [0, 255])
-        #expect(try row.decode(column: "d", as: [UInt8]?.self) == [0, 255])
-        #expect(try row.decode(column: "e", as: Int64?.self) == nil)
-        #expect(try row.decodeNil(column: "e"))
-        // A type mismatch, a value too large for the asked type and a missing column throw.
-        #expect(throws: DecodingError.self) { try row.decode(column: "a", as: Int64.self) }
-        #expect(throws: DecodingError.self) { try row.decode(column: "b", as: Int32.self) }
-        #expect(throws: DecodingError.self) { try row.decode(column: "z", as: String.self) }
-        // A bound value of a type the writer does not know is refused, not stored as text.
-        await #expect(throws: StorageError.self) {
-            try await loop.submit { _ = try sqlite.rows("INSERT INTO t (a) VALUES (\(bind: Date()))" as SQLQueryString) }.get()
+        try await withWriter { sqlite, loop in
+            let absent: Int64? = nil
+            let rows = try await loop.submit { () throws -> [DirectRow] in
+                _ = try sqlite.rows(SQLQueryString("CREATE TABLE t (a TEXT, b INTEGER, c REAL, d BLOB, e INTEGER)"))
+                _ = try sqlite.rows(
+                    "INSERT INTO t VALUES (\(bind: "héllo"), \(bind: Int64.max), \(bind: 0.25), \(bind: [UInt8]([0, 255])), \(bind: absent))" as SQLQueryString
+                )
+                return try sqlite.rows(SQLQueryString("SELECT a, b, c, d, e FROM t"))
+            }.get()
+            #expect(rows.count == 1)
+            let row = try #require(rows.first)
+            #expect(row.allColumns == ["a", "b", "c", "d", "e"])
+            #expect(try row.decode(column: "a", as: String.self) == "héllo")
+            #expect(try row.decode(column: "b", as: Int64.self) == Int64.max)
+            #expect(try row.decode(column: "c", as: Double.self) == 0.25)
+            #expect(try row.decode(column: "d", as: [UInt8].self) == [0, 255])
+            #expect(try row.decode(column: "d", as: [UInt8]?.self) == [0, 255])
+            #expect(try row.decode(column: "e", as: Int64?.self) == nil)
+            #expect(try row.decodeNil(column: "e"))
+            // A type mismatch, a value too large for the asked type and a missing column throw.
+            #expect(throws: DecodingError.self) { try row.decode(column: "a", as: Int64.self) }
+            #expect(throws: DecodingError.self) { try row.decode(column: "b", as: Int32.self) }
+            #expect(throws: DecodingError.self) { try row.decode(column: "z", as: String.self) }
+            // A bound value of a type the writer does not know is refused, not stored as text.
+            await #expect(throws: StorageError.self) {
+                try await loop.submit { _ = try sqlite.rows("INSERT INTO t (a) VALUES (\(bind: Date()))" as SQLQueryString) }.get()
         }
         let count = try await loop.submit { try sqlite.rows(SQLQueryString("SELECT count(*) AS n FROM t")) }.get()
         #expect(try count.first?.decode(column: "n", as: Int64.self) == 1)
-        try await sqlite.close()
-        try await group.shutdownGracefully()
+        }
     }
 
     /// A row statement runs on SQLite as its one-row form, stepped once per row: every row's
     /// RETURNING rows come back, a conflicting row gives none, NULLs are bound as NULL, and a
     /// lookup returns the rows of the keys that exist.
     @Test func rowStatementsRunOneRowAtATime() async throws {
+        try await withWriter { sqlite, loop in
+            let insertShape = RowStatement.Shape("INSERT INTO kv (k, n) VALUES ", width: 2, " ON CONFLICT (k) DO NOTHING RETURNING k")
+            #expect(insertShape.oneRow == "INSERT INTO kv (k, n) VALUES (?, ?) ON CONFLICT (k) DO NOTHING RETURNING k")
+            var insert = RowStatement(insertShape)
+            insert.add(.text("a"), .integer(1))
+            insert.add(.text("b"), .integer(nil))
+            insert.add(.text("a"), .integer(3))
+            #expect(insert.rowCount == 3)
+            let lookupShape = RowStatement.Shape("SELECT k, n FROM kv WHERE k IN (VALUES ", width: 1, ")", oneRow: "SELECT k, n FROM kv WHERE k = ?")
+            var lookup = RowStatement(lookupShape)
+            for key in ["a", "zz", "b"] { lookup.add(.text(key)) }
+            let (inserted, found) = try await loop.submit { () throws -> ([DirectRow], [DirectRow]) in
+                _ = try sqlite.rows(SQLQueryString("CREATE TABLE kv (k TEXT PRIMARY KEY, n INTEGER)"))
+                return (try sqlite.rows(insert), try sqlite.rows(lookup))
+            }.get()
+            #expect(try inserted.map { try $0.decode(column: "k", as: String.self) } == ["a", "b"])
+            #expect(found.count == 2)
+            #expect(try found.map { try $0.decode(column: "k", as: String.self) } == ["a", "b"])
+            #expect(try found.map { try $0.decode(column: "n", as: Int64?.self) } == [1, nil])
+        }
+    }
+
+    /// A writer on a fresh file and its own thread, closed and removed afterwards.
+    private func withWriter(_ body: (DirectSQLite, any EventLoop) async throws -> Void) async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("sca-direct-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
@@ -62,24 +79,13 @@ import Testing
         let sqlite = try await DirectSQLite.open(
             path: directory.appendingPathComponent("t.sqlite").path, on: loop, logger: Logger(label: "test")
         )
-        let insertShape = RowStatement.Shape("INSERT INTO kv (k, n) VALUES ", width: 2, " ON CONFLICT (k) DO NOTHING RETURNING k")
-        #expect(insertShape.oneRow == "INSERT INTO kv (k, n) VALUES (?, ?) ON CONFLICT (k) DO NOTHING RETURNING k")
-        var insert = RowStatement(insertShape)
-        insert.add(.text("a"), .integer(1))
-        insert.add(.text("b"), .integer(nil))
-        insert.add(.text("a"), .integer(3))
-        #expect(insert.rowCount == 3)
-        let lookupShape = RowStatement.Shape("SELECT k, n FROM kv WHERE k IN (VALUES ", width: 1, ")", oneRow: "SELECT k, n FROM kv WHERE k = ?")
-        var lookup = RowStatement(lookupShape)
-        for key in ["a", "zz", "b"] { lookup.add(.text(key)) }
-        let (inserted, found) = try await loop.submit { () throws -> ([DirectRow], [DirectRow]) in
-            _ = try sqlite.rows(SQLQueryString("CREATE TABLE kv (k TEXT PRIMARY KEY, n INTEGER)"))
-            return (try sqlite.rows(insert), try sqlite.rows(lookup))
-        }.get()
-        #expect(try inserted.map { try $0.decode(column: "k", as: String.self) } == ["a", "b"])
-        #expect(found.count == 2)
-        #expect(try found.map { try $0.decode(column: "k", as: String.self) } == ["a", "b"])
-        #expect(try found.map { try $0.decode(column: "n", as: Int64?.self) } == [1, nil])
+        do {
+            try await body(sqlite, loop)
+        } catch {
+            try? await sqlite.close()
+            try? await group.shutdownGracefully()
+            throw error
+        }
         try await sqlite.close()
         try await group.shutdownGracefully()
     }
