@@ -191,11 +191,9 @@ public actor DecisionStore {
 
         // 1. Idempotency keys, claimed first in key order. A key another transaction holds
         //    makes this one wait for it (PostgreSQL) and then lose the claim.
-        var newIDs = [String?](repeating: nil, count: jobs.count)
         var leaderOfKey: [String: Int] = [:]
         for (index, job) in jobs.enumerated() {
             guard case .decide(let submission) = job else { continue }
-            newIDs[index] = DecisionID.make(now: instant)
             if let key = submission.idempotencyKey, leaderOfKey[key] == nil { leaderOfKey[key] = index }
         }
         var earlier: [String: (digest: String, decision: StoredDecision)] = [:]
@@ -204,7 +202,7 @@ public actor DecisionStore {
             var claim = RowStatement(Self.claimKeys, reservingRows: claims.count)
             for entry in claims {
                 guard case .decide(let submission) = jobs[entry.value] else { preconditionFailure() }
-                claim.add(.text(entry.key), .text(submission.digest), .text(newIDs[entry.value]!), .text(now))
+                claim.add(.text(entry.key), .text(submission.digest), .text(submission.id), .text(now))
             }
             let won = Set(try await db.all(claim).map { try $0.decode(column: "key", as: String.self) })
             let lost = claims.map(\.key).filter { !won.contains($0) }
@@ -299,7 +297,7 @@ public actor DecisionStore {
                 state.apply(effects, of: request, recorded: Int64(sequence))
                 let answer = AnswerEncoder.line(decision)
                 let status = SCAStatus(outcome: decision.outcome, sca: request.sca)
-                let id = newIDs[index]!
+                let id = submission.id
                 var payload = #"{"decision_id":"# + AnswerEncoder.quoted(id) + #","sca":"# + AnswerEncoder.quoted(status.rawValue)
                 payload += #","request_sha256":"# + AnswerEncoder.quoted(submission.digest) + #","answer":"# + answer + "}"
                 events.append(chain.append(kind: "decision", at: now, payload: payload))

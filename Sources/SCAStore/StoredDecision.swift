@@ -55,12 +55,16 @@ public struct DecisionSubmission: Sendable {
     public let idempotencyKey: String?
     /// SHA-256 of the request text: a retry under the same key must send the same request.
     let digest: String
+    /// The id the decision gets if this request is decided (not if it replays a key). Made
+    /// here, by the caller, so that the random bits cost the group committer nothing.
+    let id: String
 
     public init(request: DecisionRequest, requestText: String, idempotencyKey: String? = nil) {
         self.request = request
         self.requestText = requestText
         self.idempotencyKey = idempotencyKey
         self.digest = Self.sha256Hex(requestText)
+        self.id = DecisionID.make()
     }
 
     static func sha256Hex(_ text: String) -> String {
