@@ -1,4 +1,5 @@
 import Crypto
+import SCAAudit
 import SCARules
 
 /// A primary account number: 12 to 19 digits whose last one is the Luhn check digit.
@@ -28,7 +29,7 @@ public struct CardNumber: Sendable, Equatable, CustomStringConvertible {
     /// not give the number back without the key.
     public func fingerprint(key: [UInt8]) -> String {
         let mac = HMAC<SHA256>.authenticationCode(for: Array("card-fingerprint/1:\(digits)".utf8), using: SymmetricKey(data: key))
-        return "fp_" + Array(mac).prefix(12).map { String($0, radix: 16).leftPadded(2) }.joined()
+        return "fp_" + hex(Array(Array(mac).prefix(12)))
     }
 
     /// Masked, so that printing a card by mistake shows no number.
@@ -45,12 +46,6 @@ public struct CardNumber: Sendable, Equatable, CustomStringConvertible {
             sum += digit
         }
         return sum % 10 == 0
-    }
-}
-
-extension String {
-    func leftPadded(_ width: Int, with pad: Character = "0") -> String {
-        count >= width ? self : String(repeating: pad, count: width - count) + self
     }
 }
 

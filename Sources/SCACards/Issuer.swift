@@ -211,10 +211,7 @@ public final class SimulatedIssuer: Sendable {
         return result
     }
 
-    static func code() -> String {
-        var generator = SystemRandomNumberGenerator()
-        return String((0..<otpDigits).map { _ in Character(String(Int.random(in: 0...9, using: &generator))) })
-    }
+    static func code() -> String { OneTimeCode.numeric(digits: otpDigits) }
 
     /// 3DS1 fallback: the issuer's attempts service answers for a card without 3DS2.
     public func attempt(_ payment: PaymentInstruction, serverTransID: String, at now: Instant) -> AuthenticationResult {

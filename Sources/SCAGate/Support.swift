@@ -75,12 +75,6 @@ public enum Secrets {
 
     public static func sha256(_ bytes: [UInt8]) -> [UInt8] { Array(SHA256.hash(data: bytes)) }
 
-    /// A uniformly drawn decimal code of `digits` digits (an SMS code).
-    public static func numericCode(digits: Int) -> String {
-        var generator = SystemRandomNumberGenerator()
-        return String((0..<digits).map { _ in Character(String(Int.random(in: 0...9, using: &generator))) })
-    }
-
     public static func hmac(key: [UInt8], _ message: [UInt8]) -> [UInt8] {
         Array(HMAC<SHA256>.authenticationCode(for: message, using: SymmetricKey(data: key)))
     }

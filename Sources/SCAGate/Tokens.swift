@@ -363,7 +363,7 @@ extension AuthService {
             else { throw StorageError.corrupt("phone of \(factor.id) does not open") }
             let parts = String(decoding: opened, as: UTF8.self).split(separator: " ", maxSplits: 1).map(String.init)
             guard parts.count == 2 else { throw StorageError.corrupt("phone of \(factor.id) is malformed") }
-            let code = Secrets.numericCode(digits: Self.smsCodeDigits)
+            let code = OneTimeCode.numeric(digits: Self.smsCodeDigits)
             record.otpHash = hex(Secrets.hmac(key: pepper, Array("sms:\(record.hash):\(code)".utf8)))
             // The code lives as long as the token (at most the code lifetime, RTS Art. 4).
             let expires = record.challenge.expiresAt.millisecondsSinceEpoch

@@ -1,8 +1,12 @@
 """What the browser suites share: Debian's Chromium and its driver, a headless driver with
 the browser console kept, and bounded waits and actions on a page."""
 import os
+import sys
 import tempfile
 import time
+import traceback
+
+import harness
 
 CHROMIUM = os.environ.get("SCA_CHROMIUM", "/usr/bin/chromium")
 CHROMEDRIVER = os.environ.get("SCA_CHROMEDRIVER", "/usr/bin/chromedriver")
@@ -16,6 +20,61 @@ def missing():
         if not os.access(path, os.X_OK):
             return f"{path} is missing (apt-get install chromium chromium-driver)"
     return None
+
+
+def reason(modules, script):
+    """Why a browser suite needing `modules` cannot run here, or None (see harness)."""
+    return harness.ensure_dependencies(modules, script) or missing()
+
+
+def run_suite(suite, script, why, budget, scenarios, drivers, prepare=lambda server: ((server,), None), env=None):
+    """Runs a browser suite: skipped (or failed under CI) with `why`; otherwise one server
+    and each of `scenarios` (name, function) whose name contains a word given on the
+    command line (all without any), within `budget` seconds. `prepare(server)` gives the
+    scenarios' arguments and an evidence function for a failed scenario (or None).
+    Returns the exit status."""
+    if why:
+        return harness.skip_or_fail(suite, why)
+
+    def kill_drivers():
+        for driver in list(drivers):
+            try:
+                driver.service.process.kill()
+            except Exception:
+                pass
+
+    watchdog = harness.start_watchdog(suite, budget, kill_drivers)
+    workdir = tempfile.mkdtemp(prefix=f"sca-{suite}-")
+    only = set(sys.argv[1:])
+    failures = harness.failures
+    try:
+        server = harness.Server(workdir, "main", env=env).start()
+        arguments, evidence = prepare(server)
+        for number, (name, scenario) in enumerate(scenarios, 1):
+            if only and not any(o.lower() in name.lower() for o in only):
+                continue
+            print(f"== {name}", flush=True)
+            failed_before = len(failures)
+            try:
+                scenario(*arguments)
+                if evidence and len(failures) > failed_before:
+                    evidence(f"scenario-{number}")
+            except Exception as error:
+                text = str(error).split("Stacktrace:")[0].strip()
+                here = os.path.basename(script)
+                where = [line for line in traceback.format_exc().splitlines() if here in line][-2:]
+                failures.append(f"{name}: {text}")
+                print(f"  FAIL  {name}: {text}\n        " + "\n        ".join(w.strip() for w in where), flush=True)
+                if evidence:
+                    evidence(f"scenario-{number}")
+    except Exception as error:
+        failures.append(f"error: {error!r}")
+        print(f"  FAIL  {error!r}", flush=True)
+    finally:
+        for driver in list(drivers):
+            driver.quit()
+        status = harness.finish(suite, workdir, watchdog)
+    return status
 
 
 try:

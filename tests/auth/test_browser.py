@@ -17,14 +17,11 @@ except under CI=true, where that is a failure.
 """
 import os
 import sys
-import tempfile
 import time
-import traceback
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import browser  # noqa: E402
-import harness  # noqa: E402
-from harness import Server, check, failures  # noqa: E402
+from harness import check  # noqa: E402
 
 BUDGET = float(os.environ.get("SCA_BROWSER_TEST_TIMEOUT", "600"))
 
@@ -32,14 +29,7 @@ JAN = ("Jan Kowalski", "PL61109010140000071219812874")
 PAY_TEXT = "Pay 2,200.00 PLN to Jan Kowalski"
 
 
-def find_reason():
-    reason = harness.ensure_dependencies(["cryptography", "pyotp", "selenium"], __file__)
-    if reason:
-        return reason
-    return browser.missing()
-
-
-REASON = find_reason()
+REASON = browser.reason(["cryptography", "pyotp", "selenium"], __file__)
 if not REASON:
     from selenium.webdriver.common.action_chains import ActionChains
     from selenium.webdriver.common.by import By
@@ -244,40 +234,8 @@ def partner_page(server):
 
 
 def main():
-    if REASON:
-        return harness.skip_or_fail("browser", REASON)
-
-    def kill_drivers():
-        for driver in list(drivers):
-            try:
-                driver.service.process.kill()
-            except Exception:
-                pass
-
-    watchdog = harness.start_watchdog("browser", BUDGET, kill_drivers)
-    workdir = tempfile.mkdtemp(prefix="sca-browser-")
-    only = set(sys.argv[1:])
-    try:
-        server = Server(workdir, "main").start()
-        for name, scenario in [("the bank app with a passkey", bank_app), ("the partner page, keyboard only", partner_page)]:
-            if only and not any(o.lower() in name.lower() for o in only):
-                continue
-            print(f"== {name}", flush=True)
-            try:
-                scenario(server)
-            except Exception as error:
-                text = str(error).split("Stacktrace:")[0].strip()
-                where = [line for line in traceback.format_exc().splitlines() if "test_browser.py" in line][-2:]
-                failures.append(f"{name}: {text}")
-                print(f"  FAIL  {name}: {text}\n        " + "\n        ".join(w.strip() for w in where), flush=True)
-    except Exception as error:
-        failures.append(f"error: {error!r}")
-        print(f"  FAIL  {error!r}", flush=True)
-    finally:
-        for driver in list(drivers):
-            driver.quit()
-        status = harness.finish("browser", workdir, watchdog)
-    return status
+    scenarios = [("the bank app with a passkey", bank_app), ("the partner page, keyboard only", partner_page)]
+    return browser.run_suite("browser", __file__, REASON, BUDGET, scenarios, drivers)
 
 
 if __name__ == "__main__":
