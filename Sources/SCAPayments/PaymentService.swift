@@ -114,14 +114,26 @@ public final class PaymentService: Sendable {
         }
     }
 
-    /// The first answer given for `key`, when there is one; a different request under the
-    /// same key is refused.
+    /// The first answer given for the payment `key` names, when there is one.
     func replay(key: String, digest: String) async throws -> Answer? {
-        guard let row = try await store.database.read(
-            "SELECT request_digest, first_answer FROM card_payments WHERE idempotency_key = \(bind: key)"
-        ).first else { return nil }
+        try await storedAnswer(
+            "SELECT request_digest, first_answer AS answer FROM card_payments WHERE idempotency_key = \(bind: key)", digest: digest
+        )
+    }
+
+    /// The first answer given for the capture `key` names, when there is one.
+    func captureReplay(key: String, digest: String) async throws -> Answer? {
+        try await storedAnswer(
+            "SELECT request_digest, answer FROM card_captures WHERE idempotency_key = \(bind: key)", digest: digest
+        )
+    }
+
+    /// The answer of the row `query` finds (`request_digest`, `answer`) as a replay; a
+    /// different request under the same key (another digest) is refused.
+    private func storedAnswer(_ query: SQLQueryString, digest: String) async throws -> Answer? {
+        guard let row = try await store.database.read(query).first else { return nil }
         guard try row.decode(column: "request_digest", as: String.self) == digest else { throw IdempotencyKeyReused() }
-        return Answer(json: try row.decode(column: "first_answer", as: String.self), created: false, replayed: true)
+        return Answer(json: try row.decode(column: "answer", as: String.self), created: false, replayed: true)
     }
 
     func process(_ request: PaymentRequest, digest: String, key: String?) async throws -> Answer {
@@ -388,7 +400,7 @@ public final class PaymentService: Sendable {
         do {
             let json = try await store.transact { scope in
                 guard let row = try await scope.all(
-                    "SELECT status, amount, captured FROM card_payments WHERE id = \(bind: id) \(scope.forUpdate)"
+                    "SELECT status, amount, captured, outcome FROM card_payments WHERE id = \(bind: id) \(scope.forUpdate)"
                 ).first else { throw GateRefusal(.notFound, "payment not found") }
                 let status = try row.decode(column: "status", as: String.self)
                 let total = try row.decode(column: "amount", as: Int64.self)
@@ -413,14 +425,13 @@ public final class PaymentService: Sendable {
                     (\(bind: actionID), \(bind: id), \(bind: idempotencyKey), \(bind: digest), \(bind: take), \(bind: reference2), \
                     \(bind: out.json), \(bind: scope.now.millisecondsSinceEpoch))
                     """)
+                var outcome = try Self.decode(PaymentOutcome.self, try row.decode(column: "outcome", as: String.self))
+                outcome.status = newStatus
                 try await scope.run("""
                     UPDATE card_payments SET captured = captured + \(bind: take), status = \(bind: newStatus.rawValue), \
-                    updated_at = \(bind: scope.now.millisecondsSinceEpoch) WHERE id = \(bind: id)
+                    outcome = \(bind: try Self.encode(outcome)), updated_at = \(bind: scope.now.millisecondsSinceEpoch) \
+                    WHERE id = \(bind: id)
                     """)
-                let outcomeRow = try await scope.all("SELECT outcome FROM card_payments WHERE id = \(bind: id)")
-                var outcome = try Self.decode(PaymentOutcome.self, try outcomeRow[0].decode(column: "outcome", as: String.self))
-                outcome.status = newStatus
-                try await scope.run("UPDATE card_payments SET outcome = \(bind: try Self.encode(outcome)) WHERE id = \(bind: id)")
                 var payload = JSONBuilder()
                 payload.string("payment_id", id)
                 payload.string("action_id", actionID)
@@ -437,14 +448,6 @@ public final class PaymentService: Sendable {
             if let key = idempotencyKey, let stored = try await captureReplay(key: key, digest: digest) { return stored }
             throw error
         }
-    }
-
-    func captureReplay(key: String, digest: String) async throws -> Answer? {
-        guard let row = try await store.database.read(
-            "SELECT request_digest, answer FROM card_captures WHERE idempotency_key = \(bind: key)"
-        ).first else { return nil }
-        guard try row.decode(column: "request_digest", as: String.self) == digest else { throw IdempotencyKeyReused() }
-        return Answer(json: try row.decode(column: "answer", as: String.self), created: false, replayed: true)
     }
 
     // MARK: Helpers

@@ -98,66 +98,41 @@ struct BatchState {
     enum Statements {
         // PostgreSQL: creates the missing payer rows, and locks and reads them all (an
         // upsert that leaves existing rows as they are still takes their row locks).
-        static let lockPayers = RowStatement.Shape(
-            "INSERT INTO payers (payer, version, session_last_activity) VALUES ", width: 3,
+        static let lockPayers = RowStatement.Shape.insert(
+            into: "payers", "payer, version, session_last_activity",
             " ON CONFLICT (payer) DO UPDATE SET version = payers.version RETURNING payer, version, session_last_activity"
         )
         // SQLite: the batch already holds the database's write lock, so the rows are read.
-        static let readPayers = RowStatement.Shape(
-            "SELECT payer, version, session_last_activity FROM payers WHERE payer IN (VALUES ", width: 1, ")",
-            oneRow: "SELECT payer, version, session_last_activity FROM payers WHERE payer = ?"
+        static let readPayers = RowStatement.Shape.lookup("payer, version, session_last_activity", from: "payers", by: "payer")
+        static let readCounters = RowStatement.Shape.lookup(counterColumns, from: "instrument_counters", by: "payer", "instrument")
+        static let readSeries = RowStatement.Shape.lookup(
+            "payer, payee, currency, amount", from: "recurring_series", by: "payer", "payee", "currency", "amount"
         )
-        static let readCounters = RowStatement.Shape(
-            "SELECT \(counterColumns) FROM instrument_counters WHERE (payer, instrument) IN (VALUES ", width: 2, ")",
-            oneRow: "SELECT \(counterColumns) FROM instrument_counters WHERE payer = ? AND instrument = ?"
+        static let readTrusted = RowStatement.Shape.lookup("payer, payee", from: "trusted_payees", by: "payer", "payee")
+        static let readConsents = RowStatement.Shape.lookup(
+            "payer, consent, last_sca, unattended_day, unattended_count", from: "consents", by: "payer", "consent"
         )
-        static let readSeries = RowStatement.Shape(
-            "SELECT payer, payee, currency, amount FROM recurring_series WHERE (payer, payee, currency, amount) IN (VALUES ",
-            width: 4, ")",
-            oneRow: "SELECT payer, payee, currency, amount FROM recurring_series"
-                + " WHERE payer = ? AND payee = ? AND currency = ? AND amount = ?"
-        )
-        static let readTrusted = RowStatement.Shape(
-            "SELECT payer, payee FROM trusted_payees WHERE (payer, payee) IN (VALUES ", width: 2, ")",
-            oneRow: "SELECT payer, payee FROM trusted_payees WHERE payer = ? AND payee = ?"
-        )
-        static let readConsents = RowStatement.Shape(
-            "SELECT payer, consent, last_sca, unattended_day, unattended_count FROM consents WHERE (payer, consent) IN (VALUES ",
-            width: 2, ")",
-            oneRow: "SELECT payer, consent, last_sca, unattended_day, unattended_count FROM consents WHERE payer = ? AND consent = ?"
-        )
-        static let readMandates = RowStatement.Shape(
-            "SELECT payer, kind, request_id, payee, origin FROM mandates WHERE (payer, request_id) IN (VALUES ", width: 2, ")",
-            oneRow: "SELECT payer, kind, request_id, payee, origin FROM mandates WHERE payer = ? AND request_id = ?"
+        static let readMandates = RowStatement.Shape.lookup(
+            "payer, kind, request_id, payee, origin", from: "mandates", by: "payer", "request_id"
         )
         // The compare-and-set on each locked payer's version (see `write`).
-        static let writePayers = RowStatement.Shape(
-            "INSERT INTO payers (payer, version, session_last_activity) VALUES ", width: 3,
+        static let writePayers = RowStatement.Shape.insert(
+            into: "payers", "payer, version, session_last_activity",
             " ON CONFLICT (payer) DO UPDATE SET version = excluded.version, session_last_activity = excluded.session_last_activity"
                 + " WHERE payers.version = excluded.version - 1 RETURNING payer"
         )
-        static let writeCounters = RowStatement.Shape(
-            "INSERT INTO instrument_counters (\(counterColumns)) VALUES ", width: 8,
-            " ON CONFLICT (payer, instrument) DO UPDATE SET regime = excluded.regime,"
-                + " low_value_count = excluded.low_value_count, low_value_total = excluded.low_value_total,"
-                + " low_value_since = excluded.low_value_since, contactless_count = excluded.contactless_count,"
-                + " contactless_total = excluded.contactless_total"
+        static let writeCounters = RowStatement.Shape.upsert(
+            into: "instrument_counters", counterColumns, key: "payer", "instrument"
         )
-        static let writeSeries = RowStatement.Shape(
-            "INSERT INTO recurring_series (payer, payee, currency, amount) VALUES ", width: 4, " ON CONFLICT DO NOTHING"
+        static let writeSeries = RowStatement.Shape.upsert(
+            into: "recurring_series", "payer, payee, currency, amount", key: "payer", "payee", "currency", "amount"
         )
-        static let writeTrusted = RowStatement.Shape(
-            "INSERT INTO trusted_payees (payer, payee) VALUES ", width: 2, " ON CONFLICT DO NOTHING"
+        static let writeTrusted = RowStatement.Shape.upsert(into: "trusted_payees", "payer, payee", key: "payer", "payee")
+        static let writeConsents = RowStatement.Shape.upsert(
+            into: "consents", "payer, consent, last_sca, unattended_day, unattended_count", key: "payer", "consent"
         )
-        static let writeConsents = RowStatement.Shape(
-            "INSERT INTO consents (payer, consent, last_sca, unattended_day, unattended_count) VALUES ", width: 5,
-            " ON CONFLICT (payer, consent) DO UPDATE SET last_sca = excluded.last_sca,"
-                + " unattended_day = excluded.unattended_day, unattended_count = excluded.unattended_count"
-        )
-        static let writeMandates = RowStatement.Shape(
-            "INSERT INTO mandates (payer, kind, request_id, payee, origin, recorded) VALUES ", width: 6,
-            " ON CONFLICT (payer, kind, request_id) DO UPDATE SET payee = excluded.payee,"
-                + " origin = excluded.origin, recorded = excluded.recorded"
+        static let writeMandates = RowStatement.Shape.upsert(
+            into: "mandates", "payer, kind, request_id, payee, origin, recorded", key: "payer", "kind", "request_id"
         )
     }
 

@@ -379,17 +379,13 @@ public actor DecisionStore {
         return results
     }
 
-    static let claimKeys = RowStatement.Shape(
-        "INSERT INTO idempotency_keys (key, request_digest, decision_id, created_at) VALUES ", width: 4,
-        " ON CONFLICT (key) DO NOTHING RETURNING key"
+    static let claimKeys = RowStatement.Shape.insert(
+        into: "idempotency_keys", "key, request_digest, decision_id, created_at", " ON CONFLICT (key) DO NOTHING RETURNING key"
     )
-    static let insertDecisions = RowStatement.Shape(
-        "INSERT INTO decisions (id, audit_sequence, created_at, payer, outcome, reason, sca, request, answer) VALUES ",
-        width: 9
+    static let insertDecisions = RowStatement.Shape.insert(
+        into: "decisions", "id, audit_sequence, created_at, payer, outcome, reason, sca, request, answer"
     )
-    static let insertEvents = RowStatement.Shape(
-        "INSERT INTO audit_events (sequence, at, kind, payload, previous_hash, hash) VALUES ", width: 6
-    )
+    static let insertEvents = RowStatement.Shape.insert(into: "audit_events", "sequence, at, kind, payload, previous_hash, hash")
 
     // MARK: Reading
 

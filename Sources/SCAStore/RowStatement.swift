@@ -1,3 +1,4 @@
+import Foundation
 import SQLKit
 
 /// A value bound into a statement: the two column types the engine's tables use, each
@@ -23,15 +24,47 @@ struct RowStatement {
         /// The statement for one row, with `?` placeholders (SQLite's form).
         let oneRow: String
 
-        /// `oneRow` defaults to the statement with a single row; a lookup gives its own
-        /// (`WHERE a = ? AND b = ?`), since SQLite builds a temporary table for an `IN
-        /// (VALUES …)` list even of one row.
+        /// `oneRow` defaults to the statement with a single row; a lookup (`lookup`) gives
+        /// its own (`WHERE a = ? AND b = ?`), since SQLite builds a temporary table for an
+        /// `IN (VALUES …)` list even of one row.
         init(_ head: String, width: Int, _ tail: String = "", oneRow: String? = nil) {
             precondition(width > 0, "a row has at least one value")
             self.head = head
             self.width = width
             self.tail = tail
             self.oneRow = oneRow ?? head + "(" + Array(repeating: "?", count: width).joined(separator: ", ") + ")" + tail
+        }
+
+        /// An insert of `columns` (comma-separated) into `table`, a row of them each, then `tail`.
+        static func insert(into table: String, _ columns: String, _ tail: String = "") -> Shape {
+            Shape("INSERT INTO \(table) (\(columns)) VALUES ", width: names(columns).count, tail)
+        }
+
+        /// An insert of `columns` into `table`. A row whose `key` exists takes the other
+        /// columns' new values, or is left as it is when every column is part of the key.
+        static func upsert(into table: String, _ columns: String, key: String...) -> Shape {
+            let others = names(columns).filter { !key.contains($0) }
+            return insert(
+                into: table, columns,
+                others.isEmpty
+                    ? " ON CONFLICT DO NOTHING"
+                    : " ON CONFLICT (" + key.joined(separator: ", ") + ") DO UPDATE SET "
+                        + others.map { "\($0) = excluded.\($0)" }.joined(separator: ", ")
+            )
+        }
+
+        private static func names(_ columns: String) -> [String] {
+            columns.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        }
+
+        /// A lookup of `columns` from `table` by the values of `keys`, a row of keys each:
+        /// `WHERE (k1, k2) IN (VALUES …)` for the batch, `WHERE k1 = ? AND k2 = ?` for one row.
+        static func lookup(_ columns: String, from table: String, by keys: String...) -> Shape {
+            let select = "SELECT \(columns) FROM \(table) WHERE "
+            return Shape(
+                select + "(" + keys.joined(separator: ", ") + ") IN (VALUES ", width: keys.count, ")",
+                oneRow: select + keys.map { "\($0) = ?" }.joined(separator: " AND ")
+            )
         }
     }
 

@@ -42,6 +42,27 @@ struct AuditChainTests {
         #expect(text.hasSuffix(#","previous":"0000000000000000000000000000000000000000000000000000000000000000"}"#))
     }
 
+    /// The canonical JSON string escapes exactly `"`, `\` and control bytes (as `\u00xx`),
+    /// and copies everything else byte for byte, UTF-8 included: stored chains were hashed
+    /// over these bytes, so they must never change.
+    @Test func canonicalStringsEscapeQuotesBackslashesAndControlBytesOnly() {
+        let cases: [(String, String)] = [
+            ("", #""""#),
+            ("plain", #""plain""#),
+            (#"say "hi""#, #""say \"hi\"""#),
+            (#"a\b"#, #""a\\b""#),
+            ("line\nnext\u{1}\u{1f}", #""line\u000anext\u0001\u001f""#),
+            ("\"", #""\"""#),
+            ("zł 💶 é\t", #""zł 💶 é\u0009""#),
+            ("\u{7f}~", "\"\u{7f}~\""),
+        ]
+        for (text, expected) in cases {
+            var out: [UInt8] = []
+            AuditEvent.appendJSONString(text, into: &out)
+            #expect(String(decoding: out, as: UTF8.self) == expected, "\(text.debugDescription)")
+        }
+    }
+
     @Test func aModifiedPayloadIsFound() {
         var events = Self.chain(10)
         events[4] = Self.edited(events[4], payload: #"{"id":"e5","outcome":"sca_required","reason":"no_exemption"}"#)

@@ -55,17 +55,52 @@ import Testing
             insert.add(.text("b"), .integer(nil))
             insert.add(.text("a"), .integer(3))
             #expect(insert.rowCount == 3)
-            let lookupShape = RowStatement.Shape("SELECT k, n FROM kv WHERE k IN (VALUES ", width: 1, ")", oneRow: "SELECT k, n FROM kv WHERE k = ?")
+            let lookupShape = RowStatement.Shape.lookup("k, n", from: "kv", by: "k", "n")
+            #expect(lookupShape.head == "SELECT k, n FROM kv WHERE (k, n) IN (VALUES ")
+            #expect(lookupShape.tail == ")")
+            #expect(lookupShape.oneRow == "SELECT k, n FROM kv WHERE k = ? AND n = ?")
             var lookup = RowStatement(lookupShape)
-            for key in ["a", "zz", "b"] { lookup.add(.text(key)) }
-            let (inserted, found) = try await loop.submit { () throws -> ([DirectRow], [DirectRow]) in
+            for (key, number) in [("a", Int64(1)), ("zz", 1), ("a", 3)] { lookup.add(.text(key), .integer(number)) }
+            let (inserted, found, foundAtOnce) = try await loop.submit { () throws -> ([DirectRow], [DirectRow], [DirectRow]) in
                 _ = try sqlite.rows(SQLQueryString("CREATE TABLE kv (k TEXT PRIMARY KEY, n INTEGER)"))
-                return (try sqlite.rows(insert), try sqlite.rows(lookup))
+                // The one-row form, stepped per row; then the whole list in one statement.
+                return (try sqlite.rows(insert), try sqlite.rows(lookup), try sqlite.rows(lookup.query))
             }.get()
             #expect(try inserted.map { try $0.decode(column: "k", as: String.self) } == ["a", "b"])
-            #expect(found.count == 2)
-            #expect(try found.map { try $0.decode(column: "k", as: String.self) } == ["a", "b"])
-            #expect(try found.map { try $0.decode(column: "n", as: Int64?.self) } == [1, nil])
+            #expect(found.count == 1)
+            #expect(try found.map { try $0.decode(column: "k", as: String.self) } == ["a"])
+            #expect(try foundAtOnce.map { try $0.decode(column: "k", as: String.self) } == ["a"])
+            var byKey = RowStatement(.lookup("k, n", from: "kv", by: "k"))
+            for key in ["a", "zz", "b"] { byKey.add(.text(key)) }
+            let nullable = try await loop.submit { try sqlite.rows(byKey) }.get()
+            #expect(try nullable.map { try $0.decode(column: "k", as: String.self) } == ["a", "b"])
+            #expect(try nullable.map { try $0.decode(column: "n", as: Int64?.self) } == [1, nil])
+        }
+    }
+
+    /// An upsert names its columns once: the width is their count, the update sets the
+    /// columns outside the key, and a table whose columns are all key keeps its rows.
+    @Test func upsertsAreDerivedFromTheirColumns() async throws {
+        let upsert = RowStatement.Shape.upsert(into: "kv", "k, n, m", key: "k")
+        #expect(upsert.head == "INSERT INTO kv (k, n, m) VALUES ")
+        #expect(upsert.width == 3)
+        #expect(upsert.tail == " ON CONFLICT (k) DO UPDATE SET n = excluded.n, m = excluded.m")
+        let keysOnly = RowStatement.Shape.upsert(into: "pairs", "a, b", key: "a", "b")
+        #expect(keysOnly.oneRow == "INSERT INTO pairs (a, b) VALUES (?, ?) ON CONFLICT DO NOTHING")
+        try await withWriter { sqlite, loop in
+            var first = RowStatement(upsert)
+            first.add(.text("x"), .integer(1), .text("one"))
+            var second = RowStatement(upsert)
+            second.add(.text("x"), .integer(2), .text(nil))
+            let rows = try await loop.submit { () throws -> [DirectRow] in
+                _ = try sqlite.rows(SQLQueryString("CREATE TABLE kv (k TEXT PRIMARY KEY, n INTEGER, m TEXT)"))
+                _ = try sqlite.rows(first)
+                _ = try sqlite.rows(second)
+                return try sqlite.rows(SQLQueryString("SELECT k, n, m FROM kv"))
+            }.get()
+            #expect(rows.count == 1)
+            #expect(try rows.first?.decode(column: "n", as: Int64.self) == 2)
+            #expect(try rows.first?.decode(column: "m", as: String?.self) == nil)
         }
     }
 
