@@ -41,15 +41,35 @@ public final class StoreDatabase: Sendable {
     /// How often the background connection copies SQLite's WAL into the database file.
     static let checkpointInterval: Duration = .milliseconds(200)
 
+    /// SQLite starts its write-ahead log again from the beginning only when a checkpoint has
+    /// copied all of it into the database before the writer's next transaction. Under a
+    /// steady load the background checkpoint never catches up with the writer, so the log
+    /// would grow for as long as the load lasts (half a gigabyte in ten seconds at 7,000
+    /// decisions a second) and every commit would extend the file. Past this many frames
+    /// (pages) in the log, a commit also checkpoints what the background has not copied yet
+    /// (SQLite's `wal_autocheckpoint`, on the writer), and the next transaction writes the
+    /// log from its start, over the same blocks.
+    public static let walRestartFrames = 4096
+
+    /// The bytes a restarted log is cut back to: twice what `frames` frames of SQLite's
+    /// default 4 KiB page take (4,096 bytes and a 24-byte header each).
+    public static func walFileLimit(restartingAfter frames: Int) -> Int { frames * 2 * (4096 + 24) }
+
     /// Opens the database, creating an SQLite file (and its directory) on first start.
-    public static func open(_ location: StorageLocation, logger: Logger) async throws -> StoreDatabase {
+    /// `walRestartFrames` is for tests that need the log restarted sooner.
+    public static func open(
+        _ location: StorageLocation, logger: Logger, walRestartFrames: Int = StoreDatabase.walRestartFrames
+    ) async throws -> StoreDatabase {
         let writerGroup = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let writerLoop = writerGroup.next()
         let shutdownWriterThreads: @Sendable () async throws -> Void = {
             try await writerGroup.shutdownGracefully()
         }
         do {
-            return try await open(location, logger: logger, writerLoop: writerLoop, shutdown: shutdownWriterThreads)
+            return try await open(
+                location, logger: logger, walRestartFrames: walRestartFrames, writerLoop: writerLoop,
+                shutdown: shutdownWriterThreads
+            )
         } catch {
             try? await shutdownWriterThreads()
             throw error
@@ -57,7 +77,7 @@ public final class StoreDatabase: Sendable {
     }
 
     private static func open(
-        _ location: StorageLocation, logger: Logger, writerLoop: any EventLoop,
+        _ location: StorageLocation, logger: Logger, walRestartFrames: Int, writerLoop: any EventLoop,
         shutdown: @escaping @Sendable () async throws -> Void
     ) async throws -> StoreDatabase {
         switch location {
@@ -81,9 +101,10 @@ public final class StoreDatabase: Sendable {
                 throw StorageError.unavailable("cannot open \(path): \(error)")
             }
             // WAL lets the reader read while the writer commits; synchronous=FULL makes
-            // every commit durable (the WAL is synced before COMMIT returns). The writer
-            // never checkpoints (that would put the database file's fsync into a commit);
-            // a third connection copies the WAL into the database in the background.
+            // every commit durable (the WAL is synced before COMMIT returns). A third
+            // connection copies the WAL into the database in the background, so commits
+            // seldom wait for a checkpoint; the writer checkpoints only the tail left when
+            // the log reaches `walRestartFrames`, so that the log restarts (see there).
             let checkpointSQL = checkpointer.sql(queryLogLevel: nil)
             let checkpoints = Task {
                 while !Task.isCancelled {
@@ -104,7 +125,9 @@ public final class StoreDatabase: Sendable {
                 }
             )
             let pragmas = [
-                "PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL", "PRAGMA busy_timeout=5000", "PRAGMA wal_autocheckpoint=0",
+                "PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL", "PRAGMA busy_timeout=5000",
+                "PRAGMA wal_autocheckpoint=\(walRestartFrames)",
+                "PRAGMA journal_size_limit=\(walFileLimit(restartingAfter: walRestartFrames))",
             ]
             do {
                 for pragma in pragmas {

@@ -43,6 +43,36 @@ import Testing
         await existing.close()
     }
 
+    /// Writes that never pause keep the background checkpoint from ever copying the whole
+    /// log, and SQLite restarts its log only after such a copy: without the writer's own
+    /// checkpoint at `walRestartFrames`, this run leaves a log of some 20 MB.
+    @Test func theWriteAheadLogStaysBoundedUnderSteadyWrites() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("sca-wal-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = directory.appendingPathComponent("sca.sqlite").path
+        let frames = 64
+        let database = try await StoreDatabase.open(.sqlite(path: path), logger: TestStore.logger, walRestartFrames: frames)
+        try await Migrations.migrate(database, now: "2026-11-21T00:00:00Z")
+        let store = DecisionStore(
+            database: database, engine: RulesEngine(configuration: RulesConfiguration()), options: .init(batchMax: 8),
+            logger: TestStore.logger
+        )
+        let lines = Lines()
+        let submissions = try (0..<2_000).map { try lines.submission(payment(id: "w\($0)", payer: "payer-\($0 % 500)")) }
+        var largest = 0
+        var stored = 0
+        for start in stride(from: 0, to: submissions.count, by: 250) {
+            let results = await store.decide(Array(submissions[start..<min(start + 250, submissions.count)]))
+            stored += results.filter { $0.decision != nil }.count
+            let size = try FileManager.default.attributesOfItem(atPath: path + "-wal")[.size] as? Int ?? 0
+            largest = max(largest, size)
+        }
+        await database.close()
+        #expect(stored == submissions.count)
+        // A restarted log regrows by the frames of the commits before the next restart.
+        #expect(largest <= 2 * StoreDatabase.walFileLimit(restartingAfter: frames), "largest log: \(largest) bytes")
+    }
+
     @Test(arguments: Backend.available)
     func theStateCheckNoticesChangedCountersAndAnswers(_ backend: Backend) async throws {
         let test = try await TestStore.make(backend)
