@@ -1,4 +1,5 @@
 import Logging
+import NIOConcurrencyHelpers
 import NIOCore
 import SCAAudit
 import SCAContract
@@ -57,8 +58,14 @@ public actor DecisionStore {
         let continuation: CheckedContinuation<[JobResult], Never>
     }
 
-    private var queue: [Pending] = []
-    private var draining = false
+    /// Callers' jobs waiting for a transaction, and whether a drain is running. Kept under
+    /// a lock rather than on the actor, so that a caller hands its jobs over without a hop
+    /// to the writer's thread (and its answer comes back without one).
+    private struct Inbox {
+        var queue: [Pending] = []
+        var draining = false
+    }
+    private nonisolated let inbox = NIOLockedValueBox(Inbox())
 
     /// Transactions committed and requests they carried, for metrics.
     public private(set) var commits = 0
@@ -74,7 +81,7 @@ public actor DecisionStore {
 
     // MARK: Submitting
 
-    public func decide(_ submission: DecisionSubmission) async -> DecisionResult {
+    public nonisolated func decide(_ submission: DecisionSubmission) async -> DecisionResult {
         guard case .decision(let result) = await submit([.decide(submission)])[0] else {
             preconditionFailure("a decision job answers with a decision")
         }
@@ -83,7 +90,7 @@ public actor DecisionStore {
 
     /// Decides a run of requests in their order (the `sca decide --db` replay); a run
     /// longer than `batchMax` is split over several transactions, still in order.
-    public func decide(_ submissions: [DecisionSubmission]) async -> [DecisionResult] {
+    public nonisolated func decide(_ submissions: [DecisionSubmission]) async -> [DecisionResult] {
         var results: [DecisionResult] = []
         results.reserveCapacity(submissions.count)
         var start = 0
@@ -100,7 +107,7 @@ public actor DecisionStore {
 
     /// Records the outcome of the SCA a pending decision asked for; a passed one applies
     /// what it completes (counter resets, series, trusted payee, mandate, session, consent).
-    public func reportSCA(decision id: String, result: SCAResult) async -> SCAReportResult {
+    public nonisolated func reportSCA(decision id: String, result: SCAResult) async -> SCAReportResult {
         guard DecisionID.isWellFormed(id) else { return .notFound }
         guard case .report(let outcome) = await submit([.reportSCA(id: id, result: result)])[0] else {
             preconditionFailure("an SCA report answers with a report")
@@ -116,7 +123,7 @@ public actor DecisionStore {
     /// transaction commits. Any other error fails the whole transaction, which is retried,
     /// so `work` must depend on nothing but what it reads through the scope.
     /// Throws `StorageError.unavailable` when the transaction cannot be committed.
-    public func transact<T: Sendable>(_ work: @escaping TransactionWork<T>) async throws -> T {
+    public nonisolated func transact<T: Sendable>(_ work: @escaping TransactionWork<T>) async throws -> T {
         let erased: TransactionWork<any Sendable> = { scope in try await work(scope) }
         guard case .work(let result) = await submit([.work(erased)])[0] else {
             preconditionFailure("a work job answers with its result")
@@ -124,27 +131,23 @@ public actor DecisionStore {
         return try result.get() as! T
     }
 
-    private func submit(_ jobs: [Job]) async -> [JobResult] {
+    private nonisolated func submit(_ jobs: [Job]) async -> [JobResult] {
         await withCheckedContinuation { continuation in
-            queue.append(Pending(jobs: jobs, continuation: continuation))
-            if !draining {
-                draining = true
-                Task { await self.drain() }
+            let start = inbox.withLockedValue { inbox in
+                inbox.queue.append(Pending(jobs: jobs, continuation: continuation))
+                if inbox.draining { return false }
+                inbox.draining = true
+                return true
             }
+            if start { Task { await self.drain() } }
         }
     }
 
-    /// Takes whole callers' runs from the queue, up to `batchMax` jobs a transaction.
+    /// Takes whole callers' runs from the queue, up to `batchMax` jobs a transaction, until
+    /// the queue is empty.
     private func drain() async {
-        while !queue.isEmpty {
-            var taken = 0
-            var jobCount = 0
-            while taken < queue.count, taken == 0 || jobCount + queue[taken].jobs.count <= options.batchMax {
-                jobCount += queue[taken].jobs.count
-                taken += 1
-            }
-            let batch = Array(queue.prefix(taken))
-            queue.removeFirst(taken)
+        while let batch = takeBatch() {
+            let jobCount = batch.reduce(0) { $0 + $1.jobs.count }
             let results = await run(batch.flatMap(\.jobs))
             commits += 1
             committedJobs += jobCount
@@ -154,7 +157,27 @@ public actor DecisionStore {
                 offset += pending.jobs.count
             }
         }
-        draining = false
+    }
+
+    /// The next batch, or nil (and the drain marked finished) when nothing waits.
+    private nonisolated func takeBatch() -> [Pending]? {
+        inbox.withLockedValue { inbox in
+            guard !inbox.queue.isEmpty else {
+                inbox.draining = false
+                return nil
+            }
+            var taken = 0
+            var jobCount = 0
+            while taken < inbox.queue.count,
+                taken == 0 || jobCount + inbox.queue[taken].jobs.count <= options.batchMax
+            {
+                jobCount += inbox.queue[taken].jobs.count
+                taken += 1
+            }
+            let batch = Array(inbox.queue.prefix(taken))
+            inbox.queue.removeFirst(taken)
+            return batch
+        }
     }
 
     // MARK: One transaction
