@@ -69,8 +69,11 @@ import Testing
         }
         await database.close()
         #expect(stored == submissions.count)
-        // A restarted log regrows by the frames of the commits before the next restart.
-        #expect(largest <= 2 * StoreDatabase.walFileLimit(restartingAfter: frames), "largest log: \(largest) bytes")
+        // Between restarts the log grows by the commits made while the background
+        // checkpoint holds the checkpoint lock (the writer's own checkpoint is then skipped
+        // and tried again at the next commit), so the bound leaves room for a slow disk:
+        // 2.1 MB here, where 0.35-0.41 MB was seen and an unbounded log reaches 18 MB.
+        #expect(largest <= 4 * StoreDatabase.walFileLimit(restartingAfter: frames), "largest log: \(largest) bytes")
     }
 
     @Test(arguments: Backend.available)
