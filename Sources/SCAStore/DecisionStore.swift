@@ -147,10 +147,9 @@ public actor DecisionStore {
     /// the queue is empty.
     private func drain() async {
         while let batch = takeBatch() {
-            let jobCount = batch.reduce(0) { $0 + $1.jobs.count }
             let results = await run(batch.flatMap(\.jobs))
             commits += 1
-            committedJobs += jobCount
+            committedJobs += results.count
             var offset = 0
             for pending in batch {
                 pending.continuation.resume(returning: Array(results[offset..<offset + pending.jobs.count]))

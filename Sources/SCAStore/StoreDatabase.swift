@@ -44,16 +44,19 @@ public final class StoreDatabase: Sendable {
     /// SQLite starts its write-ahead log again from the beginning only when a checkpoint has
     /// copied all of it into the database before the writer's next transaction. Under a
     /// steady load the background checkpoint never catches up with the writer, so the log
-    /// would grow for as long as the load lasts (half a gigabyte in ten seconds at 7,000
+    /// would grow for as long as the load lasts (over half a gigabyte in 15 seconds at 6,700
     /// decisions a second) and every commit would extend the file. Past this many frames
     /// (pages) in the log, a commit also checkpoints what the background has not copied yet
     /// (SQLite's `wal_autocheckpoint`, on the writer), and the next transaction writes the
     /// log from its start, over the same blocks.
     public static let walRestartFrames = 4096
 
-    /// The bytes a restarted log is cut back to: twice what `frames` frames of SQLite's
-    /// default 4 KiB page take (4,096 bytes and a 24-byte header each).
-    public static func walFileLimit(restartingAfter frames: Int) -> Int { frames * 2 * (4096 + 24) }
+    /// A WAL frame: one page (SQLite's default page size, which the store keeps) and the
+    /// frame's 24-byte header.
+    static let walFrameBytes = 4096 + 24
+
+    /// The bytes a restarted log is cut back to: twice what `frames` frames take.
+    public static func walFileLimit(restartingAfter frames: Int) -> Int { frames * 2 * walFrameBytes }
 
     /// Opens the database, creating an SQLite file (and its directory) on first start.
     /// `walRestartFrames` is for tests that need the log restarted sooner.

@@ -64,7 +64,7 @@ import Testing
         for start in stride(from: 0, to: submissions.count, by: 250) {
             let results = await store.decide(Array(submissions[start..<min(start + 250, submissions.count)]))
             stored += results.filter { $0.decision != nil }.count
-            let size = try FileManager.default.attributesOfItem(atPath: path + "-wal")[.size] as? Int ?? 0
+            let size = try #require(FileManager.default.attributesOfItem(atPath: path + "-wal")[.size] as? Int)
             largest = max(largest, size)
         }
         await database.close()
