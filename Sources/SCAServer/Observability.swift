@@ -29,7 +29,46 @@ public final class ServerMetrics: Sendable {
     private let requestMetrics = Mutex<[RequestKey: (count: Counter, duration: DurationHistogram)]>([:])
     private let decisionCounters = Mutex<[DecisionKey: Counter]>([:])
 
-    public init() {}
+    /// The series' names and help texts (`sca_http_requests_total`, ...); computed, since
+    /// swift-prometheus's descriptor is not `Sendable`, and read only when a series is made.
+    private enum Name {
+        static var requests: MetricNameDescriptor {
+            MetricNameDescriptor(
+                namespace: "sca", subsystem: "http", metricName: "requests", unitName: "total",
+                helpText: "HTTP requests answered"
+            )
+        }
+        static var requestDuration: MetricNameDescriptor {
+            MetricNameDescriptor(
+                namespace: "sca", subsystem: "http", metricName: "request_duration", unitName: "seconds",
+                helpText: "Time from request to response"
+            )
+        }
+        static var decisions: MetricNameDescriptor {
+            MetricNameDescriptor(
+                namespace: "sca", metricName: "decisions", unitName: "total",
+                helpText: "Decisions made (idempotent replays not counted)"
+            )
+        }
+    }
+
+    private let transactions: Gauge
+    private let jobs: Gauge
+
+    public init() {
+        transactions = registry.makeGauge(
+            descriptor: MetricNameDescriptor(
+                namespace: "sca", subsystem: "store", metricName: "transactions", unitName: "",
+                helpText: "Transactions committed since start"
+            )
+        )
+        jobs = registry.makeGauge(
+            descriptor: MetricNameDescriptor(
+                namespace: "sca", subsystem: "store", metricName: "jobs", unitName: "",
+                helpText: "Decisions and SCA results committed since start"
+            )
+        )
+    }
 
     func requestFinished(method: String, route: String, status: Int, duration: Duration) {
         let key = RequestKey(method: method, route: route, status: status)
@@ -37,12 +76,11 @@ public final class ServerMetrics: Sendable {
             if let found = known[key] { return found }
             let made = (
                 count: registry.makeCounter(
-                    name: "sca_http_requests_total", labels: [("method", method), ("route", route), ("status", String(status))],
-                    help: "HTTP requests answered"
+                    descriptor: Name.requests, labels: [("method", method), ("route", route), ("status", String(status))]
                 ),
                 duration: registry.makeDurationHistogram(
-                    name: "sca_http_request_duration_seconds", labels: [("method", method), ("route", route)],
-                    buckets: Self.latencyBuckets, help: "Time from request to response"
+                    descriptor: Name.requestDuration, labels: [("method", method), ("route", route)],
+                    buckets: Self.latencyBuckets
                 )
             )
             known[key] = made
@@ -56,19 +94,15 @@ public final class ServerMetrics: Sendable {
         let key = DecisionKey(outcome: outcome, reason: reason)
         decisionCounters.withLock { known in
             if let found = known[key] { return found }
-            let made = registry.makeCounter(
-                name: "sca_decisions_total", labels: [("outcome", outcome), ("reason", reason)],
-                help: "Decisions made (idempotent replays not counted)"
-            )
+            let made = registry.makeCounter(descriptor: Name.decisions, labels: [("outcome", outcome), ("reason", reason)])
             known[key] = made
             return made
         }.increment()
     }
 
     func committed(transactions: Int, decisions: Int) {
-        registry.makeGauge(name: "sca_store_transactions", help: "Transactions committed since start").set(Double(transactions))
-        registry.makeGauge(name: "sca_store_jobs", help: "Decisions and SCA results committed since start")
-            .set(Double(decisions))
+        self.transactions.set(Double(transactions))
+        jobs.set(Double(decisions))
     }
 
     func render() -> [UInt8] {

@@ -115,7 +115,7 @@ extension DecisionStore {
         }
         let expected = memory.counters
         var storedCounters: [InstrumentKey: InstrumentCounters] = [:]
-        for row in try await database.reader.raw(SQLQueryString("SELECT \(BatchState.counterColumns) FROM instrument_counters")).all() {
+        for row in try await database.reader.raw(SQLQueryString("SELECT \(unsafeRaw: BatchState.counterColumns) FROM instrument_counters")).all() {
             let (key, value) = try BatchState.counters(row)
             storedCounters[key] = value
         }

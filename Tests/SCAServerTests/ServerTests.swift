@@ -208,6 +208,7 @@ import Yams
             #expect(metrics.contains(#"sca_decisions_total{outcome="exempt",reason="low_value"} 1"#))
             #expect(metrics.contains("sca_http_requests_total"))
             #expect(metrics.contains("sca_http_request_duration_seconds_bucket"))
+            #expect(metrics.contains("\nsca_store_transactions 1.0\n") && metrics.contains("\nsca_store_jobs 1.0\n"))
         }
     }
 
