@@ -1,13 +1,14 @@
 -- wrk script: POST /v1/decisions with low-value card payments spread over many payers
 -- (each thread its own payers), so that counters, decisions and audit events are written
 -- for every request, as in production.
+-- No response() callback: wrk counts answers of status 400 and above itself
+-- (summary.errors.status), and a Lua callback per answer costs wrk several microseconds
+-- of the two cores it shares with the server.
 local thread_number = 0
-local threads = {}
 
 function setup(thread)
   thread_number = thread_number + 1
   thread:set("tid", thread_number)
-  table.insert(threads, thread)
 end
 
 local counter = 0
@@ -24,13 +25,9 @@ function request()
   return wrk.format("POST", "/v1/decisions", {["Content-Type"] = "application/json"}, body)
 end
 
-local errors = 0
-function response(status, headers, body)
-  if status ~= 201 then errors = errors + 1 end
-end
 
 function done(summary, latency, requests)
-  io.write(string.format("SUMMARY requests=%d duration_s=%.2f rps=%.0f p50_ms=%.2f p99_ms=%.2f non2xx=%d socket_errors=%d\n",
+  io.write(string.format("SUMMARY requests=%d duration_s=%.2f rps=%.0f p50_ms=%.2f p99_ms=%.2f errors_4xx_5xx=%d socket_errors=%d\n",
     summary.requests, summary.duration / 1e6, summary.requests / (summary.duration / 1e6),
     latency:percentile(50) / 1000, latency:percentile(99) / 1000,
     summary.errors.status, summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout))

@@ -2,8 +2,15 @@
 -- whole flow: validation, the acquirer's decision, AReq/ARes through the simulated DS and
 -- the issuer's engine, authorisation with the CAVV check, and the payment, its trace and
 -- its audit event committed). Answers other than 201 are counted and printed.
+-- Each wrk thread has its own Lua state, and done() runs in yet another one: the counts are
+-- collected from the threads there.
 local counter = 0
-local errors = 0
+errors = 0  -- a global: thread:get reads only globals
+local threads = {}
+
+function setup(thread)
+  table.insert(threads, thread)
+end
 
 function request()
   counter = counter + 1
@@ -20,6 +27,8 @@ function response(status, headers, body)
 end
 
 function done(summary, latency, requests)
-  io.write(string.format("non-201 answers: %d\n", errors))
+  local non201 = 0
+  for _, thread in ipairs(threads) do non201 = non201 + thread:get("errors") end
+  io.write(string.format("non-201 answers: %d\n", non201))
   io.write(string.format("p50 %.2f ms, p99 %.2f ms\n", latency:percentile(50) / 1000, latency:percentile(99) / 1000))
 end
