@@ -38,7 +38,10 @@ measure() {  # measure LABEL SCRIPT PATH: a warm-up of WARMUP seconds, not count
   wrk -t2 -c"$connections" -d"${warmup}s" --timeout 10s -s "Benchmarks/http/$2" "http://127.0.0.1:$port$3" >/dev/null
   line=$(wrk -t2 -c"$connections" -d"${duration}s" --timeout 10s -s "Benchmarks/http/$2" "http://127.0.0.1:$port$3" | grep '^SUMMARY')
   echo "$1 ${line#SUMMARY }"
+  rate[$1]=$(sed 's/.* rps=\([0-9]*\).*/\1/' <<<"$line")
+  p99[$1]=$(sed 's/.* p99_ms=\([0-9.]*\).*/\1/' <<<"$line")
 }
+declare -A rate p99
 
 echo "# $(date -u +%FT%TZ) wrk -t2 -c$connections -d${duration}s after ${warmup}s of warm-up, release build, 127.0.0.1, $(nproc) cores"
 start "$work/sqlite-group/sca.sqlite" 256
@@ -58,3 +61,9 @@ if command -v initdb >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/initdb >/de
 else
   echo "postgres: skipped (no initdb)"
 fi
+# The issue's goals, each ratio taken within this run (the machine's speed drifts between runs).
+awk -v g="${rate[sqlite_group_commit]}" -v b="${rate[sqlite_one_tx_per_request]}" -v h="${rate[health]}" \
+    -v p="${p99[sqlite_group_commit]}" 'BEGIN {
+  printf "goals: %d decisions/s (goal 15000); p99 %.2f ms (goal <= 25); %.1fx the baseline (goal >= 5); %.0f %% of /health (goal >= 50)\n",
+    g, p, g / b, 100 * g / h
+}'
