@@ -25,7 +25,6 @@ function request()
   return wrk.format("POST", "/v1/decisions", {["Content-Type"] = "application/json"}, body)
 end
 
-
 function done(summary, latency, requests)
   io.write(string.format("SUMMARY requests=%d duration_s=%.2f rps=%.0f p50_ms=%.2f p99_ms=%.2f errors_4xx_5xx=%d socket_errors=%d\n",
     summary.requests, summary.duration / 1e6, summary.requests / (summary.duration / 1e6),

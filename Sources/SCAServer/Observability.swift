@@ -50,24 +50,26 @@ public final class ServerMetrics: Sendable {
                 helpText: "Decisions made (idempotent replays not counted)"
             )
         }
-    }
-
-    private let transactions: Gauge
-    private let jobs: Gauge
-
-    public init() {
-        transactions = registry.makeGauge(
-            descriptor: MetricNameDescriptor(
+        static var storeTransactions: MetricNameDescriptor {
+            MetricNameDescriptor(
                 namespace: "sca", subsystem: "store", metricName: "transactions", unitName: "",
                 helpText: "Transactions committed since start"
             )
-        )
-        jobs = registry.makeGauge(
-            descriptor: MetricNameDescriptor(
+        }
+        static var storeJobs: MetricNameDescriptor {
+            MetricNameDescriptor(
                 namespace: "sca", subsystem: "store", metricName: "jobs", unitName: "",
                 helpText: "Decisions and SCA results committed since start"
             )
-        )
+        }
+    }
+
+    private let storeTransactions: Gauge
+    private let storeJobs: Gauge
+
+    public init() {
+        storeTransactions = registry.makeGauge(descriptor: Name.storeTransactions)
+        storeJobs = registry.makeGauge(descriptor: Name.storeJobs)
     }
 
     func requestFinished(method: String, route: String, status: Int, duration: Duration) {
@@ -101,8 +103,8 @@ public final class ServerMetrics: Sendable {
     }
 
     func committed(transactions: Int, decisions: Int) {
-        self.transactions.set(Double(transactions))
-        jobs.set(Double(decisions))
+        storeTransactions.set(Double(transactions))
+        storeJobs.set(Double(decisions))
     }
 
     func render() -> [UInt8] {
