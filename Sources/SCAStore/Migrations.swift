@@ -318,45 +318,63 @@ public enum Migrations {
     public static var latestVersion: Int { all.last?.version ?? 0 }
 
     /// Applies what is missing; returns the versions applied. Safe to run on several nodes
-    /// at once: each migration's transaction re-checks the version under a lock.
+    /// at once: every step runs in a transaction that holds the migration lock and re-checks
+    /// the version under it.
     @discardableResult
     public static func migrate(_ database: StoreDatabase, now: String) async throws -> [Int] {
         let db = database.writer
-        try await db.raw(
-            "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
-        ).run()
+        try await underMigrationLock(database) {
+            try await db.raw(
+                "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
+            ).run()
+        }
         var applied: [Int] = []
         for migration in all {
-            try await db.raw(database.beginWrite).run()
-            do {
-                if database.backend == .postgres {
-                    try await db.raw("LOCK TABLE schema_migrations IN EXCLUSIVE MODE").run()
-                }
+            try await underMigrationLock(database) {
                 let current = try await currentVersion(db)
                 if current > latestVersion {
                     throw StorageError.schemaTooNew(found: current, known: latestVersion)
                 }
-                if current < migration.version {
-                    for statement in migration.statements {
-                        // Tables keyed by their primary key are stored in that key's B-tree on
-                        // SQLite (one tree to update instead of two); PostgreSQL has no such clause.
-                        let text = statement.replacingOccurrences(
-                            of: "{WITHOUT_ROWID}", with: database.backend == .sqlite ? "WITHOUT ROWID" : ""
-                        )
-                        try await db.raw(SQLQueryString(text)).run()
-                    }
-                    try await db.raw(
-                        "INSERT INTO schema_migrations (version, name, applied_at) VALUES (\(bind: migration.version), \(bind: migration.name), \(bind: now))"
-                    ).run()
-                    applied.append(migration.version)
+                guard current < migration.version else { return }
+                for statement in migration.statements {
+                    // Tables keyed by their primary key are stored in that key's B-tree on
+                    // SQLite (one tree to update instead of two); PostgreSQL has no such clause.
+                    let text = statement.replacingOccurrences(
+                        of: "{WITHOUT_ROWID}", with: database.backend == .sqlite ? "WITHOUT ROWID" : ""
+                    )
+                    try await db.raw(SQLQueryString(text)).run()
                 }
-                try await db.raw("COMMIT").run()
-            } catch {
-                try? await db.raw("ROLLBACK").run()
-                throw error
+                try await db.raw(
+                    "INSERT INTO schema_migrations (version, name, applied_at) VALUES (\(bind: migration.version), \(bind: migration.name), \(bind: now))"
+                ).run()
+                applied.append(migration.version)
             }
         }
         return applied
+    }
+
+    /// The key of the PostgreSQL advisory lock that migrations hold ("SCA" and 1).
+    static let advisoryLockKey: Int64 = 0x5343_4100_0000_0001
+
+    /// Runs `body` in a write transaction that only one node's migration holds at a time:
+    /// on SQLite the write lock of `BEGIN IMMEDIATE`; on PostgreSQL a transaction-scoped
+    /// advisory lock. (Without it, two nodes creating the same table at once collide in
+    /// PostgreSQL's catalog, `IF NOT EXISTS` notwithstanding.)
+    private static func underMigrationLock(
+        _ database: StoreDatabase, _ body: () async throws -> Void
+    ) async throws {
+        let db = database.writer
+        try await db.raw(database.beginWrite).run()
+        do {
+            if database.backend == .postgres {
+                try await db.raw("SELECT pg_advisory_xact_lock(\(bind: advisoryLockKey))").run()
+            }
+            try await body()
+            try await db.raw("COMMIT").run()
+        } catch {
+            try? await db.raw("ROLLBACK").run()
+            throw error
+        }
     }
 
     /// Opens a store that must already exist at this build's schema, for commands that only

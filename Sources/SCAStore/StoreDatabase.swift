@@ -171,8 +171,10 @@ public final class StoreDatabase: Sendable {
                 backend: .postgres, location: location, writer: writer.sql(queryLogLevel: nil),
                 reader: reader.sql(queryLogLevel: nil), writerLoop: writerLoop,
                 close: {
-                    try await reader.close()
-                    try await writer.close()
+                    // Each connection is closed even when the other's close fails (a
+                    // connection the server has already dropped).
+                    try? await reader.close()
+                    try? await writer.close()
                     try await shutdown()
                 }
             )

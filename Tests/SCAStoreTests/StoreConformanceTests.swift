@@ -211,6 +211,31 @@ import Testing
         }
         await test.close()
     }
+
+    /// Nodes started together on a new database: none fails, and each migration is applied
+    /// by exactly one of them.
+    @Test(arguments: Backend.available)
+    func nodesMigratingANewDatabaseAtOnceAllSucceed(_ backend: Backend) async throws {
+        for _ in 0..<3 {
+            let (location, cleanup) = try await TestStore.emptyDatabase(backend)
+            var nodes: [StoreDatabase] = []
+            for _ in 0..<4 { nodes.append(try await StoreDatabase.open(location, logger: TestStore.logger)) }
+            let applied = await withTaskGroup(of: Result<[Int], any Error>.self) { group in
+                for node in nodes {
+                    group.addTask {
+                        do { return .success(try await Migrations.migrate(node, now: "2026-11-21T00:00:00Z")) } catch { return .failure(error) }
+                    }
+                }
+                return await group.reduce(into: []) { $0.append($1) }
+            }
+            for case .failure(let error) in applied { Issue.record("a node's migration failed: \(String(reflecting: error))") }
+            let versions = applied.flatMap { (try? $0.get()) ?? [] }
+            #expect(versions.sorted() == Migrations.all.map(\.version))
+            #expect(try await Migrations.currentVersion(nodes[0]) == Migrations.latestVersion)
+            for node in nodes { await node.close() }
+            await cleanup()
+        }
+    }
 }
 
 /// Ways to tamper with six audit events, and what the verifier must say.

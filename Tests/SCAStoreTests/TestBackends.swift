@@ -43,9 +43,9 @@ struct TestStore {
         return logger
     }()
 
-    static func make(
-        _ backend: Backend, configuration: RulesConfiguration = RulesConfiguration(), batchMax: Int = 256
-    ) async throws -> TestStore {
+    /// A new database with nothing in it (a file not yet created, or a new PostgreSQL
+    /// database), and how to remove it.
+    static func emptyDatabase(_ backend: Backend) async throws -> (StorageLocation, @Sendable () async -> Void) {
         let location: StorageLocation
         let cleanup: @Sendable () async -> Void
         switch backend {
@@ -66,6 +66,13 @@ struct TestStore {
                 await admin.close()
             }
         }
+        return (location, cleanup)
+    }
+
+    static func make(
+        _ backend: Backend, configuration: RulesConfiguration = RulesConfiguration(), batchMax: Int = 256
+    ) async throws -> TestStore {
+        let (location, cleanup) = try await emptyDatabase(backend)
         let database = try await StoreDatabase.open(location, logger: logger)
         try await Migrations.migrate(database, now: "2026-11-21T00:00:00Z")
         let store = DecisionStore(
