@@ -15,8 +15,6 @@ public final class ServerMetrics: Sendable {
         .milliseconds(500), .seconds(1), .seconds(5),
     ]
 
-    /// The metrics of each label set, found once in the registry and then kept (a registry
-    /// lookup builds and hashes the label list each time, on every request).
     private struct RequestKey: Hashable {
         let method: String
         let route: String
@@ -26,8 +24,8 @@ public final class ServerMetrics: Sendable {
         let outcome: String
         let reason: String
     }
-    private let requestMetrics = Mutex<[RequestKey: (count: Counter, duration: DurationHistogram)]>([:])
-    private let decisionCounters = Mutex<[DecisionKey: Counter]>([:])
+    private let requestMetrics = SeriesCache<RequestKey, (count: Counter, duration: DurationHistogram)>()
+    private let decisionCounters = SeriesCache<DecisionKey, Counter>()
 
     /// The series' names and help texts (`sca_http_requests_total`, ...); computed, since
     /// swift-prometheus's descriptor is not `Sendable`, and read only when a series is made.
@@ -74,9 +72,8 @@ public final class ServerMetrics: Sendable {
 
     func requestFinished(method: String, route: String, status: Int, duration: Duration) {
         let key = RequestKey(method: method, route: route, status: status)
-        let metrics = requestMetrics.withLock { known in
-            if let found = known[key] { return found }
-            let made = (
+        let metrics = requestMetrics.series(key) {
+            (
                 count: registry.makeCounter(
                     descriptor: Name.requests, labels: [("method", method), ("route", route), ("status", String(status))]
                 ),
@@ -85,8 +82,6 @@ public final class ServerMetrics: Sendable {
                     buckets: Self.latencyBuckets
                 )
             )
-            known[key] = made
-            return made
         }
         metrics.count.increment()
         metrics.duration.record(duration)
@@ -94,11 +89,8 @@ public final class ServerMetrics: Sendable {
 
     func decided(outcome: String, reason: String) {
         let key = DecisionKey(outcome: outcome, reason: reason)
-        decisionCounters.withLock { known in
-            if let found = known[key] { return found }
-            let made = registry.makeCounter(descriptor: Name.decisions, labels: [("outcome", outcome), ("reason", reason)])
-            known[key] = made
-            return made
+        decisionCounters.series(key) {
+            registry.makeCounter(descriptor: Name.decisions, labels: [("outcome", outcome), ("reason", reason)])
         }.increment()
     }
 
@@ -111,6 +103,21 @@ public final class ServerMetrics: Sendable {
         var out: [UInt8] = []
         registry.emit(into: &out)
         return out
+    }
+}
+
+/// The series of each label set, found once in the registry and then kept (a registry
+/// lookup builds and hashes the label list each time, on every request).
+private final class SeriesCache<Key: Hashable & Sendable, Series: Sendable>: Sendable {
+    private let known = Mutex<[Key: Series]>([:])
+
+    func series(_ key: Key, make: () -> Series) -> Series {
+        known.withLock { known in
+            if let found = known[key] { return found }
+            let made = make()
+            known[key] = made
+            return made
+        }
     }
 }
 

@@ -45,7 +45,7 @@ import Testing
 
     /// Writes that never pause keep the background checkpoint from ever copying the whole
     /// log, and SQLite restarts its log only after such a copy: without the writer's own
-    /// checkpoint at `walRestartFrames`, this run leaves a log of some 20 MB.
+    /// checkpoint at `walRestartFrames`, this run leaves a log of 18 MB.
     @Test func theWriteAheadLogStaysBoundedUnderSteadyWrites() async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("sca-wal-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: directory) }
