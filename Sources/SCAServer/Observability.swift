@@ -30,35 +30,23 @@ public final class ServerMetrics: Sendable {
     /// The series' names and help texts (`sca_http_requests_total`, ...); computed, since
     /// swift-prometheus's descriptor is not `Sendable`, and read only when a series is made.
     private enum Name {
-        static var requests: MetricNameDescriptor {
-            MetricNameDescriptor(
-                namespace: "sca", subsystem: "http", metricName: "requests", unitName: "total",
-                helpText: "HTTP requests answered"
-            )
-        }
+        static var requests: MetricNameDescriptor { sca("http", "requests", "total", "HTTP requests answered") }
         static var requestDuration: MetricNameDescriptor {
-            MetricNameDescriptor(
-                namespace: "sca", subsystem: "http", metricName: "request_duration", unitName: "seconds",
-                helpText: "Time from request to response"
-            )
+            sca("http", "request_duration", "seconds", "Time from request to response")
         }
         static var decisions: MetricNameDescriptor {
-            MetricNameDescriptor(
-                namespace: "sca", metricName: "decisions", unitName: "total",
-                helpText: "Decisions made (idempotent replays not counted)"
-            )
+            sca(nil, "decisions", "total", "Decisions made (idempotent replays not counted)")
         }
         static var storeTransactions: MetricNameDescriptor {
-            MetricNameDescriptor(
-                namespace: "sca", subsystem: "store", metricName: "transactions", unitName: "",
-                helpText: "Transactions committed since start"
-            )
+            sca("store", "transactions", "", "Transactions committed since start")
         }
         static var storeJobs: MetricNameDescriptor {
-            MetricNameDescriptor(
-                namespace: "sca", subsystem: "store", metricName: "jobs", unitName: "",
-                helpText: "Decisions and SCA results committed since start"
-            )
+            sca("store", "jobs", "", "Decisions and SCA results committed since start")
+        }
+
+        /// `sca_<subsystem>_<name>_<unit>`, empty parts left out.
+        private static func sca(_ subsystem: String?, _ name: String, _ unit: String, _ help: String) -> MetricNameDescriptor {
+            MetricNameDescriptor(namespace: "sca", subsystem: subsystem, metricName: name, unitName: unit, helpText: help)
         }
     }
 
