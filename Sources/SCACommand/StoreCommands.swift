@@ -142,9 +142,14 @@ struct Serve: AsyncParsableCommand {
             limits: ServerLimits(bodyBytesMax: configuration.bodyBytesMax, auditPageMax: configuration.auditPageMax),
             bank: Bank(auth: auth), payments: payments, logger: logger
         )
+        let retention = RetentionService(
+            store: decisions, policy: configuration.retentionPolicy,
+            interval: .seconds(configuration.retentionIntervalSeconds), logger: logger
+        )
         let app = Application(
             router: server.router(),
             configuration: .init(address: .hostname(configuration.httpHost, port: configuration.httpPort), serverName: "sca"),
+            services: [retention],
             onServerRunning: { channel in
                 logger.info(
                     "listening",
@@ -210,7 +215,7 @@ struct Audit: AsyncParsableCommand {
 
 struct Store: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Work with the stored rules state.", subcommands: [Check.self]
+        abstract: "Work with the stored rules state.", subcommands: [Check.self, Prune.self]
     )
 
     struct Check: AsyncParsableCommand {
@@ -230,6 +235,36 @@ struct Store: AsyncParsableCommand {
             )
             if !check.isConsistent { throw ExitCode(1) }
         }
+    }
+
+    struct Prune: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Delete the idempotency keys, one-time tokens, approvals and sessions that the retention settings no longer keep.",
+            discussion: """
+                `sca serve` sweeps the same way every retention.interval_seconds; this sweeps once, now, \
+                and may run beside servers. Prints the rows deleted by table. Exit status: 0 done; 2 cannot write.
+                """
+        )
+
+        @OptionGroup var store: StoreOptions
+
+        func run() async throws {
+            let policy = try await store.load("store prune").retentionPolicy
+            let swept = try await StoreOpening.withStore("store prune", store, migrate: false) {
+                try await $0.sweep(policy, now: wallClockNow())
+            }
+            print(swept.json)
+        }
+    }
+}
+
+extension ServiceConfiguration {
+    /// The `retention.*` settings, with the session limit they extend.
+    var retentionPolicy: RetentionPolicy {
+        RetentionPolicy(
+            idempotencyKeys: .seconds(Int64(retentionIdempotencySeconds)), grace: .seconds(Int64(retentionGraceSeconds)),
+            sessionIdle: rules.sessionIdleMax
+        )
     }
 }
 

@@ -37,6 +37,12 @@ public struct ServiceConfiguration: Sendable {
     /// Most requests one storage transaction takes (group commit); 1 turns it off.
     /// (`DecisionStore.Options.batchMaxDefault`; a test keeps the two equal.)
     public var storageBatchMax = 256
+    /// How long `sca serve` remembers a decision's `Idempotency-Key`; how long it keeps
+    /// one-time tokens, approvals and sessions after they expire; how often it sweeps.
+    /// (`RetentionPolicy`'s defaults; a test keeps them equal.)
+    public var retentionIdempotencySeconds = 7 * 86_400
+    public var retentionGraceSeconds = 86_400
+    public var retentionIntervalSeconds = 60
     /// `trace`, `debug`, `info`, `notice`, `warning`, `error` or `critical`.
     public var logLevel = "info"
     public var auth = AuthConfiguration()
@@ -48,6 +54,10 @@ public struct ServiceConfiguration: Sendable {
     public static let messageBytesRange = 1024...(1024 * 1024)
     public static let auditPageRange = 1...10_000
     public static let storageBatchRange = 1...1024
+    /// An hour to ten years: a retry must find its key, and the table must not grow forever.
+    public static let retentionIdempotencyRange = 3600...(3650 * 86_400)
+    public static let retentionGraceRange = 0...(30 * 86_400)
+    public static let retentionIntervalRange = 1...86_400
 
     public init() {}
 }
@@ -234,6 +244,15 @@ private struct Reader {
             service.dataDirectory = directory
         }
         if let count = try integer(.storageBatchMax, ServiceConfiguration.storageBatchRange) { service.storageBatchMax = count }
+        if let seconds = try integer(.retentionIdempotencySeconds, ServiceConfiguration.retentionIdempotencyRange) {
+            service.retentionIdempotencySeconds = seconds
+        }
+        if let seconds = try integer(.retentionGraceSeconds, ServiceConfiguration.retentionGraceRange) {
+            service.retentionGraceSeconds = seconds
+        }
+        if let seconds = try integer(.retentionIntervalSeconds, ServiceConfiguration.retentionIntervalRange) {
+            service.retentionIntervalSeconds = seconds
+        }
         if let level = try string(.logLevel) {
             let levels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
             guard levels.contains(level) else { throw invalid(.logLevel, "one of \(levels.joined(separator: ", "))") }

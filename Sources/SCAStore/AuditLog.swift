@@ -81,9 +81,14 @@ extension DecisionStore {
         var after: UInt64 = 0
         while true {
             let page = try await auditEvents(after: after, limit: pageSize)
-            let payloads = try page.map { try AuditPayload(text: $0.payload, kind: $0.kind) }
-            let rows = try await database.reader.raw(
-                "SELECT id, request, answer FROM decisions WHERE id IN (\(binds: Array(Set(payloads.map(\.decisionID)))))"
+            // Only decisions and SCA results change the rules state; the other events (the
+            // gate's, the payments', the retention sweeps) have nothing to decide again.
+            let payloads = try page.filter { AuditPayload.kinds.contains($0.kind) }.map {
+                try AuditPayload(text: $0.payload, kind: $0.kind)
+            }
+            let ids = Array(Set(payloads.map(\.decisionID)))
+            let rows = ids.isEmpty ? [] : try await database.reader.raw(
+                "SELECT id, request, answer FROM decisions WHERE id IN (\(binds: ids))"
             ).all()
             var stored: [String: (request: String, answer: String)] = [:]
             for row in rows {
@@ -130,6 +135,9 @@ extension DecisionStore {
 
 /// The parts of an audit payload the state check reads.
 struct AuditPayload {
+    /// The kinds of event that carry a decision.
+    static let kinds: Set<String> = ["decision", "sca_result"]
+
     let decisionID: String
     let sca: SCAStatus
     let isDecision: Bool
@@ -137,7 +145,7 @@ struct AuditPayload {
     init(text: String, kind: String) throws {
         guard case .object(let object)? = try? JSONParser.parse(text),
             case .string(let id)? = object["decision_id"], case .string(let scaName)? = object["sca"],
-            let sca = SCAStatus(rawValue: scaName), kind == "decision" || kind == "sca_result"
+            let sca = SCAStatus(rawValue: scaName), Self.kinds.contains(kind)
         else { throw StorageError.corrupt("audit payload of kind \(kind) is not readable") }
         decisionID = id
         self.sca = sca

@@ -313,6 +313,17 @@ public enum Migrations {
                 """,
             ]
         ),
+        Migration(
+            version: 4, name: "indexes for the retention sweep",
+            statements: [
+                // What `DecisionStore.sweep` looks rows up by: the oldest first, a bounded
+                // number at a time, without reading the whole table.
+                "CREATE INDEX idempotency_keys_created ON idempotency_keys (created_at)",
+                "CREATE INDEX auth_tokens_expires ON auth_tokens (expires_at)",
+                "CREATE INDEX auth_approvals_expires ON auth_approvals (expires_at)",
+                "CREATE INDEX auth_sessions_activity ON auth_sessions (last_activity)",
+            ]
+        ),
     ]
 
     public static var latestVersion: Int { all.last?.version ?? 0 }

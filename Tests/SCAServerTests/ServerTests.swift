@@ -11,6 +11,7 @@ import SCARules
 import SCAServer
 import SCAService
 import SCAStore
+import ServiceLifecycle
 import Testing
 import Yams
 
@@ -175,6 +176,35 @@ import Yams
             let reused = try await Self.post(client, "/v1/decisions", payment(id: "other"), key: "retry-1")
             #expect(reused.status == .unprocessableContent && Self.errorCode(reused) == "idempotency_key_reused")
             #expect(try await store.database.integer("SELECT COUNT(*) FROM decisions") == 1)
+        }
+    }
+
+    @Test func theRetentionServiceSweepsUntilShutdown() async throws {
+        try await Self.withServer { client, store in
+            #expect(try await Self.post(client, "/v1/decisions", payment(id: "r"), key: "retention-1").status == .created)
+            // A clock a day ahead: the hour-long key is past its retention at the first sweep.
+            let service = RetentionService(
+                store: store, policy: RetentionPolicy(idempotencyKeys: .seconds(3600), sessionIdle: .minutes(5)),
+                interval: .milliseconds(20), clock: { wallClockNow() + .days(1) }, logger: Self.logger
+            )
+            let group = ServiceGroup(configuration: .init(services: [service], logger: Self.logger))
+            try await withThrowingTaskGroup { tasks in
+                tasks.addTask { try await group.run() }
+                var keys: Int64? = nil
+                for _ in 0..<250 {  // at most 5 s
+                    keys = try await store.database.integer("SELECT COUNT(*) FROM idempotency_keys")
+                    if keys == 0 { break }
+                    try await Task.sleep(for: .milliseconds(20))
+                }
+                #expect(keys == 0)
+                // Shutdown ends the wait between sweeps, and the service returns without an error.
+                await group.triggerGracefulShutdown()
+                try await tasks.waitForAll()
+            }
+            #expect(try await store.database.integer("SELECT COUNT(*) FROM decisions") == 1)
+            // The key is free again.
+            let again = try await Self.post(client, "/v1/decisions", payment(id: "r"), key: "retention-1")
+            #expect(again.status == .created && again.headers[HTTPField.Name("Idempotent-Replayed")!] == nil)
         }
     }
 

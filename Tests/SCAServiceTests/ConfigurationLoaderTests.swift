@@ -111,6 +111,9 @@ struct ConfigurationLoaderTests {
         ("fx:\n  rates:\n    XYZ: 2\n", "fx.rates.XYZ"),
         ("auth:\n  failed_attempts_max: 6\n", "auth.failed_attempts_max"),
         ("tra:\n  low_risk_scor_max: 0.1\n", "tra.low_risk_scor_max"),
+        ("retention:\n  idempotency_seconds: 60\n", "retention.idempotency_seconds"),
+        ("retention:\n  grace_seconds: -1\n", "retention.grace_seconds"),
+        ("retention:\n  interval_seconds: 0\n", "retention.interval_seconds"),
     ])
     func invalidConfigurationNamesTheKey(yaml: String, key: String) async throws {
         let path = try file("c.yaml", yaml)
@@ -121,6 +124,18 @@ struct ConfigurationLoaderTests {
             #expect(error.key == key)
             #expect(error.description.contains(key))
         }
+    }
+
+    @Test func readsTheRetentionSettings() async throws {
+        let defaults = try await ConfigurationLoader.load(environment: [:])
+        #expect(defaults.retentionIdempotencySeconds == 604_800)
+        #expect(defaults.retentionGraceSeconds == 86_400)
+        #expect(defaults.retentionIntervalSeconds == 60)
+        let path = try file("c.yaml", "retention:\n  idempotency_seconds: 86400\n  grace_seconds: 0\n")
+        let configured = try await ConfigurationLoader.load(file: path, environment: ["SCA_RETENTION_INTERVAL_SECONDS": "300"])
+        #expect(configured.retentionIdempotencySeconds == 86_400)
+        #expect(configured.retentionGraceSeconds == 0)
+        #expect(configured.retentionIntervalSeconds == 300)
     }
 
     @Test func invalidEnvironmentValueNamesTheKey() async throws {

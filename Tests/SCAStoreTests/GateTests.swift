@@ -354,6 +354,36 @@ extension GateTests {
     }
 }
 
+extension GateTests {
+    @Test("the retention sweep deletes tokens, approvals and sessions only once they cannot be used", arguments: Backend.available)
+    func retentionSweepsWhatCanNoLongerBeUsed(backend: Backend) async throws {
+        let fixture = try await GateFixture.make(backend)
+        defer { Task { await fixture.close() } }
+        let (anna, _) = try await fixture.user("anna")  // with an enrolment session
+        let key = P256.Signing.PrivateKey()
+        _ = try await fixture.enrol(
+            anna, FactorRequest(kind: .deviceKey, label: "Phone", publicKey: Base64URL.encode(Array(key.publicKey.x963Representation)))
+        )
+        let token = try await fixture.token(fixture.login(anna))  // valid 5 minutes
+        _ = try await fixture.auth.triggerPush(token: token)  // an approval, expiring with it
+        let start = wallClockNow()
+        // Sessions idle 5 minutes; all three are unusable by start + 5 minutes, and kept a day more.
+        let policy = RetentionPolicy(grace: .days(1), sessionIdle: .minutes(5))
+        let unusableFromGraceEnd = start + .minutes(5) + .days(1)
+
+        #expect(try await fixture.test.store.sweep(policy, now: unusableFromGraceEnd + .seconds(-60)) == RetentionSweep())
+        #expect(try await fixture.auth.statusJSON(token: token) != nil)
+
+        let swept = try await fixture.test.store.sweep(policy, now: unusableFromGraceEnd + .seconds(60))
+        #expect(swept == RetentionSweep(tokens: 1, approvals: 1, sessions: 1))
+        #expect(try await fixture.auth.statusJSON(token: token) == nil)
+        // Users and factors (with their attempt counters) are records: kept.
+        #expect(try await fixture.test.store.database.integer("SELECT COUNT(*) FROM auth_factors") == 3)
+        #expect(try await fixture.events("retention_sweep") == 1)
+        #expect(try await fixture.test.store.verifyAudit().isIntact)
+    }
+}
+
 extension AuditVerification {
     var isIntact: Bool {
         if case .intact = self { return true }

@@ -122,6 +122,56 @@ import Testing
         await test.close()
     }
 
+    // MARK: Retention
+
+    @Test(arguments: Backend.available)
+    func anIdempotencyKeyIsRememberedForItsRetentionThenFreed(_ backend: Backend) async throws {
+        let test = try await TestStore.make(backend)
+        let lines = Lines()
+        let first = try #require(await test.store.decide(try lines.submission(payment(id: "a"), key: "k1")).decision)
+        let decided = wallClockNow()
+        let policy = RetentionPolicy(idempotencyKeys: .seconds(3600), sessionIdle: .minutes(5))
+
+        // A minute before the hour is up, the key stays and a retry still gets the first answer.
+        #expect(try await test.store.sweep(policy, now: decided + .seconds(3600 - 60)) == RetentionSweep())
+        let retry = await test.store.decide(try lines.submission(payment(id: "a"), key: "k1"))
+        #expect(retry.replayed && retry.decision == first)
+
+        // A minute after, the key goes (the decision stays), recorded in the audit chain.
+        #expect(try await test.store.sweep(policy, now: decided + .seconds(3600 + 60)) == RetentionSweep(idempotencyKeys: 1))
+        #expect(try await test.store.database.integer("SELECT COUNT(*) FROM idempotency_keys") == 0)
+        #expect(try await test.store.database.integer("SELECT COUNT(*) FROM decisions") == 1)
+        let events = try await test.store.auditEvents(after: 0, limit: 10)
+        #expect(events.map(\.kind) == ["decision", "retention_sweep"])
+        #expect(events.last?.payload.contains(#""deleted":{"idempotency_keys":1,"tokens":0,"approvals":0,"sessions":0}"#) == true)
+        #expect(try await test.store.verifyAudit() == .intact(events: 2, head: events[1].hash))
+        // The state check replays the decisions and passes over the other events.
+        #expect(try await test.store.checkState().isConsistent)
+
+        // The key is free: the same request under it is decided anew.
+        let again = try #require(await test.store.decide(try lines.submission(payment(id: "a"), key: "k1")).decision)
+        #expect(again.id != first.id)
+        await test.close()
+    }
+
+    @Test(arguments: Backend.available)
+    func aSweepDeletesInBoundedTransactionsUntilNothingIsLeft(_ backend: Backend) async throws {
+        let test = try await TestStore.make(backend)
+        let lines = Lines()
+        for index in 1...5 { _ = await test.store.decide(try lines.submission(payment(id: "p\(index)"), key: "key-\(index)")) }
+        _ = await test.store.decide(try lines.submission(payment(id: "unkeyed")))
+        let policy = RetentionPolicy(idempotencyKeys: .seconds(3600), sessionIdle: .minutes(5), rowsPerTransaction: 2)
+        let swept = try await test.store.sweep(policy, now: wallClockNow() + .days(1))
+        #expect(swept == RetentionSweep(idempotencyKeys: 5))
+        // 2 + 2 + 1 rows: three transactions, each with its audit event.
+        let events = try await test.store.auditEvents(after: 0, limit: 100)
+        #expect(events.filter { $0.kind == "retention_sweep" }.count == 3)
+        #expect(try await test.store.database.integer("SELECT COUNT(*) FROM idempotency_keys") == 0)
+        #expect(try await test.store.sweep(policy, now: wallClockNow() + .days(1)) == RetentionSweep())
+        #expect(try await test.store.verifyAudit() == .intact(events: 9, head: events.last!.hash))
+        await test.close()
+    }
+
     // MARK: Pending SCA
 
     @Test(arguments: Backend.available)

@@ -20,8 +20,11 @@ import Testing
         #expect(throws: StorageError.self) { try StorageLocation("mysql://db/sca") }
     }
 
-    @Test func theConfiguredBatchDefaultIsTheStoresDefault() {
-        #expect(ServiceConfiguration().storageBatchMax == DecisionStore.Options.batchMaxDefault)
+    @Test func theConfiguredDefaultsAreTheStoresDefaults() {
+        let configuration = ServiceConfiguration()
+        #expect(configuration.storageBatchMax == DecisionStore.Options.batchMaxDefault)
+        #expect(Int64(configuration.retentionIdempotencySeconds) * 1000 == RetentionPolicy.idempotencyKeysDefault.milliseconds)
+        #expect(Int64(configuration.retentionGraceSeconds) * 1000 == RetentionPolicy.graceDefault.milliseconds)
     }
 
     @Test func readOnlyOpeningCreatesNothingAndNeedsTheSchema() async throws {

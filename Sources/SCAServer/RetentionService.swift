@@ -1,0 +1,44 @@
+import Logging
+import SCARules
+import SCAStore
+import ServiceLifecycle
+
+/// Sweeps the store (`DecisionStore.sweep`) at start and then every `interval` while the
+/// server runs. A failed sweep is logged and tried again at the next interval; graceful
+/// shutdown ends the wait, never a sweep half-way (each of its transactions commits whole).
+public struct RetentionService: Service {
+    let store: DecisionStore
+    let policy: RetentionPolicy
+    let interval: Duration
+    let clock: @Sendable () -> Instant
+    let logger: Logger
+
+    public init(
+        store: DecisionStore, policy: RetentionPolicy, interval: Duration, clock: @escaping @Sendable () -> Instant = wallClockNow,
+        logger: Logger
+    ) {
+        self.store = store
+        self.policy = policy
+        self.interval = interval
+        self.clock = clock
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                await sweep()
+                try? await Task.sleep(for: interval)
+            }
+        }
+    }
+
+    private func sweep() async {
+        do {
+            let swept = try await store.sweep(policy, now: clock())
+            if swept.total > 0 { logger.info("retention sweep", metadata: ["deleted": "\(swept.json)"]) }
+        } catch {
+            logger.error("retention sweep failed", metadata: ["error": "\(String(reflecting: error))"])
+        }
+    }
+}
