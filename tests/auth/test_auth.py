@@ -683,6 +683,18 @@ def secrets_in_clear(workdir):
             server.stop()
 
 
+def store_after_all(server):
+    """The main server's store after every scenario, its audit chain full of the gate's
+    events (tokens, factors, sessions, approvals): the chain verifies, and every decision
+    among them is decided again to the same answer."""
+    check("store: the server stops on SIGTERM", server.stop() == 0)
+    for command, expected in ((["audit", "verify"], '"status":"intact"'), (["store", "check"], '"consistent":true')):
+        result = subprocess.run([harness.SCA, *command, "--db", f"sqlite:{server.db}"],
+                                capture_output=True, text=True, timeout=120, cwd=ROOT)
+        check(f"store: sca {' '.join(command)} on the gate's store", result.returncode == 0 and expected in result.stdout,
+              (result.stdout + result.stderr)[-500:])
+
+
 def main():
     if REASON:
         return harness.skip_or_fail("auth", REASON)
@@ -722,6 +734,10 @@ def main():
                 failures.append(f"the server died: {main_server.log()[-2000:]}")
                 print("  FAIL  the server died", flush=True)
                 break
+        else:
+            if not only:
+                print("== the store after it all", flush=True)
+                store_after_all(main_server)
     except Exception as error:
         failures.append(f"error: {error!r}")
         print(f"  FAIL  {error!r}", flush=True)
