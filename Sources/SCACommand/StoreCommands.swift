@@ -137,14 +137,15 @@ struct Serve: AsyncParsableCommand {
             printError("sca serve: \(error)")
             throw ExitCode(2)
         }
+        let metrics = ServerMetrics()
         let server = SCAServer(
             store: decisions,
             limits: ServerLimits(bodyBytesMax: configuration.bodyBytesMax, auditPageMax: configuration.auditPageMax),
-            bank: Bank(auth: auth), payments: payments, logger: logger
+            metrics: metrics, bank: Bank(auth: auth), payments: payments, logger: logger
         )
         let retention = RetentionService(
             store: decisions, policy: configuration.retentionPolicy,
-            interval: .seconds(configuration.retentionIntervalSeconds), logger: logger
+            interval: .seconds(configuration.retentionIntervalSeconds), metrics: metrics, logger: logger
         )
         let app = Application(
             router: server.router(),

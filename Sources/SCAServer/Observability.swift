@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import Logging
 import Prometheus
+import SCAStore
 import Synchronization
 
 /// The server's Prometheus metrics. Every label takes values from a closed set (route
@@ -43,6 +44,12 @@ public final class ServerMetrics: Sendable {
         static var storeJobs: MetricNameDescriptor {
             sca("store", "jobs", "", "Decisions and SCA results committed since start")
         }
+        static var retentionDeleted: MetricNameDescriptor {
+            sca("retention", "deleted_rows", "total", "Rows deleted by the retention sweep")
+        }
+        static var retentionFailed: MetricNameDescriptor {
+            sca("retention", "failed_sweeps", "total", "Retention sweeps that failed (tried again at the next interval)")
+        }
 
         /// `sca_<subsystem>_<name>_<unit>`, empty parts left out.
         private static func sca(_ subsystem: String?, _ name: String, _ unit: String, _ help: String) -> MetricNameDescriptor {
@@ -52,10 +59,21 @@ public final class ServerMetrics: Sendable {
 
     private let storeTransactions: Gauge
     private let storeJobs: Gauge
+    /// By table, each series made at start so that it reads 0 before the first deletion.
+    private let retentionDeleted: [(table: String, count: KeyPath<RetentionSweep, Int> & Sendable, counter: Counter)]
+    private let retentionFailed: Counter
 
     public init() {
         storeTransactions = registry.makeGauge(descriptor: Name.storeTransactions)
         storeJobs = registry.makeGauge(descriptor: Name.storeJobs)
+        let tables: [(String, KeyPath<RetentionSweep, Int> & Sendable)] = [
+            ("idempotency_keys", \.idempotencyKeys), ("auth_tokens", \.tokens), ("auth_approvals", \.approvals),
+            ("auth_sessions", \.sessions),
+        ]
+        retentionDeleted = tables.map { [registry] table, count in
+            (table, count, registry.makeCounter(descriptor: Name.retentionDeleted, labels: [("table", table)]))
+        }
+        retentionFailed = registry.makeCounter(descriptor: Name.retentionFailed)
     }
 
     func requestFinished(method: String, route: String, status: Int, duration: Duration) {
@@ -82,12 +100,21 @@ public final class ServerMetrics: Sendable {
         }.increment()
     }
 
+    func swept(_ sweep: RetentionSweep) {
+        for table in retentionDeleted where sweep[keyPath: table.count] > 0 {
+            table.counter.increment(by: Int64(sweep[keyPath: table.count]))
+        }
+    }
+
+    func sweepFailed() { retentionFailed.increment() }
+
     func committed(transactions: Int, decisions: Int) {
         storeTransactions.set(Double(transactions))
         storeJobs.set(Double(decisions))
     }
 
-    func render() -> [UInt8] {
+    /// The Prometheus text exposition of every series (what `GET /metrics` answers).
+    public func render() -> [UInt8] {
         var out: [UInt8] = []
         registry.emit(into: &out)
         return out

@@ -11,16 +11,18 @@ public struct RetentionService: Service {
     let policy: RetentionPolicy
     let interval: Duration
     let clock: @Sendable () -> Instant
+    let metrics: ServerMetrics
     let logger: Logger
 
     public init(
         store: DecisionStore, policy: RetentionPolicy, interval: Duration, clock: @escaping @Sendable () -> Instant = wallClockNow,
-        logger: Logger
+        metrics: ServerMetrics, logger: Logger
     ) {
         self.store = store
         self.policy = policy
         self.interval = interval
         self.clock = clock
+        self.metrics = metrics
         self.logger = logger
     }
 
@@ -36,8 +38,10 @@ public struct RetentionService: Service {
     private func sweep() async {
         do {
             let swept = try await store.sweep(policy, now: clock())
+            metrics.swept(swept)
             if swept.total > 0 { logger.info("retention sweep", metadata: ["deleted": "\(swept.json)"]) }
         } catch {
+            metrics.sweepFailed()
             logger.error("retention sweep failed", metadata: ["error": "\(String(reflecting: error))"])
         }
     }

@@ -183,9 +183,11 @@ import Yams
         try await Self.withServer { client, store in
             #expect(try await Self.post(client, "/v1/decisions", payment(id: "r"), key: "retention-1").status == .created)
             // A clock a day ahead: the hour-long key is past its retention at the first sweep.
+            let metrics = ServerMetrics()
+            #expect(String(decoding: metrics.render(), as: UTF8.self).contains(#"sca_retention_deleted_rows_total{table="idempotency_keys"} 0"#))
             let service = RetentionService(
                 store: store, policy: RetentionPolicy(idempotencyKeys: .seconds(3600), sessionIdle: .minutes(5)),
-                interval: .milliseconds(20), clock: { wallClockNow() + .days(1) }, logger: Self.logger
+                interval: .milliseconds(20), clock: { wallClockNow() + .days(1) }, metrics: metrics, logger: Self.logger
             )
             let group = ServiceGroup(configuration: .init(services: [service], logger: Self.logger))
             try await withThrowingTaskGroup { tasks in
@@ -202,6 +204,10 @@ import Yams
                 try await tasks.waitForAll()
             }
             #expect(try await store.database.integer("SELECT COUNT(*) FROM decisions") == 1)
+            let exposed = String(decoding: metrics.render(), as: UTF8.self)
+            #expect(exposed.contains(#"sca_retention_deleted_rows_total{table="idempotency_keys"} 1"#))
+            #expect(exposed.contains(#"sca_retention_deleted_rows_total{table="auth_sessions"} 0"#))
+            #expect(exposed.contains("sca_retention_failed_sweeps_total 0"))
             // The key is free again.
             let again = try await Self.post(client, "/v1/decisions", payment(id: "r"), key: "retention-1")
             #expect(again.status == .created && again.headers[HTTPField.Name("Idempotent-Replayed")!] == nil)
