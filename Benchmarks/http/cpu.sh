@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Where a request's CPU goes: runs `sca serve` (SQLite, group commit) on a fresh store, loads
+# it with wrk for a warm-up of 3 s and then DURATION seconds, and prints the server's CPU
+# per request by thread name (from /proc/PID/task/*/stat; 1 tick = 10 ms), bounded by wrk's -d.
+#   Benchmarks/http/cpu.sh [PATH SCRIPT]        # default: /v1/decisions decisions.lua
+#   SCA_BIN=/tmp/sca-old Benchmarks/http/cpu.sh # another build, for an A/B
+# Thread names: NIO-ELT-1-#1 is the SQLite writer, NIO-SGLTN-* the HTTP event loops, and
+# *default-qos the Swift concurrency threads the handlers run on.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+path=${1:-/v1/decisions}
+script=${2:-decisions.lua}
+duration=${DURATION:-8}
+bin=${SCA_BIN:-$(swift build -c release --show-bin-path)/sca}
+[ -x "$bin" ] || { echo "build first: swift build -c release" >&2; exit 2; }
+command -v wrk >/dev/null || { echo "wrk is missing: apt-get install -y wrk" >&2; exit 2; }
+work=$(mktemp -d /tmp/sca-cpu-XXXXXX)
+port=18485
+SCA_LOG_LEVEL=warning "$bin" serve --db "$work/sca.sqlite" --port $port >"$work/serve.log" 2>&1 &
+server=$!
+trap 'kill -TERM $server 2>/dev/null; wait $server 2>/dev/null; rm -rf "$work"' EXIT
+for _ in $(seq 1 100); do curl -fsS "http://127.0.0.1:$port/ready" >/dev/null 2>&1 && break; sleep 0.1; done
+
+ticks_by_thread() {
+  for task in /proc/$server/task/*; do
+    echo "$(cat "$task/comm" | tr ' ' '_') $(awk '{print $14 + $15}' "$task/stat" 2>/dev/null || echo 0)"
+  done | awk '{sum[$1] += $2} END {for (name in sum) print name, sum[name]}' | sort
+}
+wrk -t2 -c64 -d3s --timeout 10s -s "Benchmarks/http/$script" "http://127.0.0.1:$port$path" >/dev/null
+ticks_by_thread >"$work/before"
+summary=$(wrk -t2 -c64 -d"${duration}s" --timeout 10s -s "Benchmarks/http/$script" "http://127.0.0.1:$port$path" | grep '^SUMMARY')
+ticks_by_thread >"$work/after"
+requests=$(sed 's/.*requests=\([0-9]*\).*/\1/' <<<"$summary")
+echo "$path ${summary#SUMMARY }"
+join "$work/before" "$work/after" | awk -v n="$requests" '
+  { ticks = $3 - $2; total += ticks; if (ticks > 0) printf "  %-20s %6.1f us/request\n", $1, ticks * 10000 / n }
+  END { printf "  %-20s %6.1f us/request\n", "all threads", total * 10000 / n }'
