@@ -77,12 +77,14 @@ enum StoreOpening {
     }
 
     /// Runs `body` on the store and closes it, whatever happens; a failure of the store
-    /// exits 2 with a message.
+    /// exits 2 with a message. The configuration is read from `options` unless the caller
+    /// has read it already (`loaded`).
     static func withStore<T: Sendable>(
-        _ command: String, _ options: StoreOptions, migrate: Bool,
+        _ command: String, _ options: StoreOptions, configuration loaded: ServiceConfiguration? = nil, migrate: Bool,
         _ body: (DecisionStore) async throws -> T
     ) async throws -> T {
-        let configuration = try await options.load(command)
+        let configuration: ServiceConfiguration
+        if let loaded { configuration = loaded } else { configuration = try await options.load(command) }
         let logger = logger(level: configuration.logLevel)
         let store = try await open(command, configuration: configuration, db: options.db, logger: logger, migrate: migrate)
         do {
@@ -250,8 +252,9 @@ struct Store: AsyncParsableCommand {
         @OptionGroup var store: StoreOptions
 
         func run() async throws {
-            let policy = try await store.load("store prune").retentionPolicy
-            let swept = try await StoreOpening.withStore("store prune", store, migrate: false) {
+            let configuration = try await store.load("store prune")
+            let policy = configuration.retentionPolicy
+            let swept = try await StoreOpening.withStore("store prune", store, configuration: configuration, migrate: false) {
                 try await $0.sweep(policy, now: wallClockNow())
             }
             print(swept.json)

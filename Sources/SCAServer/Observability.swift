@@ -60,18 +60,14 @@ public final class ServerMetrics: Sendable {
     private let storeTransactions: Gauge
     private let storeJobs: Gauge
     /// By table, each series made at start so that it reads 0 before the first deletion.
-    private let retentionDeleted: [(table: String, count: KeyPath<RetentionSweep, Int> & Sendable, counter: Counter)]
+    private let retentionDeleted: [(table: RetentionTable, counter: Counter)]
     private let retentionFailed: Counter
 
     public init() {
         storeTransactions = registry.makeGauge(descriptor: Name.storeTransactions)
         storeJobs = registry.makeGauge(descriptor: Name.storeJobs)
-        let tables: [(String, KeyPath<RetentionSweep, Int> & Sendable)] = [
-            ("idempotency_keys", \.idempotencyKeys), ("auth_tokens", \.tokens), ("auth_approvals", \.approvals),
-            ("auth_sessions", \.sessions),
-        ]
-        retentionDeleted = tables.map { [registry] table, count in
-            (table, count, registry.makeCounter(descriptor: Name.retentionDeleted, labels: [("table", table)]))
+        retentionDeleted = RetentionTable.all.map { [registry] table in
+            (table, registry.makeCounter(descriptor: Name.retentionDeleted, labels: [("table", table.table)]))
         }
         retentionFailed = registry.makeCounter(descriptor: Name.retentionFailed)
     }
@@ -101,8 +97,8 @@ public final class ServerMetrics: Sendable {
     }
 
     func swept(_ sweep: RetentionSweep) {
-        for table in retentionDeleted where sweep[keyPath: table.count] > 0 {
-            table.counter.increment(by: Int64(sweep[keyPath: table.count]))
+        for (table, counter) in retentionDeleted where sweep[keyPath: table.count] > 0 {
+            counter.increment(by: Int64(sweep[keyPath: table.count]))
         }
     }
 

@@ -133,7 +133,7 @@ extension DecisionStore {
     }
 }
 
-/// The parts of an audit payload the state check reads.
+/// The parts of an audit payload the state check reads, for an event of one of `kinds`.
 struct AuditPayload {
     /// The kinds of event that carry a decision.
     static let kinds: Set<String> = ["decision", "sca_result"]
@@ -145,7 +145,7 @@ struct AuditPayload {
     init(text: String, kind: String) throws {
         guard case .object(let object)? = try? JSONParser.parse(text),
             case .string(let id)? = object["decision_id"], case .string(let scaName)? = object["sca"],
-            let sca = SCAStatus(rawValue: scaName), Self.kinds.contains(kind)
+            let sca = SCAStatus(rawValue: scaName)
         else { throw StorageError.corrupt("audit payload of kind \(kind) is not readable") }
         decisionID = id
         self.sca = sca

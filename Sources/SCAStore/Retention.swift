@@ -51,11 +51,69 @@ public struct RetentionSweep: Sendable, Equatable {
         self.sessions = sessions
     }
 
-    public var total: Int { idempotencyKeys + tokens + approvals + sessions }
+    public var total: Int { RetentionTable.all.reduce(0) { $0 + self[keyPath: $1.count] } }
 
     /// `{"idempotency_keys":N,"tokens":N,"approvals":N,"sessions":N}`
     public var json: String {
-        #"{"idempotency_keys":\#(idempotencyKeys),"tokens":\#(tokens),"approvals":\#(approvals),"sessions":\#(sessions)}"#
+        "{" + RetentionTable.all.map { #""\#($0.name)":\#(self[keyPath: $0.count])"# }.joined(separator: ",") + "}"
+    }
+}
+
+/// A table the sweep prunes, described once for the sweep, its counts and the metrics:
+/// rows whose `column` is below the table's cutoff go, oldest first.
+public struct RetentionTable: Sendable {
+    /// The SQL table (and the `table` label of the metrics).
+    public let table: String
+    /// Its field in `RetentionSweep.json`.
+    let name: String
+    let key: String
+    let column: String
+    let age: Age
+    public let count: WritableKeyPath<RetentionSweep, Int> & Sendable
+
+    /// What makes a row old enough to go.
+    enum Age {
+        /// Created before the idempotency keys' retention (an RFC 3339 text column).
+        case created
+        /// Expired before the grace (milliseconds since the epoch).
+        case expired
+        /// Idle past the session limit before the grace (milliseconds since the epoch); one
+        /// ended by logout was last active no later than that, so the same test covers it.
+        case idle
+    }
+
+    /// Every table the sweep prunes, in the order it prunes them.
+    public static let all = [
+        RetentionTable(table: "idempotency_keys", name: "idempotency_keys", key: "key", column: "created_at", age: .created, count: \.idempotencyKeys),
+        RetentionTable(table: "auth_tokens", name: "tokens", key: "token_hash", column: "expires_at", age: .expired, count: \.tokens),
+        RetentionTable(table: "auth_approvals", name: "approvals", key: "id", column: "expires_at", age: .expired, count: \.approvals),
+        RetentionTable(table: "auth_sessions", name: "sessions", key: "token_hash", column: "last_activity", age: .idle, count: \.sessions),
+    ]
+
+    /// The value below which a row goes, as a bind for `column`, and as the audit event
+    /// records it. Idempotency keys' cutoff is in whole seconds (compared as text), so a
+    /// key is at most a second early to go.
+    func cutoff(_ policy: RetentionPolicy, now: Instant) -> (bind: any Encodable & Sendable, text: String) {
+        let milliseconds: Int64
+        switch age {
+        case .created:
+            let before = now.millisecondsSinceEpoch - policy.idempotencyKeys.milliseconds
+            let text = Instant(millisecondsSinceEpoch: before - before % 1000).rfc3339
+            return (text, text)
+        case .expired:
+            milliseconds = now.millisecondsSinceEpoch - policy.grace.milliseconds
+        case .idle:
+            milliseconds = now.millisecondsSinceEpoch - policy.grace.milliseconds - policy.sessionIdle.milliseconds
+        }
+        return (milliseconds, Instant(millisecondsSinceEpoch: milliseconds).rfc3339)
+    }
+
+    /// Deletes up to `limit` rows below `cutoff`, oldest first; returns how many went.
+    nonisolated(nonsending) func delete(below cutoff: any Encodable & Sendable, upTo limit: Int, in scope: TransactionScope) async throws -> Int {
+        try await scope.all("""
+            DELETE FROM \(ident: table) WHERE \(ident: key) IN (SELECT \(ident: key) FROM \(ident: table) \
+            WHERE \(ident: column) < \(bind: cutoff) ORDER BY \(ident: column) LIMIT \(bind: limit)) RETURNING \(ident: key)
+            """).count
     }
 }
 
@@ -66,83 +124,24 @@ extension DecisionStore {
     /// transaction that deletes anything appends a `retention_sweep` audit event with its
     /// counts and cutoffs. Several nodes may sweep at once: a row is deleted by one of them.
     public nonisolated func sweep(_ policy: RetentionPolicy, now: Instant) async throws -> RetentionSweep {
-        let targets = RetentionTarget.all(policy, now: now)
+        let targets = RetentionTable.all.map { (table: $0, cutoff: $0.cutoff(policy, now: now)) }
+        let cutoffs = targets.map { #""\#($0.table.table)":"\#($0.cutoff.text)""# }.joined(separator: ",")
         var swept = RetentionSweep()
         while true {
             let step = try await transact { scope in
                 var step = RetentionSweep()
                 for target in targets {
-                    step[keyPath: target.count] = try await target.delete(upTo: policy.rowsPerTransaction, in: scope)
+                    step[keyPath: target.table.count] = try await target.table.delete(
+                        below: target.cutoff.bind, upTo: policy.rowsPerTransaction, in: scope
+                    )
                 }
                 if step.total > 0 {
-                    let cutoffs = targets.map { #""\#($0.table)":"\#($0.cutoffText)""# }.joined(separator: ",")
                     scope.audit("retention_sweep", payload: #"{"deleted":\#(step.json),"before":{\#(cutoffs)}}"#)
                 }
                 return step
             }
-            for target in targets { swept[keyPath: target.count] += step[keyPath: target.count] }
-            guard targets.contains(where: { step[keyPath: $0.count] == policy.rowsPerTransaction }) else { return swept }
+            for table in RetentionTable.all { swept[keyPath: table.count] += step[keyPath: table.count] }
+            guard RetentionTable.all.contains(where: { step[keyPath: $0.count] == policy.rowsPerTransaction }) else { return swept }
         }
-    }
-}
-
-/// One table the sweep prunes: rows whose `column` is below `cutoff` go.
-struct RetentionTarget: Sendable {
-    enum Cutoff: Sendable {
-        /// Milliseconds since the epoch (the gate's tables).
-        case milliseconds(Int64)
-        /// An RFC 3339 timestamp, compared as text (`idempotency_keys.created_at`); whole
-        /// seconds, so that a row is at most a second early to go.
-        case timestamp(String)
-    }
-
-    let table: String
-    let key: String
-    let column: String
-    let cutoff: Cutoff
-    let count: WritableKeyPath<RetentionSweep, Int> & Sendable
-
-    static func all(_ policy: RetentionPolicy, now: Instant) -> [RetentionTarget] {
-        let unusable = now.millisecondsSinceEpoch - policy.grace.milliseconds
-        let keysBefore = now.millisecondsSinceEpoch - policy.idempotencyKeys.milliseconds
-        return [
-            RetentionTarget(
-                table: "idempotency_keys", key: "key", column: "created_at",
-                cutoff: .timestamp(Instant(millisecondsSinceEpoch: keysBefore - keysBefore % 1000).rfc3339),
-                count: \.idempotencyKeys
-            ),
-            RetentionTarget(
-                table: "auth_tokens", key: "token_hash", column: "expires_at", cutoff: .milliseconds(unusable), count: \.tokens
-            ),
-            RetentionTarget(
-                table: "auth_approvals", key: "id", column: "expires_at", cutoff: .milliseconds(unusable), count: \.approvals
-            ),
-            // A session is unusable once idle past the limit; one ended by logout was last
-            // active no later than that, so the same test covers it.
-            RetentionTarget(
-                table: "auth_sessions", key: "token_hash", column: "last_activity",
-                cutoff: .milliseconds(unusable - policy.sessionIdle.milliseconds), count: \.sessions
-            ),
-        ]
-    }
-
-    /// The cutoff as the audit event records it.
-    var cutoffText: String {
-        switch cutoff {
-        case .milliseconds(let value): Instant(millisecondsSinceEpoch: value).rfc3339
-        case .timestamp(let text): text
-        }
-    }
-
-    /// Deletes up to `limit` rows below the cutoff, oldest first; returns how many went.
-    nonisolated(nonsending) func delete(upTo limit: Int, in scope: TransactionScope) async throws -> Int {
-        let below: SQLQueryString
-        switch cutoff {
-        case .milliseconds(let value): below = "\(ident: column) < \(bind: value)"
-        case .timestamp(let text): below = "\(ident: column) < \(bind: text)"
-        }
-        let query: SQLQueryString = "DELETE FROM \(ident: table) WHERE \(ident: key) IN (SELECT \(ident: key) FROM \(ident: table) WHERE "
-            + below + " ORDER BY \(ident: column) LIMIT \(bind: limit)) RETURNING \(ident: key)"
-        return try await scope.all(query).count
     }
 }

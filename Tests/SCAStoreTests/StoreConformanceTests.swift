@@ -172,6 +172,34 @@ import Testing
         await test.close()
     }
 
+    @Test(arguments: Backend.available)
+    func nodesSweepingAtOnceDeleteEachRowOnce(_ backend: Backend) async throws {
+        let test = try await TestStore.make(backend)
+        let other = backend == .postgres ? try await test.secondNode() : test.store
+        let lines = Lines()
+        for index in 1...40 { _ = await test.store.decide(try lines.submission(payment(id: "s\(index)"), key: "key-\(index)")) }
+        let policy = RetentionPolicy(idempotencyKeys: .seconds(3600), sessionIdle: .minutes(5), rowsPerTransaction: 3)
+        let later = wallClockNow() + .days(1)
+        let sweeps = try await withThrowingTaskGroup(of: RetentionSweep.self) { group in
+            for node in [test.store, other, test.store, other] { group.addTask { try await node.sweep(policy, now: later) } }
+            return try await group.reduce(into: [RetentionSweep]()) { $0.append($1) }
+        }
+        #expect(sweeps.map(\.idempotencyKeys).reduce(0, +) == 40)
+        #expect(try await test.store.database.integer("SELECT COUNT(*) FROM idempotency_keys") == 0)
+        // Each sweep's events say what it deleted, and the counts add up to the rows.
+        let events = try await test.store.auditEvents(after: 0, limit: 1000).filter { $0.kind == "retention_sweep" }
+        let recorded = try events.map { event -> Int in
+            guard case .object(let payload) = try JSONParser.parse(event.payload), case .object(let deleted)? = payload["deleted"],
+                case .number(let count)? = deleted["idempotency_keys"]
+            else { throw StorageError.corrupt("unreadable retention_sweep payload") }
+            return Int(count)
+        }
+        #expect(recorded.reduce(0, +) == 40)
+        #expect(try await test.store.verifyAudit().isIntact)
+        if backend == .postgres { await other.database.close() }
+        await test.close()
+    }
+
     // MARK: Pending SCA
 
     @Test(arguments: Backend.available)
