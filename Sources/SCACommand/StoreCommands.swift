@@ -151,6 +151,7 @@ struct Serve: AsyncParsableCommand {
         )
         let app = Application(
             router: server.router(),
+            server: server.http1(serverName: "sca"),
             configuration: .init(address: .hostname(configuration.httpHost, port: configuration.httpPort), serverName: "sca"),
             services: [retention],
             onServerRunning: { channel in

@@ -20,15 +20,28 @@ struct APIError: Error {
         APIError(status: .serviceUnavailable, code: "storage_unavailable", message: message)
     }
 
-    var response: Response {
+    var reply: JSONReply {
         var out: [UInt8] = []
         out.append(contentsOf: #"{"error":{"code":"#.utf8)
         AnswerEncoder.appendString(code, into: &out)
         out.append(contentsOf: #","message":"#.utf8)
         AnswerEncoder.appendString(message, into: &out)
         out.append(contentsOf: "}}".utf8)
-        return .json(out, status: status)
+        return JSONReply(status: status, body: out)
     }
+
+    var response: Response { reply.response }
+}
+
+/// A JSON answer before a transport puts it on the wire: a Hummingbird `Response`, or
+/// HTTP parts written by a channel handler (`DecisionChannelHandler`).
+struct JSONReply: Sendable {
+    var status: HTTPResponse.Status
+    /// Headers besides `Content-Type: application/json`.
+    var headers: HTTPFields = [:]
+    var body: [UInt8]
+
+    var response: Response { .json(body, status: status, headers: headers) }
 }
 
 extension Response {

@@ -156,13 +156,21 @@ struct ObservabilityMiddleware<Context: RequestContext>: RouterMiddleware {
     }
 
     private func finish(_ request: Request, route: String, status: Int, since start: ContinuousClock.Instant) {
+        metrics.requestFinished(method: request.method.rawValue, route: route, status: status, since: start, logger: logger)
+    }
+}
+
+extension ServerMetrics {
+    /// Counts and times a finished request, and logs it: at error level when it failed on
+    /// the server's side (5xx), otherwise only at debug level.
+    func requestFinished(method: String, route: String, status: Int, since start: ContinuousClock.Instant, logger: Logger) {
         let duration = ContinuousClock.now - start
-        metrics.requestFinished(method: request.method.rawValue, route: route, status: status, duration: duration)
+        requestFinished(method: method, route: route, status: status, duration: duration)
         if status >= 500 || logger.logLevel <= .debug {
             logger.log(
                 level: status >= 500 ? .error : .debug, "request",
                 metadata: [
-                    "method": "\(request.method.rawValue)", "route": "\(route)", "status": "\(status)",
+                    "method": "\(method)", "route": "\(route)", "status": "\(status)",
                     "duration_ms": "\(duration / .milliseconds(1))",
                 ]
             )

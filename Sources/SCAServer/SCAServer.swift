@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import HummingbirdCore
 import Logging
 import SCAAudit
 import SCAGate
@@ -77,6 +78,13 @@ public struct SCAServer: Sendable {
         ("GET", "/v1/3ds/challenges/{acs_trans_id}"), ("POST", "/v1/3ds/challenges/{acs_trans_id}"),
     ]
 
+    /// The HTTP/1.1 server for `router()`: its connections serve `POST /v1/decisions` on
+    /// their event loops (`DecisionChannelHandler`) and pass every other request on.
+    /// `serverName` is the `Server` header, as in the application's configuration.
+    public func http1(serverName: String?) -> HTTPServerBuilder {
+        .http1(configuration: .init(additionalChannelHandlers: [DecisionChannelHandler(server: self, serverName: serverName)]))
+    }
+
     public func router() -> Router<BasicRequestContext> {
         let router = Router(context: BasicRequestContext.self)
         router.add(middleware: ObservabilityMiddleware(metrics: metrics, logger: logger))
@@ -119,42 +127,62 @@ public struct SCAServer: Sendable {
     // MARK: Decisions
 
     private func postDecision(_ request: Request) async throws -> Response {
+        switch decisionStep(headers: request.headers, body: await collect(request)) {
+        case .reply(let reply): return reply.response
+        case .submit(let submission): return decisionReply(await store.decide(submission)).response
+        }
+    }
+
+    /// What `POST /v1/decisions` does with a request: answer it at once (a bad key or
+    /// body), or submit it to the store. Shared by the route and `DecisionChannelHandler`,
+    /// which differ only in how bytes reach them and leave.
+    enum DecisionStep {
+        case reply(JSONReply)
+        case submit(DecisionSubmission)
+    }
+
+    func decisionStep(headers: HTTPFields, body: Result<ByteBuffer, APIError>) -> DecisionStep {
         let key: String?
-        switch idempotencyKey(request) {
+        switch idempotencyKey(headers) {
         case .success(let value): key = value
-        case .failure(let error): return error.response
+        case .failure(let error): return .reply(error.reply)
         }
-        let body: ByteBuffer
-        switch await collect(request) {
-        case .success(let value): body = value
-        case .failure(let error): return error.response
+        let bytes: [UInt8]
+        switch body {
+        case .success(let buffer): bytes = Array(buffer.readableBytesView)
+        case .failure(let error): return .reply(error.reply)
         }
-        let bytes = Array(body.readableBytesView)
-        let decoded = decoder.decode(line: bytes)
-        guard case .success(let decisionRequest) = decoded else {
-            guard case .failure(let error) = decoded else { preconditionFailure() }
+        switch decoder.decode(line: bytes) {
+        case .success(let decisionRequest):
+            return .submit(DecisionSubmission(
+                request: decisionRequest, requestText: String(decoding: bytes, as: UTF8.self), idempotencyKey: key
+            ))
+        case .failure(let error):
             // Same error object as a `sca decide` error line; 400 when not JSON, 422 when
             // JSON that breaks the contract.
-            return Response.json(AnswerEncoder.line(error), status: error.code == .invalidJSON ? .badRequest : .unprocessableContent)
+            var out: [UInt8] = []
+            AnswerEncoder.encode(error, into: &out)
+            return .reply(JSONReply(status: error.code == .invalidJSON ? .badRequest : .unprocessableContent, body: out))
         }
-        let submission = DecisionSubmission(
-            request: decisionRequest, requestText: String(decoding: bytes, as: UTF8.self), idempotencyKey: key
-        )
-        switch await store.decide(submission) {
+    }
+
+    /// The answer to a submitted decision; counts it in the metrics unless replayed.
+    func decisionReply(_ result: DecisionResult) -> JSONReply {
+        switch result {
         case .decided(let decision, let replayed):
             if !replayed { metrics.decided(outcome: decision.outcome, reason: decision.reason) }
             var headers = HTTPFields()
             headers[.location] = "/v1/decisions/\(decision.id)"
             headers[.decisionID] = decision.id
             if replayed { headers[.idempotentReplayed] = "true" }
-            return Response.json(decision.answer, status: .created, headers: headers)
+            return JSONReply(status: .created, headers: headers, body: Array(decision.answer.utf8))
         case .idempotencyConflict:
             return APIError(
                 status: .unprocessableContent, code: "idempotency_key_reused",
                 message: "this Idempotency-Key was used for a different request"
-            ).response
+            ).reply
         case .unavailable(let message):
-            return APIError.unavailable(message).response
+            return APIError.unavailable(message).reply
         }
     }
 
@@ -292,8 +320,10 @@ public struct SCAServer: Sendable {
     }
 
     /// Printable ASCII, 1 to 255 bytes, or absent.
-    func idempotencyKey(_ request: Request) -> Result<String?, APIError> {
-        guard let key = request.headers[.idempotencyKey] else { return .success(nil) }
+    func idempotencyKey(_ request: Request) -> Result<String?, APIError> { idempotencyKey(request.headers) }
+
+    func idempotencyKey(_ headers: HTTPFields) -> Result<String?, APIError> {
+        guard let key = headers[.idempotencyKey] else { return .success(nil) }
         guard !key.isEmpty, key.utf8.count <= ServerLimits.idempotencyKeyBytesMax,
             key.utf8.allSatisfy({ $0 >= 0x21 && $0 <= 0x7E })
         else {

@@ -52,10 +52,11 @@ public actor DecisionStore {
         case work(Result<any Sendable, any Error>)
     }
 
-    /// One caller's jobs (one request, or a run of a replay) and where their answers go.
+    /// One caller's jobs (one request, or a run of a replay) and where their answers go:
+    /// to a suspended task, or to a function called on the writer's thread.
     private struct Pending {
         let jobs: [Job]
-        let continuation: CheckedContinuation<[JobResult], Never>
+        let reply: @Sendable ([JobResult]) -> Void
     }
 
     /// Callers' jobs waiting for a transaction, and whether a drain is running. Kept under
@@ -82,10 +83,20 @@ public actor DecisionStore {
     // MARK: Submitting
 
     public nonisolated func decide(_ submission: DecisionSubmission) async -> DecisionResult {
-        guard case .decision(let result) = await submit([.decide(submission)])[0] else {
-            preconditionFailure("a decision job answers with a decision")
+        await withCheckedContinuation { continuation in
+            decide(submission) { continuation.resume(returning: $0) }
         }
-        return result
+    }
+
+    /// Decides one request and hands the result to `reply` once its transaction has
+    /// committed (or failed), on the writer's thread: for callers that are not tasks, such
+    /// as an event loop's channel handler, which must not block that thread. `reply`
+    /// should only pass the result on.
+    public nonisolated func decide(_ submission: DecisionSubmission, reply: @escaping @Sendable (DecisionResult) -> Void) {
+        enqueue([.decide(submission)]) { results in
+            guard case .decision(let result) = results[0] else { preconditionFailure("a decision job answers with a decision") }
+            reply(result)
+        }
     }
 
     /// Decides a run of requests in their order (the `sca decide --db` replay); a run
@@ -133,14 +144,18 @@ public actor DecisionStore {
 
     private nonisolated func submit(_ jobs: [Job]) async -> [JobResult] {
         await withCheckedContinuation { continuation in
-            let start = inbox.withLockedValue { inbox in
-                inbox.queue.append(Pending(jobs: jobs, continuation: continuation))
-                if inbox.draining { return false }
-                inbox.draining = true
-                return true
-            }
-            if start { Task { await self.drain() } }
+            enqueue(jobs) { continuation.resume(returning: $0) }
         }
+    }
+
+    private nonisolated func enqueue(_ jobs: [Job], reply: @escaping @Sendable ([JobResult]) -> Void) {
+        let start = inbox.withLockedValue { inbox in
+            inbox.queue.append(Pending(jobs: jobs, reply: reply))
+            if inbox.draining { return false }
+            inbox.draining = true
+            return true
+        }
+        if start { Task { await self.drain() } }
     }
 
     /// Takes whole callers' runs from the queue, up to `batchMax` jobs a transaction, until
@@ -152,7 +167,7 @@ public actor DecisionStore {
             committedJobs += results.count
             var offset = 0
             for pending in batch {
-                pending.continuation.resume(returning: Array(results[offset..<offset + pending.jobs.count]))
+                pending.reply(Array(results[offset..<offset + pending.jobs.count]))
                 offset += pending.jobs.count
             }
         }

@@ -23,9 +23,18 @@ import Yams
         return logger
     }()
 
+    /// How requests reach the routes: in process to the router, or over a real connection
+    /// to `sca serve`'s HTTP server, whose event loops answer `POST /v1/decisions`
+    /// themselves (`DecisionChannelHandler`) and pass the rest to the router.
+    enum Transport: CaseIterable, Sendable {
+        case router
+        case connection
+    }
+
     /// Runs `body` against a server on a fresh SQLite store.
     static func withServer(
-        limits: ServerLimits = ServerLimits(), _ body: @Sendable (any TestClientProtocol, DecisionStore) async throws -> Void
+        limits: ServerLimits = ServerLimits(), transport: Transport = .router,
+        _ body: @Sendable (any TestClientProtocol, DecisionStore) async throws -> Void
     ) async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("sca-server-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: directory) }
@@ -45,8 +54,16 @@ import Yams
             store: store, settings: PaymentSettings(), masterKey: Array(repeating: 2, count: 32), pepper: Array(repeating: 1, count: 32)
         )
         let server = SCAServer(store: store, limits: limits, bank: Bank(auth: auth), payments: payments, logger: logger)
-        let app = Application(router: server.router(), logger: logger)
-        try await app.test(.router) { client in try await body(client, store) }
+        switch transport {
+        case .router:
+            try await Application(router: server.router(), logger: logger).test(.router) { client in try await body(client, store) }
+        case .connection:
+            let app = Application(
+                router: server.router(), server: server.http1(serverName: "sca"),
+                configuration: .init(address: .hostname("127.0.0.1", port: 0), serverName: "sca"), logger: logger
+            )
+            try await app.test(.live) { client in try await body(client, store) }
+        }
         await pins.shutdown()
         await database.close()
     }
@@ -106,8 +123,8 @@ import Yams
 
     // MARK: Bad input writes nothing
 
-    @Test func badBodiesGetStableErrorsAndWriteNothing() async throws {
-        try await Self.withServer(limits: ServerLimits(bodyBytesMax: 2048)) { client, store in
+    @Test(arguments: Transport.allCases) func badBodiesGetStableErrorsAndWriteNothing(transport: Transport) async throws {
+        try await Self.withServer(limits: ServerLimits(bodyBytesMax: 2048), transport: transport) { client, store in
             let notJSON = try await Self.post(client, "/v1/decisions", "{not json")
             #expect(notJSON.status == .badRequest)
             #expect(Self.errorCode(notJSON) == "invalid_json")
@@ -135,8 +152,8 @@ import Yams
 
     // MARK: Decisions, idempotency, SCA results
 
-    @Test func aDecisionCanBeReadBackAndItsSCACompleted() async throws {
-        try await Self.withServer { client, _ in
+    @Test(arguments: Transport.allCases) func aDecisionCanBeReadBackAndItsSCACompleted(transport: Transport) async throws {
+        try await Self.withServer(transport: transport) { client, _ in
             var last: TestResponse?
             for index in 1...6 { last = try await Self.post(client, "/v1/decisions", payment(id: "p\(index)", amount: "5.00")) }
             let sixth = try #require(last)
@@ -165,8 +182,8 @@ import Yams
         }
     }
 
-    @Test func aRetryWithTheSameKeyReturnsTheSameAnswer() async throws {
-        try await Self.withServer { client, store in
+    @Test(arguments: Transport.allCases) func aRetryWithTheSameKeyReturnsTheSameAnswer(transport: Transport) async throws {
+        try await Self.withServer(transport: transport) { client, store in
             let first = try await Self.post(client, "/v1/decisions", payment(id: "k"), key: "retry-1")
             let second = try await Self.post(client, "/v1/decisions", payment(id: "k"), key: "retry-1")
             #expect(first.status == .created && second.status == .created)
@@ -234,15 +251,15 @@ import Yams
         }
     }
 
-    @Test func operationsEndpoints() async throws {
-        try await Self.withServer { client, _ in
+    @Test(arguments: Transport.allCases) func operationsEndpoints(transport: Transport) async throws {
+        try await Self.withServer(transport: transport) { client, _ in
             #expect(try await Self.get(client, "/health").status == .ok)
             let ready = try await Self.get(client, "/ready")
             #expect(ready.status == .ok && Self.json(ready)["status"] as? String == "ready")
             _ = try await Self.post(client, "/v1/decisions", payment(id: "m1"))
             let metrics = String(buffer: try await Self.get(client, "/metrics").body)
             #expect(metrics.contains(#"sca_decisions_total{outcome="exempt",reason="low_value"} 1"#))
-            #expect(metrics.contains("sca_http_requests_total"))
+            #expect(metrics.contains(#"sca_http_requests_total{method="POST",route="/v1/decisions",status="201"} 1"#))
             #expect(metrics.contains("sca_http_request_duration_seconds_bucket"))
             #expect(metrics.contains("\nsca_store_transactions 1.0\n") && metrics.contains("\nsca_store_jobs 1.0\n"))
         }

@@ -267,6 +267,176 @@ def kill_nine(store, workdir):
     check(f"{label}: counters equal what the stored decisions imply", code == 0 and '"consistent":true' in out, out)
 
 
+def read_response(sock):
+    """One HTTP/1.1 response from a raw socket: (status, headers with lowercase names, body),
+    or None when the server closed the connection before a response began."""
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = sock.recv(65536)
+        if not chunk:
+            if data:
+                raise RuntimeError(f"connection closed inside a response head: {data!r}")
+            return None
+        data += chunk
+    head, _, rest = data.partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    headers = {}
+    for line in lines[1:]:
+        name, _, value = line.partition(":")
+        headers[name.strip().lower()] = value.strip()
+    length = int(headers.get("content-length", "0"))
+    while len(rest) < length:
+        chunk = sock.recv(65536)
+        if not chunk:
+            raise RuntimeError("connection closed inside a response body")
+        rest += chunk
+    sock.pending = rest[length:]
+    return int(lines[0].split()[1]), headers, rest[:length].decode()
+
+
+class RawConnection:
+    """A socket that keeps bytes read past one response for the next."""
+
+    def __init__(self, port):
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=30)
+        self.buffer = b""
+
+    def send(self, data):
+        self.sock.sendall(data)
+
+    def response(self):
+        reader = _Buffered(self.sock, self.buffer)
+        result = read_response(reader)
+        self.buffer = reader.pending
+        return result
+
+    def at_eof(self):
+        return not self.buffer and self.sock.recv(1) == b""
+
+    def close(self):
+        self.sock.close()
+
+
+class _Buffered:
+    def __init__(self, sock, buffer):
+        self.sock, self.buffer, self.pending = sock, buffer, b""
+
+    def recv(self, size):
+        if self.buffer:
+            data, self.buffer = self.buffer, b""
+            return data
+        return self.sock.recv(size)
+
+
+def post_bytes(path, body, extra=""):
+    return (f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+            f"Content-Length: {len(body)}\r\n{extra}\r\n").encode() + body.encode()
+
+
+GET_HEALTH = b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+
+
+def decision_connections(workdir):
+    """POST /v1/decisions is served on the event loops beside the router: keep-alive,
+    pipelining, chunked bodies, early 413, Connection: close, half-close, and SIGTERM under load."""
+    store = SQLiteStore(workdir)
+    server = Server(store.url, workdir).start()
+    label = "decisions on a connection"
+    try:
+        # Keep-alive and pipelining: three requests in one write, answered in order.
+        raw = RawConnection(server.port)
+        raw.send(post_bytes("/v1/decisions", payment("c1", payer="carl")) + GET_HEALTH
+                 + post_bytes("/v1/decisions", payment("c2", payer="carl")))
+        answers = [raw.response() for _ in range(3)]
+        check(f"{label}: pipelined decision, /health, decision answered in order",
+              [a[0] for a in answers] == [201, 200, 201] and json.loads(answers[0][2])["id"] == "c1"
+              and json.loads(answers[2][2])["id"] == "c2" and answers[1][2] == '{"status":"ok"}', str(answers))
+        check(f"{label}: a decision's headers are the router's",
+              answers[0][1].get("content-type") == "application/json" and answers[0][1].get("server") == "sca"
+              and answers[0][1].get("date", "").endswith(" GMT")
+              and answers[0][1].get("location") == "/v1/decisions/" + answers[0][1].get("decision-id", "?"),
+              str(answers[0][1]))
+        # A chunked body.
+        body = payment("c3", payer="carl")
+        raw.send(b"POST /v1/decisions HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n\r\n"
+                 + f"{10:x}\r\n".encode() + body[:10].encode() + b"\r\n"
+                 + f"{len(body) - 10:x}\r\n".encode() + body[10:].encode() + b"\r\n0\r\n\r\n")
+        status, _, text = raw.response()
+        check(f"{label}: a chunked body is decided", status == 201 and json.loads(text)["id"] == "c3", f"{status} {text}")
+        # Too large by its Content-Length: refused before the body is sent.
+        raw.send(b"POST /v1/decisions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 1000000\r\n\r\n")
+        status, _, text = raw.response()
+        check(f"{label}: 413 before the body", status == 413 and '"body_too_large"' in text, f"{status} {text}")
+        raw.close()
+        # Connection: close, and a client that half-closes after its request.
+        raw = RawConnection(server.port)
+        raw.send(post_bytes("/v1/decisions", payment("c4", payer="carl"), "Connection: close\r\n"))
+        status, _, _ = raw.response()
+        check(f"{label}: Connection: close answers, then closes", status == 201 and raw.at_eof(), str(status))
+        raw.close()
+        raw = RawConnection(server.port)
+        raw.send(post_bytes("/v1/decisions", payment("c5", payer="carl")))
+        raw.sock.shutdown(socket.SHUT_WR)
+        answer = raw.response()
+        check(f"{label}: a half-closed client still gets its answer", answer is not None and answer[0] == 201, str(answer))
+        raw.close()
+        status, _, page = request(server.port, "GET", "/v1/audit?limit=100")
+        ids = sorted(json.loads(e["payload"])["answer"]["id"] for e in json.loads(page)["events"])
+        check(f"{label}: each request decided once", ids == ["c1", "c2", "c3", "c4", "c5"], str(ids))
+    finally:
+        server.stop()
+
+    # SIGTERM while decisions are in flight on kept-alive connections: each request gets a
+    # whole answer or a closed connection, the server exits 0, and every answer is stored.
+    server = Server(store.url, workdir).start()
+    acknowledged, broken = {}, []
+    lock = threading.Lock()
+
+    def client(number):
+        try:
+            raw = RawConnection(server.port)
+        except OSError:
+            return
+        sequence = 0
+        try:
+            while True:
+                sequence += 1
+                raw.send(post_bytes("/v1/decisions", payment(f"t{number}-{sequence}", payer=f"tom-{number}")))
+                answer = raw.response()
+                if answer is None:
+                    return
+                if answer[0] != 201:
+                    with lock:
+                        broken.append(answer)
+                    return
+                with lock:
+                    acknowledged[answer[1]["decision-id"]] = answer[2]
+        except OSError:
+            return
+        except RuntimeError as error:  # a response cut short
+            with lock:
+                broken.append(str(error))
+        finally:
+            raw.close()
+
+    threads = [threading.Thread(target=client, args=(n,)) for n in range(16)]
+    for thread in threads:
+        thread.start()
+    time.sleep(1.5)
+    code = server.stop()
+    for thread in threads:
+        thread.join(10)
+    check(f"{label}: SIGTERM under load exits 0", code == 0, f"exit {code}")
+    check(f"{label}: no answer cut short or failed at SIGTERM", not broken and len(acknowledged) > 50,
+          f"{broken[:3]}, {len(acknowledged)} acknowledged")
+    restarted = Server(store.url, workdir).start()
+    try:
+        missing = [i for i in acknowledged if request(restarted.port, "GET", f"/v1/decisions/{i}")[0] != 200]
+        check(f"{label}: every answer before SIGTERM is stored", not missing, f"{len(missing)} missing")
+    finally:
+        restarted.stop()
+
+
 def tamper_from_outside(workdir):
     store = SQLiteStore(workdir)
     server = Server(store.url, workdir).start()
@@ -321,6 +491,7 @@ def main():
         concurrent_low_value(SQLiteStore(workdir), workdir, nodes=1)
         idempotency_fifty(SQLiteStore(workdir), workdir, nodes=1)
         kill_nine(SQLiteStore(workdir), workdir)
+        decision_connections(workdir)
         tamper_from_outside(workdir)
         decide_with_store(workdir)
         print("== PostgreSQL")

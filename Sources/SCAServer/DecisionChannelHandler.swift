@@ -1,0 +1,310 @@
+import Foundation
+import HTTPTypes
+import Logging
+import NIOCore
+import NIOHTTPTypes
+import SCAStore
+
+/// Serves `POST /v1/decisions` on the connection's event loop; every other request passes
+/// on, untouched, to Hummingbird's router.
+///
+/// The decision endpoint is the hot path of the service. Through the router a decision
+/// crosses threads four times (event loop, the connection's task, the writer, the task
+/// again, the event loop); here it crosses twice (event loop, writer, event loop), and the
+/// request's body is collected, checked and decoded where it arrives. What it answers is
+/// the route's own logic (`SCAServer.decisionStep` and `decisionReply`), so the two differ
+/// only in transport.
+///
+/// One request is answered at a time, as HTTP/1.1 requires: parts of a pipelined request
+/// that arrive before the current answer has ended (the router's or this handler's) are
+/// held, with reading paused, and handled after it. Graceful shutdown closes a connection
+/// after the decision it is answering; the router's requests are left to Hummingbird's own
+/// connection handler after this one.
+final class DecisionChannelHandler: ChannelDuplexHandler, RemovableChannelHandler {
+    typealias InboundIn = HTTPRequestPart
+    typealias InboundOut = HTTPRequestPart
+    typealias OutboundIn = HTTPResponsePart
+    typealias OutboundOut = HTTPResponsePart
+
+    static let path = "/v1/decisions"
+
+    /// The request being answered.
+    private enum Exchange {
+        case none
+        /// A request for the router: its parts go on, its answer comes back through `write`.
+        case router(requestEnded: Bool, responseEnded: Bool)
+        /// A decision request whose body is arriving.
+        case collecting(Decision, ByteBuffer)
+        /// A decision request answered 413 before its body ended; the rest is dropped.
+        case refused(requestEnded: Bool)
+        /// A decision request in the store; `answer` ends it.
+        case deciding
+
+        /// Whether the current request is still arriving (or there is none), so a part
+        /// read now belongs to it (or starts the next) rather than to a pipelined one.
+        var takesParts: Bool {
+            switch self {
+            case .none, .collecting, .router(requestEnded: false, _), .refused(requestEnded: false): return true
+            case .router, .refused, .deciding: return false
+            }
+        }
+    }
+
+    /// What the answer to one decision request needs from its head.
+    private struct Decision {
+        let closeAfter: Bool
+        let headers: HTTPFields
+        let start: ContinuousClock.Instant
+    }
+
+    /// An inbound event held until the current answer has ended.
+    private enum Held {
+        case part(HTTPRequestPart)
+        case inputClosed
+    }
+
+    private let server: SCAServer
+    private let serverName: String?
+    private var exchange = Exchange.none
+    private var held = CircularBuffer<Held>()
+    private var readHeld = false
+    /// Parts passed on since the last read completed: Hummingbird's channel takes what it
+    /// was given only at a read's completion, so a drain outside a read must signal one.
+    private var forwarded = false
+    private var draining = false
+    /// Graceful shutdown began while a decision was being answered: close after it.
+    private var quiescing = false
+    private var isActive = true
+    private var date = HTTPDate()
+
+    init(server: SCAServer, serverName: String?) {
+        self.server = server
+        self.serverName = serverName
+    }
+
+    // MARK: Inbound
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let part = unwrapInboundIn(data)
+        guard held.isEmpty, exchange.takesParts else {
+            held.append(.part(part))
+            return
+        }
+        receive(part, context: context)
+    }
+
+    private func receive(_ part: HTTPRequestPart, context: ChannelHandlerContext) {
+        switch (exchange, part) {
+        case (.none, .head(let head)):
+            guard head.method == .post, Self.isDecisionPath(head.path) else {
+                exchange = .router(requestEnded: false, responseEnded: false)
+                forward(part, context: context)
+                return
+            }
+            let decision = Decision(
+                closeAfter: head.headerFields[.connection]?.lowercased() == "close", headers: head.headerFields, start: .now
+            )
+            if let length = head.headerFields[.contentLength].flatMap(Int.init), length > server.limits.bodyBytesMax {
+                refuse(decision, context: context)
+            } else {
+                exchange = .collecting(decision, context.channel.allocator.buffer(capacity: 0))
+            }
+        case (.router(requestEnded: false, let responseEnded), _):
+            forward(part, context: context)
+            if case .end = part {
+                exchange = .router(requestEnded: true, responseEnded: responseEnded)
+                if responseEnded { finished(context: context) }
+            }
+        case (.collecting(let decision, var body), .body(let chunk)):
+            guard body.readableBytes + chunk.readableBytes <= server.limits.bodyBytesMax else {
+                refuse(decision, context: context)
+                return
+            }
+            exchange = .deciding  // drops the enum's reference, so the append does not copy
+            body.writeImmutableBuffer(chunk)
+            exchange = .collecting(decision, body)
+        case (.collecting(let decision, let body), .end):
+            exchange = .deciding
+            switch server.decisionStep(headers: decision.headers, body: .success(body)) {
+            case .reply(let reply):
+                answer(reply, decision, context: context)
+            case .submit(let submission):
+                let loop = context.eventLoop
+                let bound = NIOLoopBound((self, context), eventLoop: loop)
+                let server = self.server
+                server.store.decide(submission) { result in
+                    loop.execute {
+                        let (handler, context) = bound.value
+                        handler.answer(server.decisionReply(result), decision, context: context)
+                    }
+                }
+            }
+        case (.refused(requestEnded: false), .end):
+            exchange = .refused(requestEnded: true)
+            finished(context: context)
+        case (.refused(requestEnded: false), _):
+            break
+        default:
+            // A body before a head, or a head inside a body: the codec never delivers
+            // these, and a connection that did is closed rather than guessed at.
+            server.logger.error("unexpected HTTP part", metadata: ["part": "\(part)"])
+            context.close(promise: nil)
+        }
+    }
+
+    private func forward(_ part: HTTPRequestPart, context: ChannelHandlerContext) {
+        forwarded = true
+        context.fireChannelRead(wrapInboundOut(part))
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        forwarded = false
+        context.fireChannelReadComplete()
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        switch event {
+        case is ChannelShouldQuiesceEvent:
+            switch exchange {
+            case .collecting, .deciding, .refused(requestEnded: false):
+                quiescing = true
+            case .none, .router, .refused:
+                // Hummingbird's handler closes the connection now, or after the router's answer.
+                context.fireUserInboundEventTriggered(event)
+            }
+        case let event as ChannelEvent where event == .inputClosed:
+            if case .deciding = exchange {
+                held.append(.inputClosed)
+            } else if !held.isEmpty {
+                held.append(.inputClosed)
+            } else {
+                context.fireUserInboundEventTriggered(event)
+            }
+        default:
+            context.fireUserInboundEventTriggered(event)
+        }
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        isActive = false
+        held.removeAll()
+        context.fireChannelInactive()
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        isActive = false
+    }
+
+    // MARK: Outbound
+
+    /// The router's answers pass through; the end of one ends its exchange.
+    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        context.write(data, promise: promise)
+        guard case .end = unwrapOutboundIn(data), case .router(let requestEnded, responseEnded: false) = exchange else { return }
+        exchange = .router(requestEnded: requestEnded, responseEnded: true)
+        if requestEnded { finished(context: context) }
+    }
+
+    /// Reading waits while pipelined parts are held.
+    func read(context: ChannelHandlerContext) {
+        if held.isEmpty {
+            context.read()
+        } else {
+            readHeld = true
+        }
+    }
+
+    // MARK: Answers
+
+    private func refuse(_ decision: Decision, context: ChannelHandlerContext) {
+        exchange = .refused(requestEnded: false)
+        write(APIError.bodyTooLarge(server.limits.bodyBytesMax).reply, decision, context: context)
+    }
+
+    private func answer(_ reply: JSONReply, _ decision: Decision, context: ChannelHandlerContext) {
+        write(reply, decision, context: context)
+        finished(context: context)
+    }
+
+    /// The current exchange has ended: the held parts and events are handled in order,
+    /// until one of them starts an exchange that cannot end at once.
+    private func finished(context: ChannelHandlerContext) {
+        exchange = .none
+        guard isActive, !draining else { return }
+        draining = true
+        defer { draining = false }
+        while isActive, exchange.takesParts, let next = held.popFirst() {
+            switch next {
+            case .part(let part): receive(part, context: context)
+            case .inputClosed: context.fireUserInboundEventTriggered(ChannelEvent.inputClosed)
+            }
+        }
+        if forwarded {
+            forwarded = false
+            context.fireChannelReadComplete()
+        }
+        if isActive, held.isEmpty, readHeld {
+            readHeld = false
+            context.read()
+        }
+    }
+
+    /// Writes the reply, as Hummingbird would (`Content-Type`, `Content-Length`, `Date`,
+    /// `Server`), counts it in the metrics, and closes the connection after it when the
+    /// client asked to or the server is shutting down.
+    private func write(_ reply: JSONReply, _ decision: Decision, context: ChannelHandlerContext) {
+        server.metrics.requestFinished(
+            method: "POST", route: Self.path, status: reply.status.code, since: decision.start, logger: server.logger
+        )
+        guard isActive else { return }
+        var fields = reply.headers
+        fields[.contentType] = "application/json"
+        fields[.contentLength] = String(reply.body.count)
+        fields[.date] = date.now()
+        if let serverName { fields[.server] = serverName }
+        var body = context.channel.allocator.buffer(capacity: reply.body.count)
+        body.writeBytes(reply.body)
+        context.write(wrapOutboundOut(.head(HTTPResponse(status: reply.status, headerFields: fields))), promise: nil)
+        context.write(wrapOutboundOut(.body(body)), promise: nil)
+        if decision.closeAfter || quiescing {
+            isActive = false  // nothing more is read or answered on this connection
+            held.removeAll()
+            let bound = NIOLoopBound(context, eventLoop: context.eventLoop)
+            context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in bound.value.close(promise: nil) }
+        } else {
+            context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+        }
+    }
+
+    /// `/v1/decisions`, with or without a query; any other spelling goes to the router,
+    /// which answers it with the same logic.
+    static func isDecisionPath(_ path: String?) -> Bool {
+        guard let path else { return false }
+        return path == Self.path || (path.hasPrefix(Self.path) && path.utf8.dropFirst(Self.path.utf8.count).first == UInt8(ascii: "?"))
+    }
+}
+
+/// The `Date` header's value (RFC 9110's IMF-fixdate), formatted at most once a second.
+struct HTTPDate {
+    private var second = -1
+    private var text = ""
+
+    mutating func now() -> String {
+        var clock = time(nil)
+        if Int(clock) != second {
+            second = Int(clock)
+            text = Self.format(&clock)
+        }
+        return text
+    }
+
+    static func format(_ clock: inout time_t) -> String {
+        var parts = tm()
+        gmtime_r(&clock, &parts)
+        let days = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"]
+        let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+        func two(_ value: Int32) -> String { value < 10 ? "0\(value)" : "\(value)" }
+        return "\(days[Int(parts.tm_wday)]), \(two(parts.tm_mday)) \(months[Int(parts.tm_mon)]) \(1900 + parts.tm_year) "
+            + "\(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec)) GMT"
+    }
+}
