@@ -32,7 +32,8 @@ final class DecisionChannelHandler: ChannelDuplexHandler, RemovableChannelHandle
     private enum Exchange {
         case none
         /// A request for the router: its parts go on, its answer comes back through `write`.
-        case router(requestEnded: Bool, responseEnded: Bool)
+        /// After one with `Connection: close`, Hummingbird closes the connection.
+        case router(requestEnded: Bool, responseEnded: Bool, closeAfter: Bool)
         /// A decision request whose body is arriving.
         case collecting(Decision, ByteBuffer)
         /// A decision request answered 413 before its body ended; the rest is dropped.
@@ -44,7 +45,7 @@ final class DecisionChannelHandler: ChannelDuplexHandler, RemovableChannelHandle
         /// read now belongs to it (or starts the next) rather than to a pipelined one.
         var takesParts: Bool {
             switch self {
-            case .none, .collecting, .router(requestEnded: false, _), .refused(requestEnded: false): return true
+            case .none, .collecting, .router(requestEnded: false, _, _), .refused(requestEnded: false): return true
             case .router, .refused, .deciding: return false
             }
         }
@@ -61,6 +62,8 @@ final class DecisionChannelHandler: ChannelDuplexHandler, RemovableChannelHandle
     private enum Held {
         case part(HTTPRequestPart)
         case inputClosed
+        /// A parse error of a pipelined request: Hummingbird answers it with 400 and closes.
+        case error(any Error)
     }
 
     private let server: SCAServer
@@ -85,6 +88,7 @@ final class DecisionChannelHandler: ChannelDuplexHandler, RemovableChannelHandle
     // MARK: Inbound
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        guard isActive else { return }  // closing after an answer: nothing more is served
         let part = unwrapInboundIn(data)
         guard held.isEmpty, exchange.takesParts else {
             held.append(.part(part))
@@ -96,23 +100,22 @@ final class DecisionChannelHandler: ChannelDuplexHandler, RemovableChannelHandle
     private func receive(_ part: HTTPRequestPart, context: ChannelHandlerContext) {
         switch (exchange, part) {
         case (.none, .head(let head)):
+            let closeAfter = head.headerFields[.connection]?.lowercased() == "close"
             guard head.method == .post, Self.isDecisionPath(head.path) else {
-                exchange = .router(requestEnded: false, responseEnded: false)
+                exchange = .router(requestEnded: false, responseEnded: false, closeAfter: closeAfter)
                 forward(part, context: context)
                 return
             }
-            let decision = Decision(
-                closeAfter: head.headerFields[.connection]?.lowercased() == "close", headers: head.headerFields, start: .now
-            )
+            let decision = Decision(closeAfter: closeAfter, headers: head.headerFields, start: .now)
             if let length = head.headerFields[.contentLength].flatMap(Int.init), length > server.limits.bodyBytesMax {
                 refuse(decision, context: context)
             } else {
                 exchange = .collecting(decision, context.channel.allocator.buffer(capacity: 0))
             }
-        case (.router(requestEnded: false, let responseEnded), _):
+        case (.router(requestEnded: false, let responseEnded, let closeAfter), _):
             forward(part, context: context)
             if case .end = part {
-                exchange = .router(requestEnded: true, responseEnded: responseEnded)
+                exchange = .router(requestEnded: true, responseEnded: responseEnded, closeAfter: closeAfter)
                 if responseEnded { finished(context: context) }
             }
         case (.collecting(let decision, var body), .body(let chunk)):
@@ -185,6 +188,15 @@ final class DecisionChannelHandler: ChannelDuplexHandler, RemovableChannelHandle
         }
     }
 
+    /// Errors (the HTTP parser's) go on in order with the parts around them.
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        if !held.isEmpty || !exchange.takesParts {
+            held.append(.error(error))
+        } else {
+            context.fireErrorCaught(error)
+        }
+    }
+
     func channelInactive(context: ChannelHandlerContext) {
         isActive = false
         held.removeAll()
@@ -200,8 +212,13 @@ final class DecisionChannelHandler: ChannelDuplexHandler, RemovableChannelHandle
     /// The router's answers pass through; the end of one ends its exchange.
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         context.write(data, promise: promise)
-        guard case .end = unwrapOutboundIn(data), case .router(let requestEnded, responseEnded: false) = exchange else { return }
-        exchange = .router(requestEnded: requestEnded, responseEnded: true)
+        guard case .end = unwrapOutboundIn(data), case .router(let requestEnded, responseEnded: false, let closeAfter) = exchange
+        else { return }
+        exchange = .router(requestEnded: requestEnded, responseEnded: true, closeAfter: closeAfter)
+        if closeAfter {
+            isActive = false  // Hummingbird closes the connection; requests pipelined after it are not served
+            held.removeAll()
+        }
         if requestEnded { finished(context: context) }
     }
 
@@ -237,6 +254,7 @@ final class DecisionChannelHandler: ChannelDuplexHandler, RemovableChannelHandle
             switch next {
             case .part(let part): receive(part, context: context)
             case .inputClosed: context.fireUserInboundEventTriggered(ChannelEvent.inputClosed)
+            case .error(let error): context.fireErrorCaught(error)
             }
         }
         if forwarded {

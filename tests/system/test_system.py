@@ -380,9 +380,26 @@ def decision_connections(workdir):
         answer = raw.response()
         check(f"{label}: a half-closed client still gets its answer", answer is not None and answer[0] == 201, str(answer))
         raw.close()
+        # A malformed request pipelined behind a decision: the decision's answer, then the
+        # router's 400, then the connection closes.
+        raw = RawConnection(server.port)
+        raw.send(post_bytes("/v1/decisions", payment("c6", payer="carl")) + b"NONSENSE\r\n\r\n")
+        first, second = raw.response(), raw.response()
+        check(f"{label}: a parse error behind a decision is answered after it",
+              first is not None and first[0] == 201 and second is not None and second[0] == 400 and raw.at_eof(),
+              f"{first} {second}")
+        raw.close()
+        # Nothing is served after a router request with Connection: close.
+        raw = RawConnection(server.port)
+        raw.send(b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+                 + post_bytes("/v1/decisions", payment("never", payer="carl")))
+        status, _, _ = raw.response()
+        check(f"{label}: a request pipelined after Connection: close is not served",
+              status == 200 and raw.at_eof(), str(status))
+        raw.close()
         status, _, page = request(server.port, "GET", "/v1/audit?limit=100")
         ids = sorted(json.loads(e["payload"])["answer"]["id"] for e in json.loads(page)["events"])
-        check(f"{label}: each request decided once", ids == ["c1", "c2", "c3", "c4", "c5"], str(ids))
+        check(f"{label}: each request decided once", ids == ["c1", "c2", "c3", "c4", "c5", "c6"], str(ids))
     finally:
         server.stop()
 
