@@ -169,17 +169,18 @@ final class DecisionChannelHandler: ChannelDuplexHandler, RemovableChannelHandle
         switch event {
         case is ChannelShouldQuiesceEvent:
             switch exchange {
-            case .collecting, .deciding, .refused(requestEnded: false):
+            case .collecting, .deciding:
                 quiescing = true
             case .none, .router, .refused:
-                // Hummingbird's handler closes the connection now, or after the router's answer.
+                // Hummingbird's handler closes the connection now (a refused request's answer
+                // is already written), or after the router's answer.
                 context.fireUserInboundEventTriggered(event)
             }
         case let event as ChannelEvent where event == .inputClosed:
             if case .deciding = exchange {
                 held.append(.inputClosed)
             } else if !held.isEmpty {
-                held.append(.inputClosed)
+                held.append(.inputClosed)  // after the held parts it follows
             } else {
                 context.fireUserInboundEventTriggered(event)
             }

@@ -133,6 +133,23 @@ import Testing
 
     /// Hummingbird's handler, which knows nothing of the decision, would close the
     /// connection at once; the decision's answer comes first.
+    @Test func shutdownWhileARefusedBodyArrivesClosesAtOnce() async throws {
+        try await Self.withChannel { channel, _ in
+            var fields = HTTPFields()
+            fields[.contentLength] = "100000"
+            try await channel.writeInbound(HTTPRequestPart.head(
+                HTTPRequest(method: .post, scheme: nil, authority: "localhost", path: "/v1/decisions", headerFields: fields)
+            ))
+            #expect(Self.status(try await Self.written(channel)) == .contentTooLarge)
+            try await channel.testingEventLoop.executeInContext {
+                channel.pipeline.fireUserInboundEventTriggered(ChannelShouldQuiesceEvent())
+            }
+            // Its answer is written; shutdown does not wait for the rest of a body no one reads.
+            for _ in 0..<500 where channel.isActive { try await Task.sleep(for: .milliseconds(10)) }
+            #expect(!channel.isActive)
+        }
+    }
+
     @Test func shutdownClosesTheConnectionAfterTheDecisionInFlight() async throws {
         try await Self.withChannel { channel, store in
             for part in Self.decisionRequest("d3") { try await channel.writeInbound(part) }
