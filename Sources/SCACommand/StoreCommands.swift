@@ -109,6 +109,9 @@ struct Serve: AsyncParsableCommand {
             """
     )
 
+    /// The `Server` header of every answer.
+    static let serverName = "sca"
+
     @OptionGroup var store: StoreOptions
 
     @Option(name: .long, help: "Port to listen on (overrides http.port).")
@@ -151,8 +154,8 @@ struct Serve: AsyncParsableCommand {
         )
         let app = Application(
             router: server.router(),
-            server: server.http1(serverName: "sca"),
-            configuration: .init(address: .hostname(configuration.httpHost, port: configuration.httpPort), serverName: "sca"),
+            server: server.http1(serverName: Self.serverName),
+            configuration: .init(address: .hostname(configuration.httpHost, port: configuration.httpPort), serverName: Self.serverName),
             services: [retention],
             onServerRunning: { channel in
                 logger.info(

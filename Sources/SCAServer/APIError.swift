@@ -41,14 +41,19 @@ struct JSONReply: Sendable {
     var headers: HTTPFields = [:]
     var body: [UInt8]
 
-    var response: Response { .json(body, status: status, headers: headers) }
+    /// `headers` with `Content-Type: application/json`.
+    var headerFields: HTTPFields {
+        var fields = headers
+        fields[.contentType] = "application/json"
+        return fields
+    }
+
+    var response: Response { Response(status: status, headers: headerFields, body: .init(byteBuffer: ByteBuffer(bytes: body))) }
 }
 
 extension Response {
     static func json(_ bytes: [UInt8], status: HTTPResponse.Status = .ok, headers extra: HTTPFields = [:]) -> Response {
-        var headers = extra
-        headers[.contentType] = "application/json"
-        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
+        JSONReply(status: status, headers: extra, body: bytes).response
     }
 
     static func json(_ text: String, status: HTTPResponse.Status = .ok, headers extra: HTTPFields = [:]) -> Response {

@@ -87,14 +87,18 @@ final class DecisionChannelHandler: ChannelDuplexHandler, RemovableChannelHandle
 
     // MARK: Inbound
 
+    /// Whether what arrives now must wait: something already waits, or the current request
+    /// has ended and its answer has not.
+    private var mustHold: Bool { !held.isEmpty || !exchange.takesParts }
+
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         guard isActive else { return }  // closing after an answer: nothing more is served
         let part = unwrapInboundIn(data)
-        guard held.isEmpty, exchange.takesParts else {
+        if mustHold {
             held.append(.part(part))
-            return
+        } else {
+            receive(part, context: context)
         }
-        receive(part, context: context)
     }
 
     private func receive(_ part: HTTPRequestPart, context: ChannelHandlerContext) {
@@ -176,14 +180,8 @@ final class DecisionChannelHandler: ChannelDuplexHandler, RemovableChannelHandle
                 // is already written), or after the router's answer.
                 context.fireUserInboundEventTriggered(event)
             }
-        case let event as ChannelEvent where event == .inputClosed:
-            if case .deciding = exchange {
-                held.append(.inputClosed)
-            } else if !held.isEmpty {
-                held.append(.inputClosed)  // after the held parts it follows
-            } else {
-                context.fireUserInboundEventTriggered(event)
-            }
+        case let event as ChannelEvent where event == .inputClosed && mustHold:
+            held.append(.inputClosed)
         default:
             context.fireUserInboundEventTriggered(event)
         }
@@ -191,7 +189,7 @@ final class DecisionChannelHandler: ChannelDuplexHandler, RemovableChannelHandle
 
     /// Errors (the HTTP parser's) go on in order with the parts around them.
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        if !held.isEmpty || !exchange.takesParts {
+        if mustHold {
             held.append(.error(error))
         } else {
             context.fireErrorCaught(error)
@@ -199,9 +197,14 @@ final class DecisionChannelHandler: ChannelDuplexHandler, RemovableChannelHandle
     }
 
     func channelInactive(context: ChannelHandlerContext) {
+        stopServing()
+        context.fireChannelInactive()
+    }
+
+    /// The connection is closing: nothing more is read or answered on it.
+    private func stopServing() {
         isActive = false
         held.removeAll()
-        context.fireChannelInactive()
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
@@ -216,10 +219,7 @@ final class DecisionChannelHandler: ChannelDuplexHandler, RemovableChannelHandle
         guard case .end = unwrapOutboundIn(data), case .router(let requestEnded, responseEnded: false, let closeAfter) = exchange
         else { return }
         exchange = .router(requestEnded: requestEnded, responseEnded: true, closeAfter: closeAfter)
-        if closeAfter {
-            isActive = false  // Hummingbird closes the connection; requests pipelined after it are not served
-            held.removeAll()
-        }
+        if closeAfter { stopServing() }  // Hummingbird closes the connection after this answer
         if requestEnded { finished(context: context) }
     }
 
@@ -276,8 +276,7 @@ final class DecisionChannelHandler: ChannelDuplexHandler, RemovableChannelHandle
             method: "POST", route: Self.path, status: reply.status.code, since: decision.start, logger: server.logger
         )
         guard isActive else { return }
-        var fields = reply.headers
-        fields[.contentType] = "application/json"
+        var fields = reply.headerFields
         fields[.contentLength] = String(reply.body.count)
         fields[.date] = date.now()
         if let serverName { fields[.server] = serverName }
@@ -286,8 +285,7 @@ final class DecisionChannelHandler: ChannelDuplexHandler, RemovableChannelHandle
         context.write(wrapOutboundOut(.head(HTTPResponse(status: reply.status, headerFields: fields))), promise: nil)
         context.write(wrapOutboundOut(.body(body)), promise: nil)
         if decision.closeAfter || quiescing {
-            isActive = false  // nothing more is read or answered on this connection
-            held.removeAll()
+            stopServing()
             let bound = NIOLoopBound(context, eventLoop: context.eventLoop)
             context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in bound.value.close(promise: nil) }
         } else {
@@ -317,11 +315,12 @@ struct HTTPDate {
         return text
     }
 
+    private static let days = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"]
+    private static let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+
     static func format(_ clock: inout time_t) -> String {
         var parts = tm()
         gmtime_r(&clock, &parts)
-        let days = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"]
-        let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
         func two(_ value: Int32) -> String { value < 10 ? "0\(value)" : "\(value)" }
         return "\(days[Int(parts.tm_wday)]), \(two(parts.tm_mday)) \(months[Int(parts.tm_mon)]) \(1900 + parts.tm_year) "
             + "\(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec)) GMT"

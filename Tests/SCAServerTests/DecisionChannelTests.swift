@@ -7,6 +7,7 @@ import NIOHTTPTypes
 import SCARules
 @testable import SCAServer
 import SCAStore
+import Synchronization
 import Testing
 
 /// `DecisionChannelHandler` in a channel with Hummingbird's connection-state handler after
@@ -14,7 +15,20 @@ import Testing
 /// and what it writes. (Over real connections, the `connection` transport of `ServerTests`
 /// and the system tests drive it.)
 @Suite struct DecisionChannelTests {
-    static func withChannel(_ body: (NIOAsyncTestingChannel, DecisionStore) async throws -> Void) async throws {
+    /// Counts the reads asked of the socket (it sits next to it, before the handler).
+    final class ReadCounter: ChannelOutboundHandler, Sendable {
+        typealias OutboundIn = HTTPResponsePart
+        let reads = Atomic(0)
+
+        func read(context: ChannelHandlerContext) {
+            reads.add(1, ordering: .relaxed)
+            context.read()
+        }
+    }
+
+    static func withChannel(
+        _ body: (NIOAsyncTestingChannel, DecisionStore, ReadCounter) async throws -> Void
+    ) async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("sca-channel-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: directory) }
         let database = try await StoreDatabase.open(
@@ -23,13 +37,15 @@ import Testing
         try await Migrations.migrate(database, now: "2026-11-21T00:00:00Z")
         let store = DecisionStore(database: database, engine: RulesEngine(), logger: ServerTests.logger)
         let server = SCAServer(store: store, limits: ServerLimits(bodyBytesMax: 4096), logger: ServerTests.logger)
+        let counter = ReadCounter()
         let channel = try await NIOAsyncTestingChannel { channel in
+            try channel.pipeline.syncOperations.addHandler(counter)
             try channel.pipeline.syncOperations.addHandler(DecisionChannelHandler(server: server, serverName: "sca"))
             try channel.pipeline.syncOperations.addHandler(HTTPConnectionStateHandler(logger: ServerTests.logger))
         }
         try await channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 8080)).get()
         do {
-            try await body(channel, store)
+            try await body(channel, store, counter)
         } catch {
             await database.close()
             throw error
@@ -38,11 +54,18 @@ import Testing
         await database.close()
     }
 
-    static func decisionRequest(_ id: String, extra: HTTPFields = [:]) -> [HTTPRequestPart] {
+    static func decisionRequest(_ id: String) -> [HTTPRequestPart] {
         [
-            .head(HTTPRequest(method: .post, scheme: nil, authority: "localhost", path: "/v1/decisions", headerFields: extra)),
+            .head(HTTPRequest(method: .post, scheme: nil, authority: "localhost", path: "/v1/decisions")),
             .body(ByteBuffer(string: payment(id: id, amount: "5.00"))), .end(nil),
         ]
+    }
+
+    /// A decision request's head announcing a body over the limit of 4,096 bytes.
+    static func oversizedHead(path: String = "/v1/decisions") -> HTTPRequestPart {
+        var fields = HTTPFields()
+        fields[.contentLength] = "100000"
+        return .head(HTTPRequest(method: .post, scheme: nil, authority: "localhost", path: path, headerFields: fields))
     }
 
     static let health: [HTTPRequestPart] = [.head(HTTPRequest(method: .get, scheme: nil, authority: "localhost", path: "/health")), .end(nil)]
@@ -56,6 +79,12 @@ import Testing
         return nil
     }
 
+    /// Whether the channel closes within 5 s.
+    static func closes(_ channel: NIOAsyncTestingChannel) async throws -> Bool {
+        for _ in 0..<500 where channel.isActive { try await Task.sleep(for: .milliseconds(10)) }
+        return !channel.isActive
+    }
+
     static func status(_ part: HTTPResponsePart?) -> HTTPResponse.Status? {
         guard case .head(let head)? = part else { return nil }
         return head.status
@@ -67,7 +96,7 @@ import Testing
     }
 
     @Test func aDecisionPipelinedBehindARouterRequestWaitsForTheRoutersAnswer() async throws {
-        try await Self.withChannel { channel, store in
+        try await Self.withChannel { channel, store, counter in
             for part in Self.health + Self.decisionRequest("d1") { try await channel.writeInbound(part) }
             // The router's request is passed on; the decision behind it is held.
             guard case .head(let passed)? = try await channel.readInbound(as: HTTPRequestPart.self) else {
@@ -80,6 +109,10 @@ import Testing
                 return
             }
             #expect(try await channel.readInbound(as: HTTPRequestPart.self) == nil)
+            // While it is held, the socket is not read.
+            let readsBefore = counter.reads.load(ordering: .relaxed)
+            try await channel.testingEventLoop.executeInContext { channel.read() }
+            #expect(counter.reads.load(ordering: .relaxed) == readsBefore)
             try await Task.sleep(for: .milliseconds(200))
             #expect(try await channel.readOutbound(as: HTTPResponsePart.self) == nil)
             #expect(try await store.database.integer("SELECT COUNT(*) FROM decisions") == 0)
@@ -104,16 +137,14 @@ import Testing
             #expect(Self.isEnd(try await Self.written(channel)))
             #expect(try await store.database.integer("SELECT COUNT(*) FROM decisions") == 1)
             #expect(try await channel.readInbound(as: HTTPRequestPart.self) == nil)
+            // Nothing is held any more: the read asked for meanwhile is made.
+            #expect(counter.reads.load(ordering: .relaxed) == readsBefore + 1)
         }
     }
 
     @Test func aBodyTooLargeIsRefusedAtItsHeadAndTheConnectionGoesOn() async throws {
-        try await Self.withChannel { channel, store in
-            var fields = HTTPFields()
-            fields[.contentLength] = "100000"
-            try await channel.writeInbound(HTTPRequestPart.head(
-                HTTPRequest(method: .post, scheme: nil, authority: "localhost", path: "/v1/decisions?trace=1", headerFields: fields)
-            ))
+        try await Self.withChannel { channel, store, _ in
+            try await channel.writeInbound(Self.oversizedHead(path: "/v1/decisions?trace=1"))
             #expect(Self.status(try await channel.readOutbound(as: HTTPResponsePart.self)) == .contentTooLarge)
             guard case .body(let body)? = try await channel.readOutbound(as: HTTPResponsePart.self) else {
                 Issue.record("no body")
@@ -131,27 +162,22 @@ import Testing
         }
     }
 
-    /// Hummingbird's handler, which knows nothing of the decision, would close the
-    /// connection at once; the decision's answer comes first.
     @Test func shutdownWhileARefusedBodyArrivesClosesAtOnce() async throws {
-        try await Self.withChannel { channel, _ in
-            var fields = HTTPFields()
-            fields[.contentLength] = "100000"
-            try await channel.writeInbound(HTTPRequestPart.head(
-                HTTPRequest(method: .post, scheme: nil, authority: "localhost", path: "/v1/decisions", headerFields: fields)
-            ))
+        try await Self.withChannel { channel, _, _ in
+            try await channel.writeInbound(Self.oversizedHead())
             #expect(Self.status(try await Self.written(channel)) == .contentTooLarge)
             try await channel.testingEventLoop.executeInContext {
                 channel.pipeline.fireUserInboundEventTriggered(ChannelShouldQuiesceEvent())
             }
             // Its answer is written; shutdown does not wait for the rest of a body no one reads.
-            for _ in 0..<500 where channel.isActive { try await Task.sleep(for: .milliseconds(10)) }
-            #expect(!channel.isActive)
+            #expect(try await Self.closes(channel))
         }
     }
 
+    /// Hummingbird's handler, which knows nothing of the decision, would close the
+    /// connection at once; the decision's answer comes first.
     @Test func shutdownClosesTheConnectionAfterTheDecisionInFlight() async throws {
-        try await Self.withChannel { channel, store in
+        try await Self.withChannel { channel, store, _ in
             for part in Self.decisionRequest("d3") { try await channel.writeInbound(part) }
             try await channel.testingEventLoop.executeInContext {
                 channel.pipeline.fireUserInboundEventTriggered(ChannelShouldQuiesceEvent())
@@ -160,9 +186,15 @@ import Testing
             #expect(Self.status(try await Self.written(channel)) == .created)
             _ = try await Self.written(channel)
             #expect(Self.isEnd(try await Self.written(channel)))
-            for _ in 0..<500 where channel.isActive { try await Task.sleep(for: .milliseconds(10)) }
-            #expect(!channel.isActive)
+            #expect(try await Self.closes(channel))
             #expect(try await store.database.integer("SELECT COUNT(*) FROM decisions") == 1)
         }
+    }
+
+    @Test func theDateHeaderIsAnIMFFixdate() {
+        var epoch: time_t = 0
+        #expect(HTTPDate.format(&epoch) == "Thu, 01 Jan 1970 00:00:00 GMT")
+        var example: time_t = 784_111_777  // RFC 9110's example date
+        #expect(HTTPDate.format(&example) == "Sun, 06 Nov 1994 08:49:37 GMT")
     }
 }
