@@ -63,13 +63,13 @@ public struct AuditEvent: Equatable, Sendable {
                 guard byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") || byte < 0x20 else { continue }
                 out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[run..<index]))
                 run = index + 1
-                switch byte {
-                case UInt8(ascii: "\""): out.append(contentsOf: #"\""#.utf8)
-                case UInt8(ascii: "\\"): out.append(contentsOf: #"\\"#.utf8)
-                default:
-                    out.append(contentsOf: #"\u00"#.utf8)
+                out.append(UInt8(ascii: "\\"))
+                if byte < 0x20 {
+                    out.append(contentsOf: [UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0")])
                     out.append(hexDigits[Int(byte >> 4)])
                     out.append(hexDigits[Int(byte & 0x0F)])
+                } else {
+                    out.append(byte)  // \" or \\
                 }
             }
             out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[run...]))

@@ -34,7 +34,7 @@ struct APIError: Error {
 }
 
 /// A JSON answer before a transport puts it on the wire: a Hummingbird `Response`, or
-/// HTTP parts written by a channel handler (`DecisionChannelHandler`).
+/// the bytes a channel handler writes (`DecisionChannelHandler`).
 struct JSONReply: Sendable {
     var status: HTTPResponse.Status
     /// Headers besides `Content-Type: application/json`.

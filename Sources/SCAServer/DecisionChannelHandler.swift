@@ -13,7 +13,8 @@ import SCAStore
 /// again, the event loop); here it crosses twice (event loop, writer, event loop), and the
 /// request's body is collected, checked and decoded where it arrives. What it answers is
 /// the route's own logic (`SCAServer.decisionStep` and `decisionReply`), so the two differ
-/// only in transport.
+/// only in transport. The answer is written as bytes in one buffer, next to the socket
+/// (`WireOutlet`), rather than as parts through the two HTTP encoders the router's take.
 ///
 /// One request is answered at a time, as HTTP/1.1 requires: parts of a pipelined request
 /// that arrive before the current answer has ended (the router's or this handler's) are
@@ -79,6 +80,9 @@ final class DecisionChannelHandler: ChannelDuplexHandler, RemovableChannelHandle
     private var quiescing = false
     private var isActive = true
     private var date = HTTPDate()
+    /// Where this handler's answers are written, as bytes: the context of a `WireOutlet`
+    /// next to the socket, past the HTTP encoders.
+    private var wire: ChannelHandlerContext?
 
     init(server: SCAServer, serverName: String?) {
         self.server = server
@@ -207,8 +211,19 @@ final class DecisionChannelHandler: ChannelDuplexHandler, RemovableChannelHandle
         held.removeAll()
     }
 
+    func handlerAdded(context: ChannelHandlerContext) {
+        let outlet = WireOutlet()
+        do {
+            try context.pipeline.syncOperations.addHandler(outlet, position: .first)
+            wire = try context.pipeline.syncOperations.context(handler: outlet)
+        } catch {
+            stopServing()  // the pipeline is being torn down: nothing will be served
+        }
+    }
+
     func handlerRemoved(context: ChannelHandlerContext) {
         isActive = false
+        wire = nil  // the context holds the pipeline, which holds this handler
     }
 
     // MARK: Outbound
@@ -268,29 +283,50 @@ final class DecisionChannelHandler: ChannelDuplexHandler, RemovableChannelHandle
         }
     }
 
-    /// Writes the reply, as Hummingbird would (`Content-Type`, `Content-Length`, `Date`,
-    /// `Server`), counts it in the metrics, and closes the connection after it when the
-    /// client asked to or the server is shutting down.
+    /// Writes the reply with the headers Hummingbird would give it (`Content-Type`,
+    /// `Content-Length`, `Date`, `Server`), counts it in the metrics, and closes the
+    /// connection after it (saying `Connection: close`) when the client asked to or the
+    /// server is shutting down.
     private func write(_ reply: JSONReply, _ decision: Decision, context: ChannelHandlerContext) {
         server.metrics.requestFinished(
             method: "POST", route: Self.path, status: reply.status.code, since: decision.start, logger: server.logger
         )
-        guard isActive else { return }
+        guard isActive, let wire else { return }
+        let closeAfter = decision.closeAfter || quiescing
         var fields = reply.headerFields
         fields[.contentLength] = String(reply.body.count)
         fields[.date] = date.now()
         if let serverName { fields[.server] = serverName }
-        var body = context.channel.allocator.buffer(capacity: reply.body.count)
-        body.writeBytes(reply.body)
-        context.write(wrapOutboundOut(.head(HTTPResponse(status: reply.status, headerFields: fields))), promise: nil)
-        context.write(wrapOutboundOut(.body(body)), promise: nil)
-        if decision.closeAfter || quiescing {
+        if closeAfter { fields[.connection] = "close" }
+        let bytes = Self.encode(status: reply.status, fields: fields, body: reply.body, allocator: context.channel.allocator)
+        if closeAfter {
             stopServing()
             let bound = NIOLoopBound(context, eventLoop: context.eventLoop)
-            context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in bound.value.close(promise: nil) }
+            wire.writeAndFlush(NIOAny(bytes)).whenComplete { _ in bound.value.close(promise: nil) }
         } else {
-            context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+            wire.writeAndFlush(NIOAny(bytes), promise: nil)
         }
+    }
+
+    /// An HTTP/1.1 response with a body of known length, as bytes (RFC 9112 section 4 and
+    /// 5): one buffer, so the answer leaves in one write. The fields are `HTTPFields`, whose
+    /// names and values are valid by construction.
+    static func encode(status: HTTPResponse.Status, fields: HTTPFields, body: [UInt8], allocator: ByteBufferAllocator) -> ByteBuffer {
+        var bytes = allocator.buffer(capacity: 256 + body.count)
+        bytes.writeStaticString("HTTP/1.1 ")
+        bytes.writeString(String(status.code))
+        bytes.writeStaticString(" ")
+        bytes.writeString(status.reasonPhrase)
+        bytes.writeStaticString("\r\n")
+        for field in fields {
+            bytes.writeString(field.name.rawName)
+            bytes.writeStaticString(": ")
+            bytes.writeString(field.value)
+            bytes.writeStaticString("\r\n")
+        }
+        bytes.writeStaticString("\r\n")
+        bytes.writeBytes(body)
+        return bytes
     }
 
     /// `/v1/decisions`, with or without a query; any other spelling goes to the router,
@@ -325,4 +361,12 @@ struct HTTPDate {
         return "\(days[Int(parts.tm_wday)]), \(two(parts.tm_mday)) \(months[Int(parts.tm_mon)]) \(1900 + parts.tm_year) "
             + "\(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec)) GMT"
     }
+}
+
+/// A place at the front of the pipeline, next to the socket: what is written through its
+/// context goes out as it is. `DecisionChannelHandler` writes its answers there as bytes,
+/// past the two HTTP encoders that the router's answers go through. Everything else passes
+/// it untouched.
+final class WireOutlet: ChannelOutboundHandler, RemovableChannelHandler {
+    typealias OutboundIn = IOData
 }

@@ -241,7 +241,15 @@ struct DirectRow: SQLRow {
     }
 
     func decode<D: Decodable>(column: String, as type: D.Type) throws -> D {
-        try ValueDecoder(value: value(column), column: column).decode(D.self)
+        let value = try value(column)
+        // What the writer reads most (text, integers, absent integers) without a `Decoder`.
+        switch value {
+        case .text(let text) where D.self == String.self: return text as! D
+        case .integer(let number) where D.self == Int64.self: return number as! D
+        case .integer(let number) where D.self == Int64?.self: return Int64?.some(number) as! D
+        case .null where D.self == Int64?.self: return Int64?.none as! D
+        default: return try ValueDecoder(value: value, column: column).decode(D.self)
+        }
     }
 
     private func value(_ column: String) throws -> Value {

@@ -3,21 +3,24 @@ import HTTPTypes
 import HummingbirdCore
 import NIOCore
 import NIOEmbedded
+import NIOHTTP1
 import NIOHTTPTypes
+import NIOHTTPTypesHTTP1
 import SCARules
 @testable import SCAServer
 import SCAStore
 import Synchronization
 import Testing
 
-/// `DecisionChannelHandler` in a channel with Hummingbird's connection-state handler after
-/// it (as in `sca serve`), on a real store: what it passes on to the router, what it holds,
-/// and what it writes. (Over real connections, the `connection` transport of `ServerTests`
-/// and the system tests drive it.)
+/// `DecisionChannelHandler` in a channel with the HTTP/1.1 codecs before it and Hummingbird's
+/// connection-state handler after it, as in `sca serve`, on a real store: requests go in as
+/// bytes, answers come out as bytes (the router's through the encoders, the handler's past
+/// them), and the router's side is played by the test. (Over real connections, the
+/// `connection` transport of `ServerTests` and the system tests drive it.)
 @Suite struct DecisionChannelTests {
-    /// Counts the reads asked of the socket (it sits next to it, before the handler).
+    /// Counts the reads asked of the socket (it sits next to it, before the codecs).
     final class ReadCounter: ChannelOutboundHandler, Sendable {
-        typealias OutboundIn = HTTPResponsePart
+        typealias OutboundIn = IOData
         let reads = Atomic(0)
 
         func read(context: ChannelHandlerContext) {
@@ -39,9 +42,12 @@ import Testing
         let server = SCAServer(store: store, limits: ServerLimits(bodyBytesMax: 4096), logger: ServerTests.logger)
         let counter = ReadCounter()
         let channel = try await NIOAsyncTestingChannel { channel in
-            try channel.pipeline.syncOperations.addHandler(counter)
-            try channel.pipeline.syncOperations.addHandler(DecisionChannelHandler(server: server, serverName: "sca"))
-            try channel.pipeline.syncOperations.addHandler(HTTPConnectionStateHandler(logger: ServerTests.logger))
+            let pipeline = channel.pipeline.syncOperations
+            try pipeline.addHandler(counter)
+            try pipeline.configureHTTPServerPipeline(withPipeliningAssistance: false, withErrorHandling: false)
+            try pipeline.addHandler(HTTP1ToHTTPServerCodec(secure: false))
+            try pipeline.addHandler(DecisionChannelHandler(server: server, serverName: "sca"))
+            try pipeline.addHandler(HTTPConnectionStateHandler(logger: ServerTests.logger))
         }
         try await channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 8080)).get()
         do {
@@ -54,29 +60,67 @@ import Testing
         await database.close()
     }
 
-    static func decisionRequest(_ id: String) -> [HTTPRequestPart] {
-        [
-            .head(HTTPRequest(method: .post, scheme: nil, authority: "localhost", path: "/v1/decisions")),
-            .body(ByteBuffer(string: payment(id: id, amount: "5.00"))), .end(nil),
-        ]
+    static func decisionRequest(_ id: String) -> ByteBuffer {
+        let body = payment(id: id, amount: "5.00")
+        return ByteBuffer(string: "POST /v1/decisions HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
+            + "Content-Length: \(body.utf8.count)\r\n\r\n\(body)")
     }
 
     /// A decision request's head announcing a body over the limit of 4,096 bytes.
-    static func oversizedHead(path: String = "/v1/decisions") -> HTTPRequestPart {
-        var fields = HTTPFields()
-        fields[.contentLength] = "100000"
-        return .head(HTTPRequest(method: .post, scheme: nil, authority: "localhost", path: path, headerFields: fields))
+    static func oversizedHead(path: String = "/v1/decisions") -> ByteBuffer {
+        ByteBuffer(string: "POST \(path) HTTP/1.1\r\nHost: localhost\r\nContent-Length: 100000\r\n\r\n")
     }
 
-    static let health: [HTTPRequestPart] = [.head(HTTPRequest(method: .get, scheme: nil, authority: "localhost", path: "/health")), .end(nil)]
+    static let health = ByteBuffer(string: "GET /health HTTP/1.1\r\nHost: localhost\r\n\r\n")
 
-    /// The next part written, waiting up to 5 s for it (nil after that: a failure, not a hang).
-    static func written(_ channel: NIOAsyncTestingChannel) async throws -> HTTPResponsePart? {
-        for _ in 0..<500 {
-            if let part = try await channel.readOutbound(as: HTTPResponsePart.self) { return part }
-            try await Task.sleep(for: .milliseconds(10))
+    /// One answer as it went over the wire.
+    struct Answer {
+        var status: Int
+        /// By lowercased name.
+        var headers: [String: String]
+        var body: String
+    }
+
+    /// What the channel wrote, read as answers in order.
+    final class Wire {
+        private var bytes = ByteBuffer()
+
+        /// The next answer, waiting up to 5 s for it (nil after that: a failure, not a hang).
+        func next(_ channel: NIOAsyncTestingChannel) async throws -> Answer? {
+            for _ in 0..<500 {
+                while let more = try await channel.readOutbound(as: ByteBuffer.self) { bytes.writeImmutableBuffer(more) }
+                if let answer = take() { return answer }
+                try await Task.sleep(for: .milliseconds(10))
+            }
+            return nil
         }
-        return nil
+
+        /// Whether nothing at all was written.
+        func isEmpty(_ channel: NIOAsyncTestingChannel) async throws -> Bool {
+            while let more = try await channel.readOutbound(as: ByteBuffer.self) { bytes.writeImmutableBuffer(more) }
+            return bytes.readableBytes == 0
+        }
+
+        /// One whole answer (head, then a body of its `Content-Length`) off the front.
+        private func take() -> Answer? {
+            let text = String(buffer: bytes)
+            guard let headEnd = text.utf8.firstRange(of: "\r\n\r\n".utf8) else { return nil }
+            var lines = String(text[..<headEnd.lowerBound]).components(separatedBy: "\r\n")
+            let statusLine = lines.removeFirst().split(separator: " ")
+            guard statusLine.count >= 2, statusLine[0] == "HTTP/1.1", let status = Int(statusLine[1]) else { return nil }
+            var headers: [String: String] = [:]
+            for line in lines {
+                guard let colon = line.firstIndex(of: ":") else { return nil }
+                headers[line[..<colon].lowercased()] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+            }
+            let headBytes = text.utf8.distance(from: text.utf8.startIndex, to: headEnd.upperBound)
+            let length = Int(headers["content-length"] ?? "0") ?? 0
+            guard bytes.readableBytes >= headBytes + length else { return nil }
+            bytes.moveReaderIndex(forwardBy: headBytes)
+            let body = bytes.readString(length: length) ?? ""
+            bytes.discardReadBytes()
+            return Answer(status: status, headers: headers, body: body)
+        }
     }
 
     /// Whether the channel closes within 5 s.
@@ -85,19 +129,11 @@ import Testing
         return !channel.isActive
     }
 
-    static func status(_ part: HTTPResponsePart?) -> HTTPResponse.Status? {
-        guard case .head(let head)? = part else { return nil }
-        return head.status
-    }
-
-    static func isEnd(_ part: HTTPResponsePart?) -> Bool {
-        guard case .end? = part else { return false }
-        return true
-    }
-
     @Test func aDecisionPipelinedBehindARouterRequestWaitsForTheRoutersAnswer() async throws {
         try await Self.withChannel { channel, store, counter in
-            for part in Self.health + Self.decisionRequest("d1") { try await channel.writeInbound(part) }
+            var pipelined = Self.health
+            pipelined.writeImmutableBuffer(Self.decisionRequest("d1"))
+            try await channel.writeInbound(pipelined)
             // The router's request is passed on; the decision behind it is held.
             guard case .head(let passed)? = try await channel.readInbound(as: HTTPRequestPart.self) else {
                 Issue.record("the router's request was not passed on")
@@ -114,29 +150,32 @@ import Testing
             try await channel.testingEventLoop.executeInContext { channel.read() }
             #expect(counter.reads.load(ordering: .relaxed) == readsBefore)
             try await Task.sleep(for: .milliseconds(200))
-            #expect(try await channel.readOutbound(as: HTTPResponsePart.self) == nil)
+            let wire = Wire()
+            #expect(try await wire.isEmpty(channel))
             #expect(try await store.database.integer("SELECT COUNT(*) FROM decisions") == 0)
 
             // The router answers; only then is the decision made and answered, after it.
-            try await channel.writeOutbound(HTTPResponsePart.head(HTTPResponse(status: .ok)))
+            try await channel.writeOutbound(HTTPResponsePart.head(HTTPResponse(status: .ok, headerFields: [.contentLength: "2"])))
+            try await channel.writeOutbound(HTTPResponsePart.body(ByteBuffer(string: "ok")))
             try await channel.writeOutbound(HTTPResponsePart.end(nil))
-            #expect(Self.status(try await channel.readOutbound(as: HTTPResponsePart.self)) == .ok)
-            #expect(Self.isEnd(try await channel.readOutbound(as: HTTPResponsePart.self)))
-            let head = try await Self.written(channel)
-            #expect(Self.status(head) == .created)
-            guard case .head(let response)? = head else { return }
-            #expect(response.headerFields[.contentType] == "application/json")
-            #expect(response.headerFields[.server] == "sca")
-            #expect(response.headerFields[.location] == "/v1/decisions/" + (response.headerFields[HTTPField.Name("Decision-Id")!] ?? "?"))
-            guard case .body(let body)? = try await Self.written(channel) else {
-                Issue.record("no body")
+            let routers = try await wire.next(channel)
+            #expect(routers?.status == 200)
+            #expect(routers?.body == "ok")
+            guard let answer = try await wire.next(channel) else {
+                Issue.record("the decision was not answered")
                 return
             }
-            #expect(String(buffer: body).contains(#""id":"d1""#))
-            #expect(response.headerFields[.contentLength] == String(body.readableBytes))
-            #expect(Self.isEnd(try await Self.written(channel)))
+            #expect(answer.status == 201)
+            #expect(answer.headers["content-type"] == "application/json")
+            #expect(answer.headers["server"] == "sca")
+            #expect(answer.headers["date"]?.hasSuffix(" GMT") == true)
+            #expect(answer.headers["connection"] == nil)
+            #expect(answer.headers["location"] == "/v1/decisions/" + (answer.headers["decision-id"] ?? "?"))
+            #expect(answer.body.contains(#""id":"d1""#))
+            #expect(answer.headers["content-length"] == String(answer.body.utf8.count))
             #expect(try await store.database.integer("SELECT COUNT(*) FROM decisions") == 1)
             #expect(try await channel.readInbound(as: HTTPRequestPart.self) == nil)
+            #expect(try await wire.isEmpty(channel))
             // Nothing is held any more: the read asked for meanwhile is made.
             #expect(counter.reads.load(ordering: .relaxed) == readsBefore + 1)
         }
@@ -144,20 +183,16 @@ import Testing
 
     @Test func aBodyTooLargeIsRefusedAtItsHeadAndTheConnectionGoesOn() async throws {
         try await Self.withChannel { channel, store, _ in
+            let wire = Wire()
             try await channel.writeInbound(Self.oversizedHead(path: "/v1/decisions?trace=1"))
-            #expect(Self.status(try await channel.readOutbound(as: HTTPResponsePart.self)) == .contentTooLarge)
-            guard case .body(let body)? = try await channel.readOutbound(as: HTTPResponsePart.self) else {
-                Issue.record("no body")
-                return
-            }
-            #expect(String(buffer: body).contains(#""code":"body_too_large""#))
-            #expect(Self.isEnd(try await channel.readOutbound(as: HTTPResponsePart.self)))
+            let refused = try await wire.next(channel)
+            #expect(refused?.status == 413)
+            #expect(refused?.body.contains(#""code":"body_too_large""#) == true)
             // The rest of that body is dropped, not passed on; the next request is served.
-            try await channel.writeInbound(HTTPRequestPart.body(ByteBuffer(repeating: 0x20, count: 5000)))
-            try await channel.writeInbound(HTTPRequestPart.end(nil))
+            for _ in 0..<20 { try await channel.writeInbound(ByteBuffer(repeating: 0x20, count: 5000)) }
             #expect(try await channel.readInbound(as: HTTPRequestPart.self) == nil)
-            for part in Self.decisionRequest("d2") { try await channel.writeInbound(part) }
-            #expect(Self.status(try await Self.written(channel)) == .created)
+            try await channel.writeInbound(Self.decisionRequest("d2"))
+            #expect(try await wire.next(channel)?.status == 201)
             #expect(try await store.database.integer("SELECT COUNT(*) FROM decisions") == 1)
         }
     }
@@ -165,7 +200,7 @@ import Testing
     @Test func shutdownWhileARefusedBodyArrivesClosesAtOnce() async throws {
         try await Self.withChannel { channel, _, _ in
             try await channel.writeInbound(Self.oversizedHead())
-            #expect(Self.status(try await Self.written(channel)) == .contentTooLarge)
+            #expect(try await Wire().next(channel)?.status == 413)
             try await channel.testingEventLoop.executeInContext {
                 channel.pipeline.fireUserInboundEventTriggered(ChannelShouldQuiesceEvent())
             }
@@ -178,14 +213,14 @@ import Testing
     /// connection at once; the decision's answer comes first.
     @Test func shutdownClosesTheConnectionAfterTheDecisionInFlight() async throws {
         try await Self.withChannel { channel, store, _ in
-            for part in Self.decisionRequest("d3") { try await channel.writeInbound(part) }
+            try await channel.writeInbound(Self.decisionRequest("d3"))
             try await channel.testingEventLoop.executeInContext {
                 channel.pipeline.fireUserInboundEventTriggered(ChannelShouldQuiesceEvent())
             }
-            // Answered in full, then closed; the decision is stored.
-            #expect(Self.status(try await Self.written(channel)) == .created)
-            _ = try await Self.written(channel)
-            #expect(Self.isEnd(try await Self.written(channel)))
+            // Answered in full, saying it closes, then closed; the decision is stored.
+            let answer = try await Wire().next(channel)
+            #expect(answer?.status == 201)
+            #expect(answer?.headers["connection"] == "close")
             #expect(try await Self.closes(channel))
             #expect(try await store.database.integer("SELECT COUNT(*) FROM decisions") == 1)
         }
