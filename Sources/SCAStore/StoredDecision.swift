@@ -2,6 +2,7 @@ import Crypto
 import SCAAudit
 import Foundation
 import SCARules
+import Synchronization
 
 /// Where a decision's SCA stands.
 public enum SCAStatus: String, Sendable, Equatable {
@@ -95,9 +96,8 @@ public enum SCAReportResult: Sendable, Equatable {
 /// the index instead of on random pages (fewer pages written a commit).
 enum DecisionID {
     static func make(now: Instant = wallClockNow()) -> String {
-        var generator = SystemRandomNumberGenerator()
         let alphabet = Array("abcdefghijklmnopqrstuvwxyz234567".utf8)
-        let random = (UInt128(generator.next() as UInt64) << 16) ^ UInt128(generator.next() as UInt64)
+        let random = RandomPool.shared.next128()
         let bits = (UInt128(UInt64(clamping: now.millisecondsSinceEpoch) & 0xFFFF_FFFF_FFFF) << 80)
             | (random & ((1 << 80) - 1))
         var out = Array("dec_".utf8)
@@ -111,6 +111,46 @@ enum DecisionID {
     static func isWellFormed(_ id: String) -> Bool {
         id.utf8.count == 30 && id.hasPrefix("dec_")
             && id.utf8.dropFirst(4).allSatisfy { (97...122).contains($0) || (50...55).contains($0) }
+    }
+}
+
+/// Random bits from the kernel's generator, read 4 KiB at a time from `/dev/urandom` (the
+/// source `getrandom` draws from): one system call for 256 decision ids, where the
+/// standard library's generator makes one for every 8 bytes. If the device cannot be read,
+/// the standard library's generator is used.
+final class RandomPool: Sendable {
+    static let shared = RandomPool()
+
+    private static let blockBytes = 4096
+    private let file: Int32
+    private let block = Mutex((bytes: [UInt8](), used: 0))
+
+    init() { file = open("/dev/urandom", O_RDONLY | O_CLOEXEC) }
+    deinit { if file >= 0 { close(file) } }
+
+    func next128() -> UInt128 {
+        block.withLock { block in
+            if block.used + 16 > block.bytes.count {
+                block.bytes = read() ?? []
+                block.used = 0
+            }
+            guard block.used + 16 <= block.bytes.count else {
+                var generator = SystemRandomNumberGenerator()
+                return UInt128(generator.next() as UInt64) << 64 | UInt128(generator.next() as UInt64)
+            }
+            var value: UInt128 = 0
+            for byte in block.bytes[block.used..<block.used + 16] { value = value << 8 | UInt128(byte) }
+            block.used += 16
+            return value
+        }
+    }
+
+    /// A fresh block, or nil when the device gives less.
+    private func read() -> [UInt8]? {
+        guard file >= 0 else { return nil }
+        var bytes = [UInt8](repeating: 0, count: Self.blockBytes)
+        let count = bytes.withUnsafeMutableBytes { Foundation.read(file, $0.baseAddress, Self.blockBytes) }
+        return count == Self.blockBytes ? bytes : nil
     }
 }
 

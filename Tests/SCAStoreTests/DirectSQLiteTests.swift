@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import NIOCore
 import NIOPosix
+import SCARules
 import SQLKit
 import Testing
 
@@ -123,5 +124,33 @@ import Testing
         }
         try await sqlite.close()
         try await group.shutdownGracefully()
+    }
+}
+
+/// Decision ids: their form, their order by time, and random bits that do not repeat
+/// across the pool's refills (4 KiB, 256 ids).
+@Suite struct DecisionIDTests {
+    @Test func idsAreWellFormedUniqueAndSortByTime() {
+        let count = 2_000
+        let early = (0..<count).map { _ in DecisionID.make(now: Instant(millisecondsSinceEpoch: 1_795_000_000_000)) }
+        #expect(early.allSatisfy(DecisionID.isWellFormed))
+        #expect(Set(early).count == count)
+        // Ten base32 characters (50 bits) hold the 48-bit time, so ids of one millisecond
+        // share them and differ after them.
+        #expect(Set(early.map { $0.prefix(4 + 10) }).count == 1)
+        #expect(Set(early.map { $0.dropFirst(4 + 10) }).count == count)
+        let later = DecisionID.make(now: Instant(millisecondsSinceEpoch: 1_795_000_000_001))
+        #expect(early.allSatisfy { $0 < later })
+    }
+
+    @Test func thePoolGivesDifferentBitsEachTime() {
+        let pool = RandomPool()
+        let values = (0..<1_000).map { _ in pool.next128() }
+        #expect(Set(values).count == values.count)
+        // Each of the 128 bits is set in some values and clear in others.
+        let ored = values.reduce(UInt128(0), |)
+        let anded = values.reduce(~UInt128(0), &)
+        #expect(ored == ~UInt128(0))
+        #expect(anded == 0)
     }
 }
