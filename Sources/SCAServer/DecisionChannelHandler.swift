@@ -24,10 +24,14 @@ import SCAStore
 final class DecisionChannelHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPRequestPart
     typealias InboundOut = HTTPRequestPart
+    /// The router's answers, passed on as they are; this handler's own leave as bytes
+    /// through `wire`.
     typealias OutboundIn = HTTPResponsePart
-    typealias OutboundOut = HTTPResponsePart
 
     static let path = "/v1/decisions"
+    /// Room reserved for an answer's status line and headers, ahead of its body (a
+    /// decision's are about 200 bytes); the buffer grows if they need more.
+    static let headBytesReserved = 256
 
     /// The request being answered.
     private enum Exchange {
@@ -312,7 +316,7 @@ final class DecisionChannelHandler: ChannelDuplexHandler, RemovableChannelHandle
     /// 5): one buffer, so the answer leaves in one write. The fields are `HTTPFields`, whose
     /// names and values are valid by construction.
     static func encode(status: HTTPResponse.Status, fields: HTTPFields, body: [UInt8], allocator: ByteBufferAllocator) -> ByteBuffer {
-        var bytes = allocator.buffer(capacity: 256 + body.count)
+        var bytes = allocator.buffer(capacity: headBytesReserved + body.count)
         bytes.writeStaticString("HTTP/1.1 ")
         bytes.writeString(String(status.code))
         bytes.writeStaticString(" ")

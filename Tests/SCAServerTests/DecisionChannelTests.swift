@@ -95,7 +95,7 @@ import Testing
             return nil
         }
 
-        /// Whether nothing at all was written.
+        /// Whether nothing was written beyond the answers already taken.
         func isEmpty(_ channel: NIOAsyncTestingChannel) async throws -> Bool {
             while let more = try await channel.readOutbound(as: ByteBuffer.self) { bytes.writeImmutableBuffer(more) }
             return bytes.readableBytes == 0

@@ -135,8 +135,9 @@ import Testing
         let early = (0..<count).map { _ in DecisionID.make(now: Instant(millisecondsSinceEpoch: 1_795_000_000_000)) }
         #expect(early.allSatisfy(DecisionID.isWellFormed))
         #expect(Set(early).count == count)
-        // Ten base32 characters (50 bits) hold the 48-bit time, so ids of one millisecond
-        // share them and differ after them.
+        // The first ten base32 characters are exactly the 48-bit time (the first character
+        // holds 3 bits, the next nine 45), so ids of one millisecond share them and differ
+        // after them.
         #expect(Set(early.map { $0.prefix(4 + 10) }).count == 1)
         #expect(Set(early.map { $0.dropFirst(4 + 10) }).count == count)
         let later = DecisionID.make(now: Instant(millisecondsSinceEpoch: 1_795_000_000_001))
