@@ -4,9 +4,13 @@ import Testing
 
 @testable import SCAService
 
-struct ConfigurationLoaderTests {
+/// A class so that each test's configuration files go with it (`deinit`).
+final class ConfigurationLoaderTests {
+    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("sca-config-\(UUID().uuidString)")
+
+    deinit { try? FileManager.default.removeItem(at: directory) }
+
     func file(_ name: String, _ contents: String) throws -> String {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("sca-config-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let path = directory.appendingPathComponent(name).path
         try contents.write(toFile: path, atomically: true, encoding: .utf8)
