@@ -1,8 +1,11 @@
 import Foundation
 import HTTPTypes
+import HummingbirdCore
 import Logging
 import NIOCore
+import NIOHTTP1
 import NIOHTTPTypes
+import NIOHTTPTypesHTTP1
 import SCAStore
 
 /// Serves `POST /v1/decisions` on the connection's event loop; every other request passes
@@ -13,8 +16,10 @@ import SCAStore
 /// again, the event loop); here it crosses twice (event loop, writer, event loop), and the
 /// request's body is collected, checked and decoded where it arrives. What it answers is
 /// the route's own logic (`SCAServer.decisionStep` and `decisionReply`), so the two differ
-/// only in transport. The answer is written as bytes in one buffer, next to the socket
-/// (`WireOutlet`), rather than as parts through the two HTTP encoders the router's take.
+/// only in transport. It reads the HTTP/1.1 decoder's parts as they are, ahead of their
+/// conversion to HTTP types for the router (`DecisionHTTP1Channel`), and writes its answer
+/// as bytes in one buffer, next to the socket (`WireOutlet`), rather than as parts through
+/// the two HTTP encoders the router's answers take.
 ///
 /// One request is answered at a time, as HTTP/1.1 requires: parts of a pipelined request
 /// that arrive before the current answer has ended (the router's or this handler's) are
@@ -22,11 +27,11 @@ import SCAStore
 /// after the decision it is answering; the router's requests are left to Hummingbird's own
 /// connection handler after this one.
 final class DecisionChannelHandler: ChannelDuplexHandler, RemovableChannelHandler {
-    typealias InboundIn = HTTPRequestPart
-    typealias InboundOut = HTTPRequestPart
+    typealias InboundIn = HTTPServerRequestPart
+    typealias InboundOut = HTTPServerRequestPart
     /// The router's answers, passed on as they are; this handler's own leave as bytes
     /// through `wire`.
-    typealias OutboundIn = HTTPResponsePart
+    typealias OutboundIn = HTTPServerResponsePart
 
     static let path = "/v1/decisions"
     /// Room reserved for an answer's status line and headers, ahead of its body (a
@@ -59,13 +64,13 @@ final class DecisionChannelHandler: ChannelDuplexHandler, RemovableChannelHandle
     /// What the answer to one decision request needs from its head.
     private struct Decision {
         let closeAfter: Bool
-        let headers: HTTPFields
+        let idempotencyKey: Result<String?, APIError>
         let start: ContinuousClock.Instant
     }
 
     /// An inbound event held until the current answer has ended.
     private enum Held {
-        case part(HTTPRequestPart)
+        case part(HTTPServerRequestPart)
         case inputClosed
         /// A parse error of a pipelined request: Hummingbird answers it with 400 and closes.
         case error(any Error)
@@ -109,17 +114,23 @@ final class DecisionChannelHandler: ChannelDuplexHandler, RemovableChannelHandle
         }
     }
 
-    private func receive(_ part: HTTPRequestPart, context: ChannelHandlerContext) {
+    private func receive(_ part: HTTPServerRequestPart, context: ChannelHandlerContext) {
         switch (exchange, part) {
         case (.none, .head(let head)):
-            let closeAfter = head.headerFields[.connection]?.lowercased() == "close"
-            guard head.method == .post, Self.isDecisionPath(head.path) else {
+            guard head.method == .POST, Self.isDecisionPath(head.uri) else {
+                // Hummingbird closes the connection after answering a request whose
+                // `Connection` field is exactly `close`.
+                let closeAfter = head.headers["connection"].joined(separator: ", ").lowercased() == "close"
                 exchange = .router(requestEnded: false, responseEnded: false, closeAfter: closeAfter)
                 forward(part, context: context)
                 return
             }
-            let decision = Decision(closeAfter: closeAfter, headers: head.headerFields, start: .now)
-            if let length = head.headerFields[.contentLength].flatMap(Int.init), length > server.limits.bodyBytesMax {
+            // A decision's connection ends with its answer when the request asks for that:
+            // `Connection: close`, or HTTP/1.0 without `keep-alive` (RFC 9112 section 9.3).
+            let decision = Decision(
+                closeAfter: !head.isKeepAlive, idempotencyKey: server.idempotencyKey(head.headers), start: .now
+            )
+            if let length = head.headers.first(name: "content-length").flatMap(Int.init), length > server.limits.bodyBytesMax {
                 refuse(decision, context: context)
             } else {
                 exchange = .collecting(decision, context.channel.allocator.buffer(capacity: 0))
@@ -140,7 +151,7 @@ final class DecisionChannelHandler: ChannelDuplexHandler, RemovableChannelHandle
             exchange = .collecting(decision, body)
         case (.collecting(let decision, let body), .end):
             exchange = .deciding
-            switch server.decisionStep(headers: decision.headers, body: .success(body)) {
+            switch server.decisionStep(idempotencyKey: decision.idempotencyKey, body: .success(body)) {
             case .reply(let reply):
                 answer(reply, decision, context: context)
             case .submit(let submission):
@@ -167,7 +178,7 @@ final class DecisionChannelHandler: ChannelDuplexHandler, RemovableChannelHandle
         }
     }
 
-    private func forward(_ part: HTTPRequestPart, context: ChannelHandlerContext) {
+    private func forward(_ part: HTTPServerRequestPart, context: ChannelHandlerContext) {
         forwarded = true
         context.fireChannelRead(wrapInboundOut(part))
     }
@@ -335,8 +346,7 @@ final class DecisionChannelHandler: ChannelDuplexHandler, RemovableChannelHandle
 
     /// `/v1/decisions`, with or without a query; any other spelling goes to the router,
     /// which answers it with the same logic.
-    static func isDecisionPath(_ path: String?) -> Bool {
-        guard let path else { return false }
+    static func isDecisionPath(_ path: String) -> Bool {
         return path == Self.path || (path.hasPrefix(Self.path) && path.utf8.dropFirst(Self.path.utf8.count).first == UInt8(ascii: "?"))
     }
 }
@@ -373,4 +383,44 @@ struct HTTPDate {
 /// it untouched.
 final class WireOutlet: ChannelOutboundHandler, RemovableChannelHandler {
     typealias OutboundIn = IOData
+}
+
+/// Hummingbird's HTTP/1.1 child channel (`HTTP1Channel`, with its default limits) with
+/// `DecisionChannelHandler` between the HTTP/1.1 decoder and the conversion of requests to
+/// HTTP types for the router, so that a decision's head is read as the decoder made it.
+struct DecisionHTTP1Channel: ServerChildChannel, HTTPChannelHandler {
+    typealias Value = NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>
+
+    let responder: HTTPChannelHandler.Responder
+    let makeHandler: @Sendable () -> DecisionChannelHandler
+
+    func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
+        channel.eventLoop.makeCompletedFuture {
+            try Self.configure(channel.pipeline.syncOperations, handler: makeHandler(), logger: logger)
+            return try NIOAsyncChannel(wrappingChannelSynchronously: channel, configuration: .init(isOutboundHalfClosureEnabled: true))
+        }
+    }
+
+    func handle(value: Value, logger: Logger) async {
+        await handleHTTP(asyncChannel: value, logger: logger)
+    }
+
+    /// The connection's handlers, in order: the HTTP/1.1 encoder and decoder (Hummingbird's
+    /// settings), `handler`, the conversion to HTTP types, Hummingbird's connection state.
+    static func configure(
+        _ pipeline: ChannelPipeline.SynchronousOperations, handler: DecisionChannelHandler, logger: Logger
+    ) throws {
+        let defaults = HTTP1Channel.Configuration.DecoderConfiguration()
+        var limits = NIOHTTPDecoderLimitConfiguration()
+        limits.maxHeaderFieldSize = defaults.maxHeaderFieldSize
+        limits.maxHeaderListSize = defaults.maxHeaderListSize
+        limits.maxHeaderFieldCount = defaults.maxHeaderFieldCount
+        try pipeline.configureHTTPServerPipeline(
+            withPipeliningAssistance: false, withErrorHandling: false, withOutboundHeaderValidation: false,
+            withEncoderConfiguration: .init(), withDecoderLimitConfiguration: limits
+        )
+        try pipeline.addHandler(handler)
+        try pipeline.addHandler(HTTP1ToHTTPServerCodec(secure: false))
+        try pipeline.addHandler(HTTPConnectionStateHandler(logger: logger))
+    }
 }

@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdCore
 import Logging
+import NIOHTTP1
 import SCAAudit
 import SCAGate
 import SCAPayments
@@ -82,7 +83,9 @@ public struct SCAServer: Sendable {
     /// their event loops (`DecisionChannelHandler`) and pass every other request on.
     /// `serverName` is the `Server` header, as in the application's configuration.
     public func http1(serverName: String?) -> HTTPServerBuilder {
-        .http1(configuration: .init(additionalChannelHandlers: [DecisionChannelHandler(server: self, serverName: serverName)]))
+        HTTPServerBuilder { responder in
+            DecisionHTTP1Channel(responder: responder) { DecisionChannelHandler(server: self, serverName: serverName) }
+        }
     }
 
     public func router() -> Router<BasicRequestContext> {
@@ -127,7 +130,7 @@ public struct SCAServer: Sendable {
     // MARK: Decisions
 
     private func postDecision(_ request: Request) async throws -> Response {
-        switch decisionStep(headers: request.headers, body: await collect(request)) {
+        switch decisionStep(idempotencyKey: idempotencyKey(request), body: await collect(request)) {
         case .reply(let reply): return reply.response
         case .submit(let submission): return decisionReply(await store.decide(submission)).response
         }
@@ -141,9 +144,9 @@ public struct SCAServer: Sendable {
         case submit(DecisionSubmission)
     }
 
-    func decisionStep(headers: HTTPFields, body: Result<ByteBuffer, APIError>) -> DecisionStep {
+    func decisionStep(idempotencyKey: Result<String?, APIError>, body: Result<ByteBuffer, APIError>) -> DecisionStep {
         let key: String?
-        switch idempotencyKey(headers) {
+        switch idempotencyKey {
         case .success(let value): key = value
         case .failure(let error): return .reply(error.reply)
         }
@@ -322,8 +325,17 @@ public struct SCAServer: Sendable {
     /// Printable ASCII, 1 to 255 bytes, or absent.
     func idempotencyKey(_ request: Request) -> Result<String?, APIError> { idempotencyKey(request.headers) }
 
-    func idempotencyKey(_ headers: HTTPFields) -> Result<String?, APIError> {
-        guard let key = headers[.idempotencyKey] else { return .success(nil) }
+    func idempotencyKey(_ headers: HTTPFields) -> Result<String?, APIError> { idempotencyKey(headers[.idempotencyKey]) }
+
+    /// The same from the HTTP/1.1 decoder's fields: several are one value joined by ", ",
+    /// as `HTTPFields` joins them.
+    func idempotencyKey(_ headers: HTTPHeaders) -> Result<String?, APIError> {
+        let values = headers["idempotency-key"]
+        return idempotencyKey(values.isEmpty ? nil : values.joined(separator: ", "))
+    }
+
+    private func idempotencyKey(_ key: String?) -> Result<String?, APIError> {
+        guard let key else { return .success(nil) }
         guard !key.isEmpty, key.utf8.count <= ServerLimits.idempotencyKeyBytesMax,
             key.utf8.allSatisfy({ $0 >= 0x21 && $0 <= 0x7E })
         else {

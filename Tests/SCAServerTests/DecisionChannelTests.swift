@@ -12,8 +12,9 @@ import SCAStore
 import Synchronization
 import Testing
 
-/// `DecisionChannelHandler` in a channel with the HTTP/1.1 codecs before it and Hummingbird's
-/// connection-state handler after it, as in `sca serve`, on a real store: requests go in as
+/// `DecisionChannelHandler` in a channel with the handlers of `sca serve`'s connections
+/// (`DecisionHTTP1Channel.configure`: the HTTP/1.1 codecs before it, the conversion to HTTP
+/// types and Hummingbird's connection-state handler after it), on a real store: requests go in as
 /// bytes, answers come out as bytes (the router's through the encoders, the handler's past
 /// them), and the router's side is played by the test. (Over real connections, the
 /// `connection` transport of `ServerTests` and the system tests drive it.)
@@ -44,10 +45,9 @@ import Testing
         let channel = try await NIOAsyncTestingChannel { channel in
             let pipeline = channel.pipeline.syncOperations
             try pipeline.addHandler(counter)
-            try pipeline.configureHTTPServerPipeline(withPipeliningAssistance: false, withErrorHandling: false)
-            try pipeline.addHandler(HTTP1ToHTTPServerCodec(secure: false))
-            try pipeline.addHandler(DecisionChannelHandler(server: server, serverName: "sca"))
-            try pipeline.addHandler(HTTPConnectionStateHandler(logger: ServerTests.logger))
+            try DecisionHTTP1Channel.configure(
+                pipeline, handler: DecisionChannelHandler(server: server, serverName: "sca"), logger: ServerTests.logger
+            )
         }
         try await channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 8080)).get()
         do {
@@ -223,6 +223,47 @@ import Testing
             #expect(answer?.headers["connection"] == "close")
             #expect(try await Self.closes(channel))
             #expect(try await store.database.integer("SELECT COUNT(*) FROM decisions") == 1)
+        }
+    }
+
+    /// HTTP/1.0 keeps a connection only when the request says `keep-alive` (RFC 9112
+    /// section 9.3); a decision answered on one that does not ends it.
+    @Test(arguments: [(version: "1.0", connection: nil, closes: true), ("1.0", "keep-alive", false), ("1.1", nil, false), ("1.1", "close", true)])
+    func aDecisionEndsTheConnectionWhenTheRequestAsks(version: String, connection: String?, closes: Bool) async throws {
+        try await Self.withChannel { channel, _, _ in
+            let body = payment(id: "v\(version)", amount: "5.00")
+            let field = connection.map { "Connection: \($0)\r\n" } ?? ""
+            try await channel.writeInbound(ByteBuffer(string: "POST /v1/decisions HTTP/\(version)\r\nHost: localhost\r\n\(field)"
+                + "Content-Length: \(body.utf8.count)\r\n\r\n\(body)"))
+            let answer = try await Wire().next(channel)
+            #expect(answer?.status == 201)
+            #expect(answer?.headers["connection"] == (closes ? "close" : nil))
+            if closes {
+                #expect(try await Self.closes(channel))
+            } else {
+                try await Task.sleep(for: .milliseconds(50))
+                #expect(channel.isActive)
+            }
+        }
+    }
+
+    /// Two `Idempotency-Key` fields are one value joined by ", ", as the router sees them,
+    /// which is not a valid key: 400, and nothing is stored.
+    @Test func repeatedIdempotencyKeyFieldsAreRefusedAsTheRouterRefusesThem() async throws {
+        try await Self.withChannel { channel, store, _ in
+            let body = payment(id: "k1", amount: "5.00")
+            try await channel.writeInbound(ByteBuffer(string: "POST /v1/decisions HTTP/1.1\r\nHost: localhost\r\n"
+                + "Idempotency-Key: a\r\nidempotency-key: b\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)"))
+            let refused = try await Wire().next(channel)
+            #expect(refused?.status == 400)
+            #expect(refused?.body.contains("invalid_idempotency_key") == true)
+            #expect(try await store.database.integer("SELECT COUNT(*) FROM decisions") == 0)
+
+            // One field, any spelling of its name: the key is taken.
+            try await channel.writeInbound(ByteBuffer(string: "POST /v1/decisions HTTP/1.1\r\nHost: localhost\r\n"
+                + "IDEMPOTENCY-KEY: k-1\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)"))
+            #expect(try await Wire().next(channel)?.status == 201)
+            #expect(try await store.database.integer("SELECT COUNT(*) FROM idempotency_keys WHERE key = 'k-1'") == 1)
         }
     }
 
