@@ -36,7 +36,8 @@ public struct AuditEvent: Equatable, Sendable {
 
     static func canonicalBytes(sequence: UInt64, at: String, kind: String, payload: String, previousHash: [UInt8]) -> [UInt8] {
         var out: [UInt8] = []
-        out.reserveCapacity(payload.utf8.count + 160)
+        // The payload's escapes (a JSON payload's quotes) take about a fifth more.
+        out.reserveCapacity(payload.utf8.count + payload.utf8.count / 4 + 160)
         out.append(contentsOf: #"{"sequence":"#.utf8)
         out.append(contentsOf: String(sequence).utf8)
         out.append(contentsOf: #","at":"#.utf8)

@@ -146,7 +146,7 @@ final class DirectSQLite: SQLDatabase, @unchecked Sendable {
         let status: Int32
         switch value {
         case let text as String:
-            status = sqlite_nio_sqlite3_bind_text64(statement, index, text, UInt64(text.utf8.count), transient, UInt8(SQLITE_UTF8))
+            status = bindText(text, at: index, of: statement)
         case let number as Int64:
             status = sqlite_nio_sqlite3_bind_int64(statement, index, number)
         case let number as Int:
@@ -173,7 +173,7 @@ final class DirectSQLite: SQLDatabase, @unchecked Sendable {
         let status: Int32
         switch value {
         case .text(let text?):
-            status = sqlite_nio_sqlite3_bind_text64(statement, index, text, UInt64(text.utf8.count), transient, UInt8(SQLITE_UTF8))
+            status = bindText(text, at: index, of: statement)
         case .integer(let number?):
             status = sqlite_nio_sqlite3_bind_int64(statement, index, number)
         case .text(nil), .integer(nil):
@@ -181,6 +181,21 @@ final class DirectSQLite: SQLDatabase, @unchecked Sendable {
         }
         guard status == SQLITE_OK else {
             throw StorageError.unavailable("SQLite cannot bind: \(String(cString: sqlite_nio_sqlite3_errmsg(handle)))")
+        }
+    }
+
+    /// Binds text from the string's own UTF-8 bytes (SQLite copies them), rather than from
+    /// the NUL-terminated copy Swift would make to pass it as a C string.
+    private func bindText(_ text: String, at index: Int32, of statement: OpaquePointer) -> Int32 {
+        var text = text
+        return text.withUTF8 { bytes in
+            // An empty string's buffer may have no address, and a null pointer binds NULL.
+            guard let start = bytes.baseAddress else {
+                return sqlite_nio_sqlite3_bind_text64(statement, index, "", 0, transient, UInt8(SQLITE_UTF8))
+            }
+            return UnsafeRawPointer(start).withMemoryRebound(to: CChar.self, capacity: bytes.count) {
+                sqlite_nio_sqlite3_bind_text64(statement, index, $0, UInt64(bytes.count), transient, UInt8(SQLITE_UTF8))
+            }
         }
     }
 

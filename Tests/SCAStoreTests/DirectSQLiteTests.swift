@@ -44,6 +44,34 @@ import Testing
         }
     }
 
+    /// Text is bound from the string's own bytes: an empty string is empty text (not NULL),
+    /// and short (inline), long, non-ASCII and NUL-holding strings come back byte for byte,
+    /// through both ways of binding.
+    @Test func textIsBoundByteForByte() async throws {
+        let texts = ["", "a", "héllo", "nul\u{0}inside", String(repeating: "long text ", count: 40), "日本語のテキスト"]
+        try await withWriter { sqlite, loop in
+            let rows = try await loop.submit { () throws -> [DirectRow] in
+                _ = try sqlite.rows(SQLQueryString("CREATE TABLE t (n INTEGER, a TEXT, b TEXT)"))
+                var insert = RowStatement(RowStatement.Shape("INSERT INTO t (n, a, b) VALUES ", width: 3, ""))
+                for (index, text) in texts.enumerated() {
+                    insert.add(.integer(Int64(index)), .text(text), .text(nil))
+                }
+                _ = try sqlite.rows(insert)
+                for (index, text) in texts.enumerated() {
+                    _ = try sqlite.rows("UPDATE t SET b = \(bind: text) WHERE n = \(bind: Int64(index))" as SQLQueryString)
+                }
+                return try sqlite.rows(SQLQueryString("SELECT n, a, b, a IS NULL AS a_null, length(CAST(a AS BLOB)) AS bytes FROM t ORDER BY n"))
+            }.get()
+            #expect(rows.count == texts.count)
+            for (row, text) in zip(rows, texts) {
+                #expect(try row.decode(column: "a", as: String.self) == text)
+                #expect(try row.decode(column: "b", as: String.self) == text)
+                #expect(try row.decode(column: "a_null", as: Int64.self) == 0)
+                #expect(try row.decode(column: "bytes", as: Int64.self) == Int64(text.utf8.count))
+            }
+        }
+    }
+
     /// A row statement runs on SQLite as its one-row form, stepped once per row: every row's
     /// RETURNING rows come back, a conflicting row gives none, NULLs are bound as NULL, and a
     /// lookup returns the rows of the keys that exist.
