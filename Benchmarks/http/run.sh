@@ -68,6 +68,7 @@ goal_rate=15000 goal_p99_ms=25 goal_times_baseline=5 goal_percent_of_health=50
 awk -v g="${rate[sqlite_group_commit]}" -v b="${rate[sqlite_one_tx_per_request]}" -v h="${rate[health]}" \
     -v p="${p99[sqlite_group_commit]}" -v gr=$goal_rate -v gp=$goal_p99_ms -v gb=$goal_times_baseline \
     -v gh=$goal_percent_of_health 'BEGIN {
-  printf "goals: %d decisions/s (goal %d); p99 %.2f ms (goal <= %d); %.1fx the baseline (goal >= %d); %.0f %% of /health (goal >= %d)\n",
-    g, gr, p, gp, g / b, gb, 100 * g / h, gh
+  verdict = "met"; if (g < gr || p > gp || g / b < gb || 100 * g / h < gh) verdict = "missed"
+  printf "goals: %d decisions/s (goal %d); p99 %.2f ms (goal <= %d); %.2fx the baseline (goal >= %d); %.1f %% of /health (goal >= %d): %s\n",
+    g, gr, p, gp, g / b, gb, 100 * g / h, gh, verdict
 }'

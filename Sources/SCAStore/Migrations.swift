@@ -10,6 +10,12 @@ public enum Migrations {
         public let version: Int
         public let name: String
         let statements: [String]
+        /// What SQLite runs instead of `statements`, when the two differ.
+        var sqliteStatements: [String]? = nil
+
+        func statements(for backend: StoreDatabase.Backend) -> [String] {
+            backend == .sqlite ? sqliteStatements ?? statements : statements
+        }
     }
 
     public static let all: [Migration] = [
@@ -324,6 +330,33 @@ public enum Migrations {
                 "CREATE INDEX auth_sessions_activity ON auth_sessions (last_activity)",
             ]
         ),
+        Migration(
+            version: 5, name: "audit events in a row-id table on SQLite",
+            // Version 1 made `audit_events` a WITHOUT ROWID table, whose interior B-tree pages
+            // hold whole rows: at about 850 bytes an event, four to a page, so appending
+            // rewrote several interior pages a commit (about 14 pages of the log a commit
+            // for the audit trail alone). Keyed by its row id (`INTEGER PRIMARY KEY`), the
+            // interior pages hold only sequence numbers. PostgreSQL has no such choice.
+            statements: [],
+            sqliteStatements: [
+                """
+                CREATE TABLE audit_events_by_row_id (
+                    sequence INTEGER PRIMARY KEY,
+                    at TEXT NOT NULL,
+                    kind TEXT NOT NULL,
+                    payload TEXT NOT NULL,
+                    previous_hash TEXT NOT NULL,
+                    hash TEXT NOT NULL
+                )
+                """,
+                """
+                INSERT INTO audit_events_by_row_id (sequence, at, kind, payload, previous_hash, hash)
+                SELECT sequence, at, kind, payload, previous_hash, hash FROM audit_events ORDER BY sequence
+                """,
+                "DROP TABLE audit_events",
+                "ALTER TABLE audit_events_by_row_id RENAME TO audit_events",
+            ]
+        ),
     ]
 
     public static var latestVersion: Int { all.last?.version ?? 0 }
@@ -333,6 +366,12 @@ public enum Migrations {
     /// the version under it.
     @discardableResult
     public static func migrate(_ database: StoreDatabase, now: String) async throws -> [Int] {
+        try await migrate(database, now: now, upTo: latestVersion)
+    }
+
+    /// The same, stopping after `version` (tests of upgrades from an older schema).
+    @discardableResult
+    static func migrate(_ database: StoreDatabase, now: String, upTo version: Int) async throws -> [Int] {
         let db = database.writer
         try await underMigrationLock(database) {
             try await db.raw(
@@ -340,14 +379,14 @@ public enum Migrations {
             ).run()
         }
         var applied: [Int] = []
-        for migration in all {
+        for migration in all where migration.version <= version {
             try await underMigrationLock(database) {
                 let current = try await currentVersion(db)
                 if current > latestVersion {
                     throw StorageError.schemaTooNew(found: current, known: latestVersion)
                 }
                 guard current < migration.version else { return }
-                for statement in migration.statements {
+                for statement in migration.statements(for: database.backend) {
                     // Tables keyed by their primary key are stored in that key's B-tree on
                     // SQLite (one tree to update instead of two); PostgreSQL has no such clause.
                     let text = statement.replacingOccurrences(
