@@ -17,223 +17,223 @@ import Testing
         var stream = DecisionStream(configuration: RulesConfiguration())
         let expected = lines.map { stream.answer(text: $0).first ?? "" }
 
-        let test = try await TestStore.make(backend, batchMax: 64)
-        let replay = Lines(absentSCA: .passed)
-        // Submitted in runs, as `sca decide --db` does: runs share transactions.
-        var answers: [String] = []
-        var start = 0
-        while start < lines.count {
-            let run = try lines[start..<min(lines.count, start + 200)].map { try replay.submission($0) }
-            answers += await test.store.decide(run).map { $0.decision?.answer ?? "unavailable" }
-            start += 200
+        try await TestStore.with(backend, batchMax: 64) { test in
+            let replay = Lines(absentSCA: .passed)
+            // Submitted in runs, as `sca decide --db` does: runs share transactions.
+            var answers: [String] = []
+            var start = 0
+            while start < lines.count {
+                let run = try lines[start..<min(lines.count, start + 200)].map { try replay.submission($0) }
+                answers += await test.store.decide(run).map { $0.decision?.answer ?? "unavailable" }
+                start += 200
+            }
+            #expect(answers.count == expected.count)
+            for (index, (answer, wanted)) in zip(answers, expected).enumerated() where answer != wanted {
+                Issue.record("line \(index + 1): \(lines[index])\nstore:  \(answer)\nmemory: \(wanted)")
+                break
+            }
+            let check = try await test.store.checkState()
+            #expect(check.isConsistent, "\(check)")
+            #expect(check.decisions == lines.count)
+            #expect(try await test.store.verifyAudit() == .intact(events: UInt64(lines.count), head: try await test.store.auditHead().1))
         }
-        #expect(answers.count == expected.count)
-        for (index, (answer, wanted)) in zip(answers, expected).enumerated() where answer != wanted {
-            Issue.record("line \(index + 1): \(lines[index])\nstore:  \(answer)\nmemory: \(wanted)")
-            break
-        }
-        let check = try await test.store.checkState()
-        #expect(check.isConsistent, "\(check)")
-        #expect(check.decisions == lines.count)
-        #expect(try await test.store.verifyAudit() == .intact(events: UInt64(lines.count), head: try await test.store.auditHead().1))
-        await test.close()
     }
 
     @Test(arguments: Backend.available)
     func stateSurvivesReopening(_ backend: Backend) async throws {
-        let test = try await TestStore.make(backend)
-        let lines = Lines()
-        for index in 1...3 {
-            _ = await test.store.decide(try lines.submission(payment(id: "p\(index)")))
+        try await TestStore.with(backend) { test in
+            let lines = Lines()
+            for index in 1...3 {
+                _ = await test.store.decide(try lines.submission(payment(id: "p\(index)")))
+            }
+            let reopened = try await test.secondNode()
+            let fourth = await reopened.decide(try lines.submission(payment(id: "p4")))
+            let counters = try #require(fourth.decision?.json["counters"] as? [String: Any])
+            #expect(counters["low_value_count"] as? Int == 4)
+            await reopened.database.close()
         }
-        let reopened = try await test.secondNode()
-        let fourth = await reopened.decide(try lines.submission(payment(id: "p4")))
-        let counters = try #require(fourth.decision?.json["counters"] as? [String: Any])
-        #expect(counters["low_value_count"] as? Int == 4)
-        await reopened.database.close()
-        await test.close()
     }
 
     // MARK: Caps under concurrency
 
     @Test(arguments: Backend.available)
     func twoHundredConcurrentLowValuePaymentsGrantExactlyFive(_ backend: Backend) async throws {
-        let test = try await TestStore.make(backend)
-        // Two nodes on PostgreSQL (each with its own connections and committer); SQLite
-        // is one node.
-        let other = backend == .postgres ? try await test.secondNode() : test.store
-        let lines = Lines()
-        let outcomes = try await withThrowingTaskGroup(of: String.self) { group in
-            for index in 0..<200 {
-                let submission = try lines.submission(payment(id: "c\(index)", amount: "10.00"))
-                let node = index.isMultiple(of: 2) ? test.store : other
-                group.addTask { (await node.decide(submission)).decision?.json["outcome"] as? String ?? "unavailable" }
+        try await TestStore.with(backend) { test in
+            // Two nodes on PostgreSQL (each with its own connections and committer); SQLite
+            // is one node.
+            let other = backend == .postgres ? try await test.secondNode() : test.store
+            let lines = Lines()
+            let outcomes = try await withThrowingTaskGroup(of: String.self) { group in
+                for index in 0..<200 {
+                    let submission = try lines.submission(payment(id: "c\(index)", amount: "10.00"))
+                    let node = index.isMultiple(of: 2) ? test.store : other
+                    group.addTask { (await node.decide(submission)).decision?.json["outcome"] as? String ?? "unavailable" }
+                }
+                var all: [String] = []
+                for try await outcome in group { all.append(outcome) }
+                return all
             }
-            var all: [String] = []
-            for try await outcome in group { all.append(outcome) }
-            return all
+            #expect(outcomes.filter { $0 == "exempt" }.count == 5)
+            #expect(outcomes.filter { $0 == "sca_required" }.count == 195)
+            #expect(try await test.store.database.integer("SELECT low_value_count FROM instrument_counters") == 5)
+            #expect(try await test.store.checkState().isConsistent)
+            if backend == .postgres { await other.database.close() }
         }
-        #expect(outcomes.filter { $0 == "exempt" }.count == 5)
-        #expect(outcomes.filter { $0 == "sca_required" }.count == 195)
-        #expect(try await test.store.database.integer("SELECT low_value_count FROM instrument_counters") == 5)
-        #expect(try await test.store.checkState().isConsistent)
-        if backend == .postgres { await other.database.close() }
-        await test.close()
     }
 
     // MARK: Idempotency
 
     @Test(arguments: Backend.available)
     func sameKeyFiftyTimesConcurrentlyHasOneEffect(_ backend: Backend) async throws {
-        let test = try await TestStore.make(backend)
-        let other = backend == .postgres ? try await test.secondNode() : test.store
-        let submission = try Lines().submission(payment(id: "once"), key: "key-once")
-        let results = await withTaskGroup(of: DecisionResult.self) { group in
-            for index in 0..<50 {
-                let node = index.isMultiple(of: 2) ? test.store : other
-                group.addTask { await node.decide(submission) }
+        try await TestStore.with(backend) { test in
+            let other = backend == .postgres ? try await test.secondNode() : test.store
+            let submission = try Lines().submission(payment(id: "once"), key: "key-once")
+            let results = await withTaskGroup(of: DecisionResult.self) { group in
+                for index in 0..<50 {
+                    let node = index.isMultiple(of: 2) ? test.store : other
+                    group.addTask { await node.decide(submission) }
+                }
+                var all: [DecisionResult] = []
+                for await result in group { all.append(result) }
+                return all
             }
-            var all: [DecisionResult] = []
-            for await result in group { all.append(result) }
-            return all
+            let decisions = results.compactMap(\.decision)
+            #expect(decisions.count == 50)
+            #expect(Set(decisions.map(\.id)).count == 1)
+            #expect(Set(decisions.map(\.answer)).count == 1)
+            #expect(results.filter { !$0.replayed }.count == 1)
+            #expect(try await test.store.database.integer("SELECT COUNT(*) FROM decisions") == 1)
+            #expect(try await test.store.database.integer("SELECT low_value_count FROM instrument_counters") == 1)
+            #expect(try await test.store.database.integer("SELECT COUNT(*) FROM audit_events") == 1)
+            if backend == .postgres { await other.database.close() }
         }
-        let decisions = results.compactMap(\.decision)
-        #expect(decisions.count == 50)
-        #expect(Set(decisions.map(\.id)).count == 1)
-        #expect(Set(decisions.map(\.answer)).count == 1)
-        #expect(results.filter { !$0.replayed }.count == 1)
-        #expect(try await test.store.database.integer("SELECT COUNT(*) FROM decisions") == 1)
-        #expect(try await test.store.database.integer("SELECT low_value_count FROM instrument_counters") == 1)
-        #expect(try await test.store.database.integer("SELECT COUNT(*) FROM audit_events") == 1)
-        if backend == .postgres { await other.database.close() }
-        await test.close()
     }
 
     @Test(arguments: Backend.available)
     func aKeyReusedForAnotherRequestIsRefused(_ backend: Backend) async throws {
-        let test = try await TestStore.make(backend)
-        let lines = Lines()
-        let first = await test.store.decide(try lines.submission(payment(id: "a"), key: "k1"))
-        #expect(first.decision != nil)
-        #expect(await test.store.decide(try lines.submission(payment(id: "b"), key: "k1")) == .idempotencyConflict)
-        let retry = await test.store.decide(try lines.submission(payment(id: "a"), key: "k1"))
-        #expect(retry.replayed && retry.decision == first.decision)
-        #expect(try await test.store.database.integer("SELECT COUNT(*) FROM decisions") == 1)
-        await test.close()
+        try await TestStore.with(backend) { test in
+            let lines = Lines()
+            let first = await test.store.decide(try lines.submission(payment(id: "a"), key: "k1"))
+            #expect(first.decision != nil)
+            #expect(await test.store.decide(try lines.submission(payment(id: "b"), key: "k1")) == .idempotencyConflict)
+            let retry = await test.store.decide(try lines.submission(payment(id: "a"), key: "k1"))
+            #expect(retry.replayed && retry.decision == first.decision)
+            #expect(try await test.store.database.integer("SELECT COUNT(*) FROM decisions") == 1)
+        }
     }
 
     // MARK: Retention
 
     @Test(arguments: Backend.available)
     func anIdempotencyKeyIsRememberedForItsRetentionThenFreed(_ backend: Backend) async throws {
-        let test = try await TestStore.make(backend)
-        let lines = Lines()
-        let first = try #require(await test.store.decide(try lines.submission(payment(id: "a"), key: "k1")).decision)
-        let decided = wallClockNow()
-        let policy = RetentionPolicy(idempotencyKeys: .seconds(3600), sessionIdle: .minutes(5))
+        try await TestStore.with(backend) { test in
+            let lines = Lines()
+            let first = try #require(await test.store.decide(try lines.submission(payment(id: "a"), key: "k1")).decision)
+            let decided = wallClockNow()
+            let policy = RetentionPolicy(idempotencyKeys: .seconds(3600), sessionIdle: .minutes(5))
 
-        // A minute before the hour is up, the key stays and a retry still gets the first answer.
-        #expect(try await test.store.sweep(policy, now: decided + .seconds(3600 - 60)) == RetentionSweep())
-        let retry = await test.store.decide(try lines.submission(payment(id: "a"), key: "k1"))
-        #expect(retry.replayed && retry.decision == first)
+            // A minute before the hour is up, the key stays and a retry still gets the first answer.
+            #expect(try await test.store.sweep(policy, now: decided + .seconds(3600 - 60)) == RetentionSweep())
+            let retry = await test.store.decide(try lines.submission(payment(id: "a"), key: "k1"))
+            #expect(retry.replayed && retry.decision == first)
 
-        // A minute after, the key goes (the decision stays), recorded in the audit chain.
-        #expect(try await test.store.sweep(policy, now: decided + .seconds(3600 + 60)) == RetentionSweep(idempotencyKeys: 1))
-        #expect(try await test.store.database.integer("SELECT COUNT(*) FROM idempotency_keys") == 0)
-        #expect(try await test.store.database.integer("SELECT COUNT(*) FROM decisions") == 1)
-        let events = try await test.store.auditEvents(after: 0, limit: 10)
-        #expect(events.map(\.kind) == ["decision", "retention_sweep"])
-        #expect(events.last?.payload.contains(#""deleted":{"idempotency_keys":1,"tokens":0,"approvals":0,"sessions":0}"#) == true)
-        #expect(try await test.store.verifyAudit() == .intact(events: 2, head: events[1].hash))
-        // The state check replays the decisions and passes over the other events.
-        #expect(try await test.store.checkState().isConsistent)
+            // A minute after, the key goes (the decision stays), recorded in the audit chain.
+            #expect(try await test.store.sweep(policy, now: decided + .seconds(3600 + 60)) == RetentionSweep(idempotencyKeys: 1))
+            #expect(try await test.store.database.integer("SELECT COUNT(*) FROM idempotency_keys") == 0)
+            #expect(try await test.store.database.integer("SELECT COUNT(*) FROM decisions") == 1)
+            let events = try await test.store.auditEvents(after: 0, limit: 10)
+            #expect(events.map(\.kind) == ["decision", "retention_sweep"])
+            #expect(events.last?.payload.contains(#""deleted":{"idempotency_keys":1,"tokens":0,"approvals":0,"sessions":0}"#) == true)
+            #expect(try await test.store.verifyAudit() == .intact(events: 2, head: events[1].hash))
+            // The state check replays the decisions and passes over the other events.
+            #expect(try await test.store.checkState().isConsistent)
 
-        // The key is free: the same request under it is decided anew.
-        let again = try #require(await test.store.decide(try lines.submission(payment(id: "a"), key: "k1")).decision)
-        #expect(again.id != first.id)
-        await test.close()
+            // The key is free: the same request under it is decided anew.
+            let again = try #require(await test.store.decide(try lines.submission(payment(id: "a"), key: "k1")).decision)
+            #expect(again.id != first.id)
+        }
     }
 
     @Test(arguments: Backend.available)
     func aSweepDeletesInBoundedTransactionsUntilNothingIsLeft(_ backend: Backend) async throws {
-        let test = try await TestStore.make(backend)
-        let lines = Lines()
-        for index in 1...5 { _ = await test.store.decide(try lines.submission(payment(id: "p\(index)"), key: "key-\(index)")) }
-        _ = await test.store.decide(try lines.submission(payment(id: "unkeyed")))
-        let policy = RetentionPolicy(idempotencyKeys: .seconds(3600), sessionIdle: .minutes(5), rowsPerTransaction: 2)
-        let swept = try await test.store.sweep(policy, now: wallClockNow() + .days(1))
-        #expect(swept == RetentionSweep(idempotencyKeys: 5))
-        // 2 + 2 + 1 rows: three transactions, each with its audit event.
-        let events = try await test.store.auditEvents(after: 0, limit: 100)
-        #expect(events.filter { $0.kind == "retention_sweep" }.count == 3)
-        #expect(try await test.store.database.integer("SELECT COUNT(*) FROM idempotency_keys") == 0)
-        #expect(try await test.store.sweep(policy, now: wallClockNow() + .days(1)) == RetentionSweep())
-        #expect(try await test.store.verifyAudit() == .intact(events: 9, head: events.last!.hash))
-        await test.close()
+        try await TestStore.with(backend) { test in
+            let lines = Lines()
+            for index in 1...5 { _ = await test.store.decide(try lines.submission(payment(id: "p\(index)"), key: "key-\(index)")) }
+            _ = await test.store.decide(try lines.submission(payment(id: "unkeyed")))
+            let policy = RetentionPolicy(idempotencyKeys: .seconds(3600), sessionIdle: .minutes(5), rowsPerTransaction: 2)
+            let swept = try await test.store.sweep(policy, now: wallClockNow() + .days(1))
+            #expect(swept == RetentionSweep(idempotencyKeys: 5))
+            // 2 + 2 + 1 rows: three transactions, each with its audit event.
+            let events = try await test.store.auditEvents(after: 0, limit: 100)
+            #expect(events.filter { $0.kind == "retention_sweep" }.count == 3)
+            #expect(try await test.store.database.integer("SELECT COUNT(*) FROM idempotency_keys") == 0)
+            #expect(try await test.store.sweep(policy, now: wallClockNow() + .days(1)) == RetentionSweep())
+            #expect(try await test.store.verifyAudit() == .intact(events: 9, head: events.last!.hash))
+        }
     }
 
     @Test(arguments: Backend.available)
     func nodesSweepingAtOnceDeleteEachRowOnce(_ backend: Backend) async throws {
-        let test = try await TestStore.make(backend)
-        let other = backend == .postgres ? try await test.secondNode() : test.store
-        let lines = Lines()
-        for index in 1...40 { _ = await test.store.decide(try lines.submission(payment(id: "s\(index)"), key: "key-\(index)")) }
-        let policy = RetentionPolicy(idempotencyKeys: .seconds(3600), sessionIdle: .minutes(5), rowsPerTransaction: 3)
-        let later = wallClockNow() + .days(1)
-        let sweeps = try await withThrowingTaskGroup(of: RetentionSweep.self) { group in
-            for node in [test.store, other, test.store, other] { group.addTask { try await node.sweep(policy, now: later) } }
-            return try await group.reduce(into: [RetentionSweep]()) { $0.append($1) }
+        try await TestStore.with(backend) { test in
+            let other = backend == .postgres ? try await test.secondNode() : test.store
+            let lines = Lines()
+            for index in 1...40 { _ = await test.store.decide(try lines.submission(payment(id: "s\(index)"), key: "key-\(index)")) }
+            let policy = RetentionPolicy(idempotencyKeys: .seconds(3600), sessionIdle: .minutes(5), rowsPerTransaction: 3)
+            let later = wallClockNow() + .days(1)
+            let sweeps = try await withThrowingTaskGroup(of: RetentionSweep.self) { group in
+                for node in [test.store, other, test.store, other] { group.addTask { try await node.sweep(policy, now: later) } }
+                return try await group.reduce(into: [RetentionSweep]()) { $0.append($1) }
+            }
+            #expect(sweeps.map(\.idempotencyKeys).reduce(0, +) == 40)
+            #expect(try await test.store.database.integer("SELECT COUNT(*) FROM idempotency_keys") == 0)
+            // Each sweep's events say what it deleted, and the counts add up to the rows.
+            let events = try await test.store.auditEvents(after: 0, limit: 1000).filter { $0.kind == "retention_sweep" }
+            let recorded = try events.map { event -> Int in
+                guard case .object(let payload) = try JSONParser.parse(event.payload), case .object(let deleted)? = payload["deleted"],
+                    case .number(let count)? = deleted["idempotency_keys"]
+                else { throw StorageError.corrupt("unreadable retention_sweep payload") }
+                return Int(count)
+            }
+            #expect(recorded.reduce(0, +) == 40)
+            #expect(try await test.store.verifyAudit().isIntact)
+            if backend == .postgres { await other.database.close() }
         }
-        #expect(sweeps.map(\.idempotencyKeys).reduce(0, +) == 40)
-        #expect(try await test.store.database.integer("SELECT COUNT(*) FROM idempotency_keys") == 0)
-        // Each sweep's events say what it deleted, and the counts add up to the rows.
-        let events = try await test.store.auditEvents(after: 0, limit: 1000).filter { $0.kind == "retention_sweep" }
-        let recorded = try events.map { event -> Int in
-            guard case .object(let payload) = try JSONParser.parse(event.payload), case .object(let deleted)? = payload["deleted"],
-                case .number(let count)? = deleted["idempotency_keys"]
-            else { throw StorageError.corrupt("unreadable retention_sweep payload") }
-            return Int(count)
-        }
-        #expect(recorded.reduce(0, +) == 40)
-        #expect(try await test.store.verifyAudit().isIntact)
-        if backend == .postgres { await other.database.close() }
-        await test.close()
     }
 
     // MARK: Pending SCA
 
     @Test(arguments: Backend.available)
     func aPassedSCAReportedLaterResetsTheCounters(_ backend: Backend) async throws {
-        let test = try await TestStore.make(backend)
-        let lines = Lines()
-        for index in 1...5 { _ = await test.store.decide(try lines.submission(payment(id: "p\(index)", amount: "5.00"))) }
-        let sixth = try #require(await test.store.decide(try lines.submission(payment(id: "p6", amount: "5.00"))).decision)
-        #expect(sixth.json["outcome"] as? String == "sca_required")
-        #expect(sixth.sca == .pending)
-        // Pending: nothing reset yet.
-        let seventh = try #require(await test.store.decide(try lines.submission(payment(id: "p7", amount: "5.00"))).decision)
-        #expect(seventh.json["outcome"] as? String == "sca_required")
+        try await TestStore.with(backend) { test in
+            let lines = Lines()
+            for index in 1...5 { _ = await test.store.decide(try lines.submission(payment(id: "p\(index)", amount: "5.00"))) }
+            let sixth = try #require(await test.store.decide(try lines.submission(payment(id: "p6", amount: "5.00"))).decision)
+            #expect(sixth.json["outcome"] as? String == "sca_required")
+            #expect(sixth.sca == .pending)
+            // Pending: nothing reset yet.
+            let seventh = try #require(await test.store.decide(try lines.submission(payment(id: "p7", amount: "5.00"))).decision)
+            #expect(seventh.json["outcome"] as? String == "sca_required")
 
-        guard case .recorded(let recorded, replayed: false) = await test.store.reportSCA(decision: sixth.id, result: .passed) else {
-            Issue.record("the report was not recorded")
-            return
+            guard case .recorded(let recorded, replayed: false) = await test.store.reportSCA(decision: sixth.id, result: .passed) else {
+                Issue.record("the report was not recorded")
+                return
+            }
+            #expect(recorded.sca == .passed && recorded.answer == sixth.answer)
+            #expect(await test.store.reportSCA(decision: sixth.id, result: .passed) == .recorded(recorded, replayed: true))
+            guard case .notPending = await test.store.reportSCA(decision: sixth.id, result: .failed) else {
+                Issue.record("a second, different result was accepted")
+                return
+            }
+            #expect(await test.store.reportSCA(decision: "dec_aaaaaaaaaaaaaaaaaaaaaaaaaa", result: .passed) == .notFound)
+            let first = try #require(await test.store.decide(try lines.submission(payment(id: "p1"))).decision)
+            guard case .notPending = await test.store.reportSCA(decision: first.id, result: .passed) else {
+                Issue.record("an exempt decision accepted an SCA result")
+                return
+            }
+            let eighth = try #require(await test.store.decide(try lines.submission(payment(id: "p8", amount: "5.00"))).decision)
+            #expect(eighth.json["outcome"] as? String == "exempt", "the passed SCA reset the low-value counters")
+            #expect(try await test.store.checkState().isConsistent)
         }
-        #expect(recorded.sca == .passed && recorded.answer == sixth.answer)
-        #expect(await test.store.reportSCA(decision: sixth.id, result: .passed) == .recorded(recorded, replayed: true))
-        guard case .notPending = await test.store.reportSCA(decision: sixth.id, result: .failed) else {
-            Issue.record("a second, different result was accepted")
-            return
-        }
-        #expect(await test.store.reportSCA(decision: "dec_aaaaaaaaaaaaaaaaaaaaaaaaaa", result: .passed) == .notFound)
-        let first = try #require(await test.store.decide(try lines.submission(payment(id: "p1"))).decision)
-        guard case .notPending = await test.store.reportSCA(decision: first.id, result: .passed) else {
-            Issue.record("an exempt decision accepted an SCA result")
-            return
-        }
-        let eighth = try #require(await test.store.decide(try lines.submission(payment(id: "p8", amount: "5.00"))).decision)
-        #expect(eighth.json["outcome"] as? String == "exempt", "the passed SCA reset the low-value counters")
-        #expect(try await test.store.checkState().isConsistent)
-        await test.close()
     }
 
     // MARK: Audit chain
@@ -241,53 +241,51 @@ import Testing
     @Test(arguments: Backend.available)
     func tamperingWithTheAuditLogIsDetected(_ backend: Backend) async throws {
         for tamper in Tamper.allCases {
-            let test = try await TestStore.make(backend)
-            let lines = Lines()
-            for index in 1...6 { _ = await test.store.decide(try lines.submission(payment(id: "t\(index)"))) }
-            guard case .intact(events: 6, _) = try await test.store.verifyAudit() else {
-                Issue.record("\(tamper): not intact before tampering")
-                await test.close()
-                continue
+            try await TestStore.with(backend) { test in
+                let lines = Lines()
+                for index in 1...6 { _ = await test.store.decide(try lines.submission(payment(id: "t\(index)"))) }
+                guard case .intact(events: 6, _) = try await test.store.verifyAudit() else {
+                    Issue.record("\(tamper): not intact before tampering")
+                    return
+                }
+                try await tamper.apply(to: test.store.database)
+                let verification = try await test.store.verifyAudit()
+                guard case .broken(let found) = verification else {
+                    Issue.record("\(tamper) on \(backend) went unnoticed")
+                    return
+                }
+                #expect(found.kind == tamper.expectedKind, "\(tamper): \(found)")
+                #expect(found.sequence == tamper.expectedSequence, "\(tamper): \(found)")
             }
-            try await tamper.apply(to: test.store.database)
-            let verification = try await test.store.verifyAudit()
-            guard case .broken(let found) = verification else {
-                Issue.record("\(tamper) on \(backend) went unnoticed")
-                await test.close()
-                continue
-            }
-            #expect(found.kind == tamper.expectedKind, "\(tamper): \(found)")
-            #expect(found.sequence == tamper.expectedSequence, "\(tamper): \(found)")
-            await test.close()
         }
     }
 
     @Test(arguments: Backend.available)
     func auditPagesFollowTheChain(_ backend: Backend) async throws {
-        let test = try await TestStore.make(backend)
-        let lines = Lines()
-        for index in 1...7 { _ = await test.store.decide(try lines.submission(payment(id: "a\(index)"))) }
-        let first = try await test.store.auditEvents(after: 0, limit: 3)
-        let second = try await test.store.auditEvents(after: 3, limit: 3)
-        let third = try await test.store.auditEvents(after: 6, limit: 3)
-        #expect(first.map(\.sequence) == [1, 2, 3])
-        #expect(second.map(\.sequence) == [4, 5, 6])
-        #expect(third.map(\.sequence) == [7])
-        #expect(second[0].previousHash == first[2].hash)
-        #expect(first[0].kind == "decision" && first[0].payload.contains(#""answer":{"id":"a1""#))
-        await test.close()
+        try await TestStore.with(backend) { test in
+            let lines = Lines()
+            for index in 1...7 { _ = await test.store.decide(try lines.submission(payment(id: "a\(index)"))) }
+            let first = try await test.store.auditEvents(after: 0, limit: 3)
+            let second = try await test.store.auditEvents(after: 3, limit: 3)
+            let third = try await test.store.auditEvents(after: 6, limit: 3)
+            #expect(first.map(\.sequence) == [1, 2, 3])
+            #expect(second.map(\.sequence) == [4, 5, 6])
+            #expect(third.map(\.sequence) == [7])
+            #expect(second[0].previousHash == first[2].hash)
+            #expect(first[0].kind == "decision" && first[0].payload.contains(#""answer":{"id":"a1""#))
+        }
     }
 
     @Test(arguments: Backend.available)
     func migratingTwiceChangesNothing(_ backend: Backend) async throws {
-        let test = try await TestStore.make(backend)
-        #expect(try await Migrations.migrate(test.store.database, now: "2026-11-21T00:00:00Z") == [])
-        #expect(try await Migrations.currentVersion(test.store.database) == Migrations.latestVersion)
-        try await test.store.database.execute("INSERT INTO schema_migrations (version, name, applied_at) VALUES (999, 'future', 'x')")
-        await #expect(throws: StorageError.schemaTooNew(found: 999, known: Migrations.latestVersion)) {
-            try await Migrations.migrate(test.store.database, now: "2026-11-21T00:00:00Z")
+        try await TestStore.with(backend) { test in
+            #expect(try await Migrations.migrate(test.store.database, now: "2026-11-21T00:00:00Z") == [])
+            #expect(try await Migrations.currentVersion(test.store.database) == Migrations.latestVersion)
+            try await test.store.database.execute("INSERT INTO schema_migrations (version, name, applied_at) VALUES (999, 'future', 'x')")
+            await #expect(throws: StorageError.schemaTooNew(found: 999, known: Migrations.latestVersion)) {
+                try await Migrations.migrate(test.store.database, now: "2026-11-21T00:00:00Z")
+            }
         }
-        await test.close()
     }
 
     /// A store of schema version 4 with decisions in it, upgraded: its events are all
@@ -297,6 +295,18 @@ import Testing
     func upgradingFromVersion4KeepsTheAuditChain(_ backend: Backend) async throws {
         let (location, cleanup) = try await TestStore.emptyDatabase(backend)
         let database = try await StoreDatabase.open(location, logger: TestStore.logger)
+        do {
+            try await upgradeFromVersion4(database, backend)
+        } catch {
+            await database.close()
+            await cleanup()
+            throw error
+        }
+        await database.close()
+        await cleanup()
+    }
+
+    private func upgradeFromVersion4(_ database: StoreDatabase, _ backend: Backend) async throws {
         #expect(try await Migrations.migrate(database, now: "2026-11-21T00:00:00Z", upTo: 4) == [1, 2, 3, 4])
         let store = DecisionStore(database: database, engine: RulesEngine(), logger: TestStore.logger)
         let lines = Lines()
@@ -314,8 +324,6 @@ import Testing
             let sql = try #require(rows.first).decode(column: "sql", as: String.self)
             #expect(sql.contains("sequence INTEGER PRIMARY KEY") && !sql.contains("WITHOUT ROWID"))
         }
-        await database.close()
-        await cleanup()
     }
 
     /// Nodes started together on a new database: none fails, and each migration is applied

@@ -81,37 +81,37 @@ import Testing
 
     @Test(arguments: Backend.available)
     func theStateCheckNoticesChangedCountersAndAnswers(_ backend: Backend) async throws {
-        let test = try await TestStore.make(backend)
-        let lines = Lines()
-        var last: StoredDecision?
-        for index in 1...3 { last = await test.store.decide(try lines.submission(payment(id: "s\(index)"))).decision }
-        #expect(try await test.store.checkState().isConsistent)
+        try await TestStore.with(backend) { test in
+            let lines = Lines()
+            var last: StoredDecision?
+            for index in 1...3 { last = await test.store.decide(try lines.submission(payment(id: "s\(index)"))).decision }
+            #expect(try await test.store.checkState().isConsistent)
 
-        try await test.store.database.execute("UPDATE instrument_counters SET low_value_count = 0")
-        let counters = try await test.store.checkState()
-        #expect(counters.counterMismatches == ["anna/card-1"])
+            try await test.store.database.execute("UPDATE instrument_counters SET low_value_count = 0")
+            let counters = try await test.store.checkState()
+            #expect(counters.counterMismatches == ["anna/card-1"])
 
-        let decision = try #require(last)
-        try await test.store.database.execute("UPDATE decisions SET answer = REPLACE(answer, 'exempt', 'refused') WHERE id = '\(decision.id)'")
-        let answers = try await test.store.checkState()
-        #expect(answers.answerMismatches == [decision.id])
-        await test.close()
+            let decision = try #require(last)
+            try await test.store.database.execute("UPDATE decisions SET answer = REPLACE(answer, 'exempt', 'refused') WHERE id = '\(decision.id)'")
+            let answers = try await test.store.checkState()
+            #expect(answers.answerMismatches == [decision.id])
+        }
     }
 
     @Test(arguments: Backend.available)
     func aKeyReusedWithinOneTransactionIsRefused(_ backend: Backend) async throws {
-        let test = try await TestStore.make(backend)
-        let lines = Lines()
-        // One run: both requests share a transaction; the second repeats the key with another body.
-        let results = await test.store.decide([
-            try lines.submission(payment(id: "first"), key: "shared"),
-            try lines.submission(payment(id: "second"), key: "shared"),
-            try lines.submission(payment(id: "first"), key: "shared"),
-        ])
-        #expect(results[0].decision != nil && !results[0].replayed)
-        #expect(results[1] == .idempotencyConflict)
-        #expect(results[2].replayed && results[2].decision == results[0].decision)
-        #expect(try await test.store.database.integer("SELECT COUNT(*) FROM decisions") == 1)
-        await test.close()
+        try await TestStore.with(backend) { test in
+            let lines = Lines()
+            // One run: both requests share a transaction; the second repeats the key with another body.
+            let results = await test.store.decide([
+                try lines.submission(payment(id: "first"), key: "shared"),
+                try lines.submission(payment(id: "second"), key: "shared"),
+                try lines.submission(payment(id: "first"), key: "shared"),
+            ])
+            #expect(results[0].decision != nil && !results[0].replayed)
+            #expect(results[1] == .idempotencyConflict)
+            #expect(results[2].replayed && results[2].decision == results[0].decision)
+            #expect(try await test.store.database.integer("SELECT COUNT(*) FROM decisions") == 1)
+        }
     }
 }

@@ -82,6 +82,23 @@ struct TestStore {
         return TestStore(store: store, location: location, cleanup: cleanup)
     }
 
+    /// Runs `body` on a fresh store, closed afterwards whether `body` returns or throws (a
+    /// test that throws then reports its error, where an SQLite connection left open would
+    /// stop the test run with an assertion).
+    static func with(
+        _ backend: Backend, configuration: RulesConfiguration = RulesConfiguration(), batchMax: Int = 256,
+        _ body: (TestStore) async throws -> Void
+    ) async throws {
+        let test = try await make(backend, configuration: configuration, batchMax: batchMax)
+        do {
+            try await body(test)
+        } catch {
+            await test.close()
+            throw error
+        }
+        await test.close()
+    }
+
     /// A second node on the same database: its own connections and committer.
     func secondNode(configuration: RulesConfiguration = RulesConfiguration()) async throws -> DecisionStore {
         let database = try await StoreDatabase.open(location, logger: Self.logger)
