@@ -405,22 +405,23 @@ struct DecisionHTTP1Channel: ServerChildChannel, HTTPChannelHandler {
         await handleHTTP(asyncChannel: value, logger: logger)
     }
 
-    /// The connection's handlers, in order: the HTTP/1.1 encoder and decoder (Hummingbird's
-    /// settings), `handler`, the conversion to HTTP types, Hummingbird's connection state.
+    /// The connection's handlers, in order: the HTTP/1.1 encoder and decoder, `handler`, the
+    /// conversion to HTTP types, Hummingbird's connection state; limits and idle timeout are
+    /// those of Hummingbird's default `HTTP1Channel.Configuration`.
     static func configure(
         _ pipeline: ChannelPipeline.SynchronousOperations, handler: DecisionChannelHandler, logger: Logger
     ) throws {
-        let defaults = HTTP1Channel.Configuration.DecoderConfiguration()
+        let defaults = HTTP1Channel.Configuration()
         var limits = NIOHTTPDecoderLimitConfiguration()
-        limits.maxHeaderFieldSize = defaults.maxHeaderFieldSize
-        limits.maxHeaderListSize = defaults.maxHeaderListSize
-        limits.maxHeaderFieldCount = defaults.maxHeaderFieldCount
+        limits.maxHeaderFieldSize = defaults.httpDecoder.maxHeaderFieldSize
+        limits.maxHeaderListSize = defaults.httpDecoder.maxHeaderListSize
+        limits.maxHeaderFieldCount = defaults.httpDecoder.maxHeaderFieldCount
         try pipeline.configureHTTPServerPipeline(
             withPipeliningAssistance: false, withErrorHandling: false, withOutboundHeaderValidation: false,
             withEncoderConfiguration: .init(), withDecoderLimitConfiguration: limits
         )
         try pipeline.addHandler(handler)
         try pipeline.addHandler(HTTP1ToHTTPServerCodec(secure: false))
-        try pipeline.addHandler(HTTPConnectionStateHandler(logger: logger))
+        try pipeline.addHandler(HTTPConnectionStateHandler(idleTimeout: defaults.idleTimeout.map { Duration($0) }, logger: logger))
     }
 }

@@ -323,9 +323,7 @@ public struct SCAServer: Sendable {
     }
 
     /// Printable ASCII, 1 to 255 bytes, or absent.
-    func idempotencyKey(_ request: Request) -> Result<String?, APIError> { idempotencyKey(request.headers) }
-
-    func idempotencyKey(_ headers: HTTPFields) -> Result<String?, APIError> { idempotencyKey(headers[.idempotencyKey]) }
+    func idempotencyKey(_ request: Request) -> Result<String?, APIError> { idempotencyKey(request.headers[.idempotencyKey]) }
 
     /// The same from the HTTP/1.1 decoder's fields: several are one value joined by ", ",
     /// as `HTTPFields` joins them.

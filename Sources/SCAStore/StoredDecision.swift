@@ -95,13 +95,18 @@ public enum SCAReportResult: Sendable, Equatable {
 /// milliseconds and the other 80 random. Ids sort by time, so new ones land at the end of
 /// the index instead of on random pages (fewer pages written a commit).
 enum DecisionID {
+    static let prefix = "dec_"
+    /// RFC 4648's base32 letters, in lower case: 5 bits a character.
+    private static let alphabet = Array("abcdefghijklmnopqrstuvwxyz234567".utf8)
+    /// 128 bits in 5-bit characters: 26, the first holding the top 3 bits.
+    private static let characters = 26
+    private static let randomBits = 80
+
     static func make(now: Instant = wallClockNow()) -> String {
-        let alphabet = Array("abcdefghijklmnopqrstuvwxyz234567".utf8)
-        let random = RandomPool.shared.next128()
-        let bits = (UInt128(UInt64(clamping: now.millisecondsSinceEpoch) & 0xFFFF_FFFF_FFFF) << 80)
-            | (random & ((1 << 80) - 1))
-        var out = Array("dec_".utf8)
-        for shift in stride(from: 125, through: 0, by: -5) {
+        let time = UInt128(UInt64(clamping: now.millisecondsSinceEpoch) & 0xFFFF_FFFF_FFFF)  // 48 bits
+        let bits = time << randomBits | RandomPool.shared.next128() & ((1 << randomBits) - 1)
+        var out = Array(prefix.utf8)
+        for shift in stride(from: 5 * (characters - 1), through: 0, by: -5) {
             out.append(alphabet[Int((bits >> UInt128(shift)) & 31)])
         }
         return String(decoding: out, as: UTF8.self)
@@ -109,8 +114,8 @@ enum DecisionID {
 
     /// Ids are ours: anything else is not looked up.
     static func isWellFormed(_ id: String) -> Bool {
-        id.utf8.count == 30 && id.hasPrefix("dec_")
-            && id.utf8.dropFirst(4).allSatisfy { (97...122).contains($0) || (50...55).contains($0) }
+        id.utf8.count == prefix.utf8.count + characters && id.hasPrefix(prefix)
+            && id.utf8.dropFirst(prefix.utf8.count).allSatisfy(alphabet.contains)
     }
 }
 

@@ -172,6 +172,22 @@ import Testing
         #expect(early.allSatisfy { $0 < later })
     }
 
+    /// Only the form `make` gives is looked up: the prefix, 26 characters, and RFC 4648's
+    /// base32 letters in lower case (no 0, 1, 8, 9, no capitals).
+    @Test func idsOfAnotherFormAreNotOurs() {
+        let id = DecisionID.make()
+        #expect(DecisionID.isWellFormed(id))
+        let body = String(id.dropFirst(4))
+        let shorter = String(body.dropLast())
+        let others: [String] = [
+            "pay_" + body, "dec_" + shorter, id + "a", "dec_" + body.uppercased(),
+            "dec_1" + shorter, "dec_8" + shorter, "dec_" + shorter + "?", "",
+        ]
+        for other in others {
+            #expect(!DecisionID.isWellFormed(other), "\(other)")
+        }
+    }
+
     @Test func thePoolGivesDifferentBitsEachTime() {
         let pool = RandomPool()
         let values = (0..<1_000).map { _ in pool.next128() }

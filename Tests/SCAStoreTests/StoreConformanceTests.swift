@@ -293,36 +293,24 @@ import Testing
     /// are a row-id table (no whole rows in its interior pages).
     @Test(arguments: Backend.available)
     func upgradingFromVersion4KeepsTheAuditChain(_ backend: Backend) async throws {
-        let (location, cleanup) = try await TestStore.emptyDatabase(backend)
-        let database = try await StoreDatabase.open(location, logger: TestStore.logger)
-        do {
-            try await upgradeFromVersion4(database, backend)
-        } catch {
-            await database.close()
-            await cleanup()
-            throw error
-        }
-        await database.close()
-        await cleanup()
-    }
+        try await TestStore.withEmptyDatabase(backend) { database in
+            #expect(try await Migrations.migrate(database, now: "2026-11-21T00:00:00Z", upTo: 4) == [1, 2, 3, 4])
+            let store = DecisionStore(database: database, engine: RulesEngine(), logger: TestStore.logger)
+            let lines = Lines()
+            for index in 1...5 { _ = await store.decide(try lines.submission(payment(id: "old\(index)", amount: "5.00"))) }
+            let before = try await store.verifyAudit()
+            #expect(before.isIntact)
 
-    private func upgradeFromVersion4(_ database: StoreDatabase, _ backend: Backend) async throws {
-        #expect(try await Migrations.migrate(database, now: "2026-11-21T00:00:00Z", upTo: 4) == [1, 2, 3, 4])
-        let store = DecisionStore(database: database, engine: RulesEngine(), logger: TestStore.logger)
-        let lines = Lines()
-        for index in 1...5 { _ = await store.decide(try lines.submission(payment(id: "old\(index)", amount: "5.00"))) }
-        let before = try await store.verifyAudit()
-        #expect(before.isIntact)
-
-        #expect(try await Migrations.migrate(database, now: "2026-11-21T00:00:00Z") == [5])
-        #expect(try await store.verifyAudit() == before)
-        let sixth = await store.decide(try lines.submission(payment(id: "new1", amount: "5.00")))
-        #expect(sixth.decision?.auditSequence == 6)
-        #expect(try await store.verifyAudit() == .intact(events: 6, head: try await store.auditHead().1))
-        if backend == .sqlite {
-            let rows = try await database.read("SELECT sql FROM sqlite_schema WHERE name = 'audit_events'")
-            let sql = try #require(rows.first).decode(column: "sql", as: String.self)
-            #expect(sql.contains("sequence INTEGER PRIMARY KEY") && !sql.contains("WITHOUT ROWID"))
+            #expect(try await Migrations.migrate(database, now: "2026-11-21T00:00:00Z") == [5])
+            #expect(try await store.verifyAudit() == before)
+            let sixth = await store.decide(try lines.submission(payment(id: "new1", amount: "5.00")))
+            #expect(sixth.decision?.auditSequence == 6)
+            #expect(try await store.verifyAudit() == .intact(events: 6, head: try await store.auditHead().1))
+            if backend == .sqlite {
+                let rows = try await database.read("SELECT sql FROM sqlite_schema WHERE name = 'audit_events'")
+                let sql = try #require(rows.first).decode(column: "sql", as: String.self)
+                #expect(sql.contains("sequence INTEGER PRIMARY KEY") && !sql.contains("WITHOUT ROWID"))
+            }
         }
     }
 

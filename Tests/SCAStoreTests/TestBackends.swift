@@ -99,6 +99,22 @@ struct TestStore {
         await test.close()
     }
 
+    /// Runs `body` on a new, unmigrated database, closed and removed afterwards whether
+    /// `body` returns or throws.
+    static func withEmptyDatabase(_ backend: Backend, _ body: (StoreDatabase) async throws -> Void) async throws {
+        let (location, cleanup) = try await emptyDatabase(backend)
+        let database = try await StoreDatabase.open(location, logger: logger)
+        do {
+            try await body(database)
+        } catch {
+            await database.close()
+            await cleanup()
+            throw error
+        }
+        await database.close()
+        await cleanup()
+    }
+
     /// A second node on the same database: its own connections and committer.
     func secondNode(configuration: RulesConfiguration = RulesConfiguration()) async throws -> DecisionStore {
         let database = try await StoreDatabase.open(location, logger: Self.logger)
