@@ -32,6 +32,7 @@ final class DecisionChannelHandler: ChannelDuplexHandler, RemovableChannelHandle
     /// The router's answers, passed on as they are; this handler's own leave as bytes
     /// through `wire`.
     typealias OutboundIn = HTTPServerResponsePart
+    typealias OutboundOut = HTTPServerResponsePart
 
     static let path = "/v1/decisions"
     /// Room reserved for an answer's status line and headers, ahead of its body (a
@@ -42,7 +43,7 @@ final class DecisionChannelHandler: ChannelDuplexHandler, RemovableChannelHandle
     private enum Exchange {
         case none
         /// A request for the router: its parts go on, its answer comes back through `write`.
-        /// After one with `Connection: close`, Hummingbird closes the connection.
+        /// After one that ends the connection (`closeAfter`), Hummingbird closes it.
         case router(requestEnded: Bool, responseEnded: Bool, closeAfter: Bool)
         /// A decision request whose body is arriving.
         case collecting(Decision, ByteBuffer)
@@ -117,16 +118,13 @@ final class DecisionChannelHandler: ChannelDuplexHandler, RemovableChannelHandle
     private func receive(_ part: HTTPServerRequestPart, context: ChannelHandlerContext) {
         switch (exchange, part) {
         case (.none, .head(let head)):
+            // A connection ends with the answer when the request asks for that:
+            // `Connection: close`, or HTTP/1.0 without `keep-alive` (RFC 9112 section 9.3).
             guard head.method == .POST, Self.isDecisionPath(head.uri) else {
-                // Hummingbird closes the connection after answering a request whose
-                // `Connection` field is exactly `close`.
-                let closeAfter = head.headers["connection"].joined(separator: ", ").lowercased() == "close"
-                exchange = .router(requestEnded: false, responseEnded: false, closeAfter: closeAfter)
-                forward(part, context: context)
+                exchange = .router(requestEnded: false, responseEnded: false, closeAfter: !head.isKeepAlive)
+                forward(head.isKeepAlive ? part : .head(Self.closing(head)), context: context)
                 return
             }
-            // A decision's connection ends with its answer when the request asks for that:
-            // `Connection: close`, or HTTP/1.0 without `keep-alive` (RFC 9112 section 9.3).
             let decision = Decision(
                 closeAfter: !head.isKeepAlive, idempotencyKey: server.idempotencyKey(head.headers), start: .now
             )
@@ -176,6 +174,15 @@ final class DecisionChannelHandler: ChannelDuplexHandler, RemovableChannelHandle
             server.logger.error("unexpected HTTP part", metadata: ["part": "\(part)"])
             context.close(promise: nil)
         }
+    }
+
+    /// `head` with the one `Connection` value Hummingbird ends a connection after (exactly
+    /// `close`), in place of whatever else said so (HTTP/1.0 without `keep-alive`, `Close`,
+    /// `close, te`).
+    static func closing(_ head: HTTPRequestHead) -> HTTPRequestHead {
+        var head = head
+        head.headers.replaceOrAdd(name: "connection", value: "close")
+        return head
     }
 
     private func forward(_ part: HTTPServerRequestPart, context: ChannelHandlerContext) {
@@ -243,10 +250,17 @@ final class DecisionChannelHandler: ChannelDuplexHandler, RemovableChannelHandle
 
     // MARK: Outbound
 
-    /// The router's answers pass through; the end of one ends its exchange.
+    /// The router's answers pass through, saying `Connection: close` when the connection
+    /// ends after them; the end of one ends its exchange.
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
-        context.write(data, promise: promise)
-        guard case .end = unwrapOutboundIn(data), case .router(let requestEnded, responseEnded: false, let closeAfter) = exchange
+        let part = unwrapOutboundIn(data)
+        if case .head(var head) = part, case .router(_, responseEnded: false, closeAfter: true) = exchange {
+            head.headers.replaceOrAdd(name: "connection", value: "close")
+            context.write(wrapOutboundOut(.head(head)), promise: promise)
+        } else {
+            context.write(data, promise: promise)
+        }
+        guard case .end = part, case .router(let requestEnded, responseEnded: false, let closeAfter) = exchange
         else { return }
         exchange = .router(requestEnded: requestEnded, responseEnded: true, closeAfter: closeAfter)
         if closeAfter { stopServing() }  // Hummingbird closes the connection after this answer

@@ -249,6 +249,30 @@ import Testing
         }
     }
 
+    /// The same for the router's requests: the head it is given says exactly `close`, the
+    /// one spelling after which Hummingbird ends the connection, and its answer says so.
+    @Test(arguments: [
+        (version: "1.0", connection: nil, closes: true), ("1.0", "keep-alive", false), ("1.1", nil, false),
+        ("1.1", "close", true), ("1.1", "Close", true), ("1.1", "close, te", true),
+    ])
+    func aRouterRequestEndsTheConnectionWhenItAsks(version: String, connection: String?, closes: Bool) async throws {
+        try await Self.withChannel { channel, _, _ in
+            let field = connection.map { "Connection: \($0)\r\n" } ?? ""
+            try await channel.writeInbound(ByteBuffer(string: "GET /health HTTP/\(version)\r\nHost: localhost\r\n\(field)\r\n"))
+            guard case .head(let passed)? = try await channel.readInbound(as: HTTPRequestPart.self) else {
+                Issue.record("the router's request was not passed on")
+                return
+            }
+            #expect(passed.headerFields[.connection] == (closes ? "close" : connection))
+            try await channel.writeOutbound(HTTPResponsePart.head(HTTPResponse(status: .ok, headerFields: [.contentLength: "2"])))
+            try await channel.writeOutbound(HTTPResponsePart.body(ByteBuffer(string: "ok")))
+            try await channel.writeOutbound(HTTPResponsePart.end(nil))
+            let answer = try await Wire().next(channel)
+            #expect(answer?.status == 200)
+            #expect(answer?.headers["connection"] == (closes ? "close" : nil))
+        }
+    }
+
     /// Two `Idempotency-Key` fields are one value joined by ", ", as the router sees them,
     /// which is not a valid key: 400, and nothing is stored.
     @Test func repeatedIdempotencyKeyFieldsAreRefusedAsTheRouterRefusesThem() async throws {

@@ -399,6 +399,22 @@ def decision_connections(workdir):
         check(f"{label}: a request pipelined after Connection: close is not served",
               status == 200 and raw.at_eof(), str(status))
         raw.close()
+        # HTTP/1.0 keeps a connection only with keep-alive, through the router too.
+        raw = RawConnection(server.port)
+        raw.send(b"GET /health HTTP/1.0\r\n\r\n")
+        status, headers, _ = raw.response()
+        check(f"{label}: an HTTP/1.0 router request is answered, says close, then closes",
+              status == 200 and headers.get("connection") == "close" and raw.at_eof(), f"{status} {headers}")
+        raw.close()
+        raw = RawConnection(server.port)
+        raw.send(b"GET /health HTTP/1.0\r\nConnection: keep-alive\r\n\r\n")
+        first = raw.response()
+        raw.send(b"GET /ready HTTP/1.0\r\nConnection: keep-alive\r\n\r\n")
+        second = raw.response()
+        check(f"{label}: HTTP/1.0 with keep-alive stays open",
+              first is not None and first[0] == 200 and "connection" not in first[1]
+              and second is not None and second[0] == 200, f"{first} {second}")
+        raw.close()
         status, _, page = request(server.port, "GET", "/v1/audit?limit=100")
         ids = sorted(json.loads(e["payload"])["answer"]["id"] for e in json.loads(page)["events"])
         check(f"{label}: each request decided once", ids == ["c1", "c2", "c3", "c4", "c5", "c6"], str(ids))
