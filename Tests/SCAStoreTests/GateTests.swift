@@ -33,6 +33,18 @@ struct GateFixture {
         await test.close()
     }
 
+    /// Runs `body` on a new fixture, closed whether `body` returns or throws.
+    static func with(_ backend: Backend, _ body: (GateFixture) async throws -> Void) async throws {
+        let fixture = try await make(backend)
+        do {
+            try await body(fixture)
+        } catch {
+            await fixture.close()
+            throw error
+        }
+        await fixture.close()
+    }
+
     /// A user with a PIN and a TOTP authenticator; returns the id and the TOTP seed (the
     /// authenticator app's base32 secret is that seed's bytes).
     func user(_ name: String, pin: String = "739148") async throws -> (id: String, seed: String) {
@@ -134,166 +146,166 @@ func isRefusal(_ kind: GateRefusal.Kind, _ body: () async throws -> Void) async 
 struct GateTests {
     @Test("an approval works once, for its request and its user only", arguments: Backend.available)
     func approvalIsBoundAndSingleUse(backend: Backend) async throws {
-        let fixture = try await GateFixture.make(backend)
-        defer { Task { await fixture.close() } }
-        let (anna, seed) = try await fixture.user("anna")
-        let (ben, _) = try await fixture.user("ben")
-        let action = fixture.login(anna)
-        let token = try await fixture.token(action)
-        #expect(try await fixture.state(token) == "created")
+        try await GateFixture.with(backend) { fixture in
+            let (anna, seed) = try await fixture.user("anna")
+            let (ben, _) = try await fixture.user("ben")
+            let action = fixture.login(anna)
+            let token = try await fixture.token(action)
+            #expect(try await fixture.state(token) == "created")
 
-        // Repeating the call before the approval is refused.
-        #expect(await isRefusal(.approvalInvalid) { _ = try await fixture.auth.perform(action, approval: token) })
-        _ = try await fixture.auth.verify(token: token, .pin("739148"))
-        #expect(try await fixture.state(token) == "partly_passed")
-        #expect(await isRefusal(.approvalInvalid) { _ = try await fixture.auth.perform(action, approval: token) })
-        _ = try await fixture.auth.verify(token: token, .totp(fixture.code(seed)))
-        #expect(try await fixture.state(token) == "approved")
+            // Repeating the call before the approval is refused.
+            #expect(await isRefusal(.approvalInvalid) { _ = try await fixture.auth.perform(action, approval: token) })
+            _ = try await fixture.auth.verify(token: token, .pin("739148"))
+            #expect(try await fixture.state(token) == "partly_passed")
+            #expect(await isRefusal(.approvalInvalid) { _ = try await fixture.auth.perform(action, approval: token) })
+            _ = try await fixture.auth.verify(token: token, .totp(fixture.code(seed)))
+            #expect(try await fixture.state(token) == "approved")
 
-        // Another request (another body), another user: refused, and nothing used up.
-        let other = fixture.login(anna, body: #"{"username":"y"}"#)
-        #expect(await isRefusal(.approvalInvalid) { _ = try await fixture.auth.perform(other, approval: token) })
-        #expect(await isRefusal(.approvalInvalid) { _ = try await fixture.auth.perform(fixture.login(ben), approval: token) })
-        guard case .done(let body, true, _) = try await fixture.auth.perform(action, approval: token) else {
-            Issue.record("the approved request should run")
-            return
+            // Another request (another body), another user: refused, and nothing used up.
+            let other = fixture.login(anna, body: #"{"username":"y"}"#)
+            #expect(await isRefusal(.approvalInvalid) { _ = try await fixture.auth.perform(other, approval: token) })
+            #expect(await isRefusal(.approvalInvalid) { _ = try await fixture.auth.perform(fixture.login(ben), approval: token) })
+            guard case .done(let body, true, _) = try await fixture.auth.perform(action, approval: token) else {
+                Issue.record("the approved request should run")
+                return
+            }
+            #expect(body == "done")
+            #expect(try await fixture.state(token) == "consumed")
+            #expect(await isRefusal(.approvalInvalid) { _ = try await fixture.auth.perform(action, approval: token) })
+            #expect(try await fixture.events("approval_used") == 1)
+            #expect(try await fixture.test.store.verifyAudit().isIntact)
         }
-        #expect(body == "done")
-        #expect(try await fixture.state(token) == "consumed")
-        #expect(await isRefusal(.approvalInvalid) { _ = try await fixture.auth.perform(action, approval: token) })
-        #expect(try await fixture.events("approval_used") == 1)
-        #expect(try await fixture.test.store.verifyAudit().isIntact)
     }
 
     @Test("two factors of one category are not SCA; a revoked factor cannot be used", arguments: Backend.available)
     func categoriesAndRevocation(backend: Backend) async throws {
-        let fixture = try await GateFixture.make(backend)
-        defer { Task { await fixture.close() } }
-        let (anna, seed) = try await fixture.user("anna")
-        let key = P256.Signing.PrivateKey()
-        let device = try await fixture.enrol(
-            anna, FactorRequest(kind: .deviceKey, label: "Phone", publicKey: Base64URL.encode(Array(key.publicKey.x963Representation)))
-        )
-        let action = fixture.login(anna)
-        let token = try await fixture.token(action)
-        _ = try await fixture.auth.verify(token: token, .totp(fixture.code(seed)))
-        let challengeJSON = try await fixture.auth.deviceKeyChallengeJSON(token: token)
-        let challengeText = (try JSONSerialization.jsonObject(with: Data(challengeJSON.utf8)) as? [String: Any])?["challenge"] as? String
-        let challenge = try #require(challengeText.flatMap(Base64URL.decode))
-        let signature = Array(try key.signature(for: challenge).derRepresentation)
-        // A second possession factor is not even accepted: the category is already passed.
-        #expect(await isRefusal(.verificationFailed) {
-            _ = try await fixture.auth.verify(token: token, .deviceKey(factorID: device, signature: signature))
-        })
-        #expect(try await fixture.state(token) == "partly_passed")
-        #expect(await isRefusal(.approvalInvalid) { _ = try await fixture.auth.perform(action, approval: token) })
+        try await GateFixture.with(backend) { fixture in
+            let (anna, seed) = try await fixture.user("anna")
+            let key = P256.Signing.PrivateKey()
+            let device = try await fixture.enrol(
+                anna, FactorRequest(kind: .deviceKey, label: "Phone", publicKey: Base64URL.encode(Array(key.publicKey.x963Representation)))
+            )
+            let action = fixture.login(anna)
+            let token = try await fixture.token(action)
+            _ = try await fixture.auth.verify(token: token, .totp(fixture.code(seed)))
+            let challengeJSON = try await fixture.auth.deviceKeyChallengeJSON(token: token)
+            let challengeText = (try JSONSerialization.jsonObject(with: Data(challengeJSON.utf8)) as? [String: Any])?["challenge"] as? String
+            let challenge = try #require(challengeText.flatMap(Base64URL.decode))
+            let signature = Array(try key.signature(for: challenge).derRepresentation)
+            // A second possession factor is not even accepted: the category is already passed.
+            #expect(await isRefusal(.verificationFailed) {
+                _ = try await fixture.auth.verify(token: token, .deviceKey(factorID: device, signature: signature))
+            })
+            #expect(try await fixture.state(token) == "partly_passed")
+            #expect(await isRefusal(.approvalInvalid) { _ = try await fixture.auth.perform(action, approval: token) })
 
-        // Revoke the PIN: it can no longer pass anything.
-        let pinID = try #require(try await fixture.test.store.database.read(
-            "SELECT id FROM auth_factors WHERE user_id = \(bind: anna) AND kind = 'pin'"
-        ).first?.decode(column: "id", as: String.self))
-        _ = try await fixture.auth.store.transact(fixture.auth.revokeFactor(pinID, userID: anna))
-        #expect(await isRefusal(.verificationFailed) { _ = try await fixture.auth.verify(token: token, .pin("739148")) })
-        #expect(try await fixture.state(token) == "partly_passed")
+            // Revoke the PIN: it can no longer pass anything.
+            let pinID = try #require(try await fixture.test.store.database.read(
+                "SELECT id FROM auth_factors WHERE user_id = \(bind: anna) AND kind = 'pin'"
+            ).first?.decode(column: "id", as: String.self))
+            _ = try await fixture.auth.store.transact(fixture.auth.revokeFactor(pinID, userID: anna))
+            #expect(await isRefusal(.verificationFailed) { _ = try await fixture.auth.verify(token: token, .pin("739148")) })
+            #expect(try await fixture.state(token) == "partly_passed")
+        }
     }
 
     @Test("10 parallel wrong PINs on 10 tokens block the PIN at exactly 5 failures", arguments: Backend.available)
     func pinBlocksAtFive(backend: Backend) async throws {
-        let fixture = try await GateFixture.make(backend)
-        defer { Task { await fixture.close() } }
-        let (anna, _) = try await fixture.user("anna")
-        var tokens: [String] = []
-        for _ in 0..<10 { tokens.append(try await fixture.token(fixture.login(anna))) }
-        let refused = await withTaskGroup(of: Bool.self) { group in
-            for token in tokens {
-                group.addTask { await isRefusal(.verificationFailed) { _ = try await fixture.auth.verify(token: token, .pin("000000")) } }
+        try await GateFixture.with(backend) { fixture in
+            let (anna, _) = try await fixture.user("anna")
+            var tokens: [String] = []
+            for _ in 0..<10 { tokens.append(try await fixture.token(fixture.login(anna))) }
+            let refused = await withTaskGroup(of: Bool.self) { group in
+                for token in tokens {
+                    group.addTask { await isRefusal(.verificationFailed) { _ = try await fixture.auth.verify(token: token, .pin("000000")) } }
+                }
+                return await group.reduce(0) { $0 + ($1 ? 1 : 0) }
             }
-            return await group.reduce(0) { $0 + ($1 ? 1 : 0) }
+            #expect(refused == 10)
+            #expect(try await fixture.events("factor_failed") == 5)
+            #expect(try await fixture.events("factor_blocked") == 1)
+            // Blocked: even the right PIN is refused, and not counted.
+            let fresh = try await fixture.token(fixture.login(anna))
+            #expect(await isRefusal(.verificationFailed) { _ = try await fixture.auth.verify(token: fresh, .pin("739148")) })
+            #expect(try await fixture.events("factor_failed") == 5)
+            let factors = try await fixture.auth.factorsJSON(userID: anna)
+            #expect(factors.contains(#""kind":"pin","category":"knowledge""#) && factors.contains(#""blocked":true"#))
         }
-        #expect(refused == 10)
-        #expect(try await fixture.events("factor_failed") == 5)
-        #expect(try await fixture.events("factor_blocked") == 1)
-        // Blocked: even the right PIN is refused, and not counted.
-        let fresh = try await fixture.token(fixture.login(anna))
-        #expect(await isRefusal(.verificationFailed) { _ = try await fixture.auth.verify(token: fresh, .pin("739148")) })
-        #expect(try await fixture.events("factor_failed") == 5)
-        let factors = try await fixture.auth.factorsJSON(userID: anna)
-        #expect(factors.contains(#""kind":"pin","category":"knowledge""#) && factors.contains(#""blocked":true"#))
     }
 
     @Test("the last round of failures warns before the permanent block, then blocks for good", arguments: Backend.available)
     func warningBeforePermanentBlock(backend: Backend) async throws {
-        let fixture = try await GateFixture.make(backend)
-        defer { Task { await fixture.close() } }
-        let (anna, _) = try await fixture.user("anna")
-        func pin() async throws -> [String: Any] {
-            let json = try await fixture.auth.factorsJSON(userID: anna)
-            let factors = try #require((try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])?["factors"] as? [[String: Any]])
-            return try #require(factors.first { $0["kind"] as? String == "pin" })
+        try await GateFixture.with(backend) { fixture in
+            let (anna, _) = try await fixture.user("anna")
+            func pin() async throws -> [String: Any] {
+                let json = try await fixture.auth.factorsJSON(userID: anna)
+                let factors = try #require((try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])?["factors"] as? [[String: Any]])
+                return try #require(factors.first { $0["kind"] as? String == "pin" })
+            }
+            #expect(try await pin()["permanent_block_next"] as? Bool == false)
+            // The three temporary blocks (15 min, 1 h, 1 day) are over: the factor is in its last round.
+            let blocks = Int64(AttemptPolicy.temporaryBlockDurationsDefault.count)
+            try await fixture.auth.store.transact { scope in
+                try await scope.run("UPDATE auth_factors SET blocks = \(bind: blocks) WHERE user_id = \(bind: anna) AND kind = 'pin'")
+            }
+            #expect(try await pin()["permanent_block_next"] as? Bool == true)
+            for attempt in 1...RegulatoryLimits.failedAttemptsMax {
+                let token = try await fixture.token(fixture.login(anna))
+                #expect(await isRefusal(.verificationFailed) { _ = try await fixture.auth.verify(token: token, .pin("000000")) })
+                // Warned once, when one attempt is left before the permanent block.
+                let warnings = try await fixture.events("factor_block_warning")
+                #expect(warnings == (attempt >= RegulatoryLimits.failedAttemptsMax - 1 ? 1 : 0), "after attempt \(attempt)")
+            }
+            #expect(try await fixture.events("factor_blocked_permanently") == 1)
+            #expect(try await pin()["permanently_blocked"] as? Bool == true)
+            // With its only knowledge factor blocked for good, no challenge can be strong: none is issued.
+            #expect(await isRefusal(.scaUnavailable) { _ = try await fixture.auth.perform(fixture.login(anna), approval: nil) })
         }
-        #expect(try await pin()["permanent_block_next"] as? Bool == false)
-        // The three temporary blocks (15 min, 1 h, 1 day) are over: the factor is in its last round.
-        let blocks = Int64(AttemptPolicy.temporaryBlockDurationsDefault.count)
-        try await fixture.auth.store.transact { scope in
-            try await scope.run("UPDATE auth_factors SET blocks = \(bind: blocks) WHERE user_id = \(bind: anna) AND kind = 'pin'")
-        }
-        #expect(try await pin()["permanent_block_next"] as? Bool == true)
-        for attempt in 1...RegulatoryLimits.failedAttemptsMax {
-            let token = try await fixture.token(fixture.login(anna))
-            #expect(await isRefusal(.verificationFailed) { _ = try await fixture.auth.verify(token: token, .pin("000000")) })
-            // Warned once, when one attempt is left before the permanent block.
-            let warnings = try await fixture.events("factor_block_warning")
-            #expect(warnings == (attempt >= RegulatoryLimits.failedAttemptsMax - 1 ? 1 : 0), "after attempt \(attempt)")
-        }
-        #expect(try await fixture.events("factor_blocked_permanently") == 1)
-        #expect(try await pin()["permanently_blocked"] as? Bool == true)
-        // With its only knowledge factor blocked for good, no challenge can be strong: none is issued.
-        #expect(await isRefusal(.scaUnavailable) { _ = try await fixture.auth.perform(fixture.login(anna), approval: nil) })
     }
 
     @Test("one TOTP code sent by 100 concurrent requests passes once", arguments: Backend.available)
     func totpOnceUnderConcurrency(backend: Backend) async throws {
-        let fixture = try await GateFixture.make(backend)
-        defer { Task { await fixture.close() } }
-        let (anna, seed) = try await fixture.user("anna")
-        let token = try await fixture.token(fixture.login(anna))
-        let code = fixture.code(seed)
-        let passed = await withTaskGroup(of: Bool.self) { group in
-            for _ in 0..<100 {
-                group.addTask { (try? await fixture.auth.verify(token: token, .totp(code))) != nil }
+        try await GateFixture.with(backend) { fixture in
+            let (anna, seed) = try await fixture.user("anna")
+            let token = try await fixture.token(fixture.login(anna))
+            let code = fixture.code(seed)
+            let passed = await withTaskGroup(of: Bool.self) { group in
+                for _ in 0..<100 {
+                    group.addTask { (try? await fixture.auth.verify(token: token, .totp(code))) != nil }
+                }
+                return await group.reduce(0) { $0 + ($1 ? 1 : 0) }
             }
-            return await group.reduce(0) { $0 + ($1 ? 1 : 0) }
+            #expect(passed == 1)
+            #expect(try await fixture.events("factor_passed") == 1)
+            // The same code on another token: the step is used up, so it fails (and counts).
+            let second = try await fixture.token(fixture.login(anna))
+            #expect(await isRefusal(.verificationFailed) { _ = try await fixture.auth.verify(token: second, .totp(code)) })
         }
-        #expect(passed == 1)
-        #expect(try await fixture.events("factor_passed") == 1)
-        // The same code on another token: the step is used up, so it fails (and counts).
-        let second = try await fixture.token(fixture.login(anna))
-        #expect(await isRefusal(.verificationFailed) { _ = try await fixture.auth.verify(token: second, .totp(code)) })
     }
 
     @Test("no secret is stored in clear", arguments: Backend.available)
     func noSecretInClear(backend: Backend) async throws {
-        let fixture = try await GateFixture.make(backend)
-        defer { Task { await fixture.close() } }
-        let (anna, seed) = try await fixture.user("anna", pin: "739148")
-        _ = try await fixture.enrol(anna, FactorRequest(kind: .sms, label: "Phone", phone: "+48600111222"))
-        let token = try await fixture.token(fixture.login(anna))
-        _ = try await fixture.auth.triggerSMS(token: token, channel: nil)
-        let message = try #require(fixture.auth.messages?.messages(to: "+48600111222").last)
-        let code = String(message.text.filter(\.isNumber).prefix(6))
-        _ = try await fixture.auth.verify(token: token, .sms(code))
-        var stored = ""
-        for table in ["auth_users", "auth_factors", "auth_tokens", "auth_sessions", "audit_events", "decisions"] {
-            for row in try await fixture.test.store.database.read(SQLQueryString("SELECT * FROM \(unsafeRaw: table)")) {
-                for column in row.allColumns {
-                    if let text = try? row.decode(column: column, as: String?.self) { stored += (text ?? "") + "\n" }
+        try await GateFixture.with(backend) { fixture in
+            let (anna, seed) = try await fixture.user("anna", pin: "739148")
+            _ = try await fixture.enrol(anna, FactorRequest(kind: .sms, label: "Phone", phone: "+48600111222"))
+            let token = try await fixture.token(fixture.login(anna))
+            _ = try await fixture.auth.triggerSMS(token: token, channel: nil)
+            let message = try #require(fixture.auth.messages?.messages(to: "+48600111222").last)
+            let code = String(message.text.filter(\.isNumber).prefix(6))
+            _ = try await fixture.auth.verify(token: token, .sms(code))
+            var stored = ""
+            for table in ["auth_users", "auth_factors", "auth_tokens", "auth_sessions", "audit_events", "decisions"] {
+                for row in try await fixture.test.store.database.read(SQLQueryString("SELECT * FROM \(unsafeRaw: table)")) {
+                    for column in row.allColumns {
+                        if let text = try? row.decode(column: column, as: String?.self) { stored += text + "\n" }
+                    }
                 }
             }
-        }
-        #expect(!stored.isEmpty)
-        let appSecret = fixture.base32(Array(seed.utf8))
-        for secret in ["739148", seed, appSecret, "600111222", token, code] {
-            #expect(!stored.contains(secret), "found a secret in clear: \(secret.prefix(4))…")
+            #expect(!stored.isEmpty)
+            let appSecret = fixture.base32(Array(seed.utf8))
+            for secret in ["739148", seed, appSecret, "600111222", token, code] {
+                #expect(!stored.contains(secret), "found a secret in clear: \(secret.prefix(4))…")
+            }
         }
     }
 }
@@ -301,86 +313,86 @@ struct GateTests {
 extension GateTests {
     @Test("decoupled approval: only the matching number passes; pending pushes are capped", arguments: Backend.available)
     func pushWithNumberMatching(backend: Backend) async throws {
-        let fixture = try await GateFixture.make(backend)
-        defer { Task { await fixture.close() } }
-        let (anna, _) = try await fixture.user("anna")
-        let key = P256.Signing.PrivateKey()
-        let device = try await fixture.enrol(
-            anna, FactorRequest(kind: .deviceKey, label: "Phone", publicKey: Base64URL.encode(Array(key.publicKey.x963Representation)))
-        )
-        func object(_ json: String) throws -> [String: Any] {
-            try #require(try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])
+        try await GateFixture.with(backend) { fixture in
+            let (anna, _) = try await fixture.user("anna")
+            let key = P256.Signing.PrivateKey()
+            let device = try await fixture.enrol(
+                anna, FactorRequest(kind: .deviceKey, label: "Phone", publicKey: Base64URL.encode(Array(key.publicKey.x963Representation)))
+            )
+            func object(_ json: String) throws -> [String: Any] {
+                try #require(try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])
+            }
+            let token = try await fixture.token(fixture.login(anna))
+            let push = try object(try await fixture.auth.triggerPush(token: token))
+            let approvalID = try #require(push["approval_id"] as? String)
+            let number = try #require(push["number"] as? Int)
+
+            // The device reads its feed with a signature over this minute's feed message.
+            let minute = wallClockNow().millisecondsSinceEpoch / 60_000
+            let feedSignature = Array(try key.signature(for: AuthService.feedMessage(factorID: device, minute: minute)).derRepresentation)
+            let feed = try object(try await fixture.auth.deviceFeed(factorID: device, signature: feedSignature))
+            let item = try #require((feed["approvals"] as? [[String: Any]])?.first)
+            #expect((item["numbers"] as? [Int])?.contains(number) == true)
+            let challenge = try #require((item["challenge"] as? String).flatMap(Base64URL.decode))
+            #expect(await isRefusal(.unauthenticated) { _ = try await fixture.auth.deviceFeed(factorID: device, signature: [1, 2, 3]) })
+
+            func sign(_ picked: Int) throws -> [UInt8] {
+                Array(try key.signature(for: Array(SHA256.hash(data: challenge + Array("number:\(picked)".utf8)))).derRepresentation)
+            }
+            // A wrong number fails (and counts); the approval is then closed.
+            let wrong = number == 99 ? 98 : number + 1
+            #expect(await isRefusal(.verificationFailed) {
+                _ = try await fixture.auth.answerPush(approvalID: approvalID, factorID: device, approve: true, number: wrong, signature: try sign(wrong))
+            })
+            #expect(try await fixture.events("factor_failed") == 1)
+            #expect(await isRefusal(.verificationFailed) {
+                _ = try await fixture.auth.answerPush(approvalID: approvalID, factorID: device, approve: true, number: number, signature: try sign(number))
+            })
+            // A new push, answered with the right number: the device-key factor passes.
+            let second = try object(try await fixture.auth.triggerPush(token: token))
+            let secondNumber = try #require(second["number"] as? Int)
+            _ = try await fixture.auth.answerPush(
+                approvalID: try #require(second["approval_id"] as? String), factorID: device, approve: true, number: secondNumber,
+                signature: try sign(secondNumber)
+            )
+            #expect(try await fixture.state(token) == "partly_passed")
+
+            // Push bombing: at most three pending pushes per user.
+            var tokens: [String] = []
+            for _ in 0..<4 { tokens.append(try await fixture.token(fixture.login(anna))) }
+            for token in tokens.prefix(3) { _ = try await fixture.auth.triggerPush(token: token) }
+            #expect(await isRefusal(.rateLimited) { _ = try await fixture.auth.triggerPush(token: tokens[3]) })
         }
-        let token = try await fixture.token(fixture.login(anna))
-        let push = try object(try await fixture.auth.triggerPush(token: token))
-        let approvalID = try #require(push["approval_id"] as? String)
-        let number = try #require(push["number"] as? Int)
-
-        // The device reads its feed with a signature over this minute's feed message.
-        let minute = wallClockNow().millisecondsSinceEpoch / 60_000
-        let feedSignature = Array(try key.signature(for: AuthService.feedMessage(factorID: device, minute: minute)).derRepresentation)
-        let feed = try object(try await fixture.auth.deviceFeed(factorID: device, signature: feedSignature))
-        let item = try #require((feed["approvals"] as? [[String: Any]])?.first)
-        #expect((item["numbers"] as? [Int])?.contains(number) == true)
-        let challenge = try #require((item["challenge"] as? String).flatMap(Base64URL.decode))
-        #expect(await isRefusal(.unauthenticated) { _ = try await fixture.auth.deviceFeed(factorID: device, signature: [1, 2, 3]) })
-
-        func sign(_ picked: Int) throws -> [UInt8] {
-            Array(try key.signature(for: Array(SHA256.hash(data: challenge + Array("number:\(picked)".utf8)))).derRepresentation)
-        }
-        // A wrong number fails (and counts); the approval is then closed.
-        let wrong = number == 99 ? 98 : number + 1
-        #expect(await isRefusal(.verificationFailed) {
-            _ = try await fixture.auth.answerPush(approvalID: approvalID, factorID: device, approve: true, number: wrong, signature: try sign(wrong))
-        })
-        #expect(try await fixture.events("factor_failed") == 1)
-        #expect(await isRefusal(.verificationFailed) {
-            _ = try await fixture.auth.answerPush(approvalID: approvalID, factorID: device, approve: true, number: number, signature: try sign(number))
-        })
-        // A new push, answered with the right number: the device-key factor passes.
-        let second = try object(try await fixture.auth.triggerPush(token: token))
-        let secondNumber = try #require(second["number"] as? Int)
-        _ = try await fixture.auth.answerPush(
-            approvalID: try #require(second["approval_id"] as? String), factorID: device, approve: true, number: secondNumber,
-            signature: try sign(secondNumber)
-        )
-        #expect(try await fixture.state(token) == "partly_passed")
-
-        // Push bombing: at most three pending pushes per user.
-        var tokens: [String] = []
-        for _ in 0..<4 { tokens.append(try await fixture.token(fixture.login(anna))) }
-        for token in tokens.prefix(3) { _ = try await fixture.auth.triggerPush(token: token) }
-        #expect(await isRefusal(.rateLimited) { _ = try await fixture.auth.triggerPush(token: tokens[3]) })
     }
 }
 
 extension GateTests {
     @Test("the retention sweep deletes tokens, approvals and sessions only once they cannot be used", arguments: Backend.available)
     func retentionSweepsWhatCanNoLongerBeUsed(backend: Backend) async throws {
-        let fixture = try await GateFixture.make(backend)
-        defer { Task { await fixture.close() } }
-        let (anna, _) = try await fixture.user("anna")  // with an enrolment session
-        let key = P256.Signing.PrivateKey()
-        _ = try await fixture.enrol(
-            anna, FactorRequest(kind: .deviceKey, label: "Phone", publicKey: Base64URL.encode(Array(key.publicKey.x963Representation)))
-        )
-        let token = try await fixture.token(fixture.login(anna))  // valid 5 minutes
-        _ = try await fixture.auth.triggerPush(token: token)  // an approval, expiring with it
-        let start = wallClockNow()
-        // Sessions idle 5 minutes; all three are unusable by start + 5 minutes, and kept a day more.
-        let policy = RetentionPolicy(grace: .days(1), sessionIdle: .minutes(5))
-        let unusableFromGraceEnd = start + .minutes(5) + .days(1)
+        try await GateFixture.with(backend) { fixture in
+            let (anna, _) = try await fixture.user("anna")  // with an enrolment session
+            let key = P256.Signing.PrivateKey()
+            _ = try await fixture.enrol(
+                anna, FactorRequest(kind: .deviceKey, label: "Phone", publicKey: Base64URL.encode(Array(key.publicKey.x963Representation)))
+            )
+            let token = try await fixture.token(fixture.login(anna))  // valid 5 minutes
+            _ = try await fixture.auth.triggerPush(token: token)  // an approval, expiring with it
+            let start = wallClockNow()
+            // Sessions idle 5 minutes; all three are unusable by start + 5 minutes, and kept a day more.
+            let policy = RetentionPolicy(grace: .days(1), sessionIdle: .minutes(5))
+            let unusableFromGraceEnd = start + .minutes(5) + .days(1)
 
-        #expect(try await fixture.test.store.sweep(policy, now: unusableFromGraceEnd + .seconds(-60)) == RetentionSweep())
-        #expect(try await fixture.auth.statusJSON(token: token) != nil)
+            #expect(try await fixture.test.store.sweep(policy, now: unusableFromGraceEnd + .seconds(-60)) == RetentionSweep())
+            #expect(try await fixture.auth.statusJSON(token: token) != nil)
 
-        let swept = try await fixture.test.store.sweep(policy, now: unusableFromGraceEnd + .seconds(60))
-        #expect(swept == RetentionSweep(tokens: 1, approvals: 1, sessions: 1))
-        #expect(try await fixture.auth.statusJSON(token: token) == nil)
-        // Users and factors (with their attempt counters) are records: kept.
-        #expect(try await fixture.test.store.database.integer("SELECT COUNT(*) FROM auth_factors") == 3)
-        #expect(try await fixture.events("retention_sweep") == 1)
-        #expect(try await fixture.test.store.verifyAudit().isIntact)
+            let swept = try await fixture.test.store.sweep(policy, now: unusableFromGraceEnd + .seconds(60))
+            #expect(swept == RetentionSweep(tokens: 1, approvals: 1, sessions: 1))
+            #expect(try await fixture.auth.statusJSON(token: token) == nil)
+            // Users and factors (with their attempt counters) are records: kept.
+            #expect(try await fixture.test.store.database.integer("SELECT COUNT(*) FROM auth_factors") == 3)
+            #expect(try await fixture.events("retention_sweep") == 1)
+            #expect(try await fixture.test.store.verifyAudit().isIntact)
+        }
     }
 }
 
