@@ -99,14 +99,14 @@ public enum AnswerEncoder {
         if let text { appendString(text, into: &out) } else { out.append(contentsOf: "null".utf8) }
     }
 
-    /// A JSON string literal with the escapes RFC 8259 requires.
-    /// A JSON string literal.
+    /// `text` as a JSON string literal (see `appendString`).
     public static func quoted(_ text: String) -> String {
         var out: [UInt8] = []
         appendString(text, into: &out)
         return String(decoding: out, as: UTF8.self)
     }
 
+    /// `text` as a JSON string literal, with the escapes RFC 8259 requires.
     public static func appendString(_ text: String, into out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))
         for byte in text.utf8 {

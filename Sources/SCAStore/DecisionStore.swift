@@ -332,11 +332,9 @@ public actor DecisionStore {
                 let (decision, effects) = engine.decide(request, prior: state.prior(for: request)).parts()
                 let sequence = chain.lastSequence + 1
                 state.apply(effects, of: request, recorded: Int64(sequence))
-                let answer = AnswerEncoder.line(decision)
                 let status = SCAStatus(outcome: decision.outcome, sca: request.sca)
                 let id = submission.id
-                var payload = #"{"decision_id":"# + AnswerEncoder.quoted(id) + #","sca":"# + AnswerEncoder.quoted(status.rawValue)
-                payload += #","request_sha256":"# + AnswerEncoder.quoted(submission.digest) + #","answer":"# + answer + "}"
+                let (answer, payload) = Self.answerAndPayload(decision, id: id, status: status, digest: submission.digest)
                 events.append(chain.append(kind: "decision", at: now, payload: payload))
                 let stored = StoredDecision(
                     id: id, createdAt: now, answer: answer, outcome: decision.outcome.rawValue,
@@ -414,6 +412,28 @@ public actor DecisionStore {
         }
         try await db.run("COMMIT")
         return results
+    }
+
+    /// A decision's answer line and its audit event's payload, which holds the answer
+    /// whole: each built in one buffer.
+    static func answerAndPayload(
+        _ decision: Decision, id: String, status: SCAStatus, digest: String
+    ) -> (answer: String, payload: String) {
+        var answer: [UInt8] = []
+        answer.reserveCapacity(512)
+        AnswerEncoder.encode(decision, into: &answer)
+        var payload: [UInt8] = []
+        payload.reserveCapacity(answer.count + 192)
+        payload.append(contentsOf: #"{"decision_id":"#.utf8)
+        AnswerEncoder.appendString(id, into: &payload)
+        payload.append(contentsOf: #","sca":"#.utf8)
+        AnswerEncoder.appendString(status.rawValue, into: &payload)
+        payload.append(contentsOf: #","request_sha256":"#.utf8)
+        AnswerEncoder.appendString(digest, into: &payload)
+        payload.append(contentsOf: #","answer":"#.utf8)
+        payload.append(contentsOf: answer)
+        payload.append(UInt8(ascii: "}"))
+        return (String(decoding: answer, as: UTF8.self), String(decoding: payload, as: UTF8.self))
     }
 
     static let claimKeys = RowStatement.Shape.insert(

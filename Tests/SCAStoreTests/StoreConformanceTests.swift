@@ -39,6 +39,21 @@ import Testing
         }
     }
 
+    /// The audit event of a decision: its id, SCA status, request digest and answer, the
+    /// answer embedded byte for byte as the stored decision holds it.
+    @Test(arguments: Backend.available)
+    func aDecisionsAuditEventHoldsItsAnswerByteForByte(_ backend: Backend) async throws {
+        try await TestStore.with(backend) { test in
+            let submission = try Lines().submission(payment(id: #"quote\"d"#))
+            let decision = try #require(await test.store.decide(submission).decision)
+            let event = try #require(try await test.store.auditEvents(after: 0, limit: 1).first)
+            #expect(event.kind == "decision")
+            #expect(decision.answer.hasPrefix(#"{"id":"quote\"d","outcome":"#))
+            #expect(event.payload == #"{"decision_id":"\#(decision.id)","sca":"\#(decision.sca.rawValue)","#
+                + #""request_sha256":"\#(submission.digest)","answer":\#(decision.answer)}"#)
+        }
+    }
+
     @Test(arguments: Backend.available)
     func stateSurvivesReopening(_ backend: Backend) async throws {
         try await TestStore.with(backend) { test in
