@@ -47,7 +47,7 @@ public struct AuditEvent: Equatable, Sendable {
         out.append(contentsOf: #","payload":"#.utf8)
         appendJSONString(payload, into: &out)
         out.append(contentsOf: #","previous":""#.utf8)
-        out.append(contentsOf: hex(previousHash).utf8)
+        appendHex(previousHash, into: &out)
         out.append(contentsOf: #""}"#.utf8)
         return out
     }
@@ -80,6 +80,14 @@ public struct AuditEvent: Equatable, Sendable {
 }
 
 private let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
+
+/// Lowercase hexadecimal of `bytes`, appended.
+func appendHex(_ bytes: [UInt8], into out: inout [UInt8]) {
+    for byte in bytes {
+        out.append(hexDigits[Int(byte >> 4)])
+        out.append(hexDigits[Int(byte & 0x0F)])
+    }
+}
 
 /// Lowercase hexadecimal of bytes.
 public func hex(_ bytes: [UInt8]) -> String {

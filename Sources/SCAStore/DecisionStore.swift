@@ -56,7 +56,8 @@ public actor DecisionStore {
     /// to a suspended task, or to a function called on the writer's thread.
     private struct Pending {
         let jobs: [Job]
-        let reply: @Sendable ([JobResult]) -> Void
+        /// Given the batch's results for these jobs, in order.
+        let reply: @Sendable (ArraySlice<JobResult>) -> Void
     }
 
     /// Callers' jobs waiting for a transaction, and whether a drain is running. Kept under
@@ -94,7 +95,7 @@ public actor DecisionStore {
     /// should only pass the result on.
     public nonisolated func decide(_ submission: DecisionSubmission, reply: @escaping @Sendable (DecisionResult) -> Void) {
         enqueue([.decide(submission)]) { results in
-            guard case .decision(let result) = results[0] else { preconditionFailure("a decision job answers with a decision") }
+            guard case .decision(let result) = results.first else { preconditionFailure("a decision job answers with a decision") }
             reply(result)
         }
     }
@@ -144,11 +145,11 @@ public actor DecisionStore {
 
     private nonisolated func submit(_ jobs: [Job]) async -> [JobResult] {
         await withCheckedContinuation { continuation in
-            enqueue(jobs) { continuation.resume(returning: $0) }
+            enqueue(jobs) { continuation.resume(returning: Array($0)) }
         }
     }
 
-    private nonisolated func enqueue(_ jobs: [Job], reply: @escaping @Sendable ([JobResult]) -> Void) {
+    private nonisolated func enqueue(_ jobs: [Job], reply: @escaping @Sendable (ArraySlice<JobResult>) -> Void) {
         let start = inbox.withLockedValue { inbox in
             inbox.queue.append(Pending(jobs: jobs, reply: reply))
             if inbox.draining { return false }
@@ -167,7 +168,7 @@ public actor DecisionStore {
             committedJobs += results.count
             var offset = 0
             for pending in batch {
-                pending.reply(Array(results[offset..<offset + pending.jobs.count]))
+                pending.reply(results[offset..<offset + pending.jobs.count])
                 offset += pending.jobs.count
             }
         }
@@ -399,11 +400,14 @@ public actor DecisionStore {
         }
         if !events.isEmpty {
             var insert = RowStatement(Self.insertEvents, reservingRows: events.count)
+            var previousHash = hex(events[0].previousHash)  // each later one is the hash before it
             for event in events {
+                let hash = hex(event.hash)
                 insert.add(
                     .integer(Int64(event.sequence)), .text(event.at), .text(event.kind), .text(event.payload),
-                    .text(hex(event.previousHash)), .text(hex(event.hash))
+                    .text(previousHash), .text(hash)
                 )
+                previousHash = hash
             }
             try await db.run(insert)
             try await db.run(
