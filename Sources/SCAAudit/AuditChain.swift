@@ -81,6 +81,26 @@ public struct AuditEvent: Equatable, Sendable {
 
 private let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
 
+/// Lowercase hexadecimal of the SHA-256 of `text`'s UTF-8 bytes (request digests, stored
+/// token and session hashes), made without copying the text or the digest.
+public func sha256Hex(_ text: String) -> String {
+    var text = text
+    let digest = text.withUTF8 { bytes in
+        var hasher = SHA256()
+        hasher.update(bufferPointer: UnsafeRawBufferPointer(bytes))
+        return hasher.finalize()
+    }
+    return String(unsafeUninitializedCapacity: 2 * SHA256.byteCount) { out in
+        var index = 0
+        for byte in digest {
+            out[index] = hexDigits[Int(byte >> 4)]
+            out[index + 1] = hexDigits[Int(byte & 0x0F)]
+            index += 2
+        }
+        return index
+    }
+}
+
 /// Lowercase hexadecimal of `bytes`, appended.
 func appendHex(_ bytes: [UInt8], into out: inout [UInt8]) {
     for byte in bytes {

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import SCAAudit
 import SCAAuth
 import SCAContract
 import SCARules
@@ -154,7 +155,7 @@ public final class AuthService: Sendable {
         let now = scope.now.millisecondsSinceEpoch
         try await scope.run("""
             INSERT INTO auth_sessions (token_hash, user_id, kind, created_at, last_activity) \
-            VALUES (\(bind: Secrets.sha256Hex(token)), \(bind: userID), \(bind: kind.rawValue), \(bind: now), \(bind: now))
+            VALUES (\(bind: sha256Hex(token)), \(bind: userID), \(bind: kind.rawValue), \(bind: now), \(bind: now))
             """)
         var payload = JSONBuilder()
         payload.string("user_id", userID)
@@ -168,7 +169,7 @@ public final class AuthService: Sendable {
         guard let bearer = Secrets.bearer(bearer) else {
             throw GateRefusal(.unauthenticated, "a session is required: Authorization: Bearer <session>")
         }
-        let hash = Secrets.sha256Hex(bearer)
+        let hash = sha256Hex(bearer)
         let idle = settings.sessionIdle
         return try await store.transact { scope in
             let rows = try await scope.all(
@@ -190,7 +191,7 @@ public final class AuthService: Sendable {
     }
 
     public func endSession(bearer: String) async throws {
-        let hash = Secrets.sha256Hex(bearer)
+        let hash = sha256Hex(bearer)
         try await store.transact { scope in
             try await scope.run(
                 "UPDATE auth_sessions SET ended_at = \(bind: scope.now.millisecondsSinceEpoch) WHERE token_hash = \(bind: hash) AND ended_at IS NULL"

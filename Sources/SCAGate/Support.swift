@@ -71,8 +71,6 @@ public enum Secrets {
     /// `prefix_` and 16 random hex digits: an id that is not a secret.
     public static func identifier(_ prefix: String) -> String { prefix + "_" + hex(randomBytes(8)) }
 
-    public static func sha256Hex(_ text: String) -> String { hex(Array(SHA256.hash(data: Array(text.utf8)))) }
-
     public static func sha256(_ bytes: [UInt8]) -> [UInt8] { Array(SHA256.hash(data: bytes)) }
 
     public static func hmac(key: [UInt8], _ message: [UInt8]) -> [UInt8] {

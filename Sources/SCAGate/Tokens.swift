@@ -34,7 +34,7 @@ extension AuthService {
             throw GateRefusal(.scaUnavailable, "the user has no two usable factors of different categories")
         }
         let token = Secrets.bearerToken()
-        let hash = Secrets.sha256Hex(token)
+        let hash = sha256Hex(token)
         let now = scope.now
         try await scope.run("""
             INSERT INTO auth_tokens (token_hash, user_id, action, binding, link_digest, display_text, decision_id, nonce, \
@@ -56,13 +56,13 @@ extension AuthService {
     func token(_ token: String?) async throws -> TokenRecord? {
         guard let token = Secrets.bearer(token) else { return nil }
         return try await database.read(
-            "SELECT " + TokenRecord.columns + " FROM auth_tokens WHERE token_hash = \(bind: Secrets.sha256Hex(token))"
+            "SELECT " + TokenRecord.columns + " FROM auth_tokens WHERE token_hash = \(bind: sha256Hex(token))"
         ).first.map(TokenRecord.init(row:))
     }
 
     nonisolated(nonsending) static func lockedToken(_ token: String, scope: TransactionScope) async throws -> TokenRecord? {
         try await scope.all(
-            "SELECT " + TokenRecord.columns + " FROM auth_tokens WHERE token_hash = \(bind: Secrets.sha256Hex(token))" + scope.forUpdate
+            "SELECT " + TokenRecord.columns + " FROM auth_tokens WHERE token_hash = \(bind: sha256Hex(token))" + scope.forUpdate
         ).first.map(TokenRecord.init(row:))
     }
 
@@ -163,7 +163,7 @@ extension AuthService {
     /// blocked factor is not even checked.
     public func verify(token: String?, _ answer: Answer) async throws -> String {
         guard let token = Secrets.bearer(token) else { throw GateRefusal.verificationFailed }
-        return try await verify(hash: Secrets.sha256Hex(token), token: token, answer)
+        return try await verify(hash: sha256Hex(token), token: token, answer)
     }
 
     /// `token` is the token itself when the caller holds it (its status is answered), nil

@@ -145,7 +145,11 @@ final class DecisionChannelHandler: ChannelDuplexHandler, RemovableChannelHandle
                 return
             }
             exchange = .deciding  // drops the enum's reference, so the append does not copy
-            body.writeImmutableBuffer(chunk)
+            if body.readableBytes == 0 {
+                body = chunk  // most bodies come in one chunk: kept as read, not copied
+            } else {
+                body.writeImmutableBuffer(chunk)
+            }
             exchange = .collecting(decision, body)
         case (.collecting(let decision, let body), .end):
             exchange = .deciding

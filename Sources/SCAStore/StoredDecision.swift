@@ -64,12 +64,8 @@ public struct DecisionSubmission: Sendable {
         self.request = request
         self.requestText = requestText
         self.idempotencyKey = idempotencyKey
-        self.digest = Self.sha256Hex(requestText)
+        self.digest = sha256Hex(requestText)
         self.id = DecisionID.make()
-    }
-
-    static func sha256Hex(_ text: String) -> String {
-        hex(Array(SHA256.hash(data: Array(text.utf8))))
     }
 }
 
@@ -105,7 +101,9 @@ enum DecisionID {
     static func make(now: Instant = wallClockNow()) -> String {
         let time = UInt128(UInt64(clamping: now.millisecondsSinceEpoch) & 0xFFFF_FFFF_FFFF)  // 48 bits
         let bits = time << randomBits | RandomPool.shared.next128() & ((1 << randomBits) - 1)
-        var out = Array(prefix.utf8)
+        var out: [UInt8] = []
+        out.reserveCapacity(prefix.utf8.count + characters)
+        out.append(contentsOf: prefix.utf8)
         for shift in stride(from: 5 * (characters - 1), through: 0, by: -5) {
             out.append(alphabet[Int((bits >> UInt128(shift)) & 31)])
         }

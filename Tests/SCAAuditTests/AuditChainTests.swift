@@ -63,6 +63,13 @@ struct AuditChainTests {
         }
     }
 
+    /// FIPS 180-2's "abc", the empty string, and text beyond ASCII (hashed as UTF-8).
+    @Test func sha256HexIsTheDigestOfTheUTF8Bytes() {
+        #expect(sha256Hex("abc") == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+        #expect(sha256Hex("") == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
+        #expect(sha256Hex("Zażółć") == "1b45560b47f44bbf87bf66cb5d1840e833c5857f8c5656a2f42656153853f8d1")
+    }
+
     @Test func aModifiedPayloadIsFound() {
         var events = Self.chain(10)
         events[4] = Self.edited(events[4], payload: #"{"id":"e5","outcome":"sca_required","reason":"no_exemption"}"#)
