@@ -90,15 +90,7 @@ public func sha256Hex(_ text: String) -> String {
         hasher.update(bufferPointer: UnsafeRawBufferPointer(bytes))
         return hasher.finalize()
     }
-    return String(unsafeUninitializedCapacity: 2 * SHA256.byteCount) { out in
-        var index = 0
-        for byte in digest {
-            out[index] = hexDigits[Int(byte >> 4)]
-            out[index + 1] = hexDigits[Int(byte & 0x0F)]
-            index += 2
-        }
-        return index
-    }
+    return digest.withUnsafeBytes { hexString($0) }
 }
 
 /// Lowercase hexadecimal of `bytes`, appended.
@@ -110,13 +102,17 @@ func appendHex(_ bytes: [UInt8], into out: inout [UInt8]) {
 }
 
 /// Lowercase hexadecimal of bytes.
-public func hex(_ bytes: [UInt8]) -> String {
+public func hex(_ bytes: [UInt8]) -> String { hexString(bytes) }
+
+private func hexString(_ bytes: some Collection<UInt8>) -> String {
     String(unsafeUninitializedCapacity: bytes.count * 2) { out in
-        for (index, byte) in bytes.enumerated() {
-            out[2 * index] = hexDigits[Int(byte >> 4)]
-            out[2 * index + 1] = hexDigits[Int(byte & 0x0F)]
+        var index = 0
+        for byte in bytes {
+            out[index] = hexDigits[Int(byte >> 4)]
+            out[index + 1] = hexDigits[Int(byte & 0x0F)]
+            index += 2
         }
-        return bytes.count * 2
+        return index
     }
 }
 

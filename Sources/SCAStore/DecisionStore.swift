@@ -424,10 +424,10 @@ public actor DecisionStore {
         _ decision: Decision, id: String, status: SCAStatus, digest: String
     ) -> (answer: String, payload: String) {
         var answer: [UInt8] = []
-        answer.reserveCapacity(512)
+        answer.reserveCapacity(512)  // an answer is 300–400 bytes
         AnswerEncoder.encode(decision, into: &answer)
         var payload: [UInt8] = []
-        payload.reserveCapacity(answer.count + 192)
+        payload.reserveCapacity(answer.count + 192)  // the id, the status and a 64-digit digest, with their keys
         payload.append(contentsOf: #"{"decision_id":"#.utf8)
         AnswerEncoder.appendString(id, into: &payload)
         payload.append(contentsOf: #","sca":"#.utf8)

@@ -5,6 +5,7 @@ import SCAAuth
 import SCAGate
 import SCARules
 import SCAStore
+import SCATestSupport
 import SQLKit
 import Testing
 
@@ -36,13 +37,7 @@ struct GateFixture {
     /// Runs `body` on a new fixture, closed whether `body` returns or throws.
     static func with(_ backend: Backend, _ body: (GateFixture) async throws -> Void) async throws {
         let fixture = try await make(backend)
-        do {
-            try await body(fixture)
-        } catch {
-            await fixture.close()
-            throw error
-        }
-        await fixture.close()
+        try await withCleanup({ try await body(fixture) }, cleanup: fixture.close)
     }
 
     /// A user with a PIN and a TOTP authenticator; returns the id and the TOTP seed (the

@@ -3,6 +3,7 @@ import Logging
 import SCAContract
 import SCARules
 import SCAStore
+import SCATestSupport
 import SQLKit
 import Testing
 
@@ -82,21 +83,13 @@ struct TestStore {
         return TestStore(store: store, location: location, cleanup: cleanup)
     }
 
-    /// Runs `body` on a fresh store, closed afterwards whether `body` returns or throws (a
-    /// test that throws then reports its error, where an SQLite connection left open would
-    /// stop the test run with an assertion).
+    /// Runs `body` on a fresh store, closed afterwards whether `body` returns or throws.
     static func with(
         _ backend: Backend, configuration: RulesConfiguration = RulesConfiguration(), batchMax: Int = 256,
         _ body: (TestStore) async throws -> Void
     ) async throws {
         let test = try await make(backend, configuration: configuration, batchMax: batchMax)
-        do {
-            try await body(test)
-        } catch {
-            await test.close()
-            throw error
-        }
-        await test.close()
+        try await withCleanup({ try await body(test) }, cleanup: test.close)
     }
 
     /// Runs `body` on a new, unmigrated database, closed and removed afterwards whether
@@ -104,15 +97,10 @@ struct TestStore {
     static func withEmptyDatabase(_ backend: Backend, _ body: (StoreDatabase) async throws -> Void) async throws {
         let (location, cleanup) = try await emptyDatabase(backend)
         let database = try await StoreDatabase.open(location, logger: logger)
-        do {
-            try await body(database)
-        } catch {
+        try await withCleanup({ try await body(database) }) {
             await database.close()
             await cleanup()
-            throw error
         }
-        await database.close()
-        await cleanup()
     }
 
     /// A second node on the same database: its own connections and committer.
