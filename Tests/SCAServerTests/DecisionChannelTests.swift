@@ -215,10 +215,23 @@ import Testing
     /// connection at once; the decision's answer comes first.
     @Test func shutdownClosesTheConnectionAfterTheDecisionInFlight() async throws {
         try await Self.withChannel { channel, store, _ in
+            // The writer is held in a transaction of its own until shutdown has begun, so
+            // the decision is still in flight then (a fast writer would answer it first).
+            let (started, starting) = AsyncStream.makeStream(of: Void.self)
+            let (released, release) = AsyncStream.makeStream(of: Void.self)
+            let holding = Task {
+                try await store.transact { _ in
+                    starting.yield()
+                    for await _ in released { break }
+                }
+            }
+            for await _ in started { break }
             try await channel.writeInbound(Self.decisionRequest("d3"))
             try await channel.testingEventLoop.executeInContext {
                 channel.pipeline.fireUserInboundEventTriggered(ChannelShouldQuiesceEvent())
             }
+            release.finish()
+            try await holding.value
             // Answered in full, saying it closes, then closed; the decision is stored.
             let answer = try await Wire().next(channel)
             #expect(answer?.status == 201)
