@@ -3,7 +3,6 @@ import SCAAudit
 import SCARules
 import SCAService
 import SCAStore
-import SCATestSupport
 import Testing
 
 /// The store's edges: where it is, what read-only commands may touch, and the checks that
@@ -79,67 +78,6 @@ import Testing
         // 2.1 MB here, where 0.35-0.41 MB was seen and an unbounded log reaches 18 MB.
         #expect(largest <= 4 * StoreDatabase.walFileLimit(restartingAfter: frames), "largest log: \(largest) bytes")
     }
-
-    /// The background checkpoint releases the database file's older pages from the page
-    /// cache once it has flushed them, and keeps the newest `cachedTailBytes`; what was
-    /// released still reads back whole.
-    @Test func olderPagesOfTheDatabaseFileLeaveThePageCache() async throws {
-        #if os(Linux)
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("sca-cache-\(UUID().uuidString)")
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let path = directory.appendingPathComponent("sca.sqlite").path
-        let tail = 512 << 10
-        let database = try await StoreDatabase.open(.sqlite(path: path), logger: TestStore.logger, cachedTailBytes: tail)
-        try await withCleanup({
-            try await Migrations.migrate(database, now: "2026-11-21T00:00:00Z")
-            let store = DecisionStore(database: database, engine: RulesEngine(configuration: RulesConfiguration()), logger: TestStore.logger)
-            let lines = Lines()
-            let submissions = try (0..<3_000).map { try lines.submission(payment(id: "c\($0)", payer: "payer-\($0 % 500)")) }
-            var first: StoredDecision?
-            for start in stride(from: 0, to: submissions.count, by: 250) {
-                let results = await store.decide(Array(submissions[start..<min(start + 250, submissions.count)]))
-                first = first ?? results.first?.decision
-            }
-            // The next background passes (every 40 ms) copy the rest of the log, flush, and
-            // release; a loaded machine may take longer.
-            var size = 0
-            var released = 1.0
-            for _ in 0..<100 where released >= 0.5 {
-                try await Task.sleep(for: .milliseconds(50))
-                size = try #require(FileManager.default.attributesOfItem(atPath: path)[.size] as? Int)
-                released = try Self.residentShare(of: path, from: 0, to: size - 2 * tail)
-            }
-            #expect(size > 8 * tail, "the file grew to \(size) bytes")
-            let kept = try Self.residentShare(of: path, from: size - tail / 2, to: size)
-            #expect(released < 0.5, "\(Int(released * 100)) % of the older pages are cached")
-            #expect(kept > 0.5, "\(Int(kept * 100)) % of the newest pages are cached")
-
-            let early = try #require(first)
-            #expect(try await store.decision(id: early.id) == early)
-            #expect(try await store.verifyAudit().isIntact)
-        }, cleanup: { await database.close() })
-        #else
-        print("StoreEdgeTests: skipped the page-cache test: it reads residency with Linux's mincore")
-        #endif
-    }
-
-    #if os(Linux)
-    /// The share of the file's pages in [from, to) that the page cache holds (mincore).
-    static func residentShare(of path: String, from: Int, to: Int) throws -> Double {
-        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
-        let start = from / page * page
-        let length = to - start
-        let descriptor = open(path, O_RDONLY)
-        try #require(descriptor >= 0 && length > 0)
-        defer { close(descriptor) }
-        let mapping = try #require(mmap(nil, length, PROT_READ, MAP_SHARED, descriptor, off_t(start)))
-        try #require(mapping != MAP_FAILED)
-        defer { munmap(mapping, length) }
-        var pages = [UInt8](repeating: 0, count: (length + page - 1) / page)
-        try #require(mincore(mapping, length, &pages) == 0)
-        return Double(pages.filter { $0 & 1 == 1 }.count) / Double(pages.count)
-    }
-    #endif
 
     @Test(arguments: Backend.available)
     func theStateCheckNoticesChangedCountersAndAnswers(_ backend: Backend) async throws {
