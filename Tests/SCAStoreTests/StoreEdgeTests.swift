@@ -3,6 +3,7 @@ import SCAAudit
 import SCARules
 import SCAService
 import SCAStore
+import SCATestSupport
 import Testing
 
 /// The store's edges: where it is, what read-only commands may touch, and the checks that
@@ -78,6 +79,101 @@ import Testing
         // 2.1 MB here, where 0.35-0.41 MB was seen and an unbounded log reaches 18 MB.
         #expect(largest <= 4 * StoreDatabase.walFileLimit(restartingAfter: frames), "largest log: \(largest) bytes")
     }
+
+    /// The background checkpoint releases the older leaves of rowid tables (decisions,
+    /// audit events) from the page cache once it has flushed them, and keeps the index
+    /// pages (the idempotency keys, the counters: rows at random places) and the newest
+    /// `cachedTailBytes`; what was released still reads back whole.
+    @Test func olderTableLeavesOfTheDatabaseFileLeaveThePageCache() async throws {
+        #if os(Linux)
+        guard sysconf(Int32(_SC_PAGESIZE)) == 4096 else {
+            print("StoreEdgeTests: skipped the page-cache test: it assumes 4 KiB memory pages, as the store's")
+            return
+        }
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("sca-cache-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = directory.appendingPathComponent("sca.sqlite").path
+        let tail = 512 << 10
+        let database = try await StoreDatabase.open(.sqlite(path: path), logger: TestStore.logger, cachedTailBytes: tail)
+        try await withCleanup({
+            try await Migrations.migrate(database, now: "2026-11-21T00:00:00Z")
+            let store = DecisionStore(database: database, engine: RulesEngine(configuration: RulesConfiguration()), logger: TestStore.logger)
+            let lines = Lines()
+            let submissions = try (0..<3_000).map {
+                try lines.submission(payment(id: "c\($0)", payer: "payer-\($0 % 500)"), key: "key-\(($0 * 7_919) % 3_000)")
+            }
+            var first: StoredDecision?
+            for start in stride(from: 0, to: submissions.count, by: 250) {
+                let results = await store.decide(Array(submissions[start..<min(start + 250, submissions.count)]))
+                first = first ?? results.first?.decision
+            }
+            // The next background passes (every 40 ms) copy the rest of the log, flush, and
+            // release; a loaded machine may take longer.
+            var size = 0
+            var older = Residency(leaves: 1, leafPages: 0, others: 1, otherPages: 0)
+            for _ in 0..<100 where older.leaves >= 0.5 {
+                try await Task.sleep(for: .milliseconds(50))
+                size = try #require(FileManager.default.attributesOfItem(atPath: path)[.size] as? Int)
+                older = try Self.residency(of: path, from: 4096, to: size - 2 * tail)
+            }
+            #expect(size > 8 * tail, "the file grew to \(size) bytes")
+            #expect(older.leafPages > 100 && older.otherPages > 20, "\(older)")
+            #expect(older.leaves < 0.5, "\(Int(older.leaves * 100)) % of the older table leaves are cached")
+            #expect(older.others > 0.9, "\(Int(older.others * 100)) % of the older index pages are cached")
+            let newest = try Self.residency(of: path, from: size - tail / 2, to: size)
+            #expect(newest.leaves > 0.9, "\(Int(newest.leaves * 100)) % of the newest table leaves are cached")
+
+            let early = try #require(first)
+            #expect(try await store.decision(id: early.id) == early)
+            #expect(try await store.verifyAudit().isIntact)
+        }, cleanup: { await database.close() })
+        #else
+        print("StoreEdgeTests: skipped the page-cache test: it reads residency with Linux's mincore")
+        #endif
+    }
+
+    #if os(Linux)
+    /// Which of the file's 4 KiB pages in [from, to) the page cache holds (mincore, read
+    /// before the pages themselves are), for table leaves and for every other page.
+    struct Residency: CustomStringConvertible {
+        var leaves: Double
+        var leafPages: Int
+        var others: Double
+        var otherPages: Int
+        var description: String { "table leaves \(leafPages) (\(Int(leaves * 100)) % cached), others \(otherPages) (\(Int(others * 100)) % cached)" }
+    }
+
+    static func residency(of path: String, from: Int, to: Int) throws -> Residency {
+        let page = 4096
+        let start = from / page * page
+        let length = to - start
+        let descriptor = open(path, O_RDONLY)
+        try #require(descriptor >= 0 && length > 0)
+        defer { close(descriptor) }
+        let mapping = try #require(mmap(nil, length, PROT_READ, MAP_SHARED, descriptor, off_t(start)))
+        try #require(mapping != MAP_FAILED)
+        defer { munmap(mapping, length) }
+        var cached = [UInt8](repeating: 0, count: (length + page - 1) / page)
+        try #require(mincore(mapping, length, &cached) == 0)
+        var counts = (leaves: 0, leavesCached: 0, others: 0, othersCached: 0)
+        for index in cached.indices {
+            var type: UInt8 = 0
+            try #require(pread(descriptor, &type, 1, off_t(start + index * page)) == 1)
+            let isCached = cached[index] & 1 == 1
+            if type == 13 {
+                counts.leaves += 1
+                if isCached { counts.leavesCached += 1 }
+            } else {
+                counts.others += 1
+                if isCached { counts.othersCached += 1 }
+            }
+        }
+        return Residency(
+            leaves: Double(counts.leavesCached) / Double(max(1, counts.leaves)), leafPages: counts.leaves,
+            others: Double(counts.othersCached) / Double(max(1, counts.others)), otherPages: counts.others
+        )
+    }
+    #endif
 
     @Test(arguments: Backend.available)
     func theStateCheckNoticesChangedCountersAndAnswers(_ backend: Backend) async throws {
