@@ -19,7 +19,8 @@ import Darwin
 ///
 /// Only the leaves of rowid tables are released: `decisions` and `audit_events` (and the
 /// small rowid tables of the gate and the payments), whose rows arrive in rowid order, so
-/// a leaf left behind is not written again. Index pages stay: they hold the `WITHOUT
+/// a leaf left behind is seldom touched again (an SCA result reported later updates its
+/// decision's row, and a released leaf is then read back once). Index pages stay: they hold the `WITHOUT
 /// ROWID` tables (counters, payers, idempotency keys), whose rows land at random places,
 /// and a released page of those would be read back from disk by the writer (keyed
 /// decisions lost 3-7 % when every page was released). A page is judged by its B-tree
