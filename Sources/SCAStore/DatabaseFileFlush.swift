@@ -20,13 +20,13 @@ import Darwin
 /// Only the leaves of rowid tables are released: `decisions` and `audit_events` (and the
 /// small rowid tables of the gate and the payments), whose rows arrive in rowid order, so
 /// a leaf left behind is seldom touched again (an SCA result reported later updates its
-/// decision's row, and a released leaf is then read back once). Index pages stay: they hold the `WITHOUT
-/// ROWID` tables (counters, payers, idempotency keys), whose rows land at random places,
-/// and a released page of those would be read back from disk by the writer (keyed
-/// decisions lost 3-7 % when every page was released). A page is judged by its B-tree
-/// header's type byte (13: a table leaf), read from the page cache just before; a wrong
-/// guess (a page changing under the read, a free page's old bytes) costs at most one
-/// read from disk. Only clean pages are released (the flush has just written them; the
+/// decision's row, and a released leaf is then read back once). Index pages stay: they
+/// hold the `WITHOUT ROWID` tables (counters, payers, idempotency keys), whose rows land
+/// at random places, and a released page of those would be read back from disk by the
+/// writer (keyed decisions lost 3-7 % when every page was released). A page is judged by
+/// its B-tree header's type byte (13: a table leaf), read from the page cache just before;
+/// a wrong guess (a page changing under the read, a free page's old bytes) costs at most
+/// one read from disk. Only clean pages are released (the flush has just written them; the
 /// kernel never drops a dirty page), so nothing is lost, and each part of the file is
 /// looked at once, when it falls `cachedTailBytes` behind the end.
 struct DatabaseFileFlush: Sendable {
