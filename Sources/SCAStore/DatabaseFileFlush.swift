@@ -71,7 +71,7 @@ struct DatabaseFileFlush: Sendable {
                 page += Int(pageSize)
             }
             offset += Int64(page)
-            if page == 0 { break }
+            if page == 0 { break }  // less than a page left (the file shrank meanwhile)
         }
         if let leaves = run { release(leaves) }
         return offset

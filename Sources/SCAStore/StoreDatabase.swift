@@ -58,9 +58,11 @@ public final class StoreDatabase: Sendable {
     /// background checkpoint (see `DatabaseFileFlush`): about 200 ms of writes at full load.
     public static let cachedTailBytes = 8 << 20
 
-    /// A WAL frame: one page (SQLite's default page size, which the store keeps) and the
-    /// frame's 24-byte header.
-    static let walFrameBytes = 4096 + 24
+    /// SQLite's default page size, which the store keeps.
+    static let pageBytes = 4096
+
+    /// A WAL frame: one page and the frame's 24-byte header.
+    static let walFrameBytes = pageBytes + 24
 
     /// The bytes a restarted log is cut back to: twice what `frames` frames take.
     public static func walFileLimit(restartingAfter frames: Int) -> Int { frames * 2 * walFrameBytes }

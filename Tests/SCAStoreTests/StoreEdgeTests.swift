@@ -2,7 +2,7 @@ import Foundation
 import SCAAudit
 import SCARules
 import SCAService
-import SCAStore
+@testable import SCAStore
 import SCATestSupport
 import Testing
 
@@ -86,7 +86,7 @@ import Testing
     /// `cachedTailBytes`; what was released still reads back whole.
     @Test func olderTableLeavesOfTheDatabaseFileLeaveThePageCache() async throws {
         #if os(Linux)
-        guard sysconf(Int32(_SC_PAGESIZE)) == 4096 else {
+        guard sysconf(Int32(_SC_PAGESIZE)) == StoreDatabase.pageBytes else {
             print("StoreEdgeTests: skipped the page-cache test: it assumes 4 KiB memory pages, as the store's")
             return
         }
@@ -110,12 +110,14 @@ import Testing
             // The next background passes (every 40 ms) copy the rest of the log, flush, and
             // release; a loaded machine may take longer.
             var size = 0
-            var older = Residency(leaves: 1, leafPages: 0, others: 1, otherPages: 0)
-            for _ in 0..<100 where older.leaves >= 0.5 {
+            var older: Residency
+            var attempts = 0
+            repeat {
                 try await Task.sleep(for: .milliseconds(50))
                 size = try #require(FileManager.default.attributesOfItem(atPath: path)[.size] as? Int)
-                older = try Self.residency(of: path, from: 4096, to: size - 2 * tail)
-            }
+                older = try Self.residency(of: path, from: StoreDatabase.pageBytes, to: size - 2 * tail)
+                attempts += 1
+            } while older.leaves >= 0.5 && attempts < 100
             #expect(size > 8 * tail, "the file grew to \(size) bytes")
             #expect(older.leafPages > 100 && older.otherPages > 20, "\(older)")
             #expect(older.leaves < 0.5, "\(Int(older.leaves * 100)) % of the older table leaves are cached")
@@ -133,8 +135,8 @@ import Testing
     }
 
     #if os(Linux)
-    /// Which of the file's 4 KiB pages in [from, to) the page cache holds (mincore, read
-    /// before the pages themselves are), for table leaves and for every other page.
+    /// Which of the file's pages in [from, to) the page cache holds (mincore, read before
+    /// the pages themselves are), for table leaves and for every other page.
     struct Residency: CustomStringConvertible {
         var leaves: Double
         var leafPages: Int
@@ -144,7 +146,7 @@ import Testing
     }
 
     static func residency(of path: String, from: Int, to: Int) throws -> Residency {
-        let page = 4096
+        let page = StoreDatabase.pageBytes
         let start = from / page * page
         let length = to - start
         let descriptor = open(path, O_RDONLY)
@@ -160,7 +162,7 @@ import Testing
             var type: UInt8 = 0
             try #require(pread(descriptor, &type, 1, off_t(start + index * page)) == 1)
             let isCached = cached[index] & 1 == 1
-            if type == 13 {
+            if type == DatabaseFileFlush.tableLeaf {
                 counts.leaves += 1
                 if isCached { counts.leavesCached += 1 }
             } else {
