@@ -1,69 +1,104 @@
 #!/usr/bin/env bash
 # HTTP benchmarks against the release build on 127.0.0.1, each bounded by wrk's -d.
 #   Benchmarks/http/run.sh [DURATION_SECONDS] [CONNECTIONS]
-# Each measurement follows a warm-up of $WARMUP seconds (3 by default) under the same load,
-# so that the figures are of the steady state (payer rows created, caches filled).
-# Measures, in one run: GET /health; POST /v1/decisions on SQLite with group commit;
-# the same with one transaction per request (storage.batch_max = 1, the baseline); and
+# Measures, in one run: GET /health; POST /v1/decisions on SQLite with group commit; the
+# same with one transaction per request (storage.batch_max = 1, the baseline); and
 # POST /v1/decisions on a throwaway PostgreSQL cluster (when initdb is available).
+# The first three are what issue 3's ratios compare, and this machine's speed drifts by
+# tens of percent from one minute to the next, so they are measured in turns: two servers
+# run at once (group commit, which also answers /health, and the baseline, each on a store
+# of its own), and the three loads take turns in rounds of ROUND seconds (2 by default,
+# the order rotating each round) until each has had DURATION seconds, with a second's
+# pause between turns so that one load's background work (the checkpoint) does not spill
+# into the next. Each rate is its requests over its own seconds; its p99 is the worst
+# round's. Every load first has WARMUP seconds (3 by default) not counted, so that the
+# figures are of the steady state (payer rows created, caches filled).
 # Needs wrk (apt-get install -y wrk) and `swift build -c release`.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 duration=${1:-10}
 connections=${2:-64}
 warmup=${WARMUP:-3}
+round=${ROUND:-2}
 bin=${SCA_BIN:-$(swift build -c release --show-bin-path)/sca}
 [ -x "$bin" ] || { echo "build first: swift build -c release" >&2; exit 2; }
 command -v wrk >/dev/null || { echo "wrk is missing: apt-get install -y wrk" >&2; exit 2; }
 work=$(mktemp -d /tmp/sca-bench-XXXXXX)
-server=""
+servers=()
 cluster=""
 cleanup() {
-  [ -n "$server" ] && kill -TERM "$server" 2>/dev/null && wait "$server" 2>/dev/null || true
+  for server in "${servers[@]}"; do kill -TERM "$server" 2>/dev/null && wait "$server" 2>/dev/null || true; done
   [ -n "$cluster" ] && scripts/postgres.sh stop "$cluster" || true
   rm -rf "$work"
 }
 trap cleanup EXIT
 
-port=18480
-start() {  # start DB BATCH_MAX
-  SCA_STORAGE_BATCH_MAX=$2 SCA_LOG_LEVEL=warning "$bin" serve --db "$1" --port $port >"$work/serve.log" 2>&1 &
-  server=$!
-  for _ in $(seq 1 100); do curl -fsS "http://127.0.0.1:$port/ready" >/dev/null 2>&1 && return; sleep 0.1; done
-  cat "$work/serve.log" >&2; exit 1
+start() {  # start NAME DB BATCH_MAX PORT
+  SCA_STORAGE_BATCH_MAX=$3 SCA_LOG_LEVEL=warning "$bin" serve --db "$2" --port "$4" >"$work/$1.log" 2>&1 &
+  servers+=($!)
+  for _ in $(seq 1 100); do curl -fsS "http://127.0.0.1:$4/ready" >/dev/null 2>&1 && return; sleep 0.1; done
+  cat "$work/$1.log" >&2; exit 1
 }
-stop() { kill -TERM "$server"; wait "$server" || true; server=""; }
-measure() {  # measure LABEL SCRIPT PATH: a warm-up of WARMUP seconds, not counted, then the run
+stop_all() {
+  for server in "${servers[@]}"; do kill -TERM "$server"; wait "$server" || true; done
+  servers=()
+}
+# What each load is: its wrk script and URL.
+declare -A script=([health]=health.lua [sqlite_group_commit]=decisions.lua [sqlite_one_tx_per_request]=decisions.lua
+  [postgres_group_commit]=decisions.lua)
+declare -A url=([health]=http://127.0.0.1:18480/health [sqlite_group_commit]=http://127.0.0.1:18480/v1/decisions
+  [sqlite_one_tx_per_request]=http://127.0.0.1:18481/v1/decisions [postgres_group_commit]=http://127.0.0.1:18482/v1/decisions)
+declare -A requests seconds rounds_rps p99 errors socket_errors rate
+load() {  # load LABEL SECONDS: one turn, added to the label's totals
   local line
-  if [ "$warmup" -gt 0 ]; then  # wrk refuses -d0s
-    wrk -t2 -c"$connections" -d"${warmup}s" --timeout 10s -s "Benchmarks/http/$2" "http://127.0.0.1:$port$3" >/dev/null
-  fi
-  line=$(wrk -t2 -c"$connections" -d"${duration}s" --timeout 10s -s "Benchmarks/http/$2" "http://127.0.0.1:$port$3" | grep '^SUMMARY')
-  echo "$1 ${line#SUMMARY }"
-  rate[$1]=$(sed 's/.* rps=\([0-9]*\).*/\1/' <<<"$line")
-  p99[$1]=$(sed 's/.* p99_ms=\([0-9.]*\).*/\1/' <<<"$line")
+  line=$(wrk -t2 -c"$connections" -d"${2}s" --timeout 10s -s "Benchmarks/http/${script[$1]}" "${url[$1]}" | grep '^SUMMARY')
+  local -A field=()
+  for pair in ${line#SUMMARY }; do field[${pair%%=*}]=${pair#*=}; done
+  requests[$1]=$(( ${requests[$1]:-0} + field[requests] ))
+  seconds[$1]=$(awk -v a="${seconds[$1]:-0}" -v b="${field[duration_s]}" 'BEGIN { print a + b }')
+  rounds_rps[$1]="${rounds_rps[$1]:-} ${field[rps]}"
+  p99[$1]=$(awk -v a="${p99[$1]:-0}" -v b="${field[p99_ms]}" 'BEGIN { print (b > a ? b : a) }')
+  errors[$1]=$(( ${errors[$1]:-0} + field[errors_4xx_5xx] ))
+  socket_errors[$1]=$(( ${socket_errors[$1]:-0} + field[socket_errors] ))
 }
-declare -A rate p99
+report() {  # report LABEL
+  rate[$1]=$(awk -v n="${requests[$1]}" -v s="${seconds[$1]}" 'BEGIN { printf "%.0f", n / s }')
+  echo "$1 requests=${requests[$1]} duration_s=${seconds[$1]} rps=${rate[$1]} p99_ms=${p99[$1]}" \
+    "errors_4xx_5xx=${errors[$1]} socket_errors=${socket_errors[$1]} rounds_rps=[${rounds_rps[$1]# }]"
+}
+warm() {  # warm LABEL: WARMUP seconds of its load, not counted
+  if [ "$warmup" -gt 0 ]; then  # wrk refuses -d0s
+    wrk -t2 -c"$connections" -d"${warmup}s" --timeout 10s -s "Benchmarks/http/${script[$1]}" "${url[$1]}" >/dev/null
+  fi
+}
 
-echo "# $(date -u +%FT%TZ) wrk -t2 -c$connections -d${duration}s after ${warmup}s of warm-up, release build, 127.0.0.1, $(nproc) cores"
-start "$work/sqlite-group/sca.sqlite" 256
-measure "health" health.lua /health
-measure "sqlite_group_commit" decisions.lua /v1/decisions
+rounds=$(( (duration + round - 1) / round ))
+echo "# $(date -u +%FT%TZ) wrk -t2 -c$connections, $rounds rounds of ${round}s per load in turns after ${warmup}s of warm-up each, release build, 127.0.0.1, $(nproc) cores"
+start group "$work/sqlite-group/sca.sqlite" 256 18480
+start single "$work/sqlite-single/sca.sqlite" 1 18481
+turns=(health sqlite_group_commit sqlite_one_tx_per_request)
+for label in "${turns[@]}"; do warm "$label"; done
+for r in $(seq 0 $(( rounds - 1 ))); do
+  for i in 0 1 2; do
+    label=${turns[$(( (r + i) % 3 ))]}
+    sleep 1
+    load "$label" "$round"
+  done
+done
+for label in "${turns[@]}"; do report "$label"; done
 echo "  audit: $("$bin" audit verify --db "$work/sqlite-group/sca.sqlite" 2>/dev/null || true)" | cut -c1-160
-stop
-start "$work/sqlite-single/sca.sqlite" 1
-measure "sqlite_one_tx_per_request" decisions.lua /v1/decisions
-stop
+stop_all
 if command -v initdb >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
   cluster=$(mktemp -d /tmp/sca-bench-pg-XXXXXX)
-  url=$(scripts/postgres.sh start "$cluster" 55490)
-  start "$url" 256
-  measure "postgres_group_commit" decisions.lua /v1/decisions
-  stop
+  start postgres "$(scripts/postgres.sh start "$cluster" 55490)" 256 18482
+  warm postgres_group_commit
+  load postgres_group_commit "$duration"
+  report postgres_group_commit
+  stop_all
 else
   echo "postgres: skipped (no initdb)"
 fi
-# Issue 3's goals, each ratio taken within this run (the machine's speed drifts between runs).
+# Issue 3's goals, each ratio taken within this run.
 goal_rate=15000 goal_p99_ms=25 goal_times_baseline=5 goal_percent_of_health=50
 awk -v g="${rate[sqlite_group_commit]}" -v b="${rate[sqlite_one_tx_per_request]}" -v h="${rate[health]}" \
     -v p="${p99[sqlite_group_commit]}" -v gr=$goal_rate -v gp=$goal_p99_ms -v gb=$goal_times_baseline \
