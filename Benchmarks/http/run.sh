@@ -33,25 +33,33 @@ cleanup() {
 }
 trap cleanup EXIT
 
-start() {  # start NAME DB BATCH_MAX PORT
-  SCA_STORAGE_BATCH_MAX=$3 SCA_LOG_LEVEL=warning "$bin" serve --db "$2" --port "$4" >"$work/$1.log" 2>&1 &
+# The servers' ports, and what each load is: its server, wrk script and path.
+declare -A port=([group]=18480 [single]=18481 [postgres]=18482)
+declare -A server_of=([health]=group [sqlite_group_commit]=group [sqlite_one_tx_per_request]=single
+  [postgres_group_commit]=postgres)
+declare -A script=([health]=health.lua [sqlite_group_commit]=decisions.lua [sqlite_one_tx_per_request]=decisions.lua
+  [postgres_group_commit]=decisions.lua)
+declare -A path=([health]=/health [sqlite_group_commit]=/v1/decisions [sqlite_one_tx_per_request]=/v1/decisions
+  [postgres_group_commit]=/v1/decisions)
+
+start() {  # start NAME DB [BATCH_MAX]: the server NAME on its port; without BATCH_MAX, the default
+  env SCA_LOG_LEVEL=warning ${3:+SCA_STORAGE_BATCH_MAX=$3} "$bin" serve --db "$2" --port "${port[$1]}" >"$work/$1.log" 2>&1 &
   servers+=($!)
-  for _ in $(seq 1 100); do curl -fsS "http://127.0.0.1:$4/ready" >/dev/null 2>&1 && return; sleep 0.1; done
+  for _ in $(seq 1 100); do curl -fsS "http://127.0.0.1:${port[$1]}/ready" >/dev/null 2>&1 && return; sleep 0.1; done
   cat "$work/$1.log" >&2; exit 1
 }
 stop_all() {
   for server in "${servers[@]}"; do kill -TERM "$server"; wait "$server" || true; done
   servers=()
 }
-# What each load is: its wrk script and URL.
-declare -A script=([health]=health.lua [sqlite_group_commit]=decisions.lua [sqlite_one_tx_per_request]=decisions.lua
-  [postgres_group_commit]=decisions.lua)
-declare -A url=([health]=http://127.0.0.1:18480/health [sqlite_group_commit]=http://127.0.0.1:18480/v1/decisions
-  [sqlite_one_tx_per_request]=http://127.0.0.1:18481/v1/decisions [postgres_group_commit]=http://127.0.0.1:18482/v1/decisions)
+drive() {  # drive LABEL SECONDS: wrk with LABEL's load; prints wrk's output
+  wrk -t2 -c"$connections" -d"${2}s" --timeout 10s -s "Benchmarks/http/${script[$1]}" \
+    "http://127.0.0.1:${port[${server_of[$1]}]}${path[$1]}"
+}
 declare -A requests seconds rounds_rps p99 errors socket_errors rate
 load() {  # load LABEL SECONDS: one turn, added to the label's totals
   local line
-  line=$(wrk -t2 -c"$connections" -d"${2}s" --timeout 10s -s "Benchmarks/http/${script[$1]}" "${url[$1]}" | grep '^SUMMARY')
+  line=$(drive "$1" "$2" | grep '^SUMMARY')
   local -A field=()
   for pair in ${line#SUMMARY }; do field[${pair%%=*}]=${pair#*=}; done
   requests[$1]=$(( ${requests[$1]:-0} + field[requests] ))
@@ -67,15 +75,13 @@ report() {  # report LABEL
     "errors_4xx_5xx=${errors[$1]} socket_errors=${socket_errors[$1]} rounds_rps=[${rounds_rps[$1]# }]"
 }
 warm() {  # warm LABEL: WARMUP seconds of its load, not counted
-  if [ "$warmup" -gt 0 ]; then  # wrk refuses -d0s
-    wrk -t2 -c"$connections" -d"${warmup}s" --timeout 10s -s "Benchmarks/http/${script[$1]}" "${url[$1]}" >/dev/null
-  fi
+  if [ "$warmup" -gt 0 ]; then drive "$1" "$warmup" >/dev/null; fi  # wrk refuses -d0s
 }
 
 rounds=$(( (duration + round - 1) / round ))
 echo "# $(date -u +%FT%TZ) wrk -t2 -c$connections, $rounds rounds of ${round}s per load in turns after ${warmup}s of warm-up each, release build, 127.0.0.1, $(nproc) cores"
-start group "$work/sqlite-group/sca.sqlite" 256 18480
-start single "$work/sqlite-single/sca.sqlite" 1 18481
+start group "$work/sqlite-group/sca.sqlite"  # storage.batch_max at its default: group commit
+start single "$work/sqlite-single/sca.sqlite" 1  # one transaction a request: the baseline
 turns=(health sqlite_group_commit sqlite_one_tx_per_request)
 for label in "${turns[@]}"; do warm "$label"; done
 for r in $(seq 0 $(( rounds - 1 ))); do
@@ -90,7 +96,7 @@ echo "  audit: $("$bin" audit verify --db "$work/sqlite-group/sca.sqlite" 2>/dev
 stop_all
 if command -v initdb >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
   cluster=$(mktemp -d /tmp/sca-bench-pg-XXXXXX)
-  start postgres "$(scripts/postgres.sh start "$cluster" 55490)" 256 18482
+  start postgres "$(scripts/postgres.sh start "$cluster" 55490)"
   warm postgres_group_commit
   load postgres_group_commit "$duration"
   report postgres_group_commit
