@@ -61,7 +61,8 @@ extension DecisionStore {
 public struct StateCheck: Sendable, Equatable {
     public var decisions = 0
     public var scaResults = 0
-    /// Stored answers that differ from the answer decided again.
+    /// Decisions whose answer (kept in their audit event) differs from the answer decided
+    /// again, or whose request is missing or unreadable.
     public var answerMismatches: [String] = []
     /// Instruments whose stored counters differ from the ones the decisions imply.
     public var counterMismatches: [String] = []
@@ -72,8 +73,8 @@ public struct StateCheck: Sendable, Equatable {
 
 extension DecisionStore {
     /// Decides every stored request again, in audit order, in memory, from empty state:
-    /// each answer must equal the stored one, and the stored counters must equal what the
-    /// decisions imply. Run it on a store no one is writing to.
+    /// each answer must equal the one its audit event holds, and the stored counters must
+    /// equal what the decisions imply. Run it on a store no one is writing to.
     public nonisolated func checkState(pageSize: Int = 1000) async throws -> StateCheck {
         let decoder = RequestDecoder(referenceRates: engine.configuration.referenceRates, absentSCA: nil)
         var memory = InMemoryState()
@@ -88,16 +89,14 @@ extension DecisionStore {
             }
             let ids = Array(Set(payloads.map(\.decisionID)))
             let rows = ids.isEmpty ? [] : try await database.reader.raw(
-                "SELECT id, request, answer FROM decisions WHERE id IN (\(binds: ids))"
+                "SELECT id, request FROM decisions WHERE id IN (\(binds: ids))"
             ).all()
-            var stored: [String: (request: String, answer: String)] = [:]
+            var requests: [String: String] = [:]
             for row in rows {
-                stored[try row.decode(column: "id", as: String.self)] = (
-                    try row.decode(column: "request", as: String.self), try row.decode(column: "answer", as: String.self)
-                )
+                requests[try row.decode(column: "id", as: String.self)] = try row.decode(column: "request", as: String.self)
             }
             for payload in payloads {
-                guard let (text, answer) = stored[payload.decisionID],
+                guard let text = requests[payload.decisionID],
                     case .success(var request) = decoder.decode(line: Array(text.utf8))
                 else {
                     result.answerMismatches.append(payload.decisionID)
@@ -108,7 +107,7 @@ extension DecisionStore {
                 let (decision, effects) = engine.decide(request, prior: prior).parts()
                 if payload.isDecision {
                     result.decisions += 1
-                    if AnswerEncoder.line(decision) != answer { result.answerMismatches.append(payload.decisionID) }
+                    if AnswerEncoder.line(decision) != payload.answer { result.answerMismatches.append(payload.decisionID) }
                     memory.apply(effects, of: request, configuration: engine.configuration)
                 } else {
                     result.scaResults += 1
@@ -141,6 +140,9 @@ struct AuditPayload {
     let decisionID: String
     let sca: SCAStatus
     let isDecision: Bool
+    /// A decision's answer as given (nil for an SCA result's event, or a decision event
+    /// that does not hold one, which then counts as a mismatch).
+    let answer: String?
 
     init(text: String, kind: String) throws {
         guard case .object(let object)? = try? JSONParser.parse(text),
@@ -150,5 +152,6 @@ struct AuditPayload {
         decisionID = id
         self.sca = sca
         isDecision = kind == "decision"
+        answer = isDecision ? DecisionStore.answer(inPayload: text) : nil
     }
 }

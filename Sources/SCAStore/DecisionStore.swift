@@ -270,8 +270,8 @@ public actor DecisionStore {
         }).sorted()
         if !reportIDs.isEmpty {
             let rows = try await db.all(
-                SQLQueryString("SELECT id, created_at, answer, outcome, reason, sca, audit_sequence, request FROM decisions WHERE id IN (")
-                    + "\(binds: reportIDs)) ORDER BY id" + database.forUpdate
+                "\(unsafeRaw: Self.selectStored), d.request AS request\(unsafeRaw: Self.fromStored)\(binds: reportIDs)) ORDER BY d.id"
+                    + database.forUpdate
             )
             for row in rows {
                 let decision = try Self.storedDecision(row)
@@ -390,8 +390,7 @@ public actor DecisionStore {
             let decision = entry.decision
             decisions.add(
                 .text(decision.id), .integer(decision.auditSequence), .text(decision.createdAt), .text(entry.payer),
-                .text(decision.outcome), .text(decision.reason), .text(decision.sca.rawValue), .text(entry.request),
-                .text(decision.answer)
+                .text(decision.outcome), .text(decision.reason), .text(decision.sca.rawValue), .text(entry.request)
             )
         }
         try await db.run(decisions)
@@ -419,7 +418,8 @@ public actor DecisionStore {
     }
 
     /// A decision's answer line and its audit event's payload, which holds the answer
-    /// whole: each built in one buffer.
+    /// whole: each built in one buffer. The payload is where the answer is kept (the
+    /// decision's row does not repeat it; `answer(inPayload:)` takes it back out).
     static func answerAndPayload(
         _ decision: Decision, id: String, status: SCAStatus, digest: String
     ) -> (answer: String, payload: String) {
@@ -440,11 +440,24 @@ public actor DecisionStore {
         return (String(decoding: answer, as: UTF8.self), String(decoding: payload, as: UTF8.self))
     }
 
+    /// The answer a decision event's payload holds, byte for byte as `answerAndPayload` put
+    /// it there: everything after the first `,"answer":` (the fields before it are an id of
+    /// ours, a status code and a hex digest, none of which can contain it) up to the closing
+    /// brace. Nil for a payload of another shape.
+    static func answer(inPayload payload: String) -> String? {
+        guard payload.hasPrefix(#"{"decision_id":""#), payload.hasSuffix("}"),
+            let marker = payload.firstRange(of: Self.answerMarker)
+        else { return nil }
+        return String(payload[marker.upperBound..<payload.index(before: payload.endIndex)])
+    }
+
+    private static let answerMarker = #","answer":"#
+
     static let claimKeys = RowStatement.Shape.insert(
         into: "idempotency_keys", "key, request_digest, decision_id, created_at", " ON CONFLICT (key) DO NOTHING RETURNING key"
     )
     static let insertDecisions = RowStatement.Shape.insert(
-        into: "decisions", "id, audit_sequence, created_at, payer, outcome, reason, sca, request, answer"
+        into: "decisions", "id, audit_sequence, created_at, payer, outcome, reason, sca, request"
     )
     static let insertEvents = RowStatement.Shape.insert(into: "audit_events", "sequence, at, kind, payload, previous_hash, hash")
 
@@ -456,17 +469,30 @@ public actor DecisionStore {
         return try await database.reader.raw(Self.selectDecisions([id])).all().map(Self.storedDecision).first
     }
 
+    /// The decisions with these ids, each with its audit event's payload, which holds its
+    /// answer (rows for `storedDecision`).
     public static func selectDecisions(_ ids: [String]) -> SQLQueryString {
-        "SELECT id, created_at, answer, outcome, reason, sca, audit_sequence FROM decisions WHERE id IN (\(binds: ids))"
+        "\(unsafeRaw: selectStored)\(unsafeRaw: fromStored)\(binds: ids))"
     }
 
+    /// The columns `storedDecision` reads, and where from (the caller closes `IN (`).
+    private static let selectStored = """
+        SELECT d.id AS id, d.created_at AS created_at, d.outcome AS outcome, d.reason AS reason, d.sca AS sca, \
+        d.audit_sequence AS audit_sequence, e.kind AS kind, e.payload AS payload
+        """
+    private static let fromStored = " FROM decisions d JOIN audit_events e ON e.sequence = d.audit_sequence WHERE d.id IN ("
+
     public static func storedDecision(_ row: any SQLRow) throws -> StoredDecision {
+        let id = try row.decode(column: "id", as: String.self)
         let statusName = try row.decode(column: "sca", as: String.self)
         guard let status = SCAStatus(rawValue: statusName) else { throw StorageError.corrupt("unknown sca status \(statusName)") }
+        guard try row.decode(column: "kind", as: String.self) == "decision",
+            let answer = answer(inPayload: try row.decode(column: "payload", as: String.self))
+        else { throw StorageError.corrupt("the audit event of decision \(id) does not hold its answer") }
         return StoredDecision(
-            id: try row.decode(column: "id", as: String.self),
+            id: id,
             createdAt: try row.decode(column: "created_at", as: String.self),
-            answer: try row.decode(column: "answer", as: String.self),
+            answer: answer,
             outcome: try row.decode(column: "outcome", as: String.self),
             reason: try row.decode(column: "reason", as: String.self),
             sca: status,

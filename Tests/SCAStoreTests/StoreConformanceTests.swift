@@ -310,14 +310,15 @@ import Testing
     func upgradingFromVersion4KeepsTheAuditChain(_ backend: Backend) async throws {
         try await TestStore.withEmptyDatabase(backend) { database in
             #expect(try await Migrations.migrate(database, now: "2026-11-21T00:00:00Z", upTo: 4) == [1, 2, 3, 4])
+            let old = try await Self.writeDecisionsAsSchema5((1...5).map { payment(id: "old\($0)", amount: "5.00") }, to: database)
             let store = DecisionStore(database: database, engine: RulesEngine(), logger: TestStore.logger)
-            let lines = Lines()
-            for index in 1...5 { _ = await store.decide(try lines.submission(payment(id: "old\(index)", amount: "5.00"))) }
             let before = try await store.verifyAudit()
-            #expect(before.isIntact)
+            #expect(before == .intact(events: 5, head: try await store.auditHead().1))
 
-            #expect(try await Migrations.migrate(database, now: "2026-11-21T00:00:00Z") == [5])
+            #expect(try await Migrations.migrate(database, now: "2026-11-21T00:00:00Z") == [5, 6])
             #expect(try await store.verifyAudit() == before)
+            for decision in old { #expect(try await store.decision(id: decision.id) == decision) }
+            let lines = Lines()
             let sixth = await store.decide(try lines.submission(payment(id: "new1", amount: "5.00")))
             #expect(sixth.decision?.auditSequence == 6)
             #expect(try await store.verifyAudit() == .intact(events: 6, head: try await store.auditHead().1))
@@ -327,6 +328,94 @@ import Testing
                 #expect(sql.contains("sequence INTEGER PRIMARY KEY") && !sql.contains("WITHOUT ROWID"))
             }
         }
+    }
+
+    /// Up to schema version 5 a decision's row repeated the answer its audit event holds;
+    /// version 6 drops the repetition, and every decision reads back as it was.
+    @Test(arguments: Backend.available)
+    func upgradingFromVersion5KeepsEveryAnswer(_ backend: Backend) async throws {
+        try await TestStore.withEmptyDatabase(backend) { database in
+            #expect(try await Migrations.migrate(database, now: "2026-11-21T00:00:00Z", upTo: 5) == [1, 2, 3, 4, 5])
+            let lines = (1...6).map { payment(id: "old\($0)", amount: $0 == 6 ? "80.00" : "20.00") }
+            let old = try await Self.writeDecisionsAsSchema5(lines, to: database)
+            #expect(Set(old.map(\.outcome)) == ["exempt", "sca_required"])
+
+            #expect(try await Migrations.migrate(database, now: "2026-11-21T00:00:00Z") == [6])
+            let store = DecisionStore(database: database, engine: RulesEngine(), logger: TestStore.logger)
+            for decision in old { #expect(try await store.decision(id: decision.id) == decision) }
+            let columns = try #require(try await database.read("SELECT * FROM decisions").first).allColumns
+            #expect(columns.contains("request") && !columns.contains("answer"))
+            #expect(try await store.verifyAudit().isIntact)
+            let reported = await store.reportSCA(decision: old[5].id, result: .passed)
+            guard case .recorded(let completed, replayed: false) = reported else {
+                Issue.record("an old pending decision's SCA was not recorded: \(reported)")
+                return
+            }
+            #expect(completed.answer == old[5].answer && completed.sca == .passed)
+        }
+    }
+
+    /// A version 5 store in which a decision's row and its audit event disagree on the
+    /// answer is not upgraded: the migration names the decision and changes nothing.
+    @Test(arguments: Backend.available)
+    func upgradingFromVersion5RefusesAnAnswerItsEventDoesNotHold(_ backend: Backend) async throws {
+        try await TestStore.withEmptyDatabase(backend) { database in
+            try await Migrations.migrate(database, now: "2026-11-21T00:00:00Z", upTo: 5)
+            let old = try await Self.writeDecisionsAsSchema5((1...3).map { payment(id: "old\($0)") }, to: database)
+            try await database.execute("UPDATE decisions SET answer = REPLACE(answer, 'exempt', 'refused') WHERE id = '\(old[1].id)'")
+
+            await #expect {
+                try await Migrations.migrate(database, now: "2026-11-21T00:00:00Z")
+            } throws: { error in
+                guard case StorageError.corrupt(let message) = error else { return false }
+                return message.hasPrefix("migration 6 refused for \(old[1].id):") && message.hasSuffix("nothing was changed")
+            }
+            #expect(try await Migrations.currentVersion(database) == 5)
+            let answers = try await database.read("SELECT answer FROM decisions ORDER BY audit_sequence")
+            #expect(try answers.map { try $0.decode(column: "answer", as: String.self) }[0] == old[0].answer)
+        }
+    }
+
+    /// Decisions written as stores of schema version 5 and older held them: the answer in
+    /// the decision's row as well as in its audit event (this build writes no such rows;
+    /// an upgrade starts from them). Decided from empty rules state, chained on the head.
+    static func writeDecisionsAsSchema5(_ lines: [String], to database: StoreDatabase) async throws -> [StoredDecision] {
+        let engine = RulesEngine()
+        let decoder = RequestDecoder(referenceRates: engine.configuration.referenceRates, absentSCA: nil)
+        var memory = InMemoryState()
+        let head = try #require(try await database.read("SELECT sequence, hash FROM audit_head WHERE id = 1").first)
+        var chain = AuditChain(
+            lastSequence: UInt64(try head.decode(column: "sequence", as: Int64.self)),
+            lastHash: try #require(bytes(fromHex: try head.decode(column: "hash", as: String.self)))
+        )
+        let now = "2026-11-21T08:00:00Z"
+        var written: [StoredDecision] = []
+        for line in lines {
+            let request = try decoder.decode(line: Array(line.utf8)).get()
+            let (decision, effects) = engine.decide(request, prior: memory.prior(for: request)).parts()
+            memory.apply(effects, of: request, configuration: engine.configuration)
+            let status = SCAStatus(outcome: decision.outcome, sca: request.sca)
+            let id = DecisionID.make()
+            let (answer, payload) = DecisionStore.answerAndPayload(decision, id: id, status: status, digest: sha256Hex(line))
+            let event = chain.append(kind: "decision", at: now, payload: payload)
+            try await database.writer.raw("""
+                INSERT INTO decisions (id, audit_sequence, created_at, payer, outcome, reason, sca, request, answer) VALUES (\
+                \(bind: id), \(bind: Int64(event.sequence)), \(bind: now), \(bind: request.payer.id.value), \
+                \(bind: decision.outcome.rawValue), \(bind: decision.reason.rawValue), \(bind: status.rawValue), \(bind: line), \(bind: answer))
+                """).run()
+            try await database.writer.raw("""
+                INSERT INTO audit_events (sequence, at, kind, payload, previous_hash, hash) VALUES (\
+                \(bind: Int64(event.sequence)), \(bind: now), 'decision', \(bind: payload), \(bind: hex(event.previousHash)), \(bind: hex(event.hash)))
+                """).run()
+            written.append(StoredDecision(
+                id: id, createdAt: now, answer: answer, outcome: decision.outcome.rawValue, reason: decision.reason.rawValue,
+                sca: status, auditSequence: Int64(event.sequence)
+            ))
+        }
+        try await database.writer.raw(
+            "UPDATE audit_head SET sequence = \(bind: Int64(chain.lastSequence)), hash = \(bind: hex(chain.lastHash)) WHERE id = 1"
+        ).run()
+        return written
     }
 
     /// Nodes started together on a new database: none fails, and each migration is applied

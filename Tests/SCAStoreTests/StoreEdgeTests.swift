@@ -189,10 +189,21 @@ import Testing
             let counters = try await test.store.checkState()
             #expect(counters.counterMismatches == ["anna/card-1"])
 
+            // The answer is kept in the decision's audit event; the request in its row.
             let decision = try #require(last)
-            try await test.store.database.execute("UPDATE decisions SET answer = REPLACE(answer, 'exempt', 'refused') WHERE id = '\(decision.id)'")
+            try await test.store.database.execute(
+                "UPDATE audit_events SET payload = REPLACE(payload, '\"outcome\":\"exempt\"', '\"outcome\":\"refused\"') WHERE sequence = \(decision.auditSequence)"
+            )
             let answers = try await test.store.checkState()
             #expect(answers.answerMismatches == [decision.id])
+            #expect(try await test.store.decision(id: decision.id)?.answer.contains(#""outcome":"refused""#) == true)
+
+            try await test.store.database.execute(
+                "UPDATE audit_events SET payload = REPLACE(payload, '\"outcome\":\"refused\"', '\"outcome\":\"exempt\"') WHERE sequence = \(decision.auditSequence)"
+            )
+            try await test.store.database.execute("UPDATE decisions SET request = REPLACE(request, '\"s3\"', '\"s9\"') WHERE id = '\(decision.id)'")
+            let requests = try await test.store.checkState()
+            #expect(requests.answerMismatches == [decision.id])
         }
     }
 
