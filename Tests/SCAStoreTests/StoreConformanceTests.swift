@@ -345,6 +345,12 @@ import Testing
             for decision in old { #expect(try await store.decision(id: decision.id) == decision) }
             let columns = try #require(try await database.read("SELECT * FROM decisions").first).allColumns
             #expect(columns.contains("request") && !columns.contains("answer"))
+            if backend == .sqlite {
+                // Keyed by the audit sequence (its row id), with no index of its own for it.
+                let rows = try await database.read("SELECT name, sql FROM sqlite_schema WHERE tbl_name = 'decisions'")
+                let sql = try rows.map { try $0.decode(column: "sql", as: String?.self) ?? "" }
+                #expect(sql.contains { $0.contains("audit_sequence INTEGER PRIMARY KEY") } && rows.count == 2)
+            }
             #expect(try await store.verifyAudit().isIntact)
             let reported = await store.reportSCA(decision: old[5].id, result: .passed)
             guard case .recorded(let completed, replayed: false) = reported else {
