@@ -92,8 +92,9 @@ public enum SCAReportResult: Sendable, Equatable {
 /// the index instead of on random pages (fewer pages written a commit).
 enum DecisionID {
     static let prefix = "dec_"
-    /// RFC 4648's base32 letters, in lower case: 5 bits a character.
-    private static let alphabet = Array("abcdefghijklmnopqrstuvwxyz234567".utf8)
+    /// RFC 4648's base32 characters in lower case, 5 bits each, valued in ASCII order
+    /// (the digits 2-7 first), so that ids sort as their bits do.
+    private static let alphabet = Array("234567abcdefghijklmnopqrstuvwxyz".utf8)
     /// 128 bits in 5-bit characters: 26, the first holding the top 3 bits.
     private static let characters = 26
     private static let randomBits = 80

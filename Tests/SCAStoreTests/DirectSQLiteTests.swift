@@ -170,6 +170,9 @@ import Testing
         #expect(Set(early.map { $0.dropFirst(4 + 10) }).count == count)
         let later = DecisionID.make(now: Instant(millisecondsSinceEpoch: 1_795_000_000_001))
         #expect(early.allSatisfy { $0 < later })
+        // Over 64 milliseconds each time character takes every value, in order.
+        let series = (0..<64).map { DecisionID.make(now: Instant(millisecondsSinceEpoch: 1_795_000_000_000 + $0)) }
+        #expect(series == series.sorted())
     }
 
     /// Only the form `make` gives is looked up: the prefix, 26 characters, and RFC 4648's
