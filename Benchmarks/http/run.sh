@@ -33,8 +33,11 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# The servers' ports, and what each load is: its server, wrk script and path.
-declare -A port=([group]=18480 [single]=18481 [postgres]=18482)
+# The servers' ports (and the PostgreSQL cluster's), and what each load is: its server, wrk
+# script and path. All lie below the kernel's ephemeral range (32768-60999 by default),
+# from which wrk's many client sockets take theirs: a server started there after a load can
+# find its port still held by one of them.
+declare -A port=([group]=18480 [single]=18481 [postgres]=18482 [cluster]=18483)
 declare -A server_of=([health]=group [sqlite_group_commit]=group [sqlite_one_tx_per_request]=single
   [postgres_group_commit]=postgres)
 declare -A script=([health]=health.lua [sqlite_group_commit]=decisions.lua [sqlite_one_tx_per_request]=decisions.lua
@@ -96,7 +99,7 @@ echo "  audit: $("$bin" audit verify --db "$work/sqlite-group/sca.sqlite" 2>/dev
 stop_all
 if command -v initdb >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
   cluster=$(mktemp -d /tmp/sca-bench-pg-XXXXXX)
-  start postgres "$(scripts/postgres.sh start "$cluster" 55490)"
+  start postgres "$(scripts/postgres.sh start "$cluster" "${port[cluster]}")"
   warm postgres_group_commit
   load postgres_group_commit "$duration"
   report postgres_group_commit
