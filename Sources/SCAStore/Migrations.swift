@@ -367,9 +367,9 @@ public enum Migrations {
             // bytes a decision, and the rows four to a page instead of ten. Dropped only if
             // every decision's event holds exactly its answer.
             statements: ["ALTER TABLE decisions DROP COLUMN answer"],
-            // SQLite rebuilds the table instead, keyed by its audit sequence: the row id, so
-            // that rows append in order and the sequence needs no index of its own (one
-            // B-tree fewer to write a commit; unique as a row id is).
+            // SQLite rebuilds the table instead, keyed by its audit sequence as the row id:
+            // rows append in order, and the sequence, unique as every row id is, needs no
+            // index of its own (one B-tree fewer to write a commit).
             sqliteStatements: [
                 """
                 CREATE TABLE decisions_by_sequence (
