@@ -364,7 +364,7 @@ public enum Migrations {
             version: 6, name: "decision answers kept once, in their audit events",
             // A decision's audit event has always held its answer whole, after `,"answer":`
             // and before the closing brace. The decision's row repeated it: about 600 more
-            // bytes a decision, and the rows four to a page instead of ten. Dropped only if
+            // bytes a decision, and the rows four to a page instead of nine. Dropped only if
             // every decision's event holds exactly its answer.
             statements: ["ALTER TABLE decisions DROP COLUMN answer"],
             // SQLite rebuilds the table instead, keyed by its audit sequence as the row id:

@@ -177,6 +177,22 @@ import Testing
     }
     #endif
 
+    /// A decision's answer is read from its audit event: an event that no longer holds one
+    /// (its payload rewritten) makes the decision unreadable, never an empty or made-up answer.
+    @Test(arguments: Backend.available)
+    func aDecisionWhoseEventLostItsAnswerIsNotServed(_ backend: Backend) async throws {
+        try await TestStore.with(backend) { test in
+            let decision = try #require(await test.store.decide(try Lines().submission(payment(id: "kept"))).decision)
+            #expect(try await test.store.decision(id: decision.id) == decision)
+            try await test.store.database.execute(
+                "UPDATE audit_events SET payload = '{\"decision_id\":\"\(decision.id)\"}' WHERE sequence = \(decision.auditSequence)"
+            )
+            await #expect(throws: StorageError.corrupt("the audit event of decision \(decision.id) does not hold its answer")) {
+                try await test.store.decision(id: decision.id)
+            }
+        }
+    }
+
     @Test(arguments: Backend.available)
     func theStateCheckNoticesChangedCountersAndAnswers(_ backend: Backend) async throws {
         try await TestStore.with(backend) { test in
