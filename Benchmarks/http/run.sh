@@ -26,8 +26,12 @@ command -v wrk >/dev/null || { echo "wrk is missing: apt-get install -y wrk" >&2
 work=$(mktemp -d /tmp/sca-bench-XXXXXX)
 servers=()
 cluster=""
-cleanup() {
+stop_all() {  # stops the servers started so far (any already gone are passed over)
   for server in "${servers[@]}"; do kill -TERM "$server" 2>/dev/null && wait "$server" 2>/dev/null || true; done
+  servers=()
+}
+cleanup() {
+  stop_all
   [ -n "$cluster" ] && scripts/postgres.sh stop "$cluster" || true
   rm -rf "$work"
 }
@@ -50,10 +54,6 @@ start() {  # start NAME DB [BATCH_MAX]: the server NAME on its port; without BAT
   servers+=($!)
   for _ in $(seq 1 100); do curl -fsS "http://127.0.0.1:${port[$1]}/ready" >/dev/null 2>&1 && return; sleep 0.1; done
   cat "$work/$1.log" >&2; exit 1
-}
-stop_all() {
-  for server in "${servers[@]}"; do kill -TERM "$server"; wait "$server" || true; done
-  servers=()
 }
 drive() {  # drive LABEL SECONDS: wrk with LABEL's load; prints wrk's output
   wrk -t2 -c"$connections" -d"${2}s" --timeout 10s -s "Benchmarks/http/${script[$1]}" \
