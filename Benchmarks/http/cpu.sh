@@ -12,15 +12,9 @@ cd "$(dirname "$0")/../.."
 path=${1:-/v1/decisions}
 script=${2:-decisions.lua}
 duration=${DURATION:-8}
-bin=${SCA_BIN:-$(swift build -c release --show-bin-path)/sca}
-[ -x "$bin" ] || { echo "build first: swift build -c release" >&2; exit 2; }
-command -v wrk >/dev/null || { echo "wrk is missing: apt-get install -y wrk" >&2; exit 2; }
-work=$(mktemp -d /tmp/sca-cpu-XXXXXX)
+source Benchmarks/http/one-server.sh
 port=18485
-SCA_LOG_LEVEL=warning "$bin" serve --db "$work/sca.sqlite" --port $port >"$work/serve.log" 2>&1 &
-server=$!
-trap 'kill -TERM $server 2>/dev/null; wait $server 2>/dev/null; rm -rf "$work"' EXIT
-for _ in $(seq 1 100); do curl -fsS "http://127.0.0.1:$port/ready" >/dev/null 2>&1 && break; sleep 0.1; done
+serve_fresh cpu $port
 
 ticks_by_thread() {
   for task in /proc/$server/task/*; do

@@ -10,18 +10,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 duration=${1:-8}
-bin=${SCA_BIN:-$(swift build -c release --show-bin-path)/sca}
-[ -x "$bin" ] || { echo "build first: swift build -c release" >&2; exit 2; }
-command -v wrk >/dev/null || { echo "wrk is missing: apt-get install -y wrk" >&2; exit 2; }
+source Benchmarks/http/one-server.sh
 python3 -c "import sqlite3; sqlite3.connect(':memory:').execute('SELECT * FROM dbstat')" 2>/dev/null \
   || { echo "python3's sqlite3 lacks dbstat (SQLITE_ENABLE_DBSTAT_VTAB)" >&2; exit 2; }
 [ "$duration" -ge 4 ] || { echo "DURATION must be at least 4 seconds" >&2; exit 2; }
-work=$(mktemp -d /tmp/sca-pages-XXXXXX)
 port=18486
-SCA_LOG_LEVEL=warning "$bin" serve --db "$work/sca.sqlite" --port $port >"$work/serve.log" 2>&1 &
-server=$!
-trap 'kill -TERM $server 2>/dev/null; wait $server 2>/dev/null; rm -rf "$work"' EXIT
-for _ in $(seq 1 100); do curl -fsS "http://127.0.0.1:$port/ready" >/dev/null 2>&1 && break; sleep 0.1; done
+serve_fresh pages $port
 
 wrk -t2 -c64 -d"${duration}s" --timeout 10s -s Benchmarks/http/decisions.lua "http://127.0.0.1:$port/v1/decisions" \
   | grep '^SUMMARY' &
