@@ -13,7 +13,7 @@ if [ -z "${SCA_TEST_POSTGRES_URL:-}" ]; then
   if command -v initdb >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
     cluster=$(mktemp -d /tmp/sca-pg-XXXXXX)
     trap 'scripts/postgres.sh stop "$cluster"' EXIT
-    SCA_TEST_POSTGRES_URL=$(scripts/postgres.sh start "$cluster" "${SCA_TEST_POSTGRES_PORT:-55433}")
+    SCA_TEST_POSTGRES_URL=$(scripts/postgres.sh start "$cluster" "${SCA_TEST_POSTGRES_PORT:-15433}")
     export SCA_TEST_POSTGRES_URL
     echo "test.sh: throwaway PostgreSQL cluster in $cluster"
   else
