@@ -8,7 +8,8 @@ import VaporCSQLite
 /// thread, whose statements run synchronously there. The group committer runs on that
 /// thread too (see `TransactionConnection`), so a transaction's dozen statements cost what
 /// SQLite costs instead of a hop to a thread pool and back each. Prepared statements are
-/// kept for reuse, so a batch shape seen before is not compiled again.
+/// kept for reuse, so a batch shape seen before is not compiled again. Its log is written
+/// through `GatheredLogVFS`, one write a commit.
 ///
 /// It is also an `SQLDatabase` for everything else that writes (migrations,
 /// administration): those calls are submitted to the writer's thread.
@@ -35,7 +36,7 @@ final class DirectSQLite: SQLDatabase, @unchecked Sendable {
         try await eventLoop.submit {
             var handle: OpaquePointer?
             let flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX
-            let status = sqlite_nio_sqlite3_open_v2(path, &handle, flags, nil)
+            let status = sqlite_nio_sqlite3_open_v2(path, &handle, flags, GatheredLogVFS.name)
             guard status == SQLITE_OK, let handle else {
                 let message = handle.flatMap { sqlite_nio_sqlite3_errmsg($0) }.map { String(cString: $0) } ?? "status \(status)"
                 sqlite_nio_sqlite3_close_v2(handle)
@@ -59,6 +60,12 @@ final class DirectSQLite: SQLDatabase, @unchecked Sendable {
         eventLoop.submit {
             for row in try self.rows(query) { onRow(row) }
         }
+    }
+
+    /// The writes its log has made (see `GatheredLogVFS`), for tests; on its thread.
+    func logWrites() -> Int? {
+        eventLoop.preconditionInEventLoop()
+        return handle.flatMap(GatheredLogVFS.logWrites(handle:))
     }
 
     /// Runs one statement now, on the writer's thread, and returns its rows.

@@ -4,6 +4,7 @@ import NIOCore
 import NIOPosix
 import SCARules
 import SQLKit
+import SQLiteKit
 import Testing
 
 @testable import SCAStore
@@ -134,17 +135,74 @@ import Testing
     }
 
     /// A writer on a fresh file and its own thread, closed and removed afterwards.
+    /// The writer's log is handed to the kernel in one write a commit, not two a page (see
+    /// `GatheredLogVFS`); a transaction larger than what is gathered at once is written in
+    /// several, and commits whole: another connection reads every row while the writer is
+    /// open, and again once it has closed.
+    @Test func aCommitWritesItsLogInOneCall() async throws {
+        let filler = String(repeating: "x", count: 400)
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("sca-direct-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = directory.appendingPathComponent("t.sqlite").path
+        let (small, large, seen) = try await withWriter(at: path) { sqlite, loop in
+            let writes = try await loop.submit { () throws -> (Int?, Int?) in
+                for pragma in ["PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL"] {
+                    _ = try sqlite.rows(SQLQueryString(stringLiteral: pragma))
+                }
+                _ = try sqlite.rows(SQLQueryString("CREATE TABLE t (n INTEGER PRIMARY KEY, a TEXT NOT NULL)"))
+                func writes(committing rows: Range<Int>) throws -> Int? {
+                    let before = sqlite.logWrites()
+                    _ = try sqlite.rows(SQLQueryString("BEGIN IMMEDIATE"))
+                    var insert = RowStatement(RowStatement.Shape("INSERT INTO t (n, a) VALUES ", width: 2, ""))
+                    for n in rows { insert.add(.integer(Int64(n)), .text(filler + "\(n)")) }
+                    _ = try sqlite.rows(insert)
+                    _ = try sqlite.rows(SQLQueryString("COMMIT"))
+                    guard let before, let after = sqlite.logWrites() else { return nil }
+                    return after - before
+                }
+                // About 12 pages, then about 210 (865 KB of log).
+                return (try writes(committing: 0..<100), try writes(committing: 100..<2_100))
+            }.get()
+            return (writes.0, writes.1, try await Self.rows(at: path))
+        }
+        #expect(small == 1)
+        let largeWrites = try #require(large)
+        #expect(largeWrites >= 865_000 / GatheredLogVFS.capacity && largeWrites < 20)
+        #expect(seen == 2_100)
+        #expect(try await Self.rows(at: path) == 2_100)
+    }
+
+    /// Rows of `t` with their whole text, read by a connection of the default VFS.
+    private static func rows(at path: String) async throws -> Int {
+        let reader = try await SQLiteConnection.open(storage: .file(path: path), logger: Logger(label: "test"))
+        let rows: [any SQLRow]
+        do {
+            rows = try await reader.sql().raw("SELECT count(*) AS n FROM t WHERE length(a) > 400").all()
+        } catch {
+            try? await reader.close()
+            throw error
+        }
+        try await reader.close()
+        return try rows.first?.decode(column: "n", as: Int.self) ?? -1
+    }
+
+    /// A writer on a new file in a directory of its own, removed afterwards.
     private func withWriter(_ body: (DirectSQLite, any EventLoop) async throws -> Void) async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("sca-direct-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
+        try await withWriter(at: directory.appendingPathComponent("t.sqlite").path, body)
+    }
+
+    /// A writer on the file at `path`, closed afterwards.
+    private func withWriter<T>(at path: String, _ body: (DirectSQLite, any EventLoop) async throws -> T) async throws -> T {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let loop = group.next()
-        let sqlite = try await DirectSQLite.open(
-            path: directory.appendingPathComponent("t.sqlite").path, on: loop, logger: Logger(label: "test")
-        )
+        let sqlite = try await DirectSQLite.open(path: path, on: loop, logger: Logger(label: "test"))
+        let value: T
         do {
-            try await body(sqlite, loop)
+            value = try await body(sqlite, loop)
         } catch {
             try? await sqlite.close()
             try? await group.shutdownGracefully()
@@ -152,6 +210,7 @@ import Testing
         }
         try await sqlite.close()
         try await group.shutdownGracefully()
+        return value
     }
 }
 
