@@ -11,8 +11,9 @@ import VaporCSQLite
 /// it comes: two writes a page (the frame's 24-byte header, then the page).
 ///
 /// A commit of the group committer writes about twenty pages, so it made some forty
-/// `pwrite` calls, each with its own trip into the kernel (on this machine's VMs 55-100 µs
-/// of the writer's serial cycle a commit, against 24 µs for the same bytes in one call).
+/// `pwrite` calls, each with its own trip into the kernel: on this machine's VMs 55-143 µs
+/// of the writer's serial cycle a commit, against 24-46 µs for the same bytes in one call
+/// (`Benchmarks/http/log_writes.c`).
 ///
 /// Nothing changes in what reaches the disk, or when: SQLite syncs the log before a commit
 /// counts (before it marks the commit in the log's index, where other connections look
