@@ -19,7 +19,7 @@ static double microseconds(void) {
 }
 
 int main(int argc, char **argv) {
-  enum { frames = 20, commits = 400, frame = 24 + 4096 };
+  enum { frames = 20, commits = 400, frame = 24 + 4096 };  /* a frame: its header, its page */
   int gathered = argc > 1 && atoi(argv[1]) == 1;
   const char *path = "/tmp/sca-log-writes.wal";
   int fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
@@ -38,7 +38,7 @@ int main(int argc, char **argv) {
     } else {
       for (int f = 0; f < frames; f++) {
         if (pwrite(fd, header, sizeof header, offset) != (ssize_t)sizeof header
-            || pwrite(fd, page, sizeof page, offset + 24) != (ssize_t)sizeof page) { perror("pwrite"); return 1; }
+            || pwrite(fd, page, sizeof page, offset + sizeof header) != (ssize_t)sizeof page) { perror("pwrite"); return 1; }
         offset += frame;
       }
     }

@@ -35,10 +35,14 @@ enum GatheredLogVFS {
     /// commit of the group committer writes about 80 KB.
     static let capacity = 0x1_F000
 
-    /// Bytes before the wrapped file in ours: the `sqlite3_file` header (its methods) and
-    /// a pointer to the gathered bytes.
+    /// Where ours keeps the pointer to its gathered bytes: after the `sqlite3_file` header
+    /// (its methods, one pointer); and where the wrapped unix file starts, after that
+    /// pointer. Literals, so that the methods read them as constants (`register` checks
+    /// them against the layouts).
+    private static let runOffset = 8
     private static let headerBytes = 16
-    nonisolated(unsafe) private static var base: UnsafeMutablePointer<sqlite3_vfs>!
+    /// The unix file system, which does the work.
+    nonisolated(unsafe) private static let base: UnsafeMutablePointer<sqlite3_vfs>? = sqlite_nio_sqlite3_vfs_find(nil)
     nonisolated(unsafe) private static let methods: UnsafeMutablePointer<sqlite3_io_methods> = {
         let pointer = UnsafeMutablePointer<sqlite3_io_methods>.allocate(capacity: 1)
         pointer.initialize(to: logMethods)
@@ -46,8 +50,12 @@ enum GatheredLogVFS {
     }()
 
     private static func register() -> String? {
-        guard let unix = sqlite_nio_sqlite3_vfs_find(nil) else { return nil }
-        base = unix
+        guard let unix = base else { return nil }
+        precondition(
+            runOffset == MemoryLayout<sqlite3_file>.size
+                && headerBytes == runOffset + MemoryLayout<UnsafeMutableRawPointer>.size,
+            "the gathered log's layout does not match sqlite3_file"
+        )
         let vfs = UnsafeMutablePointer<sqlite3_vfs>.allocate(capacity: 1)
         vfs.initialize(to: unix.pointee)
         let name = "sca-gathered-log"
@@ -87,13 +95,29 @@ enum GatheredLogVFS {
         UnsafeMutableRawPointer(file).advanced(by: headerBytes).assumingMemoryBound(to: sqlite3_file.self)
     }
 
+    private static func unmanagedRun(_ file: UnsafeMutablePointer<sqlite3_file>) -> Unmanaged<Run> {
+        .fromOpaque(UnsafeMutableRawPointer(file).load(fromByteOffset: runOffset, as: UnsafeMutableRawPointer.self))
+    }
+
     private static func run(_ file: UnsafeMutablePointer<sqlite3_file>) -> Run {
-        let pointer = UnsafeMutableRawPointer(file).load(fromByteOffset: 8, as: UnsafeMutableRawPointer.self)
-        return Unmanaged<Run>.fromOpaque(pointer).takeUnretainedValue()
+        unmanagedRun(file).takeUnretainedValue()
     }
 
     private static func innerMethods(_ file: UnsafeMutablePointer<sqlite3_file>) -> sqlite3_io_methods {
         inner(file).pointee.pMethods.pointee
+    }
+
+    /// Writes what is gathered, then, if that succeeded, calls the unix method `call`
+    /// gives (with the wrapped file and its methods): what the methods that read, size,
+    /// sync or control the log do.
+    private static func flushed(
+        _ file: UnsafeMutablePointer<sqlite3_file>?,
+        then call: (UnsafeMutablePointer<sqlite3_file>, sqlite3_io_methods) -> Int32
+    ) -> Int32 {
+        let file = file!
+        let status = flush(file)
+        guard status == SQLITE_OK else { return status }
+        return call(inner(file), innerMethods(file))
     }
 
     /// Writes what is gathered; SQLite's status code.
@@ -110,7 +134,7 @@ enum GatheredLogVFS {
         UnsafeMutablePointer<sqlite3_vfs>?, sqlite3_filename?, UnsafeMutablePointer<sqlite3_file>?, Int32,
         UnsafeMutablePointer<Int32>?
     ) -> Int32 = { _, name, file, flags, outFlags in
-        let unix = GatheredLogVFS.base!
+        let unix = GatheredLogVFS.base!  // (registered only when there is one)
         guard let file, flags & SQLITE_OPEN_WAL != 0 else {
             // Not a log: the unix VFS's file in the whole space, with its own methods.
             return unix.pointee.xOpen(unix, name, file, flags, outFlags)
@@ -121,7 +145,7 @@ enum GatheredLogVFS {
             return status
         }
         UnsafeMutableRawPointer(file).storeBytes(
-            of: Unmanaged.passRetained(Run()).toOpaque(), toByteOffset: 8, as: UnsafeMutableRawPointer.self
+            of: Unmanaged.passRetained(Run()).toOpaque(), toByteOffset: GatheredLogVFS.runOffset, as: UnsafeMutableRawPointer.self
         )
         file.pointee.pMethods = UnsafePointer(GatheredLogVFS.methods)
         return SQLITE_OK
@@ -135,18 +159,11 @@ enum GatheredLogVFS {
             let file = file!
             let written = flush(file)
             let closed = innerMethods(file).xClose(inner(file))
-            Unmanaged<Run>.fromOpaque(
-                UnsafeMutableRawPointer(file).load(fromByteOffset: 8, as: UnsafeMutableRawPointer.self)
-            ).release()
+            unmanagedRun(file).release()
             file.pointee.pMethods = nil
             return written != SQLITE_OK ? written : closed
         },
-        xRead: { file, buffer, amount, offset in
-            let file = file!
-            let status = flush(file)
-            guard status == SQLITE_OK else { return status }
-            return innerMethods(file).xRead(inner(file), buffer, amount, offset)
-        },
+        xRead: { file, buffer, amount, offset in flushed(file) { $1.xRead($0, buffer, amount, offset) } },
         xWrite: { file, buffer, amount, offset in
             let file = file!
             let run = run(file)
@@ -164,45 +181,20 @@ enum GatheredLogVFS {
             run.count += length
             return SQLITE_OK
         },
-        xTruncate: { file, size in
-            let file = file!
-            let status = flush(file)
-            guard status == SQLITE_OK else { return status }
-            return innerMethods(file).xTruncate(inner(file), size)
-        },
-        xSync: { file, flags in
-            let file = file!
-            let status = flush(file)
-            guard status == SQLITE_OK else { return status }
-            return innerMethods(file).xSync(inner(file), flags)
-        },
-        xFileSize: { file, size in
-            let file = file!
-            let status = flush(file)
-            guard status == SQLITE_OK else { return status }
-            return innerMethods(file).xFileSize(inner(file), size)
-        },
+        xTruncate: { file, size in flushed(file) { $1.xTruncate($0, size) } },
+        xSync: { file, flags in flushed(file) { $1.xSync($0, flags) } },
+        xFileSize: { file, size in flushed(file) { $1.xFileSize($0, size) } },
         xLock: { file, level in innerMethods(file!).xLock(inner(file!), level) },
         xUnlock: { file, level in innerMethods(file!).xUnlock(inner(file!), level) },
         xCheckReservedLock: { file, out in innerMethods(file!).xCheckReservedLock(inner(file!), out) },
-        xFileControl: { file, operation, argument in
-            let file = file!
-            let status = flush(file)
-            guard status == SQLITE_OK else { return status }
-            return innerMethods(file).xFileControl(inner(file), operation, argument)
-        },
+        xFileControl: { file, operation, argument in flushed(file) { $1.xFileControl($0, operation, argument) } },
         xSectorSize: { file in innerMethods(file!).xSectorSize(inner(file!)) },
         xDeviceCharacteristics: { file in innerMethods(file!).xDeviceCharacteristics(inner(file!)) },
         xShmMap: { file, page, size, extend, pointer in innerMethods(file!).xShmMap(inner(file!), page, size, extend, pointer) },
         xShmLock: { file, offset, n, flags in innerMethods(file!).xShmLock(inner(file!), offset, n, flags) },
         xShmBarrier: { file in innerMethods(file!).xShmBarrier(inner(file!)) },
         xShmUnmap: { file, delete in innerMethods(file!).xShmUnmap(inner(file!), delete) },
-        xFetch: { file, offset, amount, pointer in
-            let file = file!
-            let status = flush(file)
-            guard status == SQLITE_OK else { return status }
-            return innerMethods(file).xFetch(inner(file), offset, amount, pointer)
-        },
+        xFetch: { file, offset, amount, pointer in flushed(file) { $1.xFetch($0, offset, amount, pointer) } },
         xUnfetch: { file, offset, pointer in innerMethods(file!).xUnfetch(inner(file!), offset, pointer) }
     )
 }

@@ -394,7 +394,7 @@ public enum Migrations {
                 query: """
                     SELECT d.id AS id FROM decisions d LEFT JOIN audit_events e ON e.sequence = d.audit_sequence \
                     WHERE e.payload IS NULL OR e.kind <> 'decision' \
-                    OR substr(e.payload, length(e.payload) - length(d.answer) - 10, length(d.answer) + 11) \
+                    OR substr(e.payload, length(e.payload) - length(',"answer":' || d.answer || '}') + 1) \
                     <> (',"answer":' || d.answer || '}') \
                     LIMIT 1
                     """,

@@ -389,11 +389,8 @@ import Testing
         let engine = RulesEngine()
         let decoder = RequestDecoder(referenceRates: engine.configuration.referenceRates, absentSCA: nil)
         var memory = InMemoryState()
-        let head = try #require(try await database.read("SELECT sequence, hash FROM audit_head WHERE id = 1").first)
-        var chain = AuditChain(
-            lastSequence: UInt64(try head.decode(column: "sequence", as: Int64.self)),
-            lastHash: try #require(bytes(fromHex: try head.decode(column: "hash", as: String.self)))
-        )
+        let (sequence, hash) = try await DecisionStore(database: database, engine: engine, logger: TestStore.logger).auditHead()
+        var chain = AuditChain(lastSequence: sequence, lastHash: hash)
         let now = "2026-11-21T08:00:00Z"
         var written: [StoredDecision] = []
         for line in lines {
