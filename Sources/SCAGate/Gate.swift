@@ -87,6 +87,7 @@ extension AuthService {
         switch await store.decide(submission) {
         case .decided(let stored, _): decision = stored
         case .idempotencyConflict: throw StorageError.corrupt("a gate decision has no idempotency key")
+        case .busy: throw StorageError.busy
         case .unavailable(let message): throw StorageError.unavailable(message)
         }
         switch decision.outcome {

@@ -2,12 +2,18 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import SCAContract
+import SCAStore
 
 /// An error answer: `{"error": {"code": ..., "message": ...}}` with a stable code.
 struct APIError: Error {
     let status: HTTPResponse.Status
     let code: String
     let message: String
+    /// Headers the answer carries besides its JSON type (`Retry-After` on `busy`).
+    var headers: HTTPFields = [:]
+
+    /// Seconds a client is asked to wait before it retries a `busy` call.
+    static let busyRetryAfterSeconds = 1
 
     static func bodyTooLarge(_ limit: Int) -> APIError {
         APIError(status: .contentTooLarge, code: "body_too_large", message: "the request body is larger than \(limit) bytes")
@@ -19,6 +25,18 @@ struct APIError: Error {
     static func unavailable(_ message: String) -> APIError {
         APIError(status: .serviceUnavailable, code: "storage_unavailable", message: message)
     }
+    /// The writer's queue is full (`DecisionStore.Options.queueMax`): nothing was written.
+    static let busy = APIError(
+        status: .serviceUnavailable, code: "busy", message: "the server is busy: nothing was written; retry after a moment",
+        headers: [.retryAfter: String(busyRetryAfterSeconds)]
+    )
+
+    /// The answer to a store failure: `busy` for a full queue, `storage_unavailable` for
+    /// anything else (whose detail stays in the log).
+    static func storage(_ error: any Error, otherwise message: String) -> APIError {
+        if case StorageError.busy? = error as? StorageError { return .busy }
+        return .unavailable(message)
+    }
 
     var reply: JSONReply {
         var out: [UInt8] = []
@@ -27,7 +45,7 @@ struct APIError: Error {
         out.append(contentsOf: #","message":"#.utf8)
         AnswerEncoder.appendString(message, into: &out)
         out.append(contentsOf: "}}".utf8)
-        return JSONReply(status: status, body: out)
+        return JSONReply(status: status, headers: headers, body: out)
     }
 
     var response: Response { reply.response }

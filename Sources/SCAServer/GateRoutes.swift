@@ -170,7 +170,7 @@ struct GateRoutes: Sendable {
         } catch let error as APIError {
             return error.response
         } catch {
-            return APIError.unavailable("the request could not be completed; nothing was changed").response
+            return APIError.storage(error, otherwise: "the request could not be completed; nothing was changed").response
         }
     }
 

@@ -184,6 +184,8 @@ public struct SCAServer: Sendable {
                 status: .unprocessableContent, code: "idempotency_key_reused",
                 message: "this Idempotency-Key was used for a different request"
             ).reply
+        case .busy:
+            return APIError.busy.reply
         case .unavailable(let message):
             return APIError.unavailable(message).reply
         }
@@ -243,6 +245,8 @@ public struct SCAServer: Sendable {
             let message = decision.sca == .notRequired
                 ? "the decision did not require SCA" : "an SCA result (\(decision.sca.rawValue)) is already recorded"
             return APIError(status: .conflict, code: "sca_not_pending", message: message).response
+        case .busy:
+            return APIError.busy.response
         case .unavailable(let message):
             return APIError.unavailable(message).response
         }

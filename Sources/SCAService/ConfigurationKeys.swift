@@ -31,6 +31,7 @@ public enum ConfigurationKey: String, CaseIterable, Sendable {
     case storageURL = "storage.url"
     case storageDataDirectory = "storage.data_dir"
     case storageBatchMax = "storage.batch_max"
+    case storageQueueMax = "storage.queue_max"
     case retentionIdempotencySeconds = "retention.idempotency_seconds"
     case retentionGraceSeconds = "retention.grace_seconds"
     case retentionIntervalSeconds = "retention.interval_seconds"

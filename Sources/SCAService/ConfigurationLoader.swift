@@ -37,6 +37,9 @@ public struct ServiceConfiguration: Sendable {
     /// Most requests one storage transaction takes (group commit); 1 turns it off.
     /// (`DecisionStore.Options.batchMaxDefault`; a test keeps the two equal.)
     public var storageBatchMax = 256
+    /// Most requests that may wait for the writer; past it a call answers `503 busy`.
+    /// (`DecisionStore.Options.queueMaxDefault`; a test keeps the two equal.)
+    public var storageQueueMax = 8192
     /// How long `sca serve` remembers a decision's `Idempotency-Key`; how long it keeps
     /// one-time tokens, approvals and sessions after they expire; how often it sweeps.
     /// (`RetentionPolicy`'s defaults; a test keeps them equal.)
@@ -54,6 +57,7 @@ public struct ServiceConfiguration: Sendable {
     public static let messageBytesRange = 1024...(1024 * 1024)
     public static let auditPageRange = 1...10_000
     public static let storageBatchRange = 1...1024
+    public static let storageQueueRange = 1...1_000_000
     /// An hour to ten years: a retry must find its key, and the table must not grow forever.
     public static let retentionIdempotencyRange = 3600...(3650 * 86_400)
     public static let retentionGraceRange = 0...(30 * 86_400)
@@ -244,6 +248,7 @@ private struct Reader {
             service.dataDirectory = directory
         }
         if let count = try integer(.storageBatchMax, ServiceConfiguration.storageBatchRange) { service.storageBatchMax = count }
+        if let count = try integer(.storageQueueMax, ServiceConfiguration.storageQueueRange) { service.storageQueueMax = count }
         if let seconds = try integer(.retentionIdempotencySeconds, ServiceConfiguration.retentionIdempotencyRange) {
             service.retentionIdempotencySeconds = seconds
         }

@@ -12,6 +12,10 @@ import SQLKit
 /// arrival order, writes the state changes, the decision records and their audit events,
 /// and commits; only then are the answers released. A failed transaction releases nothing
 /// and is retried; after the last retry its requests are answered "unavailable".
+///
+/// The queue is bounded (`Options.queueMax`): past it a call is answered `busy` at once and
+/// nothing is written. A `transact` job runs inside its own savepoint, so whatever it throws
+/// rolls back that job alone; the rest of its batch commits.
 public actor DecisionStore {
     public struct Options: Sendable {
         /// The most requests one transaction takes; 1 turns group commit off (one
@@ -19,13 +23,20 @@ public actor DecisionStore {
         public var batchMax: Int
         /// Transactions retried after a failure (a deadlock, a lost compare-and-set).
         public var retries: Int
+        /// The most jobs that may wait for a transaction; a call that would pass it is
+        /// answered `busy` (HTTP 503 with `Retry-After`) instead of waiting without bound.
+        public var queueMax: Int
 
         /// The default of the `storage.batch_max` setting.
         public static let batchMaxDefault = 256
+        /// The default of the `storage.queue_max` setting: 32 full batches, a few hundred
+        /// milliseconds of work at the writer's slowest measured rate.
+        public static let queueMaxDefault = 8192
 
-        public init(batchMax: Int = Options.batchMaxDefault, retries: Int = 3) {
+        public init(batchMax: Int = Options.batchMaxDefault, retries: Int = 3, queueMax: Int = Options.queueMaxDefault) {
             self.batchMax = batchMax
             self.retries = retries
+            self.queueMax = queueMax
         }
     }
 
@@ -65,6 +76,9 @@ public actor DecisionStore {
     /// to the writer's thread (and its answer comes back without one).
     private struct Inbox {
         var queue: [Pending] = []
+        /// Jobs in `queue`, against `Options.queueMax`.
+        var queuedJobs = 0
+        var refusedBusy = 0
         var draining = false
     }
     private nonisolated let inbox = NIOLockedValueBox(Inbox())
@@ -72,6 +86,10 @@ public actor DecisionStore {
     /// Transactions committed and requests they carried, for metrics.
     public private(set) var commits = 0
     public private(set) var committedJobs = 0
+    /// Calls answered `busy` because the queue was full.
+    public nonisolated var refusedBusy: Int { inbox.withLockedValue { $0.refusedBusy } }
+    /// Jobs waiting for a transaction now.
+    public nonisolated var queuedJobs: Int { inbox.withLockedValue { $0.queuedJobs } }
 
     public init(database: StoreDatabase, engine: RulesEngine, options: Options = Options(), logger: Logger) {
         self.database = database
@@ -130,11 +148,12 @@ public actor DecisionStore {
     /// Runs `work` inside the next group-commit transaction, in arrival order with the
     /// decisions around it, and returns its value once the transaction has committed.
     /// `work` reads and writes through the scope (on the writer's thread) and appends audit
-    /// events to the same chain. If it throws a `TransactionRefusal`, its own writes are
-    /// rolled back (to a savepoint) and the refusal is rethrown; the rest of the
-    /// transaction commits. Any other error fails the whole transaction, which is retried,
-    /// so `work` must depend on nothing but what it reads through the scope.
-    /// Throws `StorageError.unavailable` when the transaction cannot be committed.
+    /// events to the same chain. Whatever it throws, its own writes are rolled back (to a
+    /// savepoint) and the error is rethrown to this caller alone; the rest of the
+    /// transaction commits. A failure of the transaction itself retries it, running `work`
+    /// again, so `work` must depend on nothing but what it reads through the scope.
+    /// Throws `StorageError.busy` when the queue is full and `StorageError.unavailable`
+    /// when the transaction cannot be committed.
     public nonisolated func transact<T: Sendable>(_ work: @escaping TransactionWork<T>) async throws -> T {
         let erased: TransactionWork<any Sendable> = { scope in try await work(scope) }
         guard case .work(let result) = await submit([.work(erased)])[0] else {
@@ -149,14 +168,36 @@ public actor DecisionStore {
         }
     }
 
+    private enum Admission { case queued, queuedAndStartDrain, busy }
+
+    /// Queues `jobs` unless the queue is full; a full queue answers them `busy` at once,
+    /// on the caller's thread. A run is always taken into an empty queue, so a replay whose
+    /// runs are larger than the bound still makes progress.
     private nonisolated func enqueue(_ jobs: [Job], reply: @escaping @Sendable (ArraySlice<JobResult>) -> Void) {
-        let start = inbox.withLockedValue { inbox in
+        let admission = inbox.withLockedValue { inbox -> Admission in
+            if inbox.queuedJobs > 0, inbox.queuedJobs + jobs.count > options.queueMax {
+                inbox.refusedBusy += 1
+                return .busy
+            }
             inbox.queue.append(Pending(jobs: jobs, reply: reply))
-            if inbox.draining { return false }
+            inbox.queuedJobs += jobs.count
+            if inbox.draining { return .queued }
             inbox.draining = true
-            return true
+            return .queuedAndStartDrain
         }
-        if start { Task { await self.drain() } }
+        switch admission {
+        case .queued: break
+        case .queuedAndStartDrain: Task { await self.drain() }
+        case .busy: reply(ArraySlice(jobs.map(Self.busyResult)))
+        }
+    }
+
+    private static func busyResult(_ job: Job) -> JobResult {
+        switch job {
+        case .decide: return .decision(.busy)
+        case .reportSCA: return .report(.busy)
+        case .work: return .work(.failure(StorageError.busy))
+        }
     }
 
     /// Takes whole callers' runs from the queue, up to `batchMax` jobs a transaction, until
@@ -191,6 +232,7 @@ public actor DecisionStore {
             }
             let batch = Array(inbox.queue.prefix(taken))
             inbox.queue.removeFirst(taken)
+            inbox.queuedJobs -= jobCount
             return batch
         }
     }
@@ -367,19 +409,12 @@ public actor DecisionStore {
                 scaUpdates.append((id, wanted))
                 results.append(.report(.recorded(entry.decision, replayed: false)))
             case .work(let work):
-                let scope = TransactionScope(database: database, now: instant, chain: chain)
-                try await db.run("SAVEPOINT work")
-                do {
-                    let value = try await work(scope)
-                    try await db.run("RELEASE SAVEPOINT work")
-                    chain = scope.chain
-                    events += scope.events
-                    results.append(.work(.success(value)))
-                } catch let refusal as any TransactionRefusal {
-                    try await db.run("ROLLBACK TO SAVEPOINT work")
-                    try await db.run("RELEASE SAVEPOINT work")
-                    results.append(.work(.failure(refusal)))
+                let outcome = try await isolated(work, now: instant, chain: chain)
+                if case .success = outcome.result {
+                    chain = outcome.scope.chain
+                    events += outcome.scope.events
                 }
+                results.append(.work(outcome.result))
             }
         }
 
@@ -415,6 +450,30 @@ public actor DecisionStore {
         }
         try await db.run("COMMIT")
         return results
+    }
+
+    /// Runs one `transact` job inside its own savepoint. Whatever the job throws (a
+    /// refusal, a failed statement, a bug) rolls back its writes alone and becomes its own
+    /// answer; the batch around it goes on. Only a savepoint that cannot be rolled back
+    /// (the connection is gone) fails the transaction.
+    private func isolated(
+        _ work: TransactionWork<any Sendable>, now: Instant, chain: AuditChain
+    ) async throws -> (result: Result<any Sendable, any Error>, scope: TransactionScope) {
+        let db = database.transaction
+        let scope = TransactionScope(database: database, now: now, chain: chain)
+        try await db.run("SAVEPOINT work")
+        do {
+            let value = try await work(scope)
+            try await db.run("RELEASE SAVEPOINT work")
+            return (.success(value), scope)
+        } catch {
+            try await db.run("ROLLBACK TO SAVEPOINT work")
+            try await db.run("RELEASE SAVEPOINT work")
+            if !(error is any TransactionRefusal) {
+                logger.error("a transaction job failed alone", metadata: ["error": "\(String(reflecting: error))"])
+            }
+            return (.failure(error), scope)
+        }
     }
 
     /// A decision's answer line and its audit event's payload, which holds the answer

@@ -44,6 +44,8 @@ public enum StorageLocation: Sendable, Equatable, CustomStringConvertible {
 public enum StorageError: Error, Equatable, CustomStringConvertible {
     case invalidLocation(String)
     case unavailable(String)
+    /// The writer's queue is full: nothing was written; retry after a moment.
+    case busy
     case schemaTooNew(found: Int, known: Int)
     case corrupt(String)
 
@@ -51,6 +53,7 @@ public enum StorageError: Error, Equatable, CustomStringConvertible {
         switch self {
         case .invalidLocation(let message): return "invalid database location: \(message)"
         case .unavailable(let message): return "database unavailable: \(message)"
+        case .busy: return "the store is busy: nothing was written; retry after a moment"
         case .schemaTooNew(let found, let known):
             return "the database has schema version \(found); this build knows up to \(known)"
         case .corrupt(let message): return "stored data is not readable: \(message)"

@@ -74,6 +74,8 @@ public enum DecisionResult: Sendable, Equatable {
     case decided(StoredDecision, replayed: Bool)
     /// The idempotency key was used before for a different request.
     case idempotencyConflict
+    /// The writer's queue was full; nothing was written, and the call may be retried.
+    case busy
     /// The store failed; nothing was written.
     case unavailable(String)
 }
@@ -84,6 +86,8 @@ public enum SCAReportResult: Sendable, Equatable {
     case notFound
     /// The decision needed no SCA, or another result was recorded for it.
     case notPending(StoredDecision)
+    /// The writer's queue was full; nothing was recorded, and the call may be retried.
+    case busy
     case unavailable(String)
 }
 

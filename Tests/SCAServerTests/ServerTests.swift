@@ -34,13 +34,14 @@ import Yams
     /// Runs `body` against a server on a fresh SQLite store.
     static func withServer(
         limits: ServerLimits = ServerLimits(), transport: Transport = .router,
+        queueMax: Int = DecisionStore.Options.queueMaxDefault,
         _ body: @Sendable (any TestClientProtocol, DecisionStore) async throws -> Void
     ) async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("sca-server-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: directory) }
         let database = try await StoreDatabase.open(.sqlite(path: directory.appendingPathComponent("sca.sqlite").path), logger: logger)
         try await Migrations.migrate(database, now: "2026-11-21T00:00:00Z")
-        let store = DecisionStore(database: database, engine: RulesEngine(), logger: logger)
+        let store = DecisionStore(database: database, engine: RulesEngine(), options: .init(queueMax: queueMax), logger: logger)
         let settings = AuthSettings(
             relyingParty: WebAuthnRelyingParty(id: "localhost", origins: ["http://localhost:8080"]),
             challengeLifetime: .minutes(5), attemptPolicy: AttemptPolicy(), sessionIdle: .minutes(5), demo: true
@@ -119,6 +120,44 @@ import Yams
             }
         }
         await database.close()
+    }
+
+    // MARK: A full writer queue
+
+    @Test(arguments: Transport.allCases) func aFullQueueAnswers503BusyWithRetryAfter(transport: Transport) async throws {
+        try await Self.withServer(transport: transport, queueMax: 1) { client, store in
+            // Hold the writer inside a job, so that one decision fills the queue.
+            let (entered, enteredSignal) = AsyncStream<Void>.makeStream()
+            let (release, releaseSignal) = AsyncStream<Void>.makeStream()
+            let holding = Task {
+                _ = try await store.transact { _ in
+                    enteredSignal.yield()
+                    for await _ in release { break }
+                    return 0
+                }
+            }
+            for await _ in entered { break }
+            let line = #"{"id":"q","at":"2026-11-21T08:00:00Z","action":"login","payer":{"id":"anna","psp_country":"DE"}}"#
+            // The test client sends one request at a time: the one that fills the queue goes
+            // to the store directly.
+            let request = try RequestDecoder(referenceRates: RulesConfiguration().referenceRates, absentSCA: nil)
+                .decode(line: Array(line.utf8)).get()
+            let queued = Task { await store.decide(DecisionSubmission(request: request, requestText: line)) }
+            for _ in 0..<5_000 where store.queuedJobs == 0 { try await Task.sleep(for: .milliseconds(1)) }
+            #expect(store.queuedJobs == 1)
+
+            let refused = try await Self.post(client, "/v1/decisions", line)
+            #expect(refused.status == .serviceUnavailable)
+            #expect(Self.errorCode(refused) == "busy")
+            #expect(refused.headers[.retryAfter] == "1")
+
+            releaseSignal.yield()
+            try await holding.value
+            guard case .decided = await queued.value else {
+                Issue.record("the queued decision was not decided")
+                return
+            }
+        }
     }
 
     // MARK: Bad input writes nothing

@@ -24,6 +24,7 @@ import Testing
     @Test func theConfiguredDefaultsAreTheStoresDefaults() {
         let configuration = ServiceConfiguration()
         #expect(configuration.storageBatchMax == DecisionStore.Options.batchMaxDefault)
+        #expect(configuration.storageQueueMax == DecisionStore.Options.queueMaxDefault)
         #expect(Int64(configuration.retentionIdempotencySeconds) * 1000 == RetentionPolicy.idempotencyKeysDefault.milliseconds)
         #expect(Int64(configuration.retentionGraceSeconds) * 1000 == RetentionPolicy.graceDefault.milliseconds)
     }

@@ -71,13 +71,14 @@ struct TestStore {
     }
 
     static func make(
-        _ backend: Backend, configuration: RulesConfiguration = RulesConfiguration(), batchMax: Int = 256
+        _ backend: Backend, configuration: RulesConfiguration = RulesConfiguration(), batchMax: Int = 256,
+        queueMax: Int = DecisionStore.Options.queueMaxDefault
     ) async throws -> TestStore {
         let (location, cleanup) = try await emptyDatabase(backend)
         let database = try await StoreDatabase.open(location, logger: logger)
         try await Migrations.migrate(database, now: "2026-11-21T00:00:00Z")
         let store = DecisionStore(
-            database: database, engine: RulesEngine(configuration: configuration), options: .init(batchMax: batchMax),
+            database: database, engine: RulesEngine(configuration: configuration), options: .init(batchMax: batchMax, queueMax: queueMax),
             logger: logger
         )
         return TestStore(store: store, location: location, cleanup: cleanup)
@@ -86,9 +87,9 @@ struct TestStore {
     /// Runs `body` on a fresh store, closed afterwards whether `body` returns or throws.
     static func with(
         _ backend: Backend, configuration: RulesConfiguration = RulesConfiguration(), batchMax: Int = 256,
-        _ body: (TestStore) async throws -> Void
+        queueMax: Int = DecisionStore.Options.queueMaxDefault, _ body: (TestStore) async throws -> Void
     ) async throws {
-        let test = try await make(backend, configuration: configuration, batchMax: batchMax)
+        let test = try await make(backend, configuration: configuration, batchMax: batchMax, queueMax: queueMax)
         try await withCleanup({ try await body(test) }, cleanup: test.close)
     }
 
