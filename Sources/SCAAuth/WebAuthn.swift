@@ -225,21 +225,37 @@ public struct WebAuthnRelyingParty: Sendable {
         credential: Credential, clientDataJSON: [UInt8], authenticatorData: [UInt8], signature: [UInt8],
         challenge: [UInt8], requireUserVerification: Bool = true
     ) throws(WebAuthnFailure) -> UInt32 {
+        let signCount = try verifyAssertion(
+            publicKey: credential.publicKey, clientDataJSON: clientDataJSON, authenticatorData: authenticatorData,
+            signature: signature, challenge: challenge, requireUserVerification: requireUserVerification
+        )
+        try Self.checkSignCount(signCount, stored: credential.signCount)
+        return signCount
+    }
+
+    /// Steps 10-21 of an assertion (everything but the counter), the CPU-heavy part: it can
+    /// run before the writer's transaction, which then checks the counter alone against the
+    /// stored one (`checkSignCount`). Returns the authenticator's signature counter.
+    public func verifyAssertion(
+        publicKey: CBOR, clientDataJSON: [UInt8], authenticatorData: [UInt8], signature: [UInt8],
+        challenge: [UInt8], requireUserVerification: Bool = true
+    ) throws(WebAuthnFailure) -> UInt32 {
         // Steps 10-15: the client data.
         try checkClientData(clientDataJSON, type: "webauthn.get", challenge: challenge)
         // Steps 16-18: RP ID hash, user present, user verified.
         let authData = try AuthenticatorData(authenticatorData)
         try checkFlags(authData, requireUserVerification: requireUserVerification)
         // Steps 20-21: the signature over authenticatorData ‖ SHA-256(clientDataJSON).
-        let key = try COSEKey(credential.publicKey)
+        let key = try COSEKey(publicKey)
         let clientDataHash = Array(SHA256.hash(data: clientDataJSON))
         guard key.verify(signature: signature, over: authenticatorData + clientDataHash) else { throw .badSignature }
-        // Step 22: the signature counter must move forward, unless the authenticator keeps
-        // none (both zero: synced passkeys); a step back suggests a cloned authenticator.
-        if authData.signCount != 0 || credential.signCount != 0, authData.signCount <= credential.signCount {
-            throw .signCountRegression
-        }
         return authData.signCount
+    }
+
+    /// Step 22: the signature counter must move forward, unless the authenticator keeps
+    /// none (both zero: synced passkeys); a step back suggests a cloned authenticator.
+    public static func checkSignCount(_ signCount: UInt32, stored: UInt32) throws(WebAuthnFailure) {
+        if signCount != 0 || stored != 0, signCount <= stored { throw .signCountRegression }
     }
 
     private func checkClientData(_ json: [UInt8], type: String, challenge: [UInt8]) throws(WebAuthnFailure) {

@@ -6,6 +6,7 @@ import SCAContract
 import SCARules
 import SCAStore
 import SQLKit
+import Synchronization
 
 /// The settings the authentication side runs with (from `AuthConfiguration` and the rules').
 public struct AuthSettings: Sendable {
@@ -53,6 +54,10 @@ public final class AuthService: Sendable {
     /// The development SMS sender, when it is the configured one.
     public let messages: DevMessages?
     let logger: Logger
+    /// Signatures checked (device keys, pushes, passkeys), and how many of them on the
+    /// writer's thread: none should be (a test holds it to zero).
+    let signatureChecks = Mutex((total: 0, onWriter: 0))
+    public var signatureCheckCounts: (total: Int, onWriter: Int) { signatureChecks.withLock { $0 } }
 
     public init(
         store: DecisionStore, settings: AuthSettings, pepper: [UInt8], masterKey: [UInt8],

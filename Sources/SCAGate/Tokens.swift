@@ -169,29 +169,11 @@ extension AuthService {
     /// `token` is the token itself when the caller holds it (its status is answered), nil
     /// for a decoupled approval, which only knows the token's hash.
     func verify(hash: String, token: String?, _ answer: Answer) async throws -> String {
-        // A PIN is checked first, outside the transaction and off the request threads (the
-        // hash is the expensive part); the attempt is recorded below, against the same
-        // factor, or refused if that factor got blocked meanwhile.
-        var pinCheck: (factorID: String, correct: Bool)?
-        if case .pin(let pin) = answer {
-            let now = wallClockNow()
-            guard let record = try await database.read(
-                "SELECT " + TokenRecord.columns + " FROM auth_tokens WHERE token_hash = \(bind: hash)"
-            ).first.map(TokenRecord.init(row:)),
-                case .success = record.challenge.accepts(.pin, at: now),
-                let factor = try await factorRecords(userID: record.userID).first(where: { $0.kind == .pin && $0.isActive }),
-                settings.attemptPolicy.availability(factor.counter, at: now) == .open
-            else { throw GateRefusal.verificationFailed }
-            let hasher = self.hasher
-            let stored = factor.secret
-            guard let correct = await pins.run({ hasher.verify(pin, against: stored) }) else {
-                throw GateRefusal(.busy, "too many PIN checks in progress; try again")
-            }
-            pinCheck = (factor.id, correct)
-        }
-        let checkedPIN = pinCheck
+        // The expensive checks (a PIN's hash, a signature) run first, outside the writer's
+        // transaction; the transaction applies their results to the rows as it finds them.
+        let checkedPIN = try await checkPIN(hash: hash, answer)
+        let signed = try await checkSignature(hash: hash, answer)
         let policy = settings.attemptPolicy
-        let relyingParty = settings.relyingParty
         let box = self.box
         let totp = self.totp
         let pepper = self.pepper
@@ -213,6 +195,9 @@ extension AuthService {
             guard var factor = factors.first(where: { policy.availability($0.counter, at: now) == .open }) else {
                 throw GateRefusal.verificationFailed
             }
+            // A signature was checked against this factor's key and this token's challenge:
+            // anything else now (a race with a change of either) is refused uncounted.
+            if let signed, !signed.applies(to: factor, record) { throw GateRefusal.verificationFailed }
             let correct: Bool
             switch answer {
             case .pin:
@@ -237,10 +222,9 @@ extension AuthService {
                     record.otpHash = nil
                     record.otpExpiresAt = nil
                 }
-            case .deviceKey(_, let signature):
-                let key = Base64URL.decode(factor.secret).flatMap { try? DeviceKey(encoded: $0) }
-                correct = key?.verify(signature: signature, over: record.signedChallenge) == true
-            case .push(let approvalID, _, let number, let signature):
+            case .deviceKey:
+                correct = signed?.valid == true
+            case .push(let approvalID, _, let number, _):
                 // Number matching: the device signs the challenge with the number the
                 // customer picked; only the number shown on the other screen passes.
                 guard let approval = try await scope.all(
@@ -249,23 +233,14 @@ extension AuthService {
                 ).first, try approval.decode(column: "status", as: String.self) == "pending",
                     try approval.decode(column: "expires_at", as: Int64.self) > now.millisecondsSinceEpoch
                 else { throw GateRefusal.verificationFailed }
-                let key = Base64URL.decode(factor.secret).flatMap { try? DeviceKey(encoded: $0) }
-                correct = Int64(number) == (try approval.decode(column: "number", as: Int64.self))
-                    && key?.verify(signature: signature, over: Self.pushMessage(record, number: number)) == true
+                correct = Int64(number) == (try approval.decode(column: "number", as: Int64.self)) && signed?.valid == true
                 try await scope.run(
                     "UPDATE auth_approvals SET status = \(bind: correct ? "approved" : "failed") WHERE id = \(bind: approvalID)"
                 )
-            case .webauthn(_, let clientData, let authenticatorData, let signature):
-                guard let keyBytes = Base64URL.decode(factor.secret), let key = try? CBOR.decode(keyBytes),
-                    let credentialID = factor.credentialID.flatMap(Base64URL.decode)
-                else { throw StorageError.corrupt("passkey of \(factor.id) does not decode") }
-                let credential = WebAuthnRelyingParty.Credential(
-                    id: credentialID, publicKey: key, signCount: UInt32(clamping: factor.signCount)
-                )
-                if let count = try? relyingParty.authenticate(
-                    credential: credential, clientDataJSON: clientData, authenticatorData: authenticatorData,
-                    signature: signature, challenge: record.signedChallenge
-                ) {
+            case .webauthn:
+                if let count = signed?.signCount,
+                    (try? WebAuthnRelyingParty.checkSignCount(count, stored: UInt32(clamping: factor.signCount))) != nil
+                {
                     factor.signCount = Int64(count)
                     correct = true
                 } else {
@@ -320,6 +295,90 @@ extension AuthService {
         case .passed(let status): return status
         case .failed: throw GateRefusal.verificationFailed
         }
+    }
+
+    /// A PIN checked against the user's active PIN factor, off the request threads (the
+    /// hash is the expensive part); the attempt is recorded in the transaction, against the
+    /// same factor, or refused if that factor got blocked meanwhile. Nil for other answers.
+    private func checkPIN(hash: String, _ answer: Answer) async throws -> (factorID: String, correct: Bool)? {
+        guard case .pin(let pin) = answer else { return nil }
+        let now = wallClockNow()
+        guard let record = try await database.read(
+            "SELECT " + TokenRecord.columns + " FROM auth_tokens WHERE token_hash = \(bind: hash)"
+        ).first.map(TokenRecord.init(row:)),
+            case .success = record.challenge.accepts(.pin, at: now),
+            let factor = try await factorRecords(userID: record.userID).first(where: { $0.kind == .pin && $0.isActive }),
+            settings.attemptPolicy.availability(factor.counter, at: now) == .open
+        else { throw GateRefusal.verificationFailed }
+        let hasher = self.hasher
+        let stored = factor.secret
+        guard let correct = await pins.run({ hasher.verify(pin, against: stored) }) else {
+            throw GateRefusal(.busy, "too many PIN checks in progress; try again")
+        }
+        return (factor.id, correct)
+    }
+
+    /// A signature (device key, push, passkey) checked before the transaction, against
+    /// what the reader sees of the token and the factor.
+    struct SignatureCheck: Sendable {
+        let factorID: String
+        /// The factor's public key as stored, and the challenge that was signed over.
+        let key: String
+        let challenge: [UInt8]
+        let valid: Bool
+        /// A passkey's signature counter; the transaction checks it against the stored one.
+        let signCount: UInt32?
+
+        /// Whether the check was made against this factor's key and this token's challenge.
+        func applies(to factor: FactorRecord, _ record: TokenRecord) -> Bool {
+            factor.id == factorID && factor.secret == key && record.signedChallenge == challenge
+        }
+    }
+
+    /// Checks the answer's signature, if it carries one, on the caller's thread. A token or
+    /// factor that cannot be found is refused as the transaction would refuse it.
+    private func checkSignature(hash: String, _ answer: Answer) async throws -> SignatureCheck? {
+        var condition: SQLQueryString
+        switch answer {
+        case .pin, .totp, .sms: return nil
+        case .deviceKey(let factorID, _), .push(_, let factorID, _, _): condition = "id = \(bind: factorID)"
+        case .webauthn(let credentialID, _, _, _): condition = "credential_id = \(bind: credentialID)"
+        }
+        guard let record = try await database.read(
+            "SELECT " + TokenRecord.columns + " FROM auth_tokens WHERE token_hash = \(bind: hash)"
+        ).first.map(TokenRecord.init(row:)),
+            let factor = try await database.read(
+                "SELECT " + FactorRecord.columns + " FROM auth_factors WHERE user_id = \(bind: record.userID) AND kind = "
+                    + "\(bind: answer.kind.rawValue) AND status = 'active' AND " + condition
+            ).first.map(FactorRecord.init(row:))
+        else { throw GateRefusal.verificationFailed }
+        signatureChecks.withLock {
+            $0.total += 1
+            if database.isOnWriterThread { $0.onWriter += 1 }
+        }
+        let challenge = record.signedChallenge
+        var valid = false
+        var signCount: UInt32?
+        switch answer {
+        case .pin, .totp, .sms:
+            return nil
+        case .deviceKey(_, let signature):
+            let key = Base64URL.decode(factor.secret).flatMap { try? DeviceKey(encoded: $0) }
+            valid = key?.verify(signature: signature, over: challenge) == true
+        case .push(_, _, let number, let signature):
+            let key = Base64URL.decode(factor.secret).flatMap { try? DeviceKey(encoded: $0) }
+            valid = key?.verify(signature: signature, over: Self.pushMessage(record, number: number)) == true
+        case .webauthn(_, let clientData, let authenticatorData, let signature):
+            guard let keyBytes = Base64URL.decode(factor.secret), let key = try? CBOR.decode(keyBytes) else {
+                throw StorageError.corrupt("passkey of \(factor.id) does not decode")
+            }
+            signCount = try? settings.relyingParty.verifyAssertion(
+                publicKey: key, clientDataJSON: clientData, authenticatorData: authenticatorData,
+                signature: signature, challenge: challenge
+            )
+            valid = signCount != nil
+        }
+        return SignatureCheck(factorID: factor.id, key: factor.secret, challenge: challenge, valid: valid, signCount: signCount)
     }
 
     // MARK: SMS

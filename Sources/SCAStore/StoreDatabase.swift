@@ -21,6 +21,10 @@ public final class StoreDatabase: Sendable {
     /// committer runs here too, so a transaction's statements follow each other without
     /// queueing behind request handlers on the shared executor.
     let writerLoop: any EventLoop
+
+    /// Whether the caller runs on the single writer's thread (where CPU-heavy checks must
+    /// not run: they would hold every other write back).
+    public var isOnWriterThread: Bool { writerLoop.inEventLoop }
     /// The writer as the group committer uses it.
     let transaction: TransactionConnection
     private let closeAll: @Sendable () async throws -> Void

@@ -204,6 +204,37 @@ struct GateTests {
         }
     }
 
+    @Test("a device key's signature is checked before the writer's transaction, not on its thread", arguments: Backend.available)
+    func signaturesAreCheckedOffTheWriter(backend: Backend) async throws {
+        try await GateFixture.with(backend) { fixture in
+            let (anna, _) = try await fixture.user("anna")
+            let key = P256.Signing.PrivateKey()
+            let device = try await fixture.enrol(
+                anna, FactorRequest(kind: .deviceKey, label: "Phone", publicKey: Base64URL.encode(Array(key.publicKey.x963Representation)))
+            )
+            let token = try await fixture.token(fixture.login(anna))
+            _ = try await fixture.auth.verify(token: token, .pin("739148"))
+            let challengeJSON = try await fixture.auth.deviceKeyChallengeJSON(token: token)
+            let challengeText = (try JSONSerialization.jsonObject(with: Data(challengeJSON.utf8)) as? [String: Any])?["challenge"] as? String
+            let challenge = try #require(challengeText.flatMap(Base64URL.decode))
+            let before = fixture.auth.signatureCheckCounts
+
+            // A signature over something else fails, and the failure is counted in the writer.
+            let wrong = Array(try key.signature(for: challenge + [0]).derRepresentation)
+            #expect(await isRefusal(.verificationFailed) {
+                _ = try await fixture.auth.verify(token: token, .deviceKey(factorID: device, signature: wrong))
+            })
+            #expect(try await fixture.events("factor_failed") == 1)
+            let signature = Array(try key.signature(for: challenge).derRepresentation)
+            _ = try await fixture.auth.verify(token: token, .deviceKey(factorID: device, signature: signature))
+            #expect(try await fixture.state(token) == "approved")
+
+            let after = fixture.auth.signatureCheckCounts
+            #expect(after.total == before.total + 2)
+            #expect(after.onWriter == 0)
+        }
+    }
+
     @Test("10 parallel wrong PINs on 10 tokens block the PIN at exactly 5 failures", arguments: Backend.available)
     func pinBlocksAtFive(backend: Backend) async throws {
         try await GateFixture.with(backend) { fixture in
