@@ -12,6 +12,7 @@ struct SCA: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sca",
         abstract: "Strong Customer Authentication engine (PSD2 / UK SCA).",
+        version: EngineVersion.current,
         subcommands: [Decide.self, Serve.self, Migrate.self, Audit.self, Store.self, Simulate.self]
     )
 }

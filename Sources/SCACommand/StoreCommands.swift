@@ -68,7 +68,7 @@ enum StoreOpening {
             }
             return DecisionStore(
                 database: database, engine: RulesEngine(configuration: configuration.rules),
-                options: .init(batchMax: configuration.storageBatchMax), logger: logger
+                options: .init(batchMax: configuration.storageBatchMax, queueMax: configuration.storageQueueMax), logger: logger
             )
         } catch {
             printError("sca \(command): \(error)")
@@ -122,6 +122,12 @@ struct Serve: AsyncParsableCommand {
 
     @Flag(name: .long, help: "Demo mode (bank.demo): a demo customer printed once, funded accounts, the development SMS sender.")
     var demo = false
+
+    /// A port the system cannot give is refused before anything starts (a silent wrap
+    /// would listen somewhere else).
+    func validate() throws {
+        if let port, !(0...65535).contains(port) { throw ValidationError("--port must be 0 to 65535, not \(port)") }
+    }
 
     func run() async throws {
         var configuration = try await store.load("serve")
