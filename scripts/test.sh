@@ -36,9 +36,9 @@ fi
 
 swift build
 swift test 2>&1 | tee .build/test.log
-python3 tests/system/test_system.py 2>&1 | tee .build/system-test.log
+python3 blackbox/system/test_system.py 2>&1 | tee .build/system-test.log
 # The gate over HTTP (one-time tokens, factors, the demo bank) and in Chromium.
-SCA_BIN="$PWD/.build/debug/sca" python3 tests/auth/test_auth.py 2>&1 | tee .build/auth-test.log
-SCA_BIN="$PWD/.build/debug/sca" python3 tests/auth/test_browser.py 2>&1 | tee .build/browser-test.log
+SCA_BIN="$PWD/.build/debug/sca" python3 blackbox/auth/test_auth.py 2>&1 | tee .build/auth-test.log
+SCA_BIN="$PWD/.build/debug/sca" python3 blackbox/auth/test_browser.py 2>&1 | tee .build/browser-test.log
 # Card payments: the Demo Shop checkout with the issuer's challenge in a frame, in Chromium.
-SCA_BIN="$PWD/.build/debug/sca" python3 tests/payments/test_checkout.py 2>&1 | tee .build/checkout-test.log
+SCA_BIN="$PWD/.build/debug/sca" python3 blackbox/payments/test_checkout.py 2>&1 | tee .build/checkout-test.log

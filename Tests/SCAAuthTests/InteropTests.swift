@@ -6,7 +6,7 @@ import Testing
 
 /// Vectors made by libraries nobody on the team wrote: soft-webauthn (the authenticator),
 /// py_webauthn (a second verdict on the same bytes) and pyotp (TOTP codes), produced by
-/// `tests/interop/vectors.py` in the virtual environment `scripts/test.sh` prepares
+/// `blackbox/interop/vectors.py` in the virtual environment `scripts/test.sh` prepares
 /// (`.venv-interop`, or the interpreter named by `SCA_INTEROP_PYTHON`).
 @Suite struct InteropTests {
     struct Vectors: Decodable {
@@ -44,14 +44,14 @@ import Testing
         }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: python)
-        process.arguments = [root.appendingPathComponent("tests/interop/vectors.py").path]
+        process.arguments = [root.appendingPathComponent("blackbox/interop/vectors.py").path]
         let output = Pipe()
         process.standardOutput = output
         try process.run()
         let data = output.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         guard process.terminationStatus == 0 else {
-            Issue.record("tests/interop/vectors.py exited with \(process.terminationStatus)")
+            Issue.record("blackbox/interop/vectors.py exited with \(process.terminationStatus)")
             return nil
         }
         return try JSONDecoder().decode(Vectors.self, from: data)

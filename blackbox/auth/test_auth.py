@@ -7,7 +7,7 @@ token used before it is approved or after it expired, two factors of one categor
 revoked factor, exemptions and dynamic linking, WebAuthn assertions with one flaw each,
 and secrets kept out of the database files and the logs.
 
-    .venv-interop/bin/python tests/auth/test_auth.py     # SCA_BIN defaults to .build/debug/sca
+    .venv-interop/bin/python blackbox/auth/test_auth.py     # SCA_BIN defaults to .build/debug/sca
 
 Needs the interop venv (cryptography, fido2, soft-webauthn, pyotp; scripts/test.sh makes
 it); run with another python3 it re-executes itself with .venv-interop/bin/python when that

@@ -4,7 +4,7 @@
 Covers what in-process tests cannot: two server processes sharing one PostgreSQL, kill -9
 in the middle of a load, SIGTERM, and tampering with the store from outside.
 
-    python3 tests/system/test_system.py            # SCA_BIN defaults to .build/debug/sca
+    python3 blackbox/system/test_system.py            # SCA_BIN defaults to .build/debug/sca
 
 PostgreSQL scenarios need SCA_TEST_POSTGRES_URL (an admin URL; scripts/test.sh and .ci/run
 set it). Without it they are skipped with a printed reason, except under CI=true, where

@@ -16,7 +16,7 @@ expiry 12/2030, CVV 100, 25.00 EUR).
    and an amount the page refuses before calling the API.
 7. No card number used above is in the SQLite files or the server's log (debug level).
 
-    .venv-interop/bin/python tests/payments/test_checkout.py [scenario words]   # SCA_BIN defaults to .build/debug/sca
+    .venv-interop/bin/python blackbox/payments/test_checkout.py [scenario words]   # SCA_BIN defaults to .build/debug/sca
 
 Needs Debian's chromium and chromium-driver (/usr/bin/chromium, /usr/bin/chromedriver) and
 selenium in the interop venv. Without them the tests are skipped with a printed reason,

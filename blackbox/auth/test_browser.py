@@ -9,7 +9,7 @@ with a virtual WebAuthn authenticator (CTAP2, internal, resident keys, user veri
 2. The partner page (partner.html?token=…) for a token obtained through the API, approved
    with PIN + TOTP (pyotp) from the keyboard only: the path without a smartphone.
 
-    .venv-interop/bin/python tests/auth/test_browser.py   # SCA_BIN defaults to .build/debug/sca
+    .venv-interop/bin/python blackbox/auth/test_browser.py   # SCA_BIN defaults to .build/debug/sca
 
 Needs Debian's chromium and chromium-driver (/usr/bin/chromium, /usr/bin/chromedriver) and
 selenium in the interop venv. Without them the tests are skipped with a printed reason,
