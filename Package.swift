@@ -145,7 +145,9 @@ let package = Package(
         .testTarget(name: "SCACardsTests", dependencies: ["SCACards", "SCARules", "SCAAuth"]),
         .testTarget(
             name: "SCAPaymentsTests",
-            dependencies: ["SCAPayments", "SCACards", "SCAStore", "SCAGate", "SCARules", "SCAAudit", .product(name: "Logging", package: "swift-log")]
+            dependencies: [
+                "SCAPayments", "SCACards", "SCAStore", "SCAGate", "SCARules", "SCAAudit", .product(name: "Logging", package: "swift-log"),
+            ]
         ),
         .testTarget(
             name: "SCAAuthTests",

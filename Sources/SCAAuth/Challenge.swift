@@ -26,7 +26,6 @@ public struct Challenge: Sendable, Equatable {
         case bindingMismatch = "the approval was given for another request"
     }
 
-
     public let createdAt: Instant
     public let expiresAt: Instant
     /// The factors the customer may answer with (their enrolled, unrevoked ones).

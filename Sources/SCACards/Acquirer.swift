@@ -14,9 +14,12 @@ public struct Acquirer: Sendable {
         /// Use a card's 3DS1 ACS when it has no 3DS2 one. Off by default: never silent.
         public var threeDS1Fallback: Bool
 
-        public static let defaultExemptions: Set<CardExemption> = [.lowValue, .trustedListing, .trustedListingPrompt, .secureCorporatePayment]
+        public static let defaultExemptions: Set<CardExemption> = [
+            .lowValue, .trustedListing, .trustedListingPrompt, .secureCorporatePayment,
+        ]
 
-        public init(merchant: Merchant, enabledExemptions: Set<CardExemption> = Settings.defaultExemptions, threeDS1Fallback: Bool = false) {
+        public init(merchant: Merchant, enabledExemptions: Set<CardExemption> = Settings.defaultExemptions, threeDS1Fallback: Bool = false)
+        {
             self.merchant = merchant
             self.enabledExemptions = enabledExemptions
             self.threeDS1Fallback = threeDS1Fallback
@@ -95,21 +98,28 @@ public struct Acquirer: Sendable {
     public func begin(_ payment: PaymentInstruction, at now: Instant, chooser: Chooser?) -> PaymentOutcome {
         var trace: [TraceEntry] = []
         guard let issuer = network.issuer(of: payment.card) else {
-            return Self.declined(ResponseCode.invalidCardNumber, path: .declined, sca: SCASummary(
-                regime: nil, outcome: "refused", reason: "unknown_card_range", citation: "", notApplied: [:]
-            ), notes: ["no issuer holds this card range"], trace: trace)
+            return Self.declined(
+                ResponseCode.invalidCardNumber, path: .declined,
+                sca: SCASummary(
+                    regime: nil, outcome: "refused", reason: "unknown_card_range", citation: "", notApplied: [:]
+                ), notes: ["no issuer holds this card range"], trace: trace)
         }
         let profile = issuer.profile
         guard let decision = decide(payment, issuer: profile, exemption: payment.threeDS.exemption?.ruleExemption, at: now) else {
-            return Self.declined(ResponseCode.invalidTransaction, path: .declined, sca: SCASummary(
-                regime: nil, outcome: "refused", reason: "unknown_country", citation: "", notApplied: [:]
-            ), notes: ["the issuer's or the merchant's country is unknown"], trace: trace)
+            return Self.declined(
+                ResponseCode.invalidTransaction, path: .declined,
+                sca: SCASummary(
+                    regime: nil, outcome: "refused", reason: "unknown_country", citation: "", notApplied: [:]
+                ), notes: ["the issuer's or the merchant's country is unknown"], trace: trace)
         }
         let sca = Self.summary(decision)
-        trace.append(TraceEntry(at: now, step: "acquirer_decision", from: Self.acquirerName, to: Self.acquirerName, fields: [
-            "outcome": sca.outcome, "reason": sca.reason, "citation": sca.citation, "regime": sca.regime ?? "none",
-            "issuer": profile.name, "issuer_country": profile.country, "scheme": profile.scheme.rawValue,
-        ]))
+        trace.append(
+            TraceEntry(
+                at: now, step: "acquirer_decision", from: Self.acquirerName, to: Self.acquirerName,
+                fields: [
+                    "outcome": sca.outcome, "reason": sca.reason, "citation": sca.citation, "regime": sca.regime ?? "none",
+                    "issuer": profile.name, "issuer_country": profile.country, "scheme": profile.scheme.rawValue,
+                ]))
         var outcome = PaymentOutcome(
             status: .pending, responseCode: nil, path: .noThreeDS, threeDS: nil, liabilityShift: false, sca: sca,
             optimizer: nil, nextAction: nil, challengeURL: nil, notes: [], trace: trace, authenticatedCustomerInitiated: false
@@ -119,7 +129,8 @@ public struct Acquirer: Sendable {
             outcome.status = .declined
             outcome.responseCode = ResponseCode.invalidTransaction
             outcome.path = .declined
-            outcome.notes.append("a merchant-initiated payment needs an authenticated first payment of this card to name (previous_payment_id)")
+            outcome.notes.append(
+                "a merchant-initiated payment needs an authenticated first payment of this card to name (previous_payment_id)")
             return outcome
         }
         if decision.outcome == .outOfScope {
@@ -130,7 +141,8 @@ public struct Acquirer: Sendable {
                 outcome.path = .outOfScope
                 return authorise(payment, issuer: issuer, authentication: nil, exemption: nil, outcome: outcome, at: now)
             }
-            return authenticate(payment, issuer: issuer, indicator: payment.threeDS.challengeIndicator, exemption: nil, outcome: outcome, at: now)
+            return authenticate(
+                payment, issuer: issuer, indicator: payment.threeDS.challengeIndicator, exemption: nil, outcome: outcome, at: now)
         }
 
         // In scope: what to ask the issuer for.
@@ -142,7 +154,8 @@ public struct Acquirer: Sendable {
             if !settings.enabledExemptions.contains(asked) {
                 record.exemptionFallback = "\(asked.rawValue) is not enabled for this merchant: the challenge indicator applies"
             } else if !SchemeSupport.supports(profile.scheme, asked, at: stage) {
-                record.exemptionFallback = "\(profile.scheme.rawValue) does not carry \(asked.rawValue) at \(stage.rawValue): the challenge indicator applies"
+                record.exemptionFallback =
+                    "\(profile.scheme.rawValue) does not carry \(asked.rawValue) at \(stage.rawValue): the challenge indicator applies"
             } else if let why = qualifies(asked, payment, issuer: profile, at: now) {
                 record.exemptionFallback = "\(asked.rawValue) does not qualify (\(why)): the challenge indicator applies"
             } else {
@@ -153,7 +166,8 @@ public struct Acquirer: Sendable {
             if payment.setsUpMandate {
                 indicator = .challengeRequestedMandate
                 outcome.optimizer = OptimizerRecord(
-                    chosen: "no_exemption@authentication", why: "the payment sets up later charges: it must be authenticated (challenge_requested_mandate)",
+                    chosen: "no_exemption@authentication",
+                    why: "the payment sets up later charges: it must be authenticated (challenge_requested_mandate)",
                     considered: [], notQualifying: [:]
                 )
             } else {
@@ -170,16 +184,20 @@ public struct Acquirer: Sendable {
                         options.append(.init(exemption, at: stage))
                     }
                 }
-                let choice = chooser(ExemptionOptimizer.Context(
-                    range: payment.card.bin6, amountEUR: amountEUR(payment.amount), candidates: options,
-                    threeDSPossible: payment.threeDS.enabled && profile.enrolled, fraudProbability: payment.risk?.score
-                ))
+                let choice = chooser(
+                    ExemptionOptimizer.Context(
+                        range: payment.card.bin6, amountEUR: amountEUR(payment.amount), candidates: options,
+                        threeDSPossible: payment.threeDS.enabled && profile.enrolled, fraudProbability: payment.risk?.score
+                    ))
                 outcome.optimizer = OptimizerRecord(
                     chosen: choice.option.description, why: choice.why, considered: choice.considered, notQualifying: notQualifying
                 )
-                trace.append(TraceEntry(at: now, step: "optimizer", from: Self.acquirerName, to: Self.acquirerName, fields: [
-                    "chosen": choice.option.description, "why": choice.why,
-                ]))
+                trace.append(
+                    TraceEntry(
+                        at: now, step: "optimizer", from: Self.acquirerName, to: Self.acquirerName,
+                        fields: [
+                            "chosen": choice.option.description, "why": choice.why,
+                        ]))
                 outcome.trace = trace
                 if let exemption = choice.option.exemption {
                     requested = exemption
@@ -210,9 +228,12 @@ public struct Acquirer: Sendable {
         let profile = issuer.profile
         let serverTransID = "3ds_" + payment.id + (upgrade ? "_retry" : "")
         guard profile.enrolled else {
-            outcome.trace.append(TraceEntry(at: now, step: "PRes", from: Self.dsName, to: Self.acquirerName, fields: [
-                "messageType": "PRes", "cardRange": payment.card.bin6, "threeDSVersion": "none",
-            ]))
+            outcome.trace.append(
+                TraceEntry(
+                    at: now, step: "PRes", from: Self.dsName, to: Self.acquirerName,
+                    fields: [
+                        "messageType": "PRes", "cardRange": payment.card.bin6, "threeDSVersion": "none",
+                    ]))
             if settings.threeDS1Fallback && profile.threeDS1 {
                 // 3DS1 stands in: the issuer's attempts service vouches for the payment.
                 let result = issuer.attempt(payment, serverTransID: serverTransID, at: now)
@@ -221,9 +242,12 @@ public struct Acquirer: Sendable {
                 outcome.threeDS = record
                 outcome.path = .threeDS1Fallback
                 outcome.notes.append("no 3DS2 for this card: 3DS1 fallback is enabled; " + result.note)
-                outcome.trace.append(TraceEntry(at: now, step: "PARes", from: "acs", to: Self.acquirerName, fields: [
-                    "messageVersion": ThreeDSVersion.fallback, "status": result.transStatus.rawValue, "eci": result.eci ?? "",
-                ]))
+                outcome.trace.append(
+                    TraceEntry(
+                        at: now, step: "PARes", from: "acs", to: Self.acquirerName,
+                        fields: [
+                            "messageVersion": ThreeDSVersion.fallback, "status": result.transStatus.rawValue, "eci": result.eci ?? "",
+                        ]))
                 return authorise(payment, issuer: issuer, authentication: result, exemption: nil, outcome: outcome, at: now)
             }
             record.version = nil
@@ -238,7 +262,9 @@ public struct Acquirer: Sendable {
         )
         let dsTransID = CardNetwork.dsTransID(for: serverTransID)
         outcome.trace.append(TraceEntry(at: now, step: "AReq", from: Self.acquirerName, to: Self.dsName, fields: request.fields()))
-        outcome.trace.append(TraceEntry(at: now, step: "AReq", from: Self.dsName, to: "acs", fields: request.fields().merging(["dsTransID": dsTransID]) { $1 }))
+        outcome.trace.append(
+            TraceEntry(
+                at: now, step: "AReq", from: Self.dsName, to: "acs", fields: request.fields().merging(["dsTransID": dsTransID]) { $1 }))
         let result = issuer.authenticate(request, dsTransID: dsTransID, at: now)
         let ares = result.fields(messageType: "ARes", version: request.version, serverTransID: serverTransID)
         outcome.trace.append(TraceEntry(at: now, step: "ARes", from: "acs", to: Self.dsName, fields: ares))
@@ -250,8 +276,10 @@ public struct Acquirer: Sendable {
         let range = payment.card.bin6
         let band = ExemptionOptimizer.band(amountEUR(payment.amount))
         if let exemption {
-            outcome.observations.append(.exemption(range: range, option: .init(exemption, at: .authentication), band: band,
-                                                   granted: result.exemptionGranted == exemption))
+            outcome.observations.append(
+                .exemption(
+                    range: range, option: .init(exemption, at: .authentication), band: band,
+                    granted: result.exemptionGranted == exemption))
         } else if !indicator.wantsChallenge && !upgrade {
             outcome.observations.append(.frictionless(range: range, band: band, frictionless: result.transStatus == .authenticated))
         }
@@ -276,16 +304,23 @@ public struct Acquirer: Sendable {
     }
 
     /// The RReq of a finished challenge: authorise when it passed, decline otherwise.
-    public func completeChallenge(_ payment: PaymentInstruction, outcome start: PaymentOutcome, result: AuthenticationResult, at now: Instant) -> PaymentOutcome {
+    public func completeChallenge(
+        _ payment: PaymentInstruction, outcome start: PaymentOutcome, result: AuthenticationResult, at now: Instant
+    ) -> PaymentOutcome {
         var outcome = start
-        guard var record = outcome.threeDS, outcome.status == .pending, let issuer = network.issuer(of: payment.card) else { return outcome }
+        guard var record = outcome.threeDS, outcome.status == .pending, let issuer = network.issuer(of: payment.card) else {
+            return outcome
+        }
         let serverTransID = "3ds_" + payment.id + (record.upgradeReason != nil ? "_retry" : "")
         let rreq = result.fields(messageType: "RReq", version: record.version ?? ThreeDSVersion.current, serverTransID: serverTransID)
         outcome.trace.append(TraceEntry(at: now, step: "RReq", from: "acs", to: Self.dsName, fields: rreq))
         outcome.trace.append(TraceEntry(at: now, step: "RReq", from: Self.dsName, to: Self.acquirerName, fields: rreq))
-        outcome.trace.append(TraceEntry(at: now, step: "RRes", from: Self.acquirerName, to: Self.dsName, fields: [
-            "messageType": "RRes", "resultsStatus": "01", "acsTransID": result.acsTransID, "threeDSServerTransID": serverTransID,
-        ]))
+        outcome.trace.append(
+            TraceEntry(
+                at: now, step: "RRes", from: Self.acquirerName, to: Self.dsName,
+                fields: [
+                    "messageType": "RRes", "resultsStatus": "01", "acsTransID": result.acsTransID, "threeDSServerTransID": serverTransID,
+                ]))
         apply(result, to: &record)
         record.challenged = true
         outcome.threeDS = record
@@ -338,20 +373,26 @@ public struct Acquirer: Sendable {
         if let exemption { fields["scaExemption"] = exemption.rawValue }
         if let previous = payment.previousPaymentID { fields["previousPaymentID"] = previous }
         outcome.trace.append(TraceEntry(at: now, step: "authorisation_request", from: Self.acquirerName, to: "issuer", fields: fields))
-        let response = issuer.authorise(.init(
-            transactionID: transactionID, card: payment.card, amount: payment.amount, merchant: payment.merchant,
-            authentication: authentication, exemption: exemption, merchantInitiated: payment.merchantInitiated,
-            moto: payment.paymentType == .moto
-        ), at: now)
-        outcome.trace.append(TraceEntry(at: now, step: "authorisation_response", from: "issuer", to: Self.acquirerName, fields: [
-            "responseCode": response.code, "note": response.note,
-        ]))
+        let response = issuer.authorise(
+            .init(
+                transactionID: transactionID, card: payment.card, amount: payment.amount, merchant: payment.merchant,
+                authentication: authentication, exemption: exemption, merchantInitiated: payment.merchantInitiated,
+                moto: payment.paymentType == .moto
+            ), at: now)
+        outcome.trace.append(
+            TraceEntry(
+                at: now, step: "authorisation_response", from: "issuer", to: Self.acquirerName,
+                fields: [
+                    "responseCode": response.code, "note": response.note,
+                ]))
         outcome.notes.append(response.note)
         if let exemption {
-            outcome.observations.append(.exemption(
-                range: payment.card.bin6, option: .init(exemption, at: .authorisation), band: ExemptionOptimizer.band(amountEUR(payment.amount)),
-                granted: response.exemptionGranted == exemption
-            ))
+            outcome.observations.append(
+                .exemption(
+                    range: payment.card.bin6, option: .init(exemption, at: .authorisation),
+                    band: ExemptionOptimizer.band(amountEUR(payment.amount)),
+                    granted: response.exemptionGranted == exemption
+                ))
         }
         if response.code == ResponseCode.authenticationRequired {
             // Soft decline: retry with 3DS and a mandated challenge when the customer is
@@ -359,15 +400,19 @@ public struct Acquirer: Sendable {
             if !payment.offSession && payment.threeDS.allowUpgrade && issuer.profile.enrolled {
                 outcome.path = .softDeclineRetry
                 outcome.notes.append("soft decline 20154: retried with 3DS and challenge_requested_mandate")
-                var record = outcome.threeDS ?? ThreeDSRecord(enabled: false, challengeIndicator: payment.threeDS.challengeIndicator.rawValue)
+                var record =
+                    outcome.threeDS ?? ThreeDSRecord(enabled: false, challengeIndicator: payment.threeDS.challengeIndicator.rawValue)
                 record.enabled = true
                 outcome.threeDS = record
-                return authenticate(payment, issuer: issuer, indicator: .challengeRequestedMandate, exemption: nil, outcome: outcome, at: now, upgrade: true)
+                return authenticate(
+                    payment, issuer: issuer, indicator: .challengeRequestedMandate, exemption: nil, outcome: outcome, at: now, upgrade: true
+                )
             }
             outcome.nextAction = "customer_must_authenticate"
-            outcome.notes.append(payment.offSession
-                ? "off-session: nobody can be challenged; the customer must come back and authenticate"
-                : "soft decline 20154 and no retry allowed: the customer must authenticate")
+            outcome.notes.append(
+                payment.offSession
+                    ? "off-session: nobody can be challenged; the customer must come back and authenticate"
+                    : "soft decline 20154 and no retry allowed: the customer must authenticate")
             return Self.finish(outcome, status: .declined, code: response.code)
         }
         if let granted = response.exemptionGranted, var record = outcome.threeDS {
@@ -389,7 +434,8 @@ public struct Acquirer: Sendable {
         return outcome
     }
 
-    public static func declined(_ code: String, path: PaymentPath, sca: SCASummary, notes: [String], trace: [TraceEntry]) -> PaymentOutcome {
+    public static func declined(_ code: String, path: PaymentPath, sca: SCASummary, notes: [String], trace: [TraceEntry]) -> PaymentOutcome
+    {
         PaymentOutcome(
             status: .declined, responseCode: code, path: path, threeDS: nil, liabilityShift: false, sca: sca, optimizer: nil,
             nextAction: nil, challengeURL: nil, notes: notes, trace: trace, authenticatedCustomerInitiated: false

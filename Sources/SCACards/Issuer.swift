@@ -108,10 +108,12 @@ public final class SimulatedIssuer: Sendable {
         }
         let cardID = cardID(request.card)
         let asked = request.exemption?.ruleExemption
-        guard let decisionRequest = decisionRequest(
-            id: acsTransID, card: cardID, amount: request.amount, merchant: request.merchant, at: now,
-            exemption: asked, recurring: request.purpose == .recurring
-        ) else {
+        guard
+            let decisionRequest = decisionRequest(
+                id: acsTransID, card: cardID, amount: request.amount, merchant: request.merchant, at: now,
+                exemption: asked, recurring: request.purpose == .recurring
+            )
+        else {
             result.note = "the issuer cannot place the merchant's country"
             return result
         }
@@ -138,11 +140,13 @@ public final class SimulatedIssuer: Sendable {
                 let fits = decision.outcome == .exempt && decision.reason == asked?.reason
                 let roll = Self.draw(acsTransID, "accept-authentication")
                 if fits && roll < profile.acceptance(exemption, at: .authentication) {
-                    return frictionless(.informational, grants: exemption, "the issuer grants the requested \(exemption.rawValue) exemption")
+                    return frictionless(
+                        .informational, grants: exemption, "the issuer grants the requested \(exemption.rawValue) exemption")
                 }
                 let why = fits ? "the issuer declines the requested exemption" : "the requested exemption does not fit the issuer's rules"
-                return openChallenge(request, cardID: cardID, acsTransID: acsTransID, dsTransID: dsTransID, decisionRequest: decisionRequest,
-                                     at: now, note: why + "; " + verdict, state: &state)
+                return openChallenge(
+                    request, cardID: cardID, acsTransID: acsTransID, dsTransID: dsTransID, decisionRequest: decisionRequest,
+                    at: now, note: why + "; " + verdict, state: &state)
             }
             if request.exemption == nil, !request.challengeIndicator.wantsChallenge {
                 switch profile.frictionless {
@@ -154,15 +158,19 @@ public final class SimulatedIssuer: Sendable {
                     break
                 }
             }
-            let why = request.exemption == .trustedListingPrompt
+            let why =
+                request.exemption == .trustedListingPrompt
                 ? "the merchant asks to be trusted: a challenge with the trusted-list prompt"
                 : request.challengeIndicator.wantsChallenge ? "the merchant asks for a challenge" : "the issuer requires SCA"
-            return openChallenge(request, cardID: cardID, acsTransID: acsTransID, dsTransID: dsTransID, decisionRequest: decisionRequest,
-                                 at: now, note: why + "; " + verdict, state: &state)
+            return openChallenge(
+                request, cardID: cardID, acsTransID: acsTransID, dsTransID: dsTransID, decisionRequest: decisionRequest,
+                at: now, note: why + "; " + verdict, state: &state)
         }
     }
 
-    private func issueValue(_ acsTransID: String, cardID: String, request: AuthenticationRequest, eci: String, into state: inout State) -> String {
+    private func issueValue(_ acsTransID: String, cardID: String, request: AuthenticationRequest, eci: String, into state: inout State)
+        -> String
+    {
         state.issued[acsTransID] = Issued(cardID: cardID, amount: request.amount, merchantID: request.merchant.id, eci: eci)
         return authenticationValue(acsTransID, cardID: cardID, amount: request.amount, merchantID: request.merchant.id, eci: eci)
     }
@@ -194,8 +202,10 @@ public final class SimulatedIssuer: Sendable {
         let link = PaymentLink(amount: request.amount, payee: .init(id: request.merchant.id, name: request.merchant.name))
         let open = OpenChallenge(
             request: request, cardID: cardID, dsTransID: dsTransID,
-            challenge: Challenge(offered: [.pin, .sms], binding: link.digest, at: now, lifetime: engine.configuration.authenticationCodeLifetime),
-            otp: Self.code(), offersTrustedListing: request.exemption == .trustedListingPrompt || SchemeSupport.issuerManagesTrustedList(profile.scheme),
+            challenge: Challenge(
+                offered: [.pin, .sms], binding: link.digest, at: now, lifetime: engine.configuration.authenticationCodeLifetime),
+            otp: Self.code(),
+            offersTrustedListing: request.exemption == .trustedListingPrompt || SchemeSupport.issuerManagesTrustedList(profile.scheme),
             decisionRequest: decisionRequest
         )
         if state.challenges[acsTransID] == nil {
@@ -253,7 +263,8 @@ public final class SimulatedIssuer: Sendable {
     public func challengeView(_ acsTransID: String) -> ChallengeView? {
         state.withLock { state in
             guard let open = state.challenges[acsTransID] else { return nil }
-            let link = PaymentLink(amount: open.request.amount, payee: .init(id: open.request.merchant.id, name: open.request.merchant.name))
+            let link = PaymentLink(
+                amount: open.request.amount, payee: .init(id: open.request.merchant.id, name: open.request.merchant.name))
             return ChallengeView(
                 issuerName: profile.name, method: profile.challengeMethod, displayText: link.displayText,
                 maskedCard: "•••• " + open.request.card.last4, sandboxCode: open.otp,
@@ -294,7 +305,8 @@ public final class SimulatedIssuer: Sendable {
                     eci: profile.scheme.eci(status.level), challengeCancel: cancel, note: note
                 )
                 if status == .authenticated {
-                    result.authenticationValue = issueValue(acsTransID, cardID: open.cardID, request: open.request, eci: result.eci!, into: &state)
+                    result.authenticationValue = issueValue(
+                        acsTransID, cardID: open.cardID, request: open.request, eci: result.eci!, into: &state)
                 }
                 open.finished = result
                 state.challenges[acsTransID] = open
@@ -352,7 +364,10 @@ public final class SimulatedIssuer: Sendable {
                 trust.id = RequestID(acsTransID + "-trust")
                 trusted = engine.decide(trust, state: &state.rules).outcome == .scaRequired
             }
-            let step = finish(.authenticated, note: "the cardholder passed the challenge (knowledge and possession)" + (trusted ? "; merchant added to the trusted list" : ""))
+            let step = finish(
+                .authenticated,
+                note: "the cardholder passed the challenge (knowledge and possession)"
+                    + (trusted ? "; merchant added to the trusted list" : ""))
             if trusted, case .finished(var result) = step {
                 result.whiteListStatus = "Y"
                 open.finished = result
@@ -414,16 +429,25 @@ public final class SimulatedIssuer: Sendable {
                     issued.merchantID == request.merchant.id, let presented = authentication.authenticationValue,
                     constantTimeEqual(
                         Array(presented.utf8),
-                        Array(authenticationValue(authentication.acsTransID, cardID: cardID, amount: issued.amount, merchantID: issued.merchantID, eci: issued.eci).utf8)
+                        Array(
+                            authenticationValue(
+                                authentication.acsTransID, cardID: cardID, amount: issued.amount, merchantID: issued.merchantID,
+                                eci: issued.eci
+                            ).utf8)
                     )
-                else { return AuthorisationResponse(code: ResponseCode.invalidAuthenticationValue, note: "the authentication value does not verify") }
+                else {
+                    return AuthorisationResponse(
+                        code: ResponseCode.invalidAuthenticationValue, note: "the authentication value does not verify")
+                }
                 state.issued[authentication.acsTransID] = nil
                 note = "authenticated with 3DS (\(authentication.transStatus.rawValue))"
             } else if request.moto {
                 note = "mail or telephone order: out of SCA's scope"
             } else if request.merchantInitiated {
                 guard Self.draw(request.transactionID, "accept-mit") < profile.acceptsMerchantInitiated else {
-                    return AuthorisationResponse(code: ResponseCode.authenticationRequired, note: "the issuer wants the cardholder to authenticate this merchant-initiated payment")
+                    return AuthorisationResponse(
+                        code: ResponseCode.authenticationRequired,
+                        note: "the issuer wants the cardholder to authenticate this merchant-initiated payment")
                 }
                 note = "merchant-initiated: out of SCA's scope"
             } else if let authentication = request.authentication, authentication.transStatus == .informational {
@@ -434,15 +458,18 @@ public final class SimulatedIssuer: Sendable {
                 note = "exemption \(exemption.rawValue) granted during authentication"
             } else {
                 // No 3DS: the issuer's engine decides whether this payment may go without SCA.
-                guard let decisionRequest = decisionRequest(
-                    id: request.transactionID, card: cardID, amount: request.amount, merchant: request.merchant, at: now,
-                    exemption: request.exemption?.ruleExemption
-                ) else { return AuthorisationResponse(code: ResponseCode.invalidTransaction, note: "unknown merchant country") }
+                guard
+                    let decisionRequest = decisionRequest(
+                        id: request.transactionID, card: cardID, amount: request.amount, merchant: request.merchant, at: now,
+                        exemption: request.exemption?.ruleExemption
+                    )
+                else { return AuthorisationResponse(code: ResponseCode.invalidTransaction, note: "unknown merchant country") }
                 let (decision, effects) = engine.decide(decisionRequest, prior: state.rules.prior(for: decisionRequest)).parts()
                 let verdict = "issuer engine: \(decision.outcome.rawValue), \(decision.reason.rawValue) (\(decision.citationText))"
                 if decision.outcome == .outOfScope {
                     note = "out of SCA's scope; " + verdict
-                } else if let exemption = request.exemption, decision.outcome == .exempt, decision.reason == exemption.ruleExemption?.reason,
+                } else if let exemption = request.exemption, decision.outcome == .exempt,
+                    decision.reason == exemption.ruleExemption?.reason,
                     Self.draw(request.transactionID, "accept-authorisation") < profile.acceptance(exemption, at: .authorisation)
                 {
                     state.rules.apply(effects, of: decisionRequest, configuration: engine.configuration)

@@ -109,7 +109,9 @@ public struct IssuerProfile: Sendable, Codable, Equatable {
     public enum Problem: Error, Equatable, CustomStringConvertible {
         case invalid(String, String)
         public var description: String {
-            switch self { case .invalid(let id, let why): "issuer profile \(id): \(why)" }
+            switch self {
+            case .invalid(let id, let why): "issuer profile \(id): \(why)"
+            }
         }
     }
 

@@ -132,11 +132,14 @@ public struct ExemptionOptimizer: Sendable {
             }
             let liability = (accept ?? 0) * fraud * context.amountEUR
             let utility = economics.margin * context.amountEUR * conversion - economics.liabilityWeight * liability
-            considered.append(Considered(option: option.description, acceptance: accept, conversion: conversion, merchantLiability: liability, utility: utility))
+            considered.append(
+                Considered(
+                    option: option.description, acceptance: accept, conversion: conversion, merchantLiability: liability, utility: utility))
             if best == nil || utility > best!.1 { best = (option, utility) }
         }
         let chosen = best!.0
-        let why = considered.count == 1
+        let why =
+            considered.count == 1
             ? "the only possible path"
             : "highest expected value: margin × conversion − expected fraud liability kept by the merchant"
         return Choice(option: chosen, considered: considered, why: why)
@@ -266,9 +269,15 @@ public struct ExemptionOptimizer: Sendable {
         /// Restores counts read from storage (successes and failures per key).
         public mutating func load(key: String, successes: Double, failures: Double) {
             switch key {
-            case "*|frictionless_completion": frictionlessCompletion.alpha += successes; frictionlessCompletion.beta += failures
-            case "*|challenge_completion": challengeCompletion.alpha += successes; challengeCompletion.beta += failures
-            case "*|retry_completion": retryCompletion.alpha += successes; retryCompletion.beta += failures
+            case "*|frictionless_completion":
+                frictionlessCompletion.alpha += successes
+                frictionlessCompletion.beta += failures
+            case "*|challenge_completion":
+                challengeCompletion.alpha += successes
+                challengeCompletion.beta += failures
+            case "*|retry_completion":
+                retryCompletion.alpha += successes
+                retryCompletion.beta += failures
             default:
                 var estimate = arms[key] ?? Self.unknownRate
                 estimate.alpha += successes

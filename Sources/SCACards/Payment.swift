@@ -19,7 +19,9 @@ public struct ThreeDSOptions: Sendable, Equatable {
     public var exemption: CardExemption?
     /// Retry with 3DS when the issuer answers 20154 (only with the customer present).
     public var allowUpgrade: Bool
-    public init(enabled: Bool, challengeIndicator: ChallengeIndicator = .noPreference, exemption: CardExemption? = nil, allowUpgrade: Bool = true) {
+    public init(
+        enabled: Bool, challengeIndicator: ChallengeIndicator = .noPreference, exemption: CardExemption? = nil, allowUpgrade: Bool = true
+    ) {
         self.enabled = enabled
         self.challengeIndicator = challengeIndicator
         self.exemption = exemption

@@ -76,7 +76,9 @@ public enum PaymentSimulation {
 
     static let frictionlessCompletion = 0.985
 
-    public static func run(seed: UInt64, count: Int, ranges rangeCount: Int = 40, economics: ExemptionOptimizer.Economics = .init()) -> Report {
+    public static func run(seed: UInt64, count: Int, ranges rangeCount: Int = 40, economics: ExemptionOptimizer.Economics = .init())
+        -> Report
+    {
         var generator = SplitMix64(state: seed)
         let bands = ExemptionOptimizer.bandLimits.count + 1
         let ranges: [Range] = (0..<rangeCount).map { index in
@@ -110,16 +112,22 @@ public enum PaymentSimulation {
                 range += 1
             }
             let mix = generator.unit()
-            let amount = mix < 0.4 ? generator.uniform(2, 30) : mix < 0.75 ? generator.uniform(30, 120)
-                : mix < 0.95 ? generator.uniform(120, 400) : generator.uniform(400, 1200)
+            let amount =
+                mix < 0.4
+                ? generator.uniform(2, 30)
+                : mix < 0.75
+                    ? generator.uniform(30, 120)
+                    : mix < 0.95 ? generator.uniform(120, 400) : generator.uniform(400, 1200)
             let riskMix = generator.unit()
-            let risk = riskMix < 0.9 ? generator.uniform(0, 0.01) : riskMix < 0.98 ? generator.uniform(0.01, 0.1) : generator.uniform(0.1, 0.6)
+            let risk =
+                riskMix < 0.9 ? generator.uniform(0, 0.01) : riskMix < 0.98 ? generator.uniform(0.01, 0.1) : generator.uniform(0.1, 0.6)
             let candidates = qualifier.qualifying(amountEUR: amount, riskScore: risk, corporate: ranges[range].corporate)
-            payments.append(Payment(
-                range: range, amountEUR: (amount * 100).rounded() / 100, riskScore: risk, candidates: candidates,
-                accept: generator.unit(), frictionless: generator.unit(), frictionlessDone: generator.unit(),
-                challenge: generator.unit(), retry: generator.unit(), fraud: generator.unit()
-            ))
+            payments.append(
+                Payment(
+                    range: range, amountEUR: (amount * 100).rounded() / 100, riskScore: risk, candidates: candidates,
+                    accept: generator.unit(), frictionless: generator.unit(), frictionlessDone: generator.unit(),
+                    challenge: generator.unit(), retry: generator.unit(), fraud: generator.unit()
+                ))
         }
 
         var results: [Result] = []

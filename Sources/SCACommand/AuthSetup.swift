@@ -18,7 +18,9 @@ enum AuthSetup {
             guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: String],
                 let pepper = object["pepper"].flatMap({ Data(base64Encoded: $0) }), pepper.count == AuthConfiguration.keyBytes,
                 let key = object["master_key"].flatMap({ Data(base64Encoded: $0) }), key.count == AuthConfiguration.keyBytes
-            else { throw ConfigurationError(key: path, "the generated secrets file is unreadable; configure auth.pepper and auth.master_key") }
+            else {
+                throw ConfigurationError(key: path, "the generated secrets file is unreadable; configure auth.pepper and auth.master_key")
+            }
             return (configuration.auth.pepper ?? [UInt8](pepper), configuration.auth.masterKey ?? [UInt8](key))
         }
         let pepper = Secrets.randomBytes(AuthConfiguration.keyBytes)
@@ -78,7 +80,10 @@ enum AuthSetup {
         )
         let userID = registration.userID
         let (totpView, deviceView) = try await auth.store.transact { scope in
-            (try await auth.insertFactor(totp, userID: userID, scope: scope), try await auth.insertFactor(device, userID: userID, scope: scope))
+            (
+                try await auth.insertFactor(totp, userID: userID, scope: scope),
+                try await auth.insertFactor(device, userID: userID, scope: scope)
+            )
         }
         var out = JSONBuilder()
         out.string("username", "demo")

@@ -20,7 +20,8 @@ enum PaymentSetup {
                 throw ConfigurationError(key: "payments.issuers_file", "\(file) is not a JSON list of issuer profiles: \(error)")
             }
         }
-        let exemptions = payments.exemptions.map { Set($0.compactMap(CardExemption.init(rawValue:))) } ?? Acquirer.Settings.defaultExemptions
+        let exemptions =
+            payments.exemptions.map { Set($0.compactMap(CardExemption.init(rawValue:))) } ?? Acquirer.Settings.defaultExemptions
         let (pepper, masterKey) = try AuthSetup.keys(configuration, logger: logger)
         return try await PaymentService(
             store: store,

@@ -3,15 +3,15 @@ import Foundation
 import Hummingbird
 import Logging
 import SCAContract
-import SCARules
 import SCAGate
 import SCAPayments
+import SCARules
 import SCAServer
 import SCAService
 import SCAStore
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Options every command that opens the store shares.
@@ -318,9 +318,10 @@ enum DurableDecide {
                 pending.append(.failure(DecisionStream.overlongLine(lineBytesMax: configuration.lineBytesMax)))
             case .complete(let raw):
                 guard let text = DecisionStream.request(inRawLine: raw) else { return }
-                pending.append(decoder.decode(line: text).map {
-                    DecisionSubmission(request: $0, requestText: String(decoding: text, as: UTF8.self))
-                })
+                pending.append(
+                    decoder.decode(line: text).map {
+                        DecisionSubmission(request: $0, requestText: String(decoding: text, as: UTF8.self))
+                    })
             }
             if case .failure = pending.last { errored += 1 }
         }

@@ -44,11 +44,26 @@ public enum AnswerEncoder {
             out.append(contentsOf: #"":"#.utf8)
         }
         let counters = decision.counters
-        if let count = counters.lowValueCount { key("low_value_count"); appendInteger(Int64(count), into: &out) }
-        if let total = counters.lowValueTotal { key("low_value_total"); appendQuotedDecimal(total, into: &out) }
-        if let count = counters.contactlessCount { key("contactless_count"); appendInteger(Int64(count), into: &out) }
-        if let total = counters.contactlessTotal { key("contactless_total"); appendQuotedDecimal(total, into: &out) }
-        if let count = counters.aisUnattendedToday { key("ais_unattended_today"); appendInteger(Int64(count), into: &out) }
+        if let count = counters.lowValueCount {
+            key("low_value_count")
+            appendInteger(Int64(count), into: &out)
+        }
+        if let total = counters.lowValueTotal {
+            key("low_value_total")
+            appendQuotedDecimal(total, into: &out)
+        }
+        if let count = counters.contactlessCount {
+            key("contactless_count")
+            appendInteger(Int64(count), into: &out)
+        }
+        if let total = counters.contactlessTotal {
+            key("contactless_total")
+            appendQuotedDecimal(total, into: &out)
+        }
+        if let count = counters.aisUnattendedToday {
+            key("ais_unattended_today")
+            appendInteger(Int64(count), into: &out)
+        }
         out.append(contentsOf: "}}".utf8)
     }
 

@@ -11,11 +11,13 @@ public struct JSONParser {
     }
 
     public static func parse(_ bytes: some Collection<UInt8>) throws(Failure) -> JSONValue {
-        let result = bytes.withContiguousStorageIfAvailable { buffer in
-            Result { () throws(Failure) -> JSONValue in try parse(buffer: buffer) }
-        } ?? Array(bytes).withUnsafeBufferPointer { buffer in
-            Result { () throws(Failure) -> JSONValue in try parse(buffer: buffer) }
-        }
+        let result =
+            bytes.withContiguousStorageIfAvailable { buffer in
+                Result { () throws(Failure) -> JSONValue in try parse(buffer: buffer) }
+            }
+            ?? Array(bytes).withUnsafeBufferPointer { buffer in
+                Result { () throws(Failure) -> JSONValue in try parse(buffer: buffer) }
+            }
         return try result.get()
     }
 
@@ -53,9 +55,15 @@ public struct JSONParser {
         case UInt8(ascii: "{"): return try parseObject(depth: depth)
         case UInt8(ascii: "["): return try parseArray(depth: depth)
         case UInt8(ascii: "\""): return .string(try parseString())
-        case UInt8(ascii: "t"): try expect("true"); return .bool(true)
-        case UInt8(ascii: "f"): try expect("false"); return .bool(false)
-        case UInt8(ascii: "n"): try expect("null"); return .null
+        case UInt8(ascii: "t"):
+            try expect("true")
+            return .bool(true)
+        case UInt8(ascii: "f"):
+            try expect("false")
+            return .bool(false)
+        case UInt8(ascii: "n"):
+            try expect("null")
+            return .null
         case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return .number(try parseNumber())
         default: throw failure("unexpected character")
         }

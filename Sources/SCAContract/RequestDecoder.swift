@@ -52,7 +52,8 @@ public struct RequestDecoder: Sendable {
         let id = try root.identifier("id").map(RequestID.init)
         guard let atText = try root.string("at") else { throw .missing("at") }
         guard let at = Instant(rfc3339: atText) else {
-            throw ContractError(.invalidTimestamp, "at: \"\(atText.prefix(64))\" is not an RFC 3339 timestamp with a zone, e.g. 2026-11-21T08:05:00Z")
+            throw ContractError(
+                .invalidTimestamp, "at: \"\(atText.prefix(64))\" is not an RFC 3339 timestamp with a zone, e.g. 2026-11-21T08:05:00Z")
         }
         guard let actionText = try root.string("action") else { throw .missing("action") }
         guard let action = Action(rawValue: actionText) else {
@@ -235,7 +236,8 @@ private struct Fields {
     func identifier(_ member: String) throws(ContractError) -> String? {
         guard let text = try string(member) else { return nil }
         guard !text.isEmpty, text.utf8.count <= RequestDecoder.identifierBytesMax else {
-            throw ContractError(.invalidValue, "\(name(member)) must be a non-empty string of at most \(RequestDecoder.identifierBytesMax) bytes")
+            throw ContractError(
+                .invalidValue, "\(name(member)) must be a non-empty string of at most \(RequestDecoder.identifierBytesMax) bytes")
         }
         return text
     }
@@ -243,7 +245,8 @@ private struct Fields {
     func country(_ member: String) throws(ContractError) -> CountryCode? {
         guard let text = try string(member) else { return nil }
         guard let country = CountryCode(text) else {
-            throw ContractError(.invalidCountry, "\(name(member)): \"\(text.prefix(16))\" is not an assigned ISO 3166-1 alpha-2 country code")
+            throw ContractError(
+                .invalidCountry, "\(name(member)): \"\(text.prefix(16))\" is not an assigned ISO 3166-1 alpha-2 country code")
         }
         return country
     }

@@ -117,14 +117,16 @@ public final class AuthService: Sendable {
             let taken = try await scope.all("SELECT id FROM auth_users WHERE username = \(bind: username)")
             guard taken.isEmpty else { throw GateRefusal(.usernameTaken, "username: already taken") }
             let now = scope.now.millisecondsSinceEpoch
-            try await scope.run("""
+            try await scope.run(
+                """
                 INSERT INTO auth_users (id, username, name, created_at, sms_window_start, sms_window_count) \
                 VALUES (\(bind: userID), \(bind: username), \(bind: name), \(bind: now), 0, 0)
                 """)
             _ = try await draft.insert(into: scope, userID: userID, policy: policy)
             try await Self.openSession(session, userID: userID, kind: .enrolment, scope: scope)
             if demo {
-                try await scope.run("""
+                try await scope.run(
+                    """
                     INSERT INTO bank_accounts (id, user_id, name, currency, balance) VALUES \
                     (\(bind: Secrets.identifier("acc")), \(bind: userID), 'Current account', 'PLN', \(bind: Self.demoOpeningBalance))
                     """)
@@ -156,9 +158,12 @@ public final class AuthService: Sendable {
         public let kind: SessionKind
     }
 
-    nonisolated(nonsending) static func openSession(_ token: String, userID: String, kind: SessionKind, scope: TransactionScope) async throws {
+    nonisolated(nonsending) static func openSession(_ token: String, userID: String, kind: SessionKind, scope: TransactionScope)
+        async throws
+    {
         let now = scope.now.millisecondsSinceEpoch
-        try await scope.run("""
+        try await scope.run(
+            """
             INSERT INTO auth_sessions (token_hash, user_id, kind, created_at, last_activity) \
             VALUES (\(bind: sha256Hex(token)), \(bind: userID), \(bind: kind.rawValue), \(bind: now), \(bind: now))
             """)
@@ -233,7 +238,8 @@ public final class AuthService: Sendable {
             )
             guard var factor = try rows.first.map(FactorRecord.init(row:)) else { throw GateRefusal(.notFound, "factor not found") }
             guard factor.isActive else { throw GateRefusal(.conflict, "the factor is already revoked") }
-            try await scope.run("""
+            try await scope.run(
+                """
                 UPDATE auth_factors SET status = 'revoked', revoked_at = \(bind: scope.now.millisecondsSinceEpoch) \
                 WHERE id = \(bind: factorID)
                 """)

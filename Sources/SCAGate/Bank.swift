@@ -85,9 +85,10 @@ public struct Bank: Sendable {
 
     /// The trusted list is the rules engine's own (RTS Art. 13): what it exempts is what it shows.
     func trustedPayees(userID: String) async throws -> Set<String> {
-        Set(try await database.read("SELECT payee FROM trusted_payees WHERE payer = \(bind: userID)").map {
-            try $0.decode(column: "payee", as: String.self)
-        })
+        Set(
+            try await database.read("SELECT payee FROM trusted_payees WHERE payer = \(bind: userID)").map {
+                try $0.decode(column: "payee", as: String.self)
+            })
     }
 
     public func beneficiariesJSON(userID: String) async throws -> String {
@@ -123,7 +124,8 @@ public struct Bank: Sendable {
 
     public func addBeneficiary(userID: String, id: String, name: String, iban: String) -> TransactionWork<String> {
         { scope in
-            try await scope.run("""
+            try await scope.run(
+                """
                 INSERT INTO bank_beneficiaries (id, user_id, name, iban, created_at) VALUES \
                 (\(bind: id), \(bind: userID), \(bind: name), \(bind: iban), \(bind: scope.now.millisecondsSinceEpoch))
                 """)
@@ -141,7 +143,8 @@ public struct Bank: Sendable {
         userID: String, account: String, beneficiary: Beneficiary, amount: Money, reference: String, allowance: Allowance
     ) -> TransactionWork<String> {
         { scope in
-            let debited = try await scope.all("""
+            let debited = try await scope.all(
+                """
                 UPDATE bank_accounts SET balance = balance - \(bind: amount.minorUnits) WHERE id = \(bind: account) \
                 AND user_id = \(bind: userID) AND currency = \(bind: amount.currency.code) \
                 AND balance >= \(bind: amount.minorUnits) RETURNING balance
@@ -149,7 +152,8 @@ public struct Bank: Sendable {
             guard let row = debited.first else { throw GateRefusal(.insufficientFunds, "the account's balance is too low") }
             let balance = try row.decode(column: "balance", as: Int64.self)
             let id = Secrets.identifier("trf")
-            try await scope.run("""
+            try await scope.run(
+                """
                 INSERT INTO bank_transfers (id, user_id, account_id, beneficiary_id, amount, currency, reference, decision_id, \
                 sca, created_at) VALUES (\(bind: id), \(bind: userID), \(bind: account), \(bind: beneficiary.id), \
                 \(bind: amount.minorUnits), \(bind: amount.currency.code), \(bind: reference), \(bind: allowance.decision.id), \
@@ -187,7 +191,8 @@ public struct Bank: Sendable {
     /// The account's transfers, newest first (read inside the protected call).
     public func statement(userID: String, account: String) -> TransactionWork<String> {
         { scope in
-            let rows = try await scope.all("""
+            let rows = try await scope.all(
+                """
                 SELECT t.id, t.amount, t.currency, t.reference, t.created_at, t.sca, b.name FROM bank_transfers t \
                 JOIN bank_beneficiaries b ON b.id = t.beneficiary_id WHERE t.account_id = \(bind: account) \
                 AND t.user_id = \(bind: userID) ORDER BY t.created_at DESC, t.id LIMIT \(bind: Self.listMax)
@@ -197,7 +202,8 @@ public struct Bank: Sendable {
                 guard let currency = Currency(code: code) else { throw StorageError.corrupt("unknown currency \(code)") }
                 var out = JSONBuilder()
                 out.string("transfer_id", try row.decode(column: "id", as: String.self))
-                out.string("amount", "-" + Money(minorUnits: try row.decode(column: "amount", as: Int64.self), currency: currency).decimalString)
+                out.string(
+                    "amount", "-" + Money(minorUnits: try row.decode(column: "amount", as: Int64.self), currency: currency).decimalString)
                 out.string("currency", code)
                 out.string("payee", try row.decode(column: "name", as: String.self))
                 out.string("reference", try row.decode(column: "reference", as: String.self))
@@ -214,7 +220,8 @@ public struct Bank: Sendable {
     }
 
     public func transfersJSON(userID: String) async throws -> String {
-        let rows = try await database.read("""
+        let rows = try await database.read(
+            """
             SELECT id, account_id, beneficiary_id, amount, currency, reference, sca, created_at, decision_id FROM bank_transfers \
             WHERE user_id = \(bind: userID) ORDER BY created_at DESC, id LIMIT \(bind: Self.listMax)
             """)

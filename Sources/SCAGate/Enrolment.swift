@@ -81,7 +81,8 @@ public struct FactorDraft: Sendable {
             guard existing.isEmpty else { throw GateRefusal(.conflict, "this passkey is already registered") }
         }
         let now = scope.now.millisecondsSinceEpoch
-        try await scope.run("""
+        try await scope.run(
+            """
             INSERT INTO auth_factors (id, user_id, kind, label, secret, hint, credential_id, sign_count, last_step, \
             failures, blocks, blocked_until, permanently_blocked, status, created_at) VALUES \
             (\(bind: id), \(bind: userID), \(bind: kind.rawValue), \(bind: label), \(bind: secret), \(bind: hint), \
@@ -123,7 +124,8 @@ extension AuthService {
             guard let hash = await pins.run({ hasher.hash(pin, salt: salt) }) else {
                 throw GateRefusal(.busy, "too many PIN operations in progress; try again")
             }
-            return FactorDraft(id: id, kind: .pin, label: request.label, secret: hash, hint: nil, credentialID: nil, signCount: 0, onceOnly: [])
+            return FactorDraft(
+                id: id, kind: .pin, label: request.label, secret: hash, hint: nil, credentialID: nil, signCount: 0, onceOnly: [])
         case .totp:
             let seed = TOTPVerifier.makeSeed()
             let sealed = Base64URL.encode(box.seal(Array(seed.utf8), context: "totp:" + id))

@@ -43,7 +43,8 @@ extension AuthService {
             }
             let id = Secrets.identifier("apr")
             let number = Int64(Int.random(in: Self.pushNumbers))
-            try await scope.run("""
+            try await scope.run(
+                """
                 INSERT INTO auth_approvals (id, user_id, token_hash, number, status, created_at, expires_at) VALUES \
                 (\(bind: id), \(bind: record.userID), \(bind: record.hash), \(bind: number), 'pending', \(bind: now), \
                 \(bind: record.challenge.expiresAt.millisecondsSinceEpoch))
@@ -70,14 +71,19 @@ extension AuthService {
         let now = wallClockNow()
         guard let signature,
             let factor = try await database.read(
-                "SELECT " + FactorRecord.columns + " FROM auth_factors WHERE id = \(bind: factorID) AND kind = 'device_key' AND status = 'active'"
+                "SELECT " + FactorRecord.columns
+                    + " FROM auth_factors WHERE id = \(bind: factorID) AND kind = 'device_key' AND status = 'active'"
             ).first.map(FactorRecord.init(row:)),
             let key = Base64URL.decode(factor.secret).flatMap({ try? DeviceKey(encoded: $0) })
         else { throw GateRefusal(.unauthenticated, "the device is not recognised") }
         let minute = now.millisecondsSinceEpoch / 60_000
-        guard [minute, minute - 1].contains(where: { key.verify(signature: signature, over: Self.feedMessage(factorID: factorID, minute: $0)) })
+        guard
+            [minute, minute - 1].contains(where: {
+                key.verify(signature: signature, over: Self.feedMessage(factorID: factorID, minute: $0))
+            })
         else { throw GateRefusal(.unauthenticated, "the device is not recognised") }
-        let approvals = try await database.read("""
+        let approvals = try await database.read(
+            """
             SELECT id, number, expires_at, token_hash FROM auth_approvals WHERE user_id = \(bind: factor.userID) \
             AND status = 'pending' AND expires_at > \(bind: now.millisecondsSinceEpoch) ORDER BY created_at
             """)
@@ -112,9 +118,11 @@ extension AuthService {
     /// SHA-256(challenge ‖ "number:<n>") pass the device-key factor, a wrong one counts as a
     /// failure. Deny: the approval ends and nothing passes.
     public func answerPush(approvalID: String, factorID: String, approve: Bool, number: Int, signature: [UInt8]) async throws -> String {
-        guard let row = try await database.read(
-            "SELECT token_hash, status FROM auth_approvals WHERE id = \(bind: approvalID)"
-        ).first, try row.decode(column: "status", as: String.self) == "pending" else { throw GateRefusal.verificationFailed }
+        guard
+            let row = try await database.read(
+                "SELECT token_hash, status FROM auth_approvals WHERE id = \(bind: approvalID)"
+            ).first, try row.decode(column: "status", as: String.self) == "pending"
+        else { throw GateRefusal.verificationFailed }
         let hash = try row.decode(column: "token_hash", as: String.self)
         guard approve else {
             try await store.transact { scope in

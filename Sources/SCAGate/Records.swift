@@ -104,7 +104,8 @@ struct FactorRecord: Sendable {
 
     /// Writes the attempt counter and what a success moves forward.
     nonisolated(nonsending) func saveCounters(_ scope: TransactionScope) async throws {
-        try await scope.run("""
+        try await scope.run(
+            """
             UPDATE auth_factors SET failures = \(bind: Int64(counter.consecutiveFailures)), \
             blocks = \(bind: Int64(counter.temporaryBlocks)), \
             blocked_until = \(bind: counter.blockedUntil?.millisecondsSinceEpoch), \

@@ -36,7 +36,8 @@ extension AuthService {
         let token = Secrets.bearerToken()
         let hash = sha256Hex(token)
         let now = scope.now
-        try await scope.run("""
+        try await scope.run(
+            """
             INSERT INTO auth_tokens (token_hash, user_id, action, binding, link_digest, display_text, decision_id, nonce, \
             offered, passed, created_at, expires_at) VALUES (\(bind: hash), \(bind: userID), \(bind: action), \
             \(bind: hex(binding)), \(bind: link.map { hex($0.digest) }), \(bind: link?.displayText), \(bind: decisionID), \
@@ -178,12 +179,15 @@ extension AuthService {
         let totp = self.totp
         let pepper = self.pepper
         let verdict: Verdict = try await store.transact { scope in
-            guard var record = try await scope.all(
-                "SELECT " + TokenRecord.columns + " FROM auth_tokens WHERE token_hash = \(bind: hash)" + scope.forUpdate
-            ).first.map(TokenRecord.init(row:)) else { throw GateRefusal.verificationFailed }
+            guard
+                var record = try await scope.all(
+                    "SELECT " + TokenRecord.columns + " FROM auth_tokens WHERE token_hash = \(bind: hash)" + scope.forUpdate
+                ).first.map(TokenRecord.init(row:))
+            else { throw GateRefusal.verificationFailed }
             let now = scope.now
             guard case .success = record.challenge.accepts(answer.kind, at: now) else { throw GateRefusal.verificationFailed }
-            var query = "SELECT " + FactorRecord.columns
+            var query =
+                "SELECT " + FactorRecord.columns
                 + " FROM auth_factors WHERE user_id = \(bind: record.userID) AND kind = \(bind: answer.kind.rawValue) AND status = 'active'"
             switch answer {
             case .deviceKey(let factorID, _), .push(_, let factorID, _, _): query = query + " AND id = \(bind: factorID)"
@@ -216,7 +220,8 @@ extension AuthService {
                 }
             case .sms(let code):
                 let expected = Secrets.hmac(key: pepper, Array("sms:\(record.hash):\(code)".utf8))
-                correct = record.otpHash.flatMap(bytes(fromHex:)).map { constantTimeEqual($0, expected) } == true
+                correct =
+                    record.otpHash.flatMap(bytes(fromHex:)).map { constantTimeEqual($0, expected) } == true
                     && (record.otpExpiresAt ?? 0) > now.millisecondsSinceEpoch
                 if correct {
                     record.otpHash = nil
@@ -227,10 +232,11 @@ extension AuthService {
             case .push(let approvalID, _, let number, _):
                 // Number matching: the device signs the challenge with the number the
                 // customer picked; only the number shown on the other screen passes.
-                guard let approval = try await scope.all(
-                    "SELECT number, status, expires_at FROM auth_approvals WHERE id = \(bind: approvalID) AND token_hash = \(bind: record.hash)"
-                        + scope.forUpdate
-                ).first, try approval.decode(column: "status", as: String.self) == "pending",
+                guard
+                    let approval = try await scope.all(
+                        "SELECT number, status, expires_at FROM auth_approvals WHERE id = \(bind: approvalID) AND token_hash = \(bind: record.hash)"
+                            + scope.forUpdate
+                    ).first, try approval.decode(column: "status", as: String.self) == "pending",
                     try approval.decode(column: "expires_at", as: Int64.self) > now.millisecondsSinceEpoch
                 else { throw GateRefusal.verificationFailed }
                 correct = Int64(number) == (try approval.decode(column: "number", as: Int64.self)) && signed?.valid == true
@@ -276,7 +282,8 @@ extension AuthService {
             policy.recordSuccess(&factor.counter)
             try await factor.saveCounters(scope)
             try record.challenge.recordPass(answer.kind, at: now)
-            try await scope.run("""
+            try await scope.run(
+                """
                 UPDATE auth_tokens SET passed = \(bind: record.challenge.passed.map(\.rawValue).joined(separator: ",")), \
                 otp_hash = \(bind: record.otpHash), otp_expires_at = \(bind: record.otpExpiresAt) \
                 WHERE token_hash = \(bind: record.hash)
@@ -303,9 +310,10 @@ extension AuthService {
     private func checkPIN(hash: String, _ answer: Answer) async throws -> (factorID: String, correct: Bool)? {
         guard case .pin(let pin) = answer else { return nil }
         let now = wallClockNow()
-        guard let record = try await database.read(
-            "SELECT " + TokenRecord.columns + " FROM auth_tokens WHERE token_hash = \(bind: hash)"
-        ).first.map(TokenRecord.init(row:)),
+        guard
+            let record = try await database.read(
+                "SELECT " + TokenRecord.columns + " FROM auth_tokens WHERE token_hash = \(bind: hash)"
+            ).first.map(TokenRecord.init(row:)),
             case .success = record.challenge.accepts(.pin, at: now),
             let factor = try await factorRecords(userID: record.userID).first(where: { $0.kind == .pin && $0.isActive }),
             settings.attemptPolicy.availability(factor.counter, at: now) == .open
@@ -344,9 +352,10 @@ extension AuthService {
         case .deviceKey(let factorID, _), .push(_, let factorID, _, _): condition = "id = \(bind: factorID)"
         case .webauthn(let credentialID, _, _, _): condition = "credential_id = \(bind: credentialID)"
         }
-        guard let record = try await database.read(
-            "SELECT " + TokenRecord.columns + " FROM auth_tokens WHERE token_hash = \(bind: hash)"
-        ).first.map(TokenRecord.init(row:)),
+        guard
+            let record = try await database.read(
+                "SELECT " + TokenRecord.columns + " FROM auth_tokens WHERE token_hash = \(bind: hash)"
+            ).first.map(TokenRecord.init(row:)),
             let factor = try await database.read(
                 "SELECT " + FactorRecord.columns + " FROM auth_factors WHERE user_id = \(bind: record.userID) AND kind = "
                     + "\(bind: answer.kind.rawValue) AND status = 'active' AND " + condition
@@ -405,9 +414,11 @@ extension AuthService {
                 throw GateRefusal.verificationFailed
             }
             let now = scope.now.millisecondsSinceEpoch
-            guard let user = try await scope.all(
-                "SELECT sms_window_start, sms_window_count FROM auth_users WHERE id = \(bind: record.userID)" + scope.forUpdate
-            ).first else { throw GateRefusal.verificationFailed }
+            guard
+                let user = try await scope.all(
+                    "SELECT sms_window_start, sms_window_count FROM auth_users WHERE id = \(bind: record.userID)" + scope.forUpdate
+                ).first
+            else { throw GateRefusal.verificationFailed }
             var start = try user.decode(column: "sms_window_start", as: Int64.self)
             var count = try user.decode(column: "sms_window_count", as: Int64.self)
             if now - start >= Self.smsWindow.milliseconds {
@@ -436,9 +447,10 @@ extension AuthService {
             scope.audit("otp_sent", payload: payload.json)
             return (parts[1], requested ?? parts[0], code, factor.hint ?? "", (expires - now) / 1000)
         }
-        messages.send(.init(
-            to: phone, channel: channel, text: "Your SCA demo bank code is \(code). Never share it.", at: wallClockNow().rfc3339
-        ))
+        messages.send(
+            .init(
+                to: phone, channel: channel, text: "Your SCA demo bank code is \(code). Never share it.", at: wallClockNow().rfc3339
+            ))
         var out = JSONBuilder()
         out.string("sent_to", hint)
         out.string("channel", channel)
@@ -450,7 +462,9 @@ extension AuthService {
 
     /// Uses an approved token for the request it was bound to, once, by its user: inside
     /// the protected call's transaction, so the action and the use commit together.
-    nonisolated(nonsending) static func consumeToken(_ token: String, binding: [UInt8], userID: String, scope: TransactionScope) async throws -> TokenRecord {
+    nonisolated(nonsending) static func consumeToken(_ token: String, binding: [UInt8], userID: String, scope: TransactionScope)
+        async throws -> TokenRecord
+    {
         guard var record = try await lockedToken(token, scope: scope), record.userID == userID else {
             throw GateRefusal(.approvalInvalid, "the approval is unknown or was given to another user")
         }

@@ -5,7 +5,9 @@ import SCARules
 extension PaymentService {
     /// The payment as the API shows it (Checkout.com's shape, with the engine's additions:
     /// `path`, `sca`, `optimizer`, `liability`, `notes`).
-    static func answerJSON(id: String, request: StoredRequest, outcome: PaymentOutcome, captured: Int64, createdAt: Instant) throws -> String {
+    static func answerJSON(id: String, request: StoredRequest, outcome: PaymentOutcome, captured: Int64, createdAt: Instant) throws
+        -> String
+    {
         func json(_ value: some Encodable) throws -> Any {
             try JSONSerialization.jsonObject(with: Data(try encode(value).utf8), options: [.fragmentsAllowed])
         }
@@ -14,7 +16,9 @@ extension PaymentService {
             "self": ["href": "/v1/payments/\(id)"], "trace": ["href": "/v1/payments/\(id)/trace"],
         ]
         if let url = outcome.challengeURL, outcome.status == .pending { links["redirect"] = ["href": url] }
-        if outcome.status == .authorized || outcome.status == .partiallyCaptured { links["capture"] = ["href": "/v1/payments/\(id)/captures"] }
+        if outcome.status == .authorized || outcome.status == .partiallyCaptured {
+            links["capture"] = ["href": "/v1/payments/\(id)/captures"]
+        }
         let code = outcome.responseCode
         let object: [String: Any] = [
             "id": id,

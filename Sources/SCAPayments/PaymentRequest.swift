@@ -95,7 +95,9 @@ struct PaymentRequest: Sendable {
             }
             var signals: [String] = []
             if let raw = object["signals"], raw != .null {
-                guard case .array(let items) = raw, items.count <= signalsMax else { throw invalid("risk.signals: an array of at most \(signalsMax) strings") }
+                guard case .array(let items) = raw, items.count <= signalsMax else {
+                    throw invalid("risk.signals: an array of at most \(signalsMax) strings")
+                }
                 for item in items {
                     guard case .string(let signal) = item, RiskAssessment.documentedSignals.contains(signal) else {
                         throw invalid("risk.signals: each one of " + RiskAssessment.documentedSignals.joined(separator: ", "))
@@ -148,7 +150,9 @@ struct PaymentRequest: Sendable {
     }
 
     static func integer(_ object: JSONObject, _ key: String, in parent: String?, _ range: ClosedRange<Int>) throws(GateRefusal) -> Int {
-        guard case .number(let value)? = object[key], value == value.rounded(), value >= Double(range.lowerBound), value <= Double(range.upperBound) else {
+        guard case .number(let value)? = object[key], value == value.rounded(), value >= Double(range.lowerBound),
+            value <= Double(range.upperBound)
+        else {
             throw invalid("\(name(key, parent)): an integer from \(range.lowerBound) to \(range.upperBound)")
         }
         return Int(value)

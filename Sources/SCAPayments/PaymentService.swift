@@ -61,7 +61,8 @@ public final class PaymentService: Sendable {
         fingerprintKey = Array(SHA256.hash(data: pepper + Array("card-fingerprint".utf8)))
         let network = try CardNetwork(profiles: settings.issuers, rules: store.engine.configuration, key: masterKey)
         acquirer = Acquirer(
-            settings: .init(merchant: settings.merchant, enabledExemptions: settings.enabledExemptions, threeDS1Fallback: settings.threeDS1Fallback),
+            settings: .init(
+                merchant: settings.merchant, enabledExemptions: settings.enabledExemptions, threeDS1Fallback: settings.threeDS1Fallback),
             network: network, engine: store.engine
         )
         var learned = ExemptionOptimizer(economics: settings.economics)
@@ -157,10 +158,13 @@ public final class PaymentService: Sendable {
         let fingerprint = card.fingerprint(key: fingerprintKey)
         var mandateValid = false
         if request.merchantInitiated, let previous = request.previousPaymentID {
-            mandateValid = try await store.database.read("""
-                SELECT id FROM card_payments WHERE id = \(bind: previous) AND fingerprint = \(bind: fingerprint) \
-                AND authenticated_cit = 1 AND status IN ('Authorized', 'Captured', 'Partially Captured')
-                """).first != nil
+            mandateValid =
+                try await store.database.read(
+                    """
+                    SELECT id FROM card_payments WHERE id = \(bind: previous) AND fingerprint = \(bind: fingerprint) \
+                    AND authenticated_cit = 1 AND status IN ('Authorized', 'Captured', 'Partially Captured')
+                    """
+                ).first != nil
         }
         let instruction = PaymentInstruction(
             id: id, card: card, amount: request.amount, merchant: acquirer.settings.merchant, paymentType: request.paymentType,
@@ -188,7 +192,8 @@ public final class PaymentService: Sendable {
         let final = outcome
         // Encoded before the transaction: the writer's thread only runs statements.
         let encoded = try Encoded(id: id, request: stored, outcome: final, createdAt: now)
-        let sealed = final.status == .pending ? Base64URL.encode(box.seal(Array(Self.sealedText(card, expiry).utf8), context: "payment:" + id)) : nil
+        let sealed =
+            final.status == .pending ? Base64URL.encode(box.seal(Array(Self.sealedText(card, expiry).utf8), context: "payment:" + id)) : nil
         let answer = try await store.transact { scope in
             let outcome = final
             var encoded = encoded
@@ -197,7 +202,8 @@ public final class PaymentService: Sendable {
                 record.sourceID = try await self.storeCard(card, expiry: expiry, fingerprint: fingerprint, scope: scope)
                 encoded = try Encoded(id: id, request: record, outcome: outcome, createdAt: now)
             }
-            try await scope.run("""
+            try await scope.run(
+                """
                 INSERT INTO card_payments (id, idempotency_key, request_digest, status, fingerprint, sealed_card, amount, currency, captured, \
                 authenticated_cit, acs_trans_id, request, outcome, first_answer, created_at, updated_at) VALUES (\(bind: id), \(bind: key), \
                 \(bind: digest), \(bind: outcome.status.rawValue), \(bind: fingerprint), \(bind: sealed), \(bind: request.amount.minorUnits), \
@@ -240,9 +246,11 @@ public final class PaymentService: Sendable {
 
     /// Applies a finished challenge's result to its pending payment, once.
     func complete(acsTransID: String, result: AuthenticationResult?) async throws -> String {
-        guard let row = try await store.database.read(
-            "SELECT id, request, outcome, sealed_card FROM card_payments WHERE acs_trans_id = \(bind: acsTransID)"
-        ).first else { throw GateRefusal(.notFound, "no payment waits for this challenge") }
+        guard
+            let row = try await store.database.read(
+                "SELECT id, request, outcome, sealed_card FROM card_payments WHERE acs_trans_id = \(bind: acsTransID)"
+            ).first
+        else { throw GateRefusal(.notFound, "no payment waits for this challenge") }
         let id = try row.decode(column: "id", as: String.self)
         var outcome = try Self.decode(PaymentOutcome.self, try row.decode(column: "outcome", as: String.self))
         guard outcome.status == .pending else { return id }
@@ -253,7 +261,8 @@ public final class PaymentService: Sendable {
         let card = sealed.flatMap { openSealed($0, context: "payment:" + id) }
         if let result, let card {
             outcome = acquirer.completeChallenge(
-                request.instruction(id: id, card: card.card, merchant: acquirer.settings.merchant), outcome: outcome, result: result, at: now
+                request.instruction(id: id, card: card.card, merchant: acquirer.settings.merchant), outcome: outcome, result: result,
+                at: now
             )
         } else {
             // The issuer no longer knows the challenge (a restart): it was never completed.
@@ -273,10 +282,12 @@ public final class PaymentService: Sendable {
             let current = try await scope.all("SELECT status FROM card_payments WHERE id = \(bind: id) \(scope.forUpdate)")
             guard (try current.first?.decode(column: "status", as: String.self)) == PaymentStatus.pending.rawValue else { return false }
             if outcome.status == .authorized, record.storeForFutureUse, record.sourceID == nil, let card {
-                record.sourceID = try await self.storeCard(card.card, expiry: (card.month, card.year), fingerprint: record.fingerprint, scope: scope)
+                record.sourceID = try await self.storeCard(
+                    card.card, expiry: (card.month, card.year), fingerprint: record.fingerprint, scope: scope)
             }
             let stillSealed = outcome.status == .pending ? sealed : nil
-            try await scope.run("""
+            try await scope.run(
+                """
                 UPDATE card_payments SET status = \(bind: outcome.status.rawValue), outcome = \(bind: try Self.encode(outcome)), \
                 request = \(bind: try Self.encode(record)), sealed_card = \(bind: stillSealed), acs_trans_id = \(bind: outcome.threeDS?.acsTransID), \
                 authenticated_cit = \(bind: outcome.authenticatedCustomerInitiated ? Int64(1) : Int64(0)), \
@@ -297,9 +308,11 @@ public final class PaymentService: Sendable {
 
     public func paymentJSON(_ id: String) async throws -> String {
         try await expireIfStale(id)
-        guard let row = try await store.database.read(
-            "SELECT request, outcome, captured, created_at FROM card_payments WHERE id = \(bind: id)"
-        ).first else { throw GateRefusal(.notFound, "payment not found") }
+        guard
+            let row = try await store.database.read(
+                "SELECT request, outcome, captured, created_at FROM card_payments WHERE id = \(bind: id)"
+            ).first
+        else { throw GateRefusal(.notFound, "payment not found") }
         return try Self.answerJSON(
             id: id, request: try Self.decode(StoredRequest.self, try row.decode(column: "request", as: String.self)),
             outcome: try Self.decode(PaymentOutcome.self, try row.decode(column: "outcome", as: String.self)),
@@ -311,9 +324,11 @@ public final class PaymentService: Sendable {
     /// A pending payment whose challenge has outlived its lifetime ends as not completed; so
     /// does one whose challenge the issuer no longer knows (it restarted) after that lifetime.
     func expireIfStale(_ id: String) async throws {
-        guard let row = try await store.database.read(
-            "SELECT acs_trans_id, updated_at FROM card_payments WHERE id = \(bind: id) AND status = 'Pending'"
-        ).first, let acs = try row.decode(column: "acs_trans_id", as: String?.self) else { return }
+        guard
+            let row = try await store.database.read(
+                "SELECT acs_trans_id, updated_at FROM card_payments WHERE id = \(bind: id) AND status = 'Pending'"
+            ).first, let acs = try row.decode(column: "acs_trans_id", as: String?.self)
+        else { return }
         let now = clock()
         if let issuer = acquirer.network.issuer(ofChallenge: acs) {
             guard issuer.challengeExpired(acs, at: now) == true,
@@ -340,7 +355,8 @@ public final class PaymentService: Sendable {
             let notes: [String]
             let messages: [TraceEntry]
         }
-        return try Self.encode(Export(payment_id: id, sca: outcome.sca, optimizer: outcome.optimizer, notes: outcome.notes, messages: outcome.trace))
+        return try Self.encode(
+            Export(payment_id: id, sca: outcome.sca, optimizer: outcome.optimizer, notes: outcome.notes, messages: outcome.trace))
     }
 
     public static let notificationsMax = 100
@@ -368,8 +384,9 @@ public final class PaymentService: Sendable {
         let profiles = Dictionary(uniqueKeysWithValues: acquirer.network.issuers.map { ($0.profile.id, $0.profile) })
         let cards = Sandbox.cards.compactMap { card -> Card? in
             guard let profile = profiles[card.issuer] else { return nil }
-            return Card(number: card.number, scheme: profile.scheme.rawValue, issuer: profile.name, issuer_country: profile.country,
-                        label: card.label, behaviour: card.behaviour)
+            return Card(
+                number: card.number, scheme: profile.scheme.rawValue, issuer: profile.name, issuer_country: profile.country,
+                label: card.label, behaviour: card.behaviour)
         }
         return try Self.encode(["cards": cards])
     }
@@ -393,15 +410,19 @@ public final class PaymentService: Sendable {
                 amount = Int64(value)
             }
             reference = try PaymentRequest.optionalText(body, "reference", in: nil) ?? ""
-            guard reference.count <= Self.captureReferenceMax else { throw Self.invalid("reference: at most \(Self.captureReferenceMax) characters") }
+            guard reference.count <= Self.captureReferenceMax else {
+                throw Self.invalid("reference: at most \(Self.captureReferenceMax) characters")
+            }
         }
         let requested = amount
         let reference2 = reference
         do {
             let json = try await store.transact { scope in
-                guard let row = try await scope.all(
-                    "SELECT status, amount, captured, outcome FROM card_payments WHERE id = \(bind: id) \(scope.forUpdate)"
-                ).first else { throw GateRefusal(.notFound, "payment not found") }
+                guard
+                    let row = try await scope.all(
+                        "SELECT status, amount, captured, outcome FROM card_payments WHERE id = \(bind: id) \(scope.forUpdate)"
+                    ).first
+                else { throw GateRefusal(.notFound, "payment not found") }
                 let status = try row.decode(column: "status", as: String.self)
                 let total = try row.decode(column: "amount", as: Int64.self)
                 let captured = try row.decode(column: "captured", as: Int64.self)
@@ -420,14 +441,16 @@ public final class PaymentService: Sendable {
                 out.integer("amount", take)
                 out.string("status", newStatus.rawValue)
                 out.string("reference", reference2)
-                try await scope.run("""
+                try await scope.run(
+                    """
                     INSERT INTO card_captures (id, payment_id, idempotency_key, request_digest, amount, reference, answer, created_at) VALUES \
                     (\(bind: actionID), \(bind: id), \(bind: idempotencyKey), \(bind: digest), \(bind: take), \(bind: reference2), \
                     \(bind: out.json), \(bind: scope.now.millisecondsSinceEpoch))
                     """)
                 var outcome = try Self.decode(PaymentOutcome.self, try row.decode(column: "outcome", as: String.self))
                 outcome.status = newStatus
-                try await scope.run("""
+                try await scope.run(
+                    """
                     UPDATE card_payments SET captured = captured + \(bind: take), status = \(bind: newStatus.rawValue), \
                     outcome = \(bind: try Self.encode(outcome)), updated_at = \(bind: scope.now.millisecondsSinceEpoch) \
                     WHERE id = \(bind: id)
@@ -486,7 +509,8 @@ public final class PaymentService: Sendable {
         for observation in observations {
             let (key, success) = ExemptionOptimizer.Learner.storageKey(observation)
             let add: (Int64, Int64) = success ? (1, 0) : (0, 1)
-            try await scope.run("""
+            try await scope.run(
+                """
                 INSERT INTO card_optimizer_stats (stat_key, successes, failures) VALUES (\(bind: key), \(bind: add.0), \(bind: add.1)) \
                 ON CONFLICT (stat_key) DO UPDATE SET successes = card_optimizer_stats.successes + \(bind: add.0), \
                 failures = card_optimizer_stats.failures + \(bind: add.1)
@@ -494,7 +518,8 @@ public final class PaymentService: Sendable {
         }
         if outcome.nextAction == "customer_must_authenticate", offSession {
             let message = "payment \(id) needs the customer to come back and authenticate (soft decline 20154)"
-            try await scope.run("""
+            try await scope.run(
+                """
                 INSERT INTO card_notifications (id, payment_id, kind, message, created_at) VALUES (\(bind: Secrets.identifier("ntf")), \
                 \(bind: id), 'customer_must_authenticate', \(bind: message), \(bind: scope.now.millisecondsSinceEpoch))
                 """)
@@ -505,10 +530,13 @@ public final class PaymentService: Sendable {
         }
     }
 
-    nonisolated(nonsending) func storeCard(_ card: CardNumber, expiry: (month: Int, year: Int), fingerprint: String, scope: TransactionScope) async throws -> String {
+    nonisolated(nonsending) func storeCard(
+        _ card: CardNumber, expiry: (month: Int, year: Int), fingerprint: String, scope: TransactionScope
+    ) async throws -> String {
         let id = Secrets.identifier("src")
         let sealed = Base64URL.encode(box.seal(Array(Self.sealedText(card, expiry).utf8), context: "source:" + id))
-        try await scope.run("""
+        try await scope.run(
+            """
             INSERT INTO card_sources (id, fingerprint, sealed_card, created_at) VALUES (\(bind: id), \(bind: fingerprint), \
             \(bind: sealed), \(bind: scope.now.millisecondsSinceEpoch))
             """)
@@ -535,7 +563,9 @@ public final class PaymentService: Sendable {
         }
     }
 
-    static func sealedText(_ card: CardNumber, _ expiry: (month: Int, year: Int)) -> String { "\(card.digits)|\(expiry.month)|\(expiry.year)" }
+    static func sealedText(_ card: CardNumber, _ expiry: (month: Int, year: Int)) -> String {
+        "\(card.digits)|\(expiry.month)|\(expiry.year)"
+    }
 
     /// A card sealed by `sealedText` (a pending payment's or a stored card's), or `nil`.
     func openSealed(_ text: String, context: String) -> (card: CardNumber, month: Int, year: Int)? {
@@ -545,7 +575,9 @@ public final class PaymentService: Sendable {
 
     static func parseSealed(_ bytes: [UInt8]) -> (card: CardNumber, month: Int, year: Int)? {
         let parts = String(decoding: bytes, as: UTF8.self).split(separator: "|")
-        guard parts.count == 3, let card = CardNumber(String(parts[0])), let month = Int(parts[1]), let year = Int(parts[2]) else { return nil }
+        guard parts.count == 3, let card = CardNumber(String(parts[0])), let month = Int(parts[1]), let year = Int(parts[2]) else {
+            return nil
+        }
         return (card, month, year)
     }
 
@@ -567,4 +599,3 @@ public final class PaymentService: Sendable {
         }
     }
 }
-

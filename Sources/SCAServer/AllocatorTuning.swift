@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Keeps glibc's allocator from handing memory back to the kernel after every batch.
@@ -18,14 +18,14 @@ public enum AllocatorTuning {
     @discardableResult
     public static func apply() -> Bool {
         #if canImport(Glibc)
-        // `mallopt` and its parameters live in <malloc.h>, which the Glibc module leaves out;
-        // the parameter numbers are glibc's ABI (M_TRIM_THRESHOLD -1, M_MMAP_THRESHOLD -3).
-        typealias MallOpt = @convention(c) (Int32, Int32) -> Int32
-        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "mallopt") else { return false }
-        let mallopt = unsafeBitCast(symbol, to: MallOpt.self)
-        return mallopt(-1, trimThreshold) == 1 && mallopt(-3, mmapThreshold) == 1
+            // `mallopt` and its parameters live in <malloc.h>, which the Glibc module leaves out;
+            // the parameter numbers are glibc's ABI (M_TRIM_THRESHOLD -1, M_MMAP_THRESHOLD -3).
+            typealias MallOpt = @convention(c) (Int32, Int32) -> Int32
+            guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "mallopt") else { return false }
+            let mallopt = unsafeBitCast(symbol, to: MallOpt.self)
+            return mallopt(-1, trimThreshold) == 1 && mallopt(-3, mmapThreshold) == 1
         #else
-        return false
+            return false
         #endif
     }
 }

@@ -102,14 +102,16 @@ struct GateRoutes: Sendable {
                 let approvalID = context.parameters.get("approval_id") ?? ""
                 let factorID = try body.text("factor_id")
                 guard decision == "approve" else {
-                    return .json(try await auth.answerPush(approvalID: approvalID, factorID: factorID, approve: false, number: 0, signature: []))
+                    return .json(
+                        try await auth.answerPush(approvalID: approvalID, factorID: factorID, approve: false, number: 0, signature: []))
                 }
                 guard case .number(let number)? = body.object["number"], let picked = Int(exactly: number),
                     AuthService.pushNumbers.contains(picked)
                 else { throw GateRefusal(.invalid, "number: the number shown on the other screen") }
-                return .json(try await auth.answerPush(
-                    approvalID: approvalID, factorID: factorID, approve: true, number: picked, signature: try body.bytes("signature")
-                ))
+                return .json(
+                    try await auth.answerPush(
+                        approvalID: approvalID, factorID: factorID, approve: true, number: picked, signature: try body.bytes("signature")
+                    ))
             }
         }
 
@@ -207,7 +209,10 @@ struct GateRoutes: Sendable {
             headers[.approval] = token
             headers[.approvalResult] = "REJECTED"
             var out = JSONBuilder()
-            out.raw("error", #"{"code":"sca_required","message":"strong customer authentication is required: pass the one-time token's challenges, then repeat this request with the x-2fa-approval header"}"#)
+            out.raw(
+                "error",
+                #"{"code":"sca_required","message":"strong customer authentication is required: pass the one-time token's challenges, then repeat this request with the x-2fa-approval header"}"#
+            )
             out.string("one_time_token", token)
             out.string("action_type", actionType)
             out.string("decision_id", decision.id)
@@ -370,7 +375,8 @@ struct GateRoutes: Sendable {
             ),
             binding: binding(request, body: body, userID: caller.userID),
             // The trusted list is the engine's: the passed SCA reported for this decision adds it.
-            effect: { _ in { _ in Bank.beneficiaryJSON(id: beneficiary.id, name: beneficiary.name, iban: beneficiary.iban, trusted: true) } }
+            effect: { _ in { _ in Bank.beneficiaryJSON(id: beneficiary.id, name: beneficiary.name, iban: beneficiary.iban, trusted: true) }
+            }
         )
         return respond(try await auth.perform(action, approval: request.headers[.approval]), created: false)
     }

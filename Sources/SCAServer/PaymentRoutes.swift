@@ -127,10 +127,11 @@ enum ChallengePage {
     }
 
     static func response(_ view: SimulatedIssuer.ChallengeView, acsTransID: String) -> Response {
-        let trust = view.offersTrustedListing
+        let trust =
+            view.offersTrustedListing
             ? """
-              <p><label><input type="checkbox" id="trust-merchant"> Trust \(escape(view.merchantName)): skip this step for its next payments</label></p>
-              """
+            <p><label><input type="checkbox" id="trust-merchant"> Trust \(escape(view.merchantName)): skip this step for its next payments</label></p>
+            """
             : ""
         let html = """
             <!doctype html>

@@ -309,7 +309,9 @@ private struct Reader {
 
     func paymentsConfiguration() throws -> PaymentsConfiguration {
         var payments = PaymentsConfiguration()
-        for (key, path) in [(ConfigurationKey.paymentsMerchantID, \PaymentsConfiguration.merchantID), (.paymentsMerchantName, \.merchantName)] {
+        for (key, path) in [
+            (ConfigurationKey.paymentsMerchantID, \PaymentsConfiguration.merchantID), (.paymentsMerchantName, \.merchantName),
+        ] {
             guard let text = try string(key) else { continue }
             guard (1...64).contains(text.count) else { throw invalid(key, "1 to 64 characters") }
             payments[keyPath: path] = text
@@ -319,8 +321,12 @@ private struct Reader {
             payments.acquirerCountry = country
         }
         if let names = try stringArray(.paymentsExemptions) {
-            let known = ["low_value", "transaction_risk_assessment", "trusted_listing", "trusted_listing_prompt", "secure_corporate_payment"]
-            guard names.allSatisfy(known.contains) else { throw invalid(.paymentsExemptions, "names among \(known.joined(separator: ", "))") }
+            let known = [
+                "low_value", "transaction_risk_assessment", "trusted_listing", "trusted_listing_prompt", "secure_corporate_payment",
+            ]
+            guard names.allSatisfy(known.contains) else {
+                throw invalid(.paymentsExemptions, "names among \(known.joined(separator: ", "))")
+            }
             payments.exemptions = names
         }
         if let fallback = try bool(.paymentsThreeDS1Fallback) { payments.threeDS1Fallback = fallback }
@@ -402,7 +408,8 @@ private struct Reader {
         switch content {
         case .string(let text)?:
             guard let value = ExactDecimal(text.trimmingCharacters(in: .whitespaces)) else {
-                throw ConfigurationError(key: key, "\"\(text)\" is not a non-negative decimal with at most \(ExactDecimal.scaleMax) decimals")
+                throw ConfigurationError(
+                    key: key, "\"\(text)\" is not a non-negative decimal with at most \(ExactDecimal.scaleMax) decimals")
             }
             return value
         case .double(let number)?:

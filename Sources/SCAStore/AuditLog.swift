@@ -6,10 +6,12 @@ import SQLKit
 extension DecisionStore {
     /// Events after sequence `after`, in order, at most `limit`.
     public nonisolated func auditEvents(after: UInt64, limit: Int) async throws -> [AuditEvent] {
-        try await database.reader.raw("""
+        try await database.reader.raw(
+            """
             SELECT sequence, at, kind, payload, previous_hash, hash FROM audit_events \
             WHERE sequence > \(bind: Int64(clamping: after)) ORDER BY sequence LIMIT \(bind: max(0, limit))
-            """).all().map { row in
+            """
+        ).all().map { row in
             AuditEvent(
                 sequence: UInt64(try row.decode(column: "sequence", as: Int64.self)),
                 at: try row.decode(column: "at", as: String.self),
@@ -88,9 +90,12 @@ extension DecisionStore {
                 try AuditPayload(text: $0.payload, kind: $0.kind)
             }
             let ids = Array(Set(payloads.map(\.decisionID)))
-            let rows = ids.isEmpty ? [] : try await database.reader.raw(
-                "SELECT id, request FROM decisions WHERE id IN (\(binds: ids))"
-            ).all()
+            let rows =
+                ids.isEmpty
+                ? []
+                : try await database.reader.raw(
+                    "SELECT id, request FROM decisions WHERE id IN (\(binds: ids))"
+                ).all()
             var requests: [String: String] = [:]
             for row in rows {
                 requests[try row.decode(column: "id", as: String.self)] = try row.decode(column: "request", as: String.self)
@@ -119,7 +124,9 @@ extension DecisionStore {
         }
         let expected = memory.counters
         var storedCounters: [InstrumentKey: InstrumentCounters] = [:]
-        for row in try await database.reader.raw(SQLQueryString("SELECT \(unsafeRaw: BatchState.counterColumns) FROM instrument_counters")).all() {
+        for row in try await database.reader.raw(SQLQueryString("SELECT \(unsafeRaw: BatchState.counterColumns) FROM instrument_counters"))
+            .all()
+        {
             let (key, value) = try BatchState.counters(row)
             storedCounters[key] = value
         }

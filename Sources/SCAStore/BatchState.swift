@@ -137,7 +137,9 @@ struct BatchState {
     }
 
     /// Locks the batch's payers and loads the rows the requests read.
-    nonisolated(nonsending) static func load(_ keys: Keys, on database: StoreDatabase, configuration: RulesConfiguration) async throws -> BatchState {
+    nonisolated(nonsending) static func load(_ keys: Keys, on database: StoreDatabase, configuration: RulesConfiguration) async throws
+        -> BatchState
+    {
         let db = database.transaction
         var state = BatchState(configuration: configuration)
         let payers = keys.payers.map(\.value).sorted()
@@ -186,11 +188,12 @@ struct BatchState {
         for row in try await db.all(series) {
             let code = try row.decode(column: "currency", as: String.self)
             guard let currency = Currency(code: code) else { throw StorageError.corrupt("unknown currency \(code)") }
-            state.memory.load(series: SeriesKey(
-                payer: PayerID(try row.decode(column: "payer", as: String.self)),
-                payee: PayeeID(try row.decode(column: "payee", as: String.self)),
-                amount: Money(minorUnits: try row.decode(column: "amount", as: Int64.self), currency: currency)
-            ))
+            state.memory.load(
+                series: SeriesKey(
+                    payer: PayerID(try row.decode(column: "payer", as: String.self)),
+                    payee: PayeeID(try row.decode(column: "payee", as: String.self)),
+                    amount: Money(minorUnits: try row.decode(column: "amount", as: Int64.self), currency: currency)
+                ))
         }
 
         var trusted = RowStatement(Statements.readTrusted, reservingRows: keys.payees.count)
@@ -209,11 +212,12 @@ struct BatchState {
                 payer: PayerID(try row.decode(column: "payer", as: String.self)),
                 consent: ConsentID(try row.decode(column: "consent", as: String.self))
             )
-            state.memory.load(Consent(
-                lastSCA: Instant(millisecondsSinceEpoch: try row.decode(column: "last_sca", as: Int64.self)),
-                unattendedDay: try row.decode(column: "unattended_day", as: Int64.self),
-                unattendedCount: Int(try row.decode(column: "unattended_count", as: Int64.self))
-            ), for: key)
+            state.memory.load(
+                Consent(
+                    lastSCA: Instant(millisecondsSinceEpoch: try row.decode(column: "last_sca", as: Int64.self)),
+                    unattendedDay: try row.decode(column: "unattended_day", as: Int64.self),
+                    unattendedCount: Int(try row.decode(column: "unattended_count", as: Int64.self))
+                ), for: key)
         }
 
         var mandates = RowStatement(Statements.readMandates, reservingRows: keys.mandates.count)
@@ -299,7 +303,8 @@ struct BatchState {
                 let kind = MandateKind(entry.mandate.origin)
                 guard pruned.insert("\(entry.key.payer.value)\u{0}\(kind.rawValue)").inserted else { continue }
                 let keep = kind == .payment ? configuration.paymentMandatesPerPayerMax : configuration.mandatesPerPayerMax
-                try await db.run("""
+                try await db.run(
+                    """
                     DELETE FROM mandates WHERE payer = \(bind: entry.key.payer.value) AND kind = \(bind: kind.rawValue) \
                     AND recorded < (SELECT recorded FROM mandates WHERE payer = \(bind: entry.key.payer.value) \
                     AND kind = \(bind: kind.rawValue) ORDER BY recorded DESC LIMIT 1 OFFSET \(bind: keep - 1))
@@ -323,13 +328,16 @@ struct BatchState {
             throw StorageError.corrupt("unknown regime \(regimeName) in instrument_counters")
         }
         let currency = regime.currency
-        return (key, InstrumentCounters(
-            regime: regime,
-            lowValueCount: Int(try row.decode(column: "low_value_count", as: Int64.self)),
-            lowValueTotal: Money(minorUnits: try row.decode(column: "low_value_total", as: Int64.self), currency: currency),
-            lowValueSince: try row.decode(column: "low_value_since", as: Int64?.self).map(Instant.init(millisecondsSinceEpoch:)),
-            contactlessCount: Int(try row.decode(column: "contactless_count", as: Int64.self)),
-            contactlessTotal: Money(minorUnits: try row.decode(column: "contactless_total", as: Int64.self), currency: currency)
-        ))
+        return (
+            key,
+            InstrumentCounters(
+                regime: regime,
+                lowValueCount: Int(try row.decode(column: "low_value_count", as: Int64.self)),
+                lowValueTotal: Money(minorUnits: try row.decode(column: "low_value_total", as: Int64.self), currency: currency),
+                lowValueSince: try row.decode(column: "low_value_since", as: Int64?.self).map(Instant.init(millisecondsSinceEpoch:)),
+                contactlessCount: Int(try row.decode(column: "contactless_count", as: Int64.self)),
+                contactlessTotal: Money(minorUnits: try row.decode(column: "contactless_total", as: Int64.self), currency: currency)
+            )
+        )
     }
 }

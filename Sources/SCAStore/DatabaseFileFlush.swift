@@ -1,7 +1,7 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// What the background checkpoint does to the SQLite database file after a pass that
@@ -79,7 +79,7 @@ struct DatabaseFileFlush: Sendable {
 
     private func release(_ range: (start: Int64, end: Int64)) {
         #if os(Linux)
-        _ = posix_fadvise(descriptor, off_t(range.start), off_t(range.end - range.start), POSIX_FADV_DONTNEED)
+            _ = posix_fadvise(descriptor, off_t(range.start), off_t(range.end - range.start), POSIX_FADV_DONTNEED)
         #endif
     }
 

@@ -306,10 +306,12 @@ public actor DecisionStore {
 
         // 2. SCA reports: the decisions they complete, locked.
         var reported: [String: (decision: StoredDecision, request: DecisionRequest)] = [:]
-        let reportIDs = Set(jobs.compactMap { job -> String? in
-            if case .reportSCA(let id, _) = job { return id }
-            return nil
-        }).sorted()
+        let reportIDs = Set(
+            jobs.compactMap { job -> String? in
+                if case .reportSCA(let id, _) = job { return id }
+                return nil
+            }
+        ).sorted()
         if !reportIDs.isEmpty {
             let rows = try await db.all(
                 "\(unsafeRaw: Self.selectStored), d.request AS request\(unsafeRaw: Self.fromStored)\(binds: reportIDs)) ORDER BY d.id"
@@ -367,7 +369,8 @@ public actor DecisionStore {
                         guard case .decide(let first) = jobs[leader], let decision = decidedByIndex[leader] else {
                             preconditionFailure("a key's first request is decided before its repeats")
                         }
-                        results.append(.decision(first.digest == submission.digest ? .decided(decision, replayed: true) : .idempotencyConflict))
+                        results.append(
+                            .decision(first.digest == submission.digest ? .decided(decision, replayed: true) : .idempotencyConflict))
                         continue
                     }
                 }
@@ -393,7 +396,8 @@ public actor DecisionStore {
                 }
                 let wanted: SCAStatus = result == .passed ? .passed : .failed
                 guard entry.decision.sca == .pending else {
-                    results.append(.report(entry.decision.sca == wanted ? .recorded(entry.decision, replayed: true) : .notPending(entry.decision)))
+                    results.append(
+                        .report(entry.decision.sca == wanted ? .recorded(entry.decision, replayed: true) : .notPending(entry.decision)))
                     continue
                 }
                 var request = entry.request
@@ -559,10 +563,8 @@ public actor DecisionStore {
         )
     }
 
-
     static func bytes(hex text: String) throws -> [UInt8] {
         guard let value = SCAAudit.bytes(fromHex: text) else { throw StorageError.corrupt("not lowercase hex") }
         return value
     }
 }
-

@@ -56,7 +56,7 @@ final class DirectSQLite: SQLDatabase, @unchecked Sendable {
         }.get()
     }
 
-    func execute(sql query: any SQLExpression, _ onRow: @escaping @Sendable (any SQLRow) -> ()) -> EventLoopFuture<Void> {
+    func execute(sql query: any SQLExpression, _ onRow: @escaping @Sendable (any SQLRow) -> Void) -> EventLoopFuture<Void> {
         eventLoop.submit {
             for row in try self.rows(query) { onRow(row) }
         }

@@ -1,9 +1,10 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import VaporCSQLite
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 
 /// SQLite's default (unix) file system with one change, for the writer's connection: what
 /// it writes to the write-ahead log is gathered in memory and handed to the kernel in one
@@ -130,26 +131,27 @@ enum GatheredLogVFS {
         return innerMethods(file).xWrite(inner(file), run.bytes, Int32(count), run.start)
     }
 
-    private static let open: @convention(c) (
-        UnsafeMutablePointer<sqlite3_vfs>?, sqlite3_filename?, UnsafeMutablePointer<sqlite3_file>?, Int32,
-        UnsafeMutablePointer<Int32>?
-    ) -> Int32 = { _, name, file, flags, outFlags in
-        let unix = GatheredLogVFS.base!  // (registered only when there is one)
-        guard let file, flags & SQLITE_OPEN_WAL != 0 else {
-            // Not a log: the unix VFS's file in the whole space, with its own methods.
-            return unix.pointee.xOpen(unix, name, file, flags, outFlags)
+    private static let open:
+        @convention(c) (
+            UnsafeMutablePointer<sqlite3_vfs>?, sqlite3_filename?, UnsafeMutablePointer<sqlite3_file>?, Int32,
+            UnsafeMutablePointer<Int32>?
+        ) -> Int32 = { _, name, file, flags, outFlags in
+            let unix = GatheredLogVFS.base!  // (registered only when there is one)
+            guard let file, flags & SQLITE_OPEN_WAL != 0 else {
+                // Not a log: the unix VFS's file in the whole space, with its own methods.
+                return unix.pointee.xOpen(unix, name, file, flags, outFlags)
+            }
+            let status = unix.pointee.xOpen(unix, name, GatheredLogVFS.inner(file), flags, outFlags)
+            guard status == SQLITE_OK else {
+                file.pointee.pMethods = nil  // (SQLite closes nothing that failed to open)
+                return status
+            }
+            UnsafeMutableRawPointer(file).storeBytes(
+                of: Unmanaged.passRetained(Run()).toOpaque(), toByteOffset: GatheredLogVFS.runOffset, as: UnsafeMutableRawPointer.self
+            )
+            file.pointee.pMethods = UnsafePointer(GatheredLogVFS.methods)
+            return SQLITE_OK
         }
-        let status = unix.pointee.xOpen(unix, name, GatheredLogVFS.inner(file), flags, outFlags)
-        guard status == SQLITE_OK else {
-            file.pointee.pMethods = nil  // (SQLite closes nothing that failed to open)
-            return status
-        }
-        UnsafeMutableRawPointer(file).storeBytes(
-            of: Unmanaged.passRetained(Run()).toOpaque(), toByteOffset: GatheredLogVFS.runOffset, as: UnsafeMutableRawPointer.self
-        )
-        file.pointee.pMethods = UnsafePointer(GatheredLogVFS.methods)
-        return SQLITE_OK
-    }
 
     /// Each method writes what is gathered first (but `xWrite`, which adds to it, and the
     /// locks and shared memory, which are not the file's bytes), then is the unix one.

@@ -392,12 +392,12 @@ public enum Migrations {
             ],
             refusal: (
                 query: """
-                    SELECT d.id AS id FROM decisions d LEFT JOIN audit_events e ON e.sequence = d.audit_sequence \
-                    WHERE e.payload IS NULL OR e.kind <> 'decision' \
-                    OR substr(e.payload, length(e.payload) - length(',"answer":' || d.answer || '}') + 1) \
-                    <> (',"answer":' || d.answer || '}') \
-                    LIMIT 1
-                    """,
+                SELECT d.id AS id FROM decisions d LEFT JOIN audit_events e ON e.sequence = d.audit_sequence \
+                WHERE e.payload IS NULL OR e.kind <> 'decision' \
+                OR substr(e.payload, length(e.payload) - length(',"answer":' || d.answer || '}') + 1) \
+                <> (',"answer":' || d.answer || '}') \
+                LIMIT 1
+                """,
                 reason: "its audit event does not hold its answer, which the migration would drop from the decision's row"
             )
         ),

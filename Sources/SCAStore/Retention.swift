@@ -84,7 +84,8 @@ public struct RetentionTable: Sendable {
 
     /// Every table the sweep prunes, in the order it prunes them.
     public static let all = [
-        RetentionTable(table: "idempotency_keys", name: "idempotency_keys", key: "key", column: "created_at", age: .created, count: \.idempotencyKeys),
+        RetentionTable(
+            table: "idempotency_keys", name: "idempotency_keys", key: "key", column: "created_at", age: .created, count: \.idempotencyKeys),
         RetentionTable(table: "auth_tokens", name: "tokens", key: "token_hash", column: "expires_at", age: .expired, count: \.tokens),
         RetentionTable(table: "auth_approvals", name: "approvals", key: "id", column: "expires_at", age: .expired, count: \.approvals),
         RetentionTable(table: "auth_sessions", name: "sessions", key: "token_hash", column: "last_activity", age: .idle, count: \.sessions),
@@ -109,11 +110,15 @@ public struct RetentionTable: Sendable {
     }
 
     /// Deletes up to `limit` rows below `cutoff`, oldest first; returns how many went.
-    nonisolated(nonsending) func delete(below cutoff: any Encodable & Sendable, upTo limit: Int, in scope: TransactionScope) async throws -> Int {
-        try await scope.all("""
+    nonisolated(nonsending) func delete(below cutoff: any Encodable & Sendable, upTo limit: Int, in scope: TransactionScope) async throws
+        -> Int
+    {
+        try await scope.all(
+            """
             DELETE FROM \(ident: table) WHERE \(ident: key) IN (SELECT \(ident: key) FROM \(ident: table) \
             WHERE \(ident: column) < \(bind: cutoff) ORDER BY \(ident: column) LIMIT \(bind: limit)) RETURNING \(ident: key)
-            """).count
+            """
+        ).count
     }
 }
 

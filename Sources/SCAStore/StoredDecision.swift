@@ -1,6 +1,6 @@
 import Crypto
-import SCAAudit
 import Foundation
+import SCAAudit
 import SCARules
 import Synchronization
 

@@ -17,8 +17,10 @@ struct AuditChainTests {
     }
 
     /// The same event with one field replaced, its hash kept (what an editor of the table does).
-    static func edited(_ event: AuditEvent, payload: String? = nil, at: String? = nil, sequence: UInt64? = nil,
-                       previousHash: [UInt8]? = nil) -> AuditEvent {
+    static func edited(
+        _ event: AuditEvent, payload: String? = nil, at: String? = nil, sequence: UInt64? = nil,
+        previousHash: [UInt8]? = nil
+    ) -> AuditEvent {
         AuditEvent(
             sequence: sequence ?? event.sequence, at: at ?? event.at, kind: event.kind,
             payload: payload ?? event.payload, previousHash: previousHash ?? event.previousHash, hash: event.hash
@@ -128,16 +130,18 @@ struct AuditChainTests {
     @Test func aCutOffTailIsFoundAgainstTheRecordedHead() {
         let events = Self.chain(10)
         let head = (UInt64(10), events[9].hash)
-        #expect(AuditVerifier.verify(events.dropLast(2), expectedHead: head)
-            == .broken(AuditBreak(kind: .truncated, position: 8, sequence: 9)))
+        #expect(
+            AuditVerifier.verify(events.dropLast(2), expectedHead: head)
+                == .broken(AuditBreak(kind: .truncated, position: 8, sequence: 9)))
     }
 
     @Test func eventsAppendedPastTheRecordedHeadAreFound() {
         // Well-formed, correctly linked events written after the head: only the head shows it.
         let events = Self.chain(10)
         let head = (UInt64(8), events[7].hash)
-        #expect(AuditVerifier.verify(events, expectedHead: head)
-            == .broken(AuditBreak(kind: .beyondHead, position: 9, sequence: 10)))
+        #expect(
+            AuditVerifier.verify(events, expectedHead: head)
+                == .broken(AuditBreak(kind: .beyondHead, position: 9, sequence: 10)))
         #expect(AuditVerifier.verify(events.prefix(8), expectedHead: head) == .intact(events: 8, head: events[7].hash))
     }
 

@@ -35,7 +35,8 @@ import Testing
 
     static func loadVectors() throws -> Vectors? {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        let python = ProcessInfo.processInfo.environment["SCA_INTEROP_PYTHON"] ?? root.appendingPathComponent(".venv-interop/bin/python").path
+        let python =
+            ProcessInfo.processInfo.environment["SCA_INTEROP_PYTHON"] ?? root.appendingPathComponent(".venv-interop/bin/python").path
         guard FileManager.default.isExecutableFile(atPath: python) else {
             let reason = "InteropTests: skipped: no Python with soft-webauthn, webauthn and pyotp at \(python) (scripts/test.sh creates it)"
             print(reason)
@@ -76,7 +77,8 @@ import Testing
             if Self.stricterThanPyWebauthn.contains(vector.name) {
                 #expect(verdict == "trailingData", "\(vector.name)")
             } else {
-                #expect((verdict == "ok") == (vector.py_webauthn == "ok"), "\(vector.name): here \(verdict), py_webauthn \(vector.py_webauthn)")
+                #expect(
+                    (verdict == "ok") == (vector.py_webauthn == "ok"), "\(vector.name): here \(verdict), py_webauthn \(vector.py_webauthn)")
             }
         }
         for vector in vectors.assertions {

@@ -133,16 +133,18 @@ struct SoftAuthenticator {
         let credential = try rp.register(clientDataJSON: clientData, attestationObject: attestation, challenge: challenge)
         let (assertData, authData, signature) = device.assert(challenge: challenge, signCount: 0)
         // Both counters zero: an authenticator without a counter (synced passkeys) is fine.
-        #expect(try rp.authenticate(
-            credential: credential, clientDataJSON: assertData, authenticatorData: authData, signature: signature, challenge: challenge
-        ) == 0)
+        #expect(
+            try rp.authenticate(
+                credential: credential, clientDataJSON: assertData, authenticatorData: authData, signature: signature, challenge: challenge
+            ) == 0)
     }
 
     @Test func eachRegistrationCheckRejectsItsBadInput() throws {
         let device = SoftAuthenticator(key: .p256(P256.Signing.PrivateKey()))
         func refusal(_ clientData: [UInt8], _ attestation: [UInt8], requireUV: Bool = true) -> WebAuthnFailure? {
             do {
-                _ = try rp.register(clientDataJSON: clientData, attestationObject: attestation, challenge: challenge, requireUserVerification: requireUV)
+                _ = try rp.register(
+                    clientDataJSON: clientData, attestationObject: attestation, challenge: challenge, requireUserVerification: requireUV)
                 return nil
             } catch { return error }
         }
@@ -150,8 +152,12 @@ struct SoftAuthenticator {
         #expect(refusal(goodData, goodObject) == nil)
         #expect(refusal(device.clientData(type: "webauthn.get", challenge: challenge), goodObject) == .wrongType)
         #expect(refusal(device.clientData(type: "webauthn.create", challenge: challenge + [0]), goodObject) == .challengeMismatch)
-        #expect(refusal(device.clientData(type: "webauthn.create", challenge: challenge, origin: "http://evil.example"), goodObject) == .originMismatch)
-        #expect(refusal(device.clientData(type: "webauthn.create", challenge: challenge, extra: #","crossOrigin":true"#), goodObject) == .originMismatch)
+        #expect(
+            refusal(device.clientData(type: "webauthn.create", challenge: challenge, origin: "http://evil.example"), goodObject)
+                == .originMismatch)
+        #expect(
+            refusal(device.clientData(type: "webauthn.create", challenge: challenge, extra: #","crossOrigin":true"#), goodObject)
+                == .originMismatch)
         #expect(refusal(Array("{".utf8), goodObject) == .malformed("client data JSON"))
         var otherRP = device
         otherRP.rpID = "evil.example"
@@ -165,9 +171,11 @@ struct SoftAuthenticator {
         let withChain = CBORWriter.map([
             (.text("alg"), CBORWriter.int(-7)), (.text("sig"), .bytes([1])), (.text("x5c"), .array([.bytes([1, 2])])),
         ])
-        #expect(refusal(goodData, device.register(challenge: challenge, format: "packed", statement: withChain).1) == .unsupportedAttestation)
+        #expect(
+            refusal(goodData, device.register(challenge: challenge, format: "packed", statement: withChain).1) == .unsupportedAttestation)
         let wrongAlg = CBORWriter.map([(.text("alg"), CBORWriter.int(-257)), (.text("sig"), .bytes([1]))])
-        #expect(refusal(goodData, device.register(challenge: challenge, format: "packed", statement: wrongAlg).1) == .badAttestationSignature)
+        #expect(
+            refusal(goodData, device.register(challenge: challenge, format: "packed", statement: wrongAlg).1) == .badAttestationSignature)
         let badSig = CBORWriter.map([(.text("alg"), CBORWriter.int(-7)), (.text("sig"), .bytes(device.sign([1])))])
         #expect(refusal(goodData, device.register(challenge: challenge, format: "packed", statement: badSig).1) == .badAttestationSignature)
     }
@@ -177,7 +185,9 @@ struct SoftAuthenticator {
         let (registerData, attestation) = device.register(challenge: challenge)
         let stored = try rp.register(clientDataJSON: registerData, attestationObject: attestation, challenge: challenge)
         let counted = WebAuthnRelyingParty.Credential(id: stored.id, publicKey: stored.publicKey, signCount: 5)
-        func refusal(_ parts: ([UInt8], [UInt8], [UInt8]), credential: WebAuthnRelyingParty.Credential? = nil, requireUV: Bool = true) -> WebAuthnFailure? {
+        func refusal(_ parts: ([UInt8], [UInt8], [UInt8]), credential: WebAuthnRelyingParty.Credential? = nil, requireUV: Bool = true)
+            -> WebAuthnFailure?
+        {
             do {
                 _ = try rp.authenticate(
                     credential: credential ?? stored, clientDataJSON: parts.0, authenticatorData: parts.1, signature: parts.2,

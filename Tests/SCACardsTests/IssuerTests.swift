@@ -21,10 +21,12 @@ import Testing
         #expect(result.transStatus == .authenticated)
         #expect(result.eci == "05")
         func authorise(_ authentication: AuthenticationResult, amount: Money = amount, id: String) -> String {
-            issuer.authorise(.init(
-                transactionID: id, card: card, amount: amount, merchant: Self.merchant, authentication: authentication,
-                exemption: nil, merchantInitiated: false, moto: false
-            ), at: Self.now).code
+            issuer.authorise(
+                .init(
+                    transactionID: id, card: card, amount: amount, merchant: Self.merchant, authentication: authentication,
+                    exemption: nil, merchantInitiated: false, moto: false
+                ), at: Self.now
+            ).code
         }
         var forged = result
         forged.authenticationValue = "AAAAAAAAAAAAAAAAAAAAAAAAAAA"

@@ -26,10 +26,12 @@ struct DecisionStreamTests {
 
     @Test func encodesTheContractExample() {
         var stream = DecisionStream(configuration: RulesConfiguration())
-        let line = #"{"id": "e1", "at": "2026-11-21T08:05:00Z", "action": "payment", "payer": {"id": "anna", "psp_country": "PL", "instrument": "card-1", "consumer": true}, "payee": {"id": "bakery", "psp_country": "PL"}, "amount": {"value": "15.00", "currency": "PLN"}, "payment": {"method": "card", "channel": "remote", "initiator": "payer", "recurring": false, "mandate_ref": null, "anonymous_prepaid": false, "secure_corporate": false, "same_person": false}, "risk": {"score": 0.02, "signals": []}, "requested_exemption": null, "consent": null, "customer_present": true, "sca": "passed"}"#
-        #expect(stream.answer(text: line) == [
-            #"{"id":"e1","outcome":"exempt","reason":"low_value","citation":"RTS Art. 16","regime":"EEA","amount_in_regime_currency":{"value":"3.52","currency":"EUR"},"not_applied":[{"reason":"trusted_beneficiary","why":"payee_not_trusted","message":"payee is not on the payer's trusted list"}],"counters":{"low_value_count":1,"low_value_total":"3.52"}}"#
-        ])
+        let line =
+            #"{"id": "e1", "at": "2026-11-21T08:05:00Z", "action": "payment", "payer": {"id": "anna", "psp_country": "PL", "instrument": "card-1", "consumer": true}, "payee": {"id": "bakery", "psp_country": "PL"}, "amount": {"value": "15.00", "currency": "PLN"}, "payment": {"method": "card", "channel": "remote", "initiator": "payer", "recurring": false, "mandate_ref": null, "anonymous_prepaid": false, "secure_corporate": false, "same_person": false}, "risk": {"score": 0.02, "signals": []}, "requested_exemption": null, "consent": null, "customer_present": true, "sca": "passed"}"#
+        #expect(
+            stream.answer(text: line) == [
+                #"{"id":"e1","outcome":"exempt","reason":"low_value","citation":"RTS Art. 16","regime":"EEA","amount_in_regime_currency":{"value":"3.52","currency":"EUR"},"not_applied":[{"reason":"trusted_beneficiary","why":"payee_not_trusted","message":"payee is not on the payer's trusted list"}],"counters":{"low_value_count":1,"low_value_total":"3.52"}}"#
+            ])
     }
 
     @Test func answersOverlongLinesWithoutReadingThem() {

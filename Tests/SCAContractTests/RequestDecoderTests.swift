@@ -49,7 +49,8 @@ struct RequestDecoderTests {
     }
 
     @Test func nullMeansAbsent() throws {
-        let line = variant(#""payment":{"method":"card","channel":"remote"}"#,
+        let line = variant(
+            #""payment":{"method":"card","channel":"remote"}"#,
             #""payment":{"method":"card","channel":"remote","mandate_ref":null},"requested_exemption":null,"consent":null,"sca":null"#)
         let request = try decode(line).get()
         #expect(request.requestedExemption == nil)
@@ -77,7 +78,10 @@ struct RequestDecoderTests {
         (#"{"at":"2026-11-21T08:05:00Z","action":"login","payer":{"id":"a","psp_country":7}}"#, .invalidType),
         (#"{"at":"2026-11-21T08:05:00Z","action":"login","payer":"anna"}"#, .invalidType),
         (#"{"at":"2026-11-21T08:05:00Z","action":"ais_access","payer":{"id":"a","psp_country":"PL"}}"#, .missingField),
-        (#"{"at":"2026-11-21T08:05:00Z","action":"trust_beneficiary","payer":{"id":"a","psp_country":"PL"},"payee":{"psp_country":"PL"}}"#, .missingField),
+        (
+            #"{"at":"2026-11-21T08:05:00Z","action":"trust_beneficiary","payer":{"id":"a","psp_country":"PL"},"payee":{"psp_country":"PL"}}"#,
+            .missingField
+        ),
     ])
     func badLinesGetStableCodes(line: String, code: ContractError.Code) {
         #expect(error(line)?.code == code, "\(line)")
@@ -114,16 +118,40 @@ struct RequestDecoderTests {
     }
 
     @Test(arguments: [
-        (#""payment":{"method":"card","channel":"remote"}"#, #""payment":{"method":"cash","channel":"remote"}"#, ContractError.Code.invalidValue),
+        (
+            #""payment":{"method":"card","channel":"remote"}"#, #""payment":{"method":"cash","channel":"remote"}"#,
+            ContractError.Code.invalidValue
+        ),
         (#""payment":{"method":"card","channel":"remote"}"#, #""payment":{"method":"card","channel":"teleport"}"#, .invalidValue),
-        (#""payment":{"method":"card","channel":"remote"}"#, #""payment":{"method":"card","channel":"remote","initiator":"bank"}"#, .invalidValue),
-        (#""payment":{"method":"card","channel":"remote"}"#, #""payment":{"method":"card","channel":"remote","recurring":"yes"}"#, .invalidType),
+        (
+            #""payment":{"method":"card","channel":"remote"}"#, #""payment":{"method":"card","channel":"remote","initiator":"bank"}"#,
+            .invalidValue
+        ),
+        (
+            #""payment":{"method":"card","channel":"remote"}"#, #""payment":{"method":"card","channel":"remote","recurring":"yes"}"#,
+            .invalidType
+        ),
         (#""payment":{"method":"card","channel":"remote"}"#, #""payment":{"channel":"remote"}"#, .missingField),
-        (#""payment":{"method":"card","channel":"remote"}"#, #""payment":{"method":"card","channel":"remote","recurring":true},"sca":"maybe""#, .invalidValue),
-        (#""payment":{"method":"card","channel":"remote"}"#, #""payment":{"method":"card","channel":"remote"},"risk":{"score":1.5}"#, .invalidValue),
-        (#""payment":{"method":"card","channel":"remote"}"#, #""payment":{"method":"card","channel":"remote"},"risk":{"score":"low"}"#, .invalidType),
-        (#""payment":{"method":"card","channel":"remote"}"#, #""payment":{"method":"card","channel":"remote"},"requested_exemption":"vip""#, .invalidValue),
-        (#""payment":{"method":"card","channel":"remote"}"#, #""payment":{"method":"card","channel":"remote"},"customer_present":"no""#, .invalidType),
+        (
+            #""payment":{"method":"card","channel":"remote"}"#,
+            #""payment":{"method":"card","channel":"remote","recurring":true},"sca":"maybe""#, .invalidValue
+        ),
+        (
+            #""payment":{"method":"card","channel":"remote"}"#, #""payment":{"method":"card","channel":"remote"},"risk":{"score":1.5}"#,
+            .invalidValue
+        ),
+        (
+            #""payment":{"method":"card","channel":"remote"}"#, #""payment":{"method":"card","channel":"remote"},"risk":{"score":"low"}"#,
+            .invalidType
+        ),
+        (
+            #""payment":{"method":"card","channel":"remote"}"#,
+            #""payment":{"method":"card","channel":"remote"},"requested_exemption":"vip""#, .invalidValue
+        ),
+        (
+            #""payment":{"method":"card","channel":"remote"}"#, #""payment":{"method":"card","channel":"remote"},"customer_present":"no""#,
+            .invalidType
+        ),
         (#","payment":{"method":"card","channel":"remote"}"#, "", .missingField),
         (#","amount":{"value":"15.00","currency":"PLN"}"#, "", .missingField),
         (#""payee":{"id":"bakery","psp_country":"PL"}"#, #""payee":{"id":"bakery"}"#, .missingField),
@@ -149,7 +177,8 @@ struct RequestDecoderTests {
     }
 
     @Test func acceptsCheckoutExemptionNames() throws {
-        let line = variant(#""payment":{"method":"card","channel":"remote"}"#,
+        let line = variant(
+            #""payment":{"method":"card","channel":"remote"}"#,
             #""payment":{"method":"card","channel":"remote"},"requested_exemption":"transaction_risk_assessment""#)
         #expect(try decode(line).get().requestedExemption == .transactionRiskAnalysis)
     }

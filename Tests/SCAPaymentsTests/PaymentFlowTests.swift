@@ -30,7 +30,8 @@ final class TestClock: Sendable {
         init(_ settings: PaymentSettings = PaymentSettings()) async throws {
             directory = FileManager.default.temporaryDirectory.appendingPathComponent("sca-payments-\(UUID().uuidString)")
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-            let database = try await StoreDatabase.open(.sqlite(path: directory.appendingPathComponent("sca.sqlite").path), logger: PaymentFlowTests.logger)
+            let database = try await StoreDatabase.open(
+                .sqlite(path: directory.appendingPathComponent("sca.sqlite").path), logger: PaymentFlowTests.logger)
             try await Migrations.migrate(database, now: "2026-11-21T00:00:00Z")
             store = DecisionStore(database: database, engine: RulesEngine(), logger: PaymentFlowTests.logger)
             let clock = clock
@@ -98,7 +99,8 @@ final class TestClock: Sendable {
         #expect(answer["liability_shift"] as? Bool == true)
         #expect(answer["liability"] as? String == "issuer")
         // Mastercard's ECI for the same path.
-        let mastercard = try await h.pay("5100010000000015", threeDS: #"{"enabled": true, "challenge_indicator": "no_challenge_requested"}"#)
+        let mastercard = try await h.pay(
+            "5100010000000015", threeDS: #"{"enabled": true, "challenge_indicator": "no_challenge_requested"}"#)
         #expect(Self.threeDS(mastercard)["eci"] as? String == "02")
         await h.close()
     }
@@ -122,12 +124,19 @@ final class TestClock: Sendable {
         // The whole conversation is kept, in order, for chargeback defence.
         let trace = Harness.object(try await h.service.traceJSON(pending["id"] as! String))
         let steps = (trace["messages"] as? [[String: Any]] ?? []).map { $0["step"] as? String ?? "" }
-        #expect(steps == ["acquirer_decision", "AReq", "AReq", "ARes", "ARes", "RReq", "RReq", "RRes", "authorisation_request", "authorisation_response"])
+        #expect(
+            steps == [
+                "acquirer_decision", "AReq", "AReq", "ARes", "ARes", "RReq", "RReq", "RRes", "authorisation_request",
+                "authorisation_response",
+            ])
         // No card number in the trace, and every step in a verifying audit chain.
         #expect(!(try await h.service.traceJSON(pending["id"] as! String)).contains("4000020000000018"))
         let events = try await h.store.database.read("SELECT COUNT(*) AS n FROM audit_events WHERE kind = 'card_payment'")
         #expect(try events[0].decode(column: "n", as: Int.self) == 2)
-        guard case .intact = try await h.store.verifyAudit() else { Issue.record("the audit chain does not verify"); return }
+        guard case .intact = try await h.store.verifyAudit() else {
+            Issue.record("the audit chain does not verify")
+            return
+        }
         await h.close()
     }
 
@@ -197,7 +206,8 @@ final class TestClock: Sendable {
 
     @Test func exemptionRefusedDuringAuthenticationBecomesAChallenge() async throws {
         let h = try await Harness()
-        let answer = try await h.pay("4000020000000018", threeDS: #"{"enabled": true, "exemption": "low_value", "challenge_indicator": "no_challenge_requested"}"#)
+        let answer = try await h.pay(
+            "4000020000000018", threeDS: #"{"enabled": true, "exemption": "low_value", "challenge_indicator": "no_challenge_requested"}"#)
         #expect(answer["status"] as? String == "Pending")
         #expect(Self.threeDS(answer)["exemption_requested"] as? String == "low_value")
         #expect(Self.threeDS(answer)["exemption_applied"] is NSNull)
@@ -219,7 +229,8 @@ final class TestClock: Sendable {
         #expect(done["path"] as? String == "soft_decline_retry")
         #expect(done["liability"] as? String == "issuer")
         // Without the upgrade allowed, the soft decline stands.
-        let declined = try await h.pay("4000040000000016", threeDS: #"{"enabled": false, "exemption": "low_value", "allow_upgrade": false}"#)
+        let declined = try await h.pay(
+            "4000040000000016", threeDS: #"{"enabled": false, "exemption": "low_value", "allow_upgrade": false}"#)
         #expect(declined["status"] as? String == "Declined")
         #expect(declined["response_code"] as? String == "20154")
         #expect(declined["next_action"] as? String == "customer_must_authenticate")
@@ -245,10 +256,14 @@ final class TestClock: Sendable {
         let source = try #require((setUp["source"] as? [String: Any])?["id"] as? String)
         #expect(source.hasPrefix("src_"))
         let firstID = first["id"] as! String
-        let mit = Harness.object(try await h.service.create(body: Array("""
-            {"source": {"type": "id", "id": "\(source)"}, "amount": 999, "currency": "EUR", "payment_type": "Recurring",
-             "merchant_initiated": true, "previous_payment_id": "\(firstID)"}
-            """.utf8), idempotencyKey: nil).json)
+        let mit = Harness.object(
+            try await h.service.create(
+                body: Array(
+                    """
+                    {"source": {"type": "id", "id": "\(source)"}, "amount": 999, "currency": "EUR", "payment_type": "Recurring",
+                     "merchant_initiated": true, "previous_payment_id": "\(firstID)"}
+                    """.utf8), idempotencyKey: nil
+            ).json)
         #expect(mit["status"] as? String == "Authorized")
         #expect(mit["path"] as? String == "out_of_scope")
         #expect(Self.sca(mit)["reason"] as? String == "merchant_initiated")
@@ -291,7 +306,9 @@ final class TestClock: Sendable {
         #expect(Self.sca(moto)["reason"] as? String == "moto")
         #expect(moto["3ds"] is NSNull)
         #expect(moto["liability"] as? String == "merchant")
-        for (card, reason) in [("4000080000000012", "one_leg_out"), ("4100010000000018", "one_leg_out"), ("4000090000000011", "anonymous_prepaid")] {
+        for (card, reason) in [
+            ("4000080000000012", "one_leg_out"), ("4100010000000018", "one_leg_out"), ("4000090000000011", "anonymous_prepaid"),
+        ] {
             let answer = try await h.pay(card, threeDS: #"{"enabled": false}"#)
             #expect(answer["status"] as? String == "Authorized", "\(card)")
             #expect(answer["path"] as? String == "out_of_scope", "\(card)")
@@ -306,7 +323,8 @@ final class TestClock: Sendable {
         // Not trusted yet: the issuer's engine finds no trusted payee, so a challenge.
         let early = try await h.pay("4000030000000017", threeDS: #"{"enabled": true, "exemption": "trusted_listing"}"#)
         #expect(early["status"] as? String == "Pending")
-        let prompt = try await h.pay("4000030000000017", amount: 4000, threeDS: #"{"enabled": true, "exemption": "trusted_listing_prompt"}"#)
+        let prompt = try await h.pay(
+            "4000030000000017", amount: 4000, threeDS: #"{"enabled": true, "exemption": "trusted_listing_prompt"}"#)
         #expect(prompt["status"] as? String == "Pending")
         let promptACS = try #require(h.challenge(prompt))
         #expect(h.service.challengeView(promptACS)?.offersTrustedListing == true)
@@ -318,7 +336,8 @@ final class TestClock: Sendable {
         #expect(Self.threeDS(later)["exemption_applied"] as? String == "trusted_listing")
         #expect(later["liability"] as? String == "merchant")
         // American Express keeps the list itself: the merchant's request is not sent.
-        let amex = try await h.pay("340001000000015", threeDS: #"{"enabled": true, "exemption": "trusted_listing", "challenge_indicator": "challenge_requested"}"#)
+        let amex = try await h.pay(
+            "340001000000015", threeDS: #"{"enabled": true, "exemption": "trusted_listing", "challenge_indicator": "challenge_requested"}"#)
         #expect((Self.threeDS(amex)["exemption_fallback"] as? String)?.contains("American Express does not carry trusted_listing") == true)
         #expect(Self.threeDS(amex)["exemption_requested"] is NSNull)
         await h.close()
@@ -326,15 +345,20 @@ final class TestClock: Sendable {
 
     @Test func secureCorporateAndFallbacks() async throws {
         let h = try await Harness()
-        let corporate = try await h.pay("4000100000000018", amount: 120_000, threeDS: #"{"enabled": true, "exemption": "secure_corporate_payment"}"#)
+        let corporate = try await h.pay(
+            "4000100000000018", amount: 120_000, threeDS: #"{"enabled": true, "exemption": "secure_corporate_payment"}"#)
         #expect(corporate["status"] as? String == "Authorized")
         #expect(Self.threeDS(corporate)["exemption_applied"] as? String == "secure_corporate_payment")
         #expect(corporate["liability"] as? String == "merchant")
         // A consumer card: secure corporate does not qualify, the indicator applies.
-        let consumer = try await h.pay("4000030000000017", threeDS: #"{"enabled": true, "exemption": "secure_corporate_payment", "challenge_indicator": "challenge_requested"}"#)
+        let consumer = try await h.pay(
+            "4000030000000017",
+            threeDS: #"{"enabled": true, "exemption": "secure_corporate_payment", "challenge_indicator": "challenge_requested"}"#)
         #expect((Self.threeDS(consumer)["exemption_fallback"] as? String)?.contains("does not qualify") == true)
         // TRA is not enabled by default: the indicator applies.
-        let tra = try await h.pay("4000030000000017", threeDS: #"{"enabled": true, "exemption": "transaction_risk_assessment", "challenge_indicator": "challenge_requested"}"#)
+        let tra = try await h.pay(
+            "4000030000000017",
+            threeDS: #"{"enabled": true, "exemption": "transaction_risk_assessment", "challenge_indicator": "challenge_requested"}"#)
         #expect((Self.threeDS(tra)["exemption_fallback"] as? String)?.contains("not enabled") == true)
         #expect(tra["status"] as? String == "Pending")
         // Diners carries only low value and TRA.
@@ -368,9 +392,13 @@ final class TestClock: Sendable {
         #expect(small["response_code"] as? String == "10000")
         #expect(try await h.pay("4000070000000013", threeDS: frictionless)["response_code"] as? String == "20005")
         #expect(try await h.pay("4000120000000016")["response_code"] as? String == "20151")
-        let expired = Harness.object(try await h.service.create(body: Array("""
-            {"source": {"type": "card", "number": "4000010000000019", "expiry_month": 1, "expiry_year": 2026}, "amount": 100, "currency": "EUR"}
-            """.utf8), idempotencyKey: nil).json)
+        let expired = Harness.object(
+            try await h.service.create(
+                body: Array(
+                    """
+                    {"source": {"type": "card", "number": "4000010000000019", "expiry_month": 1, "expiry_year": 2026}, "amount": 100, "currency": "EUR"}
+                    """.utf8), idempotencyKey: nil
+            ).json)
         #expect(expired["response_code"] as? String == "20054")
         await h.close()
     }
@@ -384,7 +412,11 @@ final class TestClock: Sendable {
         let answers = try await withThrowingTaskGroup(of: String.self) { group in
             for _ in 0..<20 {
                 group.addTask {
-                    try await h.service.create(body: Array(#"{"source": {"type": "card", "number": "4000010000000019", "expiry_month": 12, "expiry_year": 2030}, "amount": 700, "currency": "EUR"}"#.utf8), idempotencyKey: "burst").json
+                    try await h.service.create(
+                        body: Array(
+                            #"{"source": {"type": "card", "number": "4000010000000019", "expiry_month": 12, "expiry_year": 2030}, "amount": 700, "currency": "EUR"}"#
+                                .utf8), idempotencyKey: "burst"
+                    ).json
                 }
             }
             return try await group.reduce(into: [String]()) { $0.append($1) }
@@ -392,7 +424,9 @@ final class TestClock: Sendable {
         #expect(Set(answers).count == 1)
         let rows = try await h.store.database.read("SELECT COUNT(*) AS n FROM card_payments WHERE idempotency_key = 'burst'")
         #expect(try rows[0].decode(column: "n", as: Int.self) == 1)
-        await #expect(throws: PaymentService.IdempotencyKeyReused.self) { try await h.pay("4000010000000019", amount: 2600, key: "order-1") }
+        await #expect(throws: PaymentService.IdempotencyKeyReused.self) {
+            try await h.pay("4000010000000019", amount: 2600, key: "order-1")
+        }
         for bad in [
             #"{"amount": 100, "currency": "EUR"}"#,
             #"{"source": {"type": "card", "number": "4000010000000018", "expiry_month": 12, "expiry_year": 2030}, "amount": 100, "currency": "EUR"}"#,

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import SCARules
 
 /// SCA-RULES §4 `account_information` / `ais_within_window` (RTS Art. 10, 10a, 36(5)) and

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import SCARules
 
 // Small builders for the rules-core tests: fixed instants, money, the two regimes and

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import SCARules
 
 /// SCA-RULES §4: contactless (RTS Art. 11), unattended terminal (12), trusted beneficiary

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import SCARules
 
 /// SCA-RULES §1: amounts in other currencies are converted with the reference-rate table,
@@ -39,13 +40,15 @@ struct CurrencyConversionTests {
         #expect(ReferenceRates.illustrative.convert(conversion.from, to: conversion.to.currency) == conversion.to)
     }
 
-    @Test("Exact halves round up", arguments: [
-        ("0.01", "0.01"),  // 0.005 → 0.01
-        ("0.03", "0.02"),  // 0.015 → 0.02
-        ("0.05", "0.03"),  // 0.025 → 0.03
-        ("0.02", "0.01"),  // exact
-        ("2.01", "1.01"),  // 1.005 → 1.01
-    ])
+    @Test(
+        "Exact halves round up",
+        arguments: [
+            ("0.01", "0.01"),  // 0.005 → 0.01
+            ("0.03", "0.02"),  // 0.015 → 0.02
+            ("0.05", "0.03"),  // 0.025 → 0.03
+            ("0.02", "0.01"),  // exact
+            ("2.01", "1.01"),  // 1.005 → 1.01
+        ])
     func exactHalvesRoundUp(pln: String, euros: String) {
         let rates = ReferenceRates(perEuro: [Currency(code: "PLN")!: ExactDecimal("2")!], asOf: "test")
         #expect(rates.convert(money(pln, "PLN"), to: .eur) == eur(euros))
@@ -58,11 +61,13 @@ struct CurrencyConversionTests {
         #expect(rates.convert(money("0.07", "PLN"), to: .eur) == eur("0.02"))  // 0.0175
     }
 
-    @Test("Thresholds are compared after rounding", arguments: [
-        ("127.80", true),  // 30.0000 EUR
-        ("127.82", true),  // 30.0047 → 30.00 EUR
-        ("127.83", false),  // 30.0070 → 30.01 EUR
-    ])
+    @Test(
+        "Thresholds are compared after rounding",
+        arguments: [
+            ("127.80", true),  // 30.0000 EUR
+            ("127.82", true),  // 30.0047 → 30.00 EUR
+            ("127.83", false),  // 30.0070 → 30.01 EUR
+        ])
     func thresholdsAreComparedAfterRounding(pln: String, exempt: Bool) {
         var harness = Harness()
         let decision = harness.decide(payment(pln, "PLN"))
@@ -94,10 +99,12 @@ struct CurrencyConversionTests {
         #expect(RulesConfiguration().referenceRates == .illustrative)
     }
 
-    @Test("Amounts are positive decimals with at most the currency's minor digits", arguments: [
-        ("15", true), ("15.5", true), ("15.00", true), ("15.001", false), ("-1", false), ("0", false),
-        ("0.00", false), ("1e3", false), (".5", false), ("15.", false), ("1,5", false), ("", false),
-    ])
+    @Test(
+        "Amounts are positive decimals with at most the currency's minor digits",
+        arguments: [
+            ("15", true), ("15.5", true), ("15.00", true), ("15.001", false), ("-1", false), ("0", false),
+            ("0.00", false), ("1e3", false), (".5", false), ("15.", false), ("1,5", false), ("", false),
+        ])
     func amountSyntax(text: String, valid: Bool) {
         #expect((Money(decimal: text, currency: .eur) != nil) == valid)
     }

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import SCARules
 
 /// SCA-RULES §4: default order (config), the requested exemption tried first, and
@@ -105,13 +106,15 @@ struct ExemptionOrderTests {
         #expect(requested.why(.lowValue) == .exemptionDisabled)
     }
 
-    @Test("The payments API's exemption names map onto the reason codes", arguments: [
-        ("low_value", Exemption.lowValue),
-        ("transaction_risk_assessment", .transactionRiskAnalysis),
-        ("trusted_listing", .trustedBeneficiary),
-        ("secure_corporate_payment", .secureCorporate),
-        ("transaction_risk_analysis", .transactionRiskAnalysis),
-    ])
+    @Test(
+        "The payments API's exemption names map onto the reason codes",
+        arguments: [
+            ("low_value", Exemption.lowValue),
+            ("transaction_risk_assessment", .transactionRiskAnalysis),
+            ("trusted_listing", .trustedBeneficiary),
+            ("secure_corporate_payment", .secureCorporate),
+            ("transaction_risk_analysis", .transactionRiskAnalysis),
+        ])
     func requestNamesMapOntoReasons(name: String, exemption: Exemption) {
         #expect(Exemption(requestName: name) == exemption)
     }

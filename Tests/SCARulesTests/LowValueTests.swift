@@ -1,4 +1,5 @@
 import Testing
+
 @testable import SCARules
 
 /// SCA-RULES §4 `low_value` (RTS Art. 16): remote ≤ 30 EUR (UK 25 GBP); counting this
@@ -122,9 +123,11 @@ struct LowValueTests {
         #expect(next.why(.lowValue) == .countCap)
     }
 
-    @Test("A passed SCA on any request naming the instrument resets its counters", arguments: [
-        Action.login, .addBeneficiary, .trustBeneficiary, .sensitiveAction, .storeCredential,
-    ])
+    @Test(
+        "A passed SCA on any request naming the instrument resets its counters",
+        arguments: [
+            Action.login, .addBeneficiary, .trustBeneficiary, .sensitiveAction, .storeCredential,
+        ])
     func passedSCAOnAnyActionResetsInstrumentCounters(action: Action) {
         var harness = Harness()
         for minute in 1...5 { harness.decide(payment("10.00", at: t0 + .minutes(Int64(minute)))) }

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import SCARules
 
 /// SCA-RULES §3: `merchant_initiated` needs a reference to an earlier request of the same

@@ -1,5 +1,6 @@
 import SCATestSupport
 import Testing
+
 @testable import SCARules
 
 /// Properties over long generated streams: determinism, the caps of RTS Art. 11 and 16,
@@ -10,7 +11,6 @@ struct PropertyTests {
     static let streamLength = 600
 
     // MARK: Generated streams
-
 
     struct PayerProfile {
         let id: String
@@ -84,7 +84,8 @@ struct PropertyTests {
                 )
             default:
                 let channel = random.pick([PaymentDetails.Channel.remote, .remote, .remote, .contactless, .chip, .moto, .unattendedParking])
-                let risk: RiskAssessment? = random.chance(70)
+                let risk: RiskAssessment? =
+                    random.chance(70)
                     ? RiskAssessment(score: Double(random.below(40)) / 100, signals: random.chance(10) ? ["malware"] : [])
                     : nil
                 return payment(
@@ -161,7 +162,9 @@ struct PropertyTests {
         for request in Self.lowValueStream(seed: seed) {
             let decision = harness.decide(request)
             if decision.outcome == .exempt { exemptions += 1 }
-            #expect([Reason.lowValue, .contactless, .noExemption, .noSession, .sessionIdle, .sessionActive, .alwaysRequired].contains(decision.reason))
+            #expect(
+                [Reason.lowValue, .contactless, .noExemption, .noSession, .sessionIdle, .sessionActive, .alwaysRequired].contains(
+                    decision.reason))
             for (key, counters) in harness.state.counters {
                 #expect(Self.withinCaps(counters), "\(key.payer.value)/\(key.instrument.value) after \(request.id?.value ?? "")")
             }

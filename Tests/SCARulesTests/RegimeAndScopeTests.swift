@@ -1,4 +1,5 @@
 import Testing
+
 @testable import SCARules
 
 /// SCA-RULES §1 (regime) and §3 (out of scope, and the order of the checks).

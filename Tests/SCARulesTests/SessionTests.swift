@@ -1,4 +1,5 @@
 import Testing
+
 @testable import SCARules
 
 /// SCA-RULES §2 and §4b: login sessions (RTS Art. 4(3)(d)) and the actions that always
@@ -28,9 +29,11 @@ struct SessionTests {
         expect(decision, .alreadyAuthenticated, .sessionActive, citation: r.rts("4(3)(d)"))
     }
 
-    @Test("A login five minutes or more after the last activity finds the session idle", arguments: [
-        Instant.Duration.minutes(5), .minutes(5) + .seconds(1), .minutes(30),
-    ])
+    @Test(
+        "A login five minutes or more after the last activity finds the session idle",
+        arguments: [
+            Instant.Duration.minutes(5), .minutes(5) + .seconds(1), .minutes(30),
+        ])
     func loginAfterIdleTimeNeedsSCA(idle: Instant.Duration) {
         var harness = loggedIn(.eea)
         let decision = harness.decide(login(at: t0 + idle))

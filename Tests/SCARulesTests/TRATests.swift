@@ -1,4 +1,5 @@
 import Testing
+
 @testable import SCARules
 
 /// SCA-RULES §4 `transaction_risk_analysis` (RTS Art. 18-20 and Annex): bands open when the

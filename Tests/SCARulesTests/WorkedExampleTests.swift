@@ -1,4 +1,5 @@
 import Testing
+
 @testable import SCARules
 
 /// SCA-RULES §8 (seed 002): one day, four SCA prompts.
@@ -12,7 +13,8 @@ struct WorkedExampleTests {
         // Before the day: an authenticated first subscription charge, and a consent
         // authenticated 40 days ago with one AISP refresh this morning.
         expect(
-            harness.decide(payment("19.99", "PLN", id: "sub-first", at: instant("2026-10-21T10:30:00Z"), payee: "streaming", recurring: true)),
+            harness.decide(
+                payment("19.99", "PLN", id: "sub-first", at: instant("2026-10-21T10:30:00Z"), payee: "streaming", recurring: true)),
             .scaRequired, .recurringFirst
         )
         expect(harness.decide(aisAccess(at: instant("2026-10-12T19:00:00Z"), customerPresent: true)), .scaRequired, .aisFirstAccess)

@@ -7,10 +7,11 @@ import NIOHTTP1
 import NIOHTTPTypes
 import NIOHTTPTypesHTTP1
 import SCARules
-@testable import SCAServer
 import SCAStore
 import Synchronization
 import Testing
+
+@testable import SCAServer
 
 /// `DecisionChannelHandler` in a channel with the handlers of `sca serve`'s connections
 /// (`DecisionHTTP1Channel.configure`: the HTTP/1.1 codecs before it, the conversion to HTTP
@@ -63,7 +64,8 @@ import Testing
     /// A decision request as bytes, with `fields` (whole header lines) in its head.
     static func decisionRequest(_ id: String, version: String = "1.1", fields: [String] = []) -> ByteBuffer {
         let body = payment(id: id, amount: "5.00")
-        let head = ["POST /v1/decisions HTTP/\(version)", "Host: localhost", "Content-Type: application/json"] + fields
+        let head =
+            ["POST /v1/decisions HTTP/\(version)", "Host: localhost", "Content-Type: application/json"] + fields
             + ["Content-Length: \(body.utf8.count)"]
         return ByteBuffer(string: head.joined(separator: "\r\n") + "\r\n\r\n" + body)
     }
@@ -244,7 +246,9 @@ import Testing
     /// HTTP/1.0 keeps a connection only when the request says `keep-alive` (RFC 9112
     /// section 9.3); a decision answered on one that does not ends it, and on one that
     /// stays, the next request is served.
-    @Test(arguments: [(version: "1.0", connection: nil, closes: true), ("1.0", "keep-alive", false), ("1.1", nil, false), ("1.1", "close", true)])
+    @Test(arguments: [
+        (version: "1.0", connection: nil, closes: true), ("1.0", "keep-alive", false), ("1.1", nil, false), ("1.1", "close", true),
+    ])
     func aDecisionEndsTheConnectionWhenTheRequestAsks(version: String, connection: String?, closes: Bool) async throws {
         try await Self.withChannel { channel, _, _ in
             let fields = connection.map { ["Connection: \($0)"] } ?? []

@@ -32,7 +32,9 @@ final class ConfigurationLoaderTests {
     }
 
     @Test func readsYAML() async throws {
-        let path = try file("c.yaml", """
+        let path = try file(
+            "c.yaml",
+            """
             tra:
               low_risk_score_max: 0.1
               monitored_fraud_rate:
@@ -71,8 +73,9 @@ final class ConfigurationLoaderTests {
         // Warsaw is UTC+1 in November: 23:30Z is already the next calendar day there.
         let lateEvening = Instant(rfc3339: "2026-11-21T23:30:00Z")!
         #expect(rules.aisDayZone.name == "Europe/Warsaw")
-        #expect(rules.aisDayZone.dayNumber(of: lateEvening)
-            == CalendarZone.utc.dayNumber(of: Instant(rfc3339: "2026-11-22T00:30:00Z")!))
+        #expect(
+            rules.aisDayZone.dayNumber(of: lateEvening)
+                == CalendarZone.utc.dayNumber(of: Instant(rfc3339: "2026-11-22T00:30:00Z")!))
     }
 
     @Test func readsJSON() async throws {

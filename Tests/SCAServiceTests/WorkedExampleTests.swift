@@ -54,7 +54,8 @@ struct WorkedExampleTests {
         }
         let bakery = try #require(answers.first { $0["id"] as? String == "0805-bakery" })
         #expect((bakery["amount_in_regime_currency"] as? [String: Any])?["value"] as? String == "3.52")
-        #expect(answers.filter { ($0["id"] as? String)?.hasPrefix("setup") == false && $0["outcome"] as? String == "sca_required" }.count == 4,
+        #expect(
+            answers.filter { ($0["id"] as? String)?.hasPrefix("setup") == false && $0["outcome"] as? String == "sca_required" }.count == 4,
             "one day, four SCA prompts")
     }
 }

@@ -18,7 +18,8 @@ import Testing
             let rows = try await loop.submit { () throws -> [DirectRow] in
                 _ = try sqlite.rows(SQLQueryString("CREATE TABLE t (a TEXT, b INTEGER, c REAL, d BLOB, e INTEGER)"))
                 _ = try sqlite.rows(
-                    "INSERT INTO t VALUES (\(bind: "héllo"), \(bind: Int64.max), \(bind: 0.25), \(bind: [UInt8]([0, 255])), \(bind: absent))" as SQLQueryString
+                    "INSERT INTO t VALUES (\(bind: "héllo"), \(bind: Int64.max), \(bind: 0.25), \(bind: [UInt8]([0, 255])), \(bind: absent))"
+                        as SQLQueryString
                 )
                 return try sqlite.rows(SQLQueryString("SELECT a, b, c, d, e FROM t"))
             }.get()
@@ -39,9 +40,9 @@ import Testing
             // A bound value of a type the writer does not know is refused, not stored as text.
             await #expect(throws: StorageError.self) {
                 try await loop.submit { _ = try sqlite.rows("INSERT INTO t (a) VALUES (\(bind: Date()))" as SQLQueryString) }.get()
-        }
-        let count = try await loop.submit { try sqlite.rows(SQLQueryString("SELECT count(*) AS n FROM t")) }.get()
-        #expect(try count.first?.decode(column: "n", as: Int64.self) == 1)
+            }
+            let count = try await loop.submit { try sqlite.rows(SQLQueryString("SELECT count(*) AS n FROM t")) }.get()
+            #expect(try count.first?.decode(column: "n", as: Int64.self) == 1)
         }
     }
 
@@ -61,7 +62,8 @@ import Testing
                 for (index, text) in texts.enumerated() {
                     _ = try sqlite.rows("UPDATE t SET b = \(bind: text) WHERE n = \(bind: Int64(index))" as SQLQueryString)
                 }
-                return try sqlite.rows(SQLQueryString("SELECT n, a, b, a IS NULL AS a_null, length(CAST(a AS BLOB)) AS bytes FROM t ORDER BY n"))
+                return try sqlite.rows(
+                    SQLQueryString("SELECT n, a, b, a IS NULL AS a_null, length(CAST(a AS BLOB)) AS bytes FROM t ORDER BY n"))
             }.get()
             #expect(rows.count == texts.count)
             for (row, text) in zip(rows, texts) {

@@ -184,20 +184,23 @@ struct GateTests {
             let token = try await fixture.token(action)
             _ = try await fixture.auth.verify(token: token, .totp(fixture.code(seed)))
             let challengeJSON = try await fixture.auth.deviceKeyChallengeJSON(token: token)
-            let challengeText = (try JSONSerialization.jsonObject(with: Data(challengeJSON.utf8)) as? [String: Any])?["challenge"] as? String
+            let challengeText =
+                (try JSONSerialization.jsonObject(with: Data(challengeJSON.utf8)) as? [String: Any])?["challenge"] as? String
             let challenge = try #require(challengeText.flatMap(Base64URL.decode))
             let signature = Array(try key.signature(for: challenge).derRepresentation)
             // A second possession factor is not even accepted: the category is already passed.
-            #expect(await isRefusal(.verificationFailed) {
-                _ = try await fixture.auth.verify(token: token, .deviceKey(factorID: device, signature: signature))
-            })
+            #expect(
+                await isRefusal(.verificationFailed) {
+                    _ = try await fixture.auth.verify(token: token, .deviceKey(factorID: device, signature: signature))
+                })
             #expect(try await fixture.state(token) == "partly_passed")
             #expect(await isRefusal(.approvalInvalid) { _ = try await fixture.auth.perform(action, approval: token) })
 
             // Revoke the PIN: it can no longer pass anything.
-            let pinID = try #require(try await fixture.test.store.database.read(
-                "SELECT id FROM auth_factors WHERE user_id = \(bind: anna) AND kind = 'pin'"
-            ).first?.decode(column: "id", as: String.self))
+            let pinID = try #require(
+                try await fixture.test.store.database.read(
+                    "SELECT id FROM auth_factors WHERE user_id = \(bind: anna) AND kind = 'pin'"
+                ).first?.decode(column: "id", as: String.self))
             _ = try await fixture.auth.store.transact(fixture.auth.revokeFactor(pinID, userID: anna))
             #expect(await isRefusal(.verificationFailed) { _ = try await fixture.auth.verify(token: token, .pin("739148")) })
             #expect(try await fixture.state(token) == "partly_passed")
@@ -215,15 +218,17 @@ struct GateTests {
             let token = try await fixture.token(fixture.login(anna))
             _ = try await fixture.auth.verify(token: token, .pin("739148"))
             let challengeJSON = try await fixture.auth.deviceKeyChallengeJSON(token: token)
-            let challengeText = (try JSONSerialization.jsonObject(with: Data(challengeJSON.utf8)) as? [String: Any])?["challenge"] as? String
+            let challengeText =
+                (try JSONSerialization.jsonObject(with: Data(challengeJSON.utf8)) as? [String: Any])?["challenge"] as? String
             let challenge = try #require(challengeText.flatMap(Base64URL.decode))
             let before = fixture.auth.signatureCheckCounts
 
             // A signature over something else fails, and the failure is counted in the writer.
             let wrong = Array(try key.signature(for: challenge + [0]).derRepresentation)
-            #expect(await isRefusal(.verificationFailed) {
-                _ = try await fixture.auth.verify(token: token, .deviceKey(factorID: device, signature: wrong))
-            })
+            #expect(
+                await isRefusal(.verificationFailed) {
+                    _ = try await fixture.auth.verify(token: token, .deviceKey(factorID: device, signature: wrong))
+                })
             #expect(try await fixture.events("factor_failed") == 1)
             let signature = Array(try key.signature(for: challenge).derRepresentation)
             _ = try await fixture.auth.verify(token: token, .deviceKey(factorID: device, signature: signature))
@@ -243,7 +248,9 @@ struct GateTests {
             for _ in 0..<10 { tokens.append(try await fixture.token(fixture.login(anna))) }
             let refused = await withTaskGroup(of: Bool.self) { group in
                 for token in tokens {
-                    group.addTask { await isRefusal(.verificationFailed) { _ = try await fixture.auth.verify(token: token, .pin("000000")) } }
+                    group.addTask {
+                        await isRefusal(.verificationFailed) { _ = try await fixture.auth.verify(token: token, .pin("000000")) }
+                    }
                 }
                 return await group.reduce(0) { $0 + ($1 ? 1 : 0) }
             }
@@ -265,7 +272,8 @@ struct GateTests {
             let (anna, _) = try await fixture.user("anna")
             func pin() async throws -> [String: Any] {
                 let json = try await fixture.auth.factorsJSON(userID: anna)
-                let factors = try #require((try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])?["factors"] as? [[String: Any]])
+                let factors = try #require(
+                    (try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])?["factors"] as? [[String: Any]])
                 return try #require(factors.first { $0["kind"] as? String == "pin" })
             }
             #expect(try await pin()["permanent_block_next"] as? Bool == false)
@@ -367,13 +375,17 @@ extension GateTests {
             }
             // A wrong number fails (and counts); the approval is then closed.
             let wrong = number == 99 ? 98 : number + 1
-            #expect(await isRefusal(.verificationFailed) {
-                _ = try await fixture.auth.answerPush(approvalID: approvalID, factorID: device, approve: true, number: wrong, signature: try sign(wrong))
-            })
+            #expect(
+                await isRefusal(.verificationFailed) {
+                    _ = try await fixture.auth.answerPush(
+                        approvalID: approvalID, factorID: device, approve: true, number: wrong, signature: try sign(wrong))
+                })
             #expect(try await fixture.events("factor_failed") == 1)
-            #expect(await isRefusal(.verificationFailed) {
-                _ = try await fixture.auth.answerPush(approvalID: approvalID, factorID: device, approve: true, number: number, signature: try sign(number))
-            })
+            #expect(
+                await isRefusal(.verificationFailed) {
+                    _ = try await fixture.auth.answerPush(
+                        approvalID: approvalID, factorID: device, approve: true, number: number, signature: try sign(number))
+                })
             // A new push, answered with the right number: the device-key factor passes.
             let second = try object(try await fixture.auth.triggerPush(token: token))
             let secondNumber = try #require(second["number"] as? Int)

@@ -40,8 +40,11 @@ enum GeneratedStream {
             case 0..<9:
                 let channel = random.below(3) == 0 ? "contactless" : "remote"
                 let recurring = random.below(6) == 0
-                line = head + #""action":"payment",\#(payerJSON),\#(payeeJSON),"amount":{"value":"\#(recurring ? "9.99" : amount)","currency":"\#(currency)"},"#
-                line += #""payment":{"method":"\#(random.below(4) == 0 ? "credit_transfer" : "card")","channel":"\#(channel)","initiator":"payer","recurring":\#(recurring)},\#(risk)\#(sca)}"#
+                line =
+                    head
+                    + #""action":"payment",\#(payerJSON),\#(payeeJSON),"amount":{"value":"\#(recurring ? "9.99" : amount)","currency":"\#(currency)"},"#
+                line +=
+                    #""payment":{"method":"\#(random.below(4) == 0 ? "credit_transfer" : "card")","channel":"\#(channel)","initiator":"payer","recurring":\#(recurring)},\#(risk)\#(sca)}"#
             case 9..<11:
                 let reference = ids.isEmpty ? "none" : random.pick(ids)
                 line = head + #""action":"payment",\#(payerJSON),\#(payeeJSON),"amount":{"value":"\#(amount)","currency":"\#(currency)"},"#
@@ -54,7 +57,9 @@ enum GeneratedStream {
                 line = head + #""action":"store_credential",\#(payerJSON),\#(payeeJSON)\#(sca)}"#
             case 15..<18:
                 let present = random.below(2) == 0
-                line = head + #""action":"ais_access",\#(payerJSON),"consent":{"id":"c\#(payerNumber % 3)"},"customer_present":\#(present)\#(sca)}"#
+                line =
+                    head
+                    + #""action":"ais_access",\#(payerJSON),"consent":{"id":"c\#(payerNumber % 3)"},"customer_present":\#(present)\#(sca)}"#
             default:
                 line = head + #""action":"add_beneficiary",\#(payerJSON),\#(payeeJSON)\#(sca)}"#
             }

@@ -2,8 +2,9 @@ import Foundation
 import SCAAudit
 import SCAContract
 import SCARules
-@testable import SCAStore
 import Testing
+
+@testable import SCAStore
 
 /// One suite, both backends: the store decides as the in-memory engine does, keeps caps
 /// under concurrency, honours idempotency keys, completes pending SCA, and its audit
@@ -49,8 +50,9 @@ import Testing
             let event = try #require(try await test.store.auditEvents(after: 0, limit: 1).first)
             #expect(event.kind == "decision")
             #expect(decision.answer.hasPrefix(#"{"id":"quote\"d","outcome":"#))
-            #expect(event.payload == #"{"decision_id":"\#(decision.id)","sca":"\#(decision.sca.rawValue)","#
-                + #""request_sha256":"\#(submission.digest)","answer":\#(decision.answer)}"#)
+            #expect(
+                event.payload == #"{"decision_id":"\#(decision.id)","sca":"\#(decision.sca.rawValue)","#
+                    + #""request_sha256":"\#(submission.digest)","answer":\#(decision.answer)}"#)
         }
     }
 
@@ -401,19 +403,24 @@ import Testing
             let id = DecisionID.make()
             let (answer, payload) = DecisionStore.answerAndPayload(decision, id: id, status: status, digest: sha256Hex(line))
             let event = chain.append(kind: "decision", at: now, payload: payload)
-            try await database.writer.raw("""
+            try await database.writer.raw(
+                """
                 INSERT INTO decisions (id, audit_sequence, created_at, payer, outcome, reason, sca, request, answer) VALUES (\
                 \(bind: id), \(bind: Int64(event.sequence)), \(bind: now), \(bind: request.payer.id.value), \
                 \(bind: decision.outcome.rawValue), \(bind: decision.reason.rawValue), \(bind: status.rawValue), \(bind: line), \(bind: answer))
-                """).run()
-            try await database.writer.raw("""
+                """
+            ).run()
+            try await database.writer.raw(
+                """
                 INSERT INTO audit_events (sequence, at, kind, payload, previous_hash, hash) VALUES (\
                 \(bind: Int64(event.sequence)), \(bind: now), 'decision', \(bind: payload), \(bind: hex(event.previousHash)), \(bind: hex(event.hash)))
-                """).run()
-            written.append(StoredDecision(
-                id: id, createdAt: now, answer: answer, outcome: decision.outcome.rawValue, reason: decision.reason.rawValue,
-                sca: status, auditSequence: Int64(event.sequence)
-            ))
+                """
+            ).run()
+            written.append(
+                StoredDecision(
+                    id: id, createdAt: now, answer: answer, outcome: decision.outcome.rawValue, reason: decision.reason.rawValue,
+                    sca: status, auditSequence: Int64(event.sequence)
+                ))
         }
         try await database.writer.raw(
             "UPDATE audit_head SET sequence = \(bind: Int64(chain.lastSequence)), hash = \(bind: hex(chain.lastHash)) WHERE id = 1"
@@ -432,7 +439,9 @@ import Testing
             let applied = await withTaskGroup(of: Result<[Int], any Error>.self) { group in
                 for node in nodes {
                     group.addTask {
-                        do { return .success(try await Migrations.migrate(node, now: "2026-11-21T00:00:00Z")) } catch { return .failure(error) }
+                        do { return .success(try await Migrations.migrate(node, now: "2026-11-21T00:00:00Z")) } catch {
+                            return .failure(error)
+                        }
                     }
                 }
                 return await group.reduce(into: []) { $0.append($1) }
@@ -465,7 +474,8 @@ enum Tamper: CaseIterable {
         case .deleteLast:
             try await database.execute("DELETE FROM audit_events WHERE sequence = 6")
         case .appendForged:
-            try await database.execute("""
+            try await database.execute(
+                """
                 INSERT INTO audit_events (sequence, at, kind, payload, previous_hash, hash) \
                 SELECT 7, at, kind, payload, hash, hash FROM audit_events WHERE sequence = 6
                 """)

@@ -2,9 +2,10 @@ import Foundation
 import SCAAudit
 import SCARules
 import SCAService
-@testable import SCAStore
 import SCATestSupport
 import Testing
+
+@testable import SCAStore
 
 /// The store's edges: where it is, what read-only commands may touch, and the checks that
 /// must notice when the stored state is wrong.
@@ -87,95 +88,99 @@ import Testing
     /// `cachedTailBytes`; what was released still reads back whole.
     @Test func olderTableLeavesOfTheDatabaseFileLeaveThePageCache() async throws {
         #if os(Linux)
-        guard sysconf(Int32(_SC_PAGESIZE)) == StoreDatabase.pageBytes else {
-            print("StoreEdgeTests: skipped the page-cache test: it assumes 4 KiB memory pages, as the store's")
-            return
-        }
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("sca-cache-\(UUID().uuidString)")
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let path = directory.appendingPathComponent("sca.sqlite").path
-        let tail = 512 << 10
-        let database = try await StoreDatabase.open(.sqlite(path: path), logger: TestStore.logger, cachedTailBytes: tail)
-        try await withCleanup({
-            try await Migrations.migrate(database, now: "2026-11-21T00:00:00Z")
-            let store = DecisionStore(database: database, engine: RulesEngine(configuration: RulesConfiguration()), logger: TestStore.logger)
-            let lines = Lines()
-            let submissions = try (0..<3_000).map {
-                try lines.submission(payment(id: "c\($0)", payer: "payer-\($0 % 500)"), key: "key-\(($0 * 7_919) % 3_000)")
+            guard sysconf(Int32(_SC_PAGESIZE)) == StoreDatabase.pageBytes else {
+                print("StoreEdgeTests: skipped the page-cache test: it assumes 4 KiB memory pages, as the store's")
+                return
             }
-            var first: StoredDecision?
-            for start in stride(from: 0, to: submissions.count, by: 250) {
-                let results = await store.decide(Array(submissions[start..<min(start + 250, submissions.count)]))
-                first = first ?? results.first?.decision
-            }
-            // The next background passes (every 40 ms) copy the rest of the log, flush, and
-            // release; a loaded machine may take longer.
-            var size = 0
-            var older: Residency
-            var attempts = 0
-            repeat {
-                try await Task.sleep(for: .milliseconds(50))
-                size = try #require(FileManager.default.attributesOfItem(atPath: path)[.size] as? Int)
-                older = try Self.residency(of: path, from: StoreDatabase.pageBytes, to: size - 2 * tail)
-                attempts += 1
-            } while older.leaves >= 0.5 && attempts < 100
-            #expect(size > 8 * tail, "the file grew to \(size) bytes")
-            #expect(older.leafPages > 100 && older.otherPages > 20, "\(older)")
-            #expect(older.leaves < 0.5, "\(Int(older.leaves * 100)) % of the older table leaves are cached")
-            #expect(older.others > 0.9, "\(Int(older.others * 100)) % of the older index pages are cached")
-            let newest = try Self.residency(of: path, from: size - tail / 2, to: size)
-            #expect(newest.leaves > 0.9, "\(Int(newest.leaves * 100)) % of the newest table leaves are cached")
+            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("sca-cache-\(UUID().uuidString)")
+            defer { try? FileManager.default.removeItem(at: directory) }
+            let path = directory.appendingPathComponent("sca.sqlite").path
+            let tail = 512 << 10
+            let database = try await StoreDatabase.open(.sqlite(path: path), logger: TestStore.logger, cachedTailBytes: tail)
+            try await withCleanup(
+                {
+                    try await Migrations.migrate(database, now: "2026-11-21T00:00:00Z")
+                    let store = DecisionStore(
+                        database: database, engine: RulesEngine(configuration: RulesConfiguration()), logger: TestStore.logger)
+                    let lines = Lines()
+                    let submissions = try (0..<3_000).map {
+                        try lines.submission(payment(id: "c\($0)", payer: "payer-\($0 % 500)"), key: "key-\(($0 * 7_919) % 3_000)")
+                    }
+                    var first: StoredDecision?
+                    for start in stride(from: 0, to: submissions.count, by: 250) {
+                        let results = await store.decide(Array(submissions[start..<min(start + 250, submissions.count)]))
+                        first = first ?? results.first?.decision
+                    }
+                    // The next background passes (every 40 ms) copy the rest of the log, flush, and
+                    // release; a loaded machine may take longer.
+                    var size = 0
+                    var older: Residency
+                    var attempts = 0
+                    repeat {
+                        try await Task.sleep(for: .milliseconds(50))
+                        size = try #require(FileManager.default.attributesOfItem(atPath: path)[.size] as? Int)
+                        older = try Self.residency(of: path, from: StoreDatabase.pageBytes, to: size - 2 * tail)
+                        attempts += 1
+                    } while older.leaves >= 0.5 && attempts < 100
+                    #expect(size > 8 * tail, "the file grew to \(size) bytes")
+                    #expect(older.leafPages > 100 && older.otherPages > 20, "\(older)")
+                    #expect(older.leaves < 0.5, "\(Int(older.leaves * 100)) % of the older table leaves are cached")
+                    #expect(older.others > 0.9, "\(Int(older.others * 100)) % of the older index pages are cached")
+                    let newest = try Self.residency(of: path, from: size - tail / 2, to: size)
+                    #expect(newest.leaves > 0.9, "\(Int(newest.leaves * 100)) % of the newest table leaves are cached")
 
-            let early = try #require(first)
-            #expect(try await store.decision(id: early.id) == early)
-            #expect(try await store.verifyAudit().isIntact)
-        }, cleanup: { await database.close() })
+                    let early = try #require(first)
+                    #expect(try await store.decision(id: early.id) == early)
+                    #expect(try await store.verifyAudit().isIntact)
+                }, cleanup: { await database.close() })
         #else
-        print("StoreEdgeTests: skipped the page-cache test: it reads residency with Linux's mincore")
+            print("StoreEdgeTests: skipped the page-cache test: it reads residency with Linux's mincore")
         #endif
     }
 
     #if os(Linux)
-    /// Which of the file's pages in [from, to) the page cache holds (mincore, read before
-    /// the pages themselves are), for table leaves and for every other page.
-    struct Residency: CustomStringConvertible {
-        var leaves: Double
-        var leafPages: Int
-        var others: Double
-        var otherPages: Int
-        var description: String { "table leaves \(leafPages) (\(Int(leaves * 100)) % cached), others \(otherPages) (\(Int(others * 100)) % cached)" }
-    }
-
-    static func residency(of path: String, from: Int, to: Int) throws -> Residency {
-        let page = StoreDatabase.pageBytes
-        let start = from / page * page
-        let length = to - start
-        let descriptor = open(path, O_RDONLY)
-        try #require(descriptor >= 0 && length > 0)
-        defer { close(descriptor) }
-        let mapping = try #require(mmap(nil, length, PROT_READ, MAP_SHARED, descriptor, off_t(start)))
-        try #require(mapping != MAP_FAILED)
-        defer { munmap(mapping, length) }
-        var cached = [UInt8](repeating: 0, count: (length + page - 1) / page)
-        try #require(mincore(mapping, length, &cached) == 0)
-        var counts = (leaves: 0, leavesCached: 0, others: 0, othersCached: 0)
-        for index in cached.indices {
-            var type: UInt8 = 0
-            try #require(pread(descriptor, &type, 1, off_t(start + index * page)) == 1)
-            let isCached = cached[index] & 1 == 1
-            if type == DatabaseFileFlush.tableLeaf {
-                counts.leaves += 1
-                if isCached { counts.leavesCached += 1 }
-            } else {
-                counts.others += 1
-                if isCached { counts.othersCached += 1 }
+        /// Which of the file's pages in [from, to) the page cache holds (mincore, read before
+        /// the pages themselves are), for table leaves and for every other page.
+        struct Residency: CustomStringConvertible {
+            var leaves: Double
+            var leafPages: Int
+            var others: Double
+            var otherPages: Int
+            var description: String {
+                "table leaves \(leafPages) (\(Int(leaves * 100)) % cached), others \(otherPages) (\(Int(others * 100)) % cached)"
             }
         }
-        return Residency(
-            leaves: Double(counts.leavesCached) / Double(max(1, counts.leaves)), leafPages: counts.leaves,
-            others: Double(counts.othersCached) / Double(max(1, counts.others)), otherPages: counts.others
-        )
-    }
+
+        static func residency(of path: String, from: Int, to: Int) throws -> Residency {
+            let page = StoreDatabase.pageBytes
+            let start = from / page * page
+            let length = to - start
+            let descriptor = open(path, O_RDONLY)
+            try #require(descriptor >= 0 && length > 0)
+            defer { close(descriptor) }
+            let mapping = try #require(mmap(nil, length, PROT_READ, MAP_SHARED, descriptor, off_t(start)))
+            try #require(mapping != MAP_FAILED)
+            defer { munmap(mapping, length) }
+            var cached = [UInt8](repeating: 0, count: (length + page - 1) / page)
+            try #require(mincore(mapping, length, &cached) == 0)
+            var counts = (leaves: 0, leavesCached: 0, others: 0, othersCached: 0)
+            for index in cached.indices {
+                var type: UInt8 = 0
+                try #require(pread(descriptor, &type, 1, off_t(start + index * page)) == 1)
+                let isCached = cached[index] & 1 == 1
+                if type == DatabaseFileFlush.tableLeaf {
+                    counts.leaves += 1
+                    if isCached { counts.leavesCached += 1 }
+                } else {
+                    counts.others += 1
+                    if isCached { counts.othersCached += 1 }
+                }
+            }
+            return Residency(
+                leaves: Double(counts.leavesCached) / Double(max(1, counts.leaves)), leafPages: counts.leaves,
+                others: Double(counts.othersCached) / Double(max(1, counts.others)), otherPages: counts.others
+            )
+        }
     #endif
 
     /// A decision's answer is read from its audit event: an event that no longer holds one
@@ -218,7 +223,8 @@ import Testing
             try await test.store.database.execute(
                 "UPDATE audit_events SET payload = REPLACE(payload, '\"outcome\":\"refused\"', '\"outcome\":\"exempt\"') WHERE sequence = \(decision.auditSequence)"
             )
-            try await test.store.database.execute("UPDATE decisions SET request = REPLACE(request, '\"s3\"', '\"s9\"') WHERE id = '\(decision.id)'")
+            try await test.store.database.execute(
+                "UPDATE decisions SET request = REPLACE(request, '\"s3\"', '\"s9\"') WHERE id = '\(decision.id)'")
             let requests = try await test.store.checkState()
             #expect(requests.answerMismatches == [decision.id])
         }

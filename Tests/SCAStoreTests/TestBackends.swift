@@ -27,7 +27,9 @@ enum Backend: String, CustomTestStringConvertible, Sendable, CaseIterable {
     static let available: [Backend] = {
         if postgresURL != nil { return [.sqlite, .postgres] }
         if isCI { return [.sqlite, .postgres] }  // the test then fails on the missing URL
-        print("SCAStoreTests: PostgreSQL skipped: SCA_TEST_POSTGRES_URL is not set (scripts/test.sh starts a throwaway cluster when initdb is on the PATH)")
+        print(
+            "SCAStoreTests: PostgreSQL skipped: SCA_TEST_POSTGRES_URL is not set (scripts/test.sh starts a throwaway cluster when initdb is on the PATH)"
+        )
         return [.sqlite]
     }()
 }
@@ -141,7 +143,8 @@ func payment(
     id: String, payer: String = "anna", instrument: String = "card-1", amount: String = "20.00", currency: String = "EUR",
     at: String = "2026-11-21T08:00:00Z", sca: String? = nil, extra: String = ""
 ) -> String {
-    var line = #"{"id":"\#(id)","at":"\#(at)","action":"payment","payer":{"id":"\#(payer)","psp_country":"DE","instrument":"\#(instrument)"},"#
+    var line =
+        #"{"id":"\#(id)","at":"\#(at)","action":"payment","payer":{"id":"\#(payer)","psp_country":"DE","instrument":"\#(instrument)"},"#
     line += #""payee":{"id":"shop","psp_country":"DE"},"amount":{"value":"\#(amount)","currency":"\#(currency)"},"#
     line += #""payment":{"method":"card","channel":"remote","initiator":"payer"}"#
     if let sca { line += #","sca":"\#(sca)""# }

@@ -51,7 +51,10 @@ import Testing
     /// for the held writer instead of being refused makes the test fail, not hang), else nil.
     static func answeredAtOnce<T: Sendable>(_ call: @escaping @Sendable () async -> T) async throws -> T? {
         let answer = Mutex<T?>(nil)
-        Task { let value = await call(); answer.withLock { $0 = value } }
+        Task {
+            let value = await call()
+            answer.withLock { $0 = value }
+        }
         for _ in 0..<5_000 {
             if let value = answer.withLock({ $0 }) { return value }
             try await Task.sleep(for: .milliseconds(1))
@@ -128,7 +131,9 @@ import Testing
             // The queue holds its bound: every kind of call is refused without waiting.
             let over = try lines.submission(payment(id: "over", payer: "over"))
             #expect(try await Self.answeredAtOnce { await store.decide(over) } == .busy)
-            #expect(try await Self.answeredAtOnce { await store.reportSCA(decision: "dec_2222222222222222222222222a", result: .passed) } == .busy)
+            #expect(
+                try await Self.answeredAtOnce { await store.reportSCA(decision: "dec_2222222222222222222222222a", result: .passed) }
+                    == .busy)
             let work = try await Self.answeredAtOnce { () -> Result<Int, StorageError> in
                 do { return .success(try await store.transact { _ in 1 }) } catch { return .failure(error as! StorageError) }
             }

@@ -113,10 +113,11 @@ public struct NotApplied: Sendable, Equatable {
 public struct NotAppliedList: RandomAccessCollection, Equatable, Sendable, ExpressibleByArrayLiteral {
     /// Room for every exemption once.
     public static let capacity = 10
-    private var storage: (
-        NotApplied?, NotApplied?, NotApplied?, NotApplied?, NotApplied?,
-        NotApplied?, NotApplied?, NotApplied?, NotApplied?, NotApplied?
-    ) = (nil, nil, nil, nil, nil, nil, nil, nil, nil, nil)
+    private var storage:
+        (
+            NotApplied?, NotApplied?, NotApplied?, NotApplied?, NotApplied?,
+            NotApplied?, NotApplied?, NotApplied?, NotApplied?, NotApplied?
+        ) = (nil, nil, nil, nil, nil, nil, nil, nil, nil, nil)
     public private(set) var count = 0
 
     public init() {}

@@ -55,9 +55,11 @@ public struct ReferenceRates: Sendable, Equatable {
     /// value_target = value_source × to / from, in minor units of each side, rounded half-up:
     /// minor_t = minor_s × 10^dt × m_to × 10^s_from / (10^ds × m_from × 10^s_to).
     static func convert(_ amount: Money, to target: Currency, from: ExactDecimal, to: ExactDecimal) -> Money {
-        let numerator = Int128(amount.minorUnits) * Int128(Money.scale(target.minorDigits))
+        let numerator =
+            Int128(amount.minorUnits) * Int128(Money.scale(target.minorDigits))
             * Int128(to.mantissa) * Int128(Money.scale(from.scale))
-        let denominator = Int128(Money.scale(amount.currency.minorDigits)) * Int128(from.mantissa)
+        let denominator =
+            Int128(Money.scale(amount.currency.minorDigits)) * Int128(from.mantissa)
             * Int128(Money.scale(to.scale))
         let rounded = (2 * numerator + denominator) / (2 * denominator)
         return Money(minorUnits: Int64(rounded), currency: target)

@@ -56,11 +56,26 @@ public enum SCAResult: String, Sendable {
     case failed
 }
 
-public struct RequestID: Hashable, Sendable { public let value: String; public init(_ value: String) { self.value = value } }
-public struct PayerID: Hashable, Sendable { public let value: String; public init(_ value: String) { self.value = value } }
-public struct PayeeID: Hashable, Sendable { public let value: String; public init(_ value: String) { self.value = value } }
-public struct InstrumentID: Hashable, Sendable { public let value: String; public init(_ value: String) { self.value = value } }
-public struct ConsentID: Hashable, Sendable { public let value: String; public init(_ value: String) { self.value = value } }
+public struct RequestID: Hashable, Sendable {
+    public let value: String
+    public init(_ value: String) { self.value = value }
+}
+public struct PayerID: Hashable, Sendable {
+    public let value: String
+    public init(_ value: String) { self.value = value }
+}
+public struct PayeeID: Hashable, Sendable {
+    public let value: String
+    public init(_ value: String) { self.value = value }
+}
+public struct InstrumentID: Hashable, Sendable {
+    public let value: String
+    public init(_ value: String) { self.value = value }
+}
+public struct ConsentID: Hashable, Sendable {
+    public let value: String
+    public init(_ value: String) { self.value = value }
+}
 
 public struct Payer: Sendable, Equatable {
     public var id: PayerID

@@ -100,7 +100,8 @@ extension Instant {
     public var rfc3339: String {
         let totalMilliseconds = millisecondsSinceEpoch
         let millisecondsPerDay: Int64 = 86_400_000
-        let days = totalMilliseconds >= 0
+        let days =
+            totalMilliseconds >= 0
             ? totalMilliseconds / millisecondsPerDay
             : (totalMilliseconds - millisecondsPerDay + 1) / millisecondsPerDay
         let inDay = totalMilliseconds - days * millisecondsPerDay
