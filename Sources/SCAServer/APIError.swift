@@ -84,3 +84,25 @@ extension HTTPField.Name {
     static let idempotentReplayed = HTTPField.Name("Idempotent-Replayed")!
     static let decisionID = HTTPField.Name("Decision-Id")!
 }
+
+/// Gives the router's own refusals (no route for the path, a path that does not parse)
+/// the API's one error shape, where Hummingbird answers them with an empty body.
+struct ErrorShapeMiddleware<Context: RequestContext>: RouterMiddleware {
+    /// The most of a request's path an error message repeats.
+    static var pathCharactersMax: Int { 64 }
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        do {
+            return try await next(request, context)
+        } catch let error as HTTPError {
+            let path = String(request.uri.path.prefix(Self.pathCharactersMax))
+            let (code, message) =
+                error.status == .notFound
+                ? ("not_found", "no route for \(request.method.rawValue) \(path)")
+                : ("http_\(error.status.code)", error.body ?? error.status.reasonPhrase)
+            var answer = APIError(status: error.status, code: code, message: message)
+            answer.headers = error.headers
+            return answer.response
+        }
+    }
+}

@@ -5,9 +5,9 @@ import HummingbirdCore
 import Logging
 import NIOHTTP1
 import SCAAudit
+import SCAContract
 import SCAGate
 import SCAPayments
-import SCAContract
 import SCARules
 import SCAService
 import SCAStore
@@ -91,6 +91,7 @@ public struct SCAServer: Sendable {
     public func router() -> Router<BasicRequestContext> {
         let router = Router(context: BasicRequestContext.self)
         router.add(middleware: ObservabilityMiddleware(metrics: metrics, logger: logger))
+        router.add(middleware: ErrorShapeMiddleware())
         router.get("/health") { _, _ in Response.json(#"{"status":"ok"}"#) }
         router.get("/ready") { _, _ in
             await store.database.ping()
@@ -157,9 +158,10 @@ public struct SCAServer: Sendable {
         }
         switch decoder.decode(line: bytes) {
         case .success(let decisionRequest):
-            return .submit(DecisionSubmission(
-                request: decisionRequest, requestText: String(decoding: bytes, as: UTF8.self), idempotencyKey: key
-            ))
+            return .submit(
+                DecisionSubmission(
+                    request: decisionRequest, requestText: String(decoding: bytes, as: UTF8.self), idempotencyKey: key
+                ))
         case .failure(let error):
             // Same error object as a `sca decide` error line; 400 when not JSON, 422 when
             // JSON that breaks the contract.
@@ -229,10 +231,12 @@ public struct SCAServer: Sendable {
             return APIError(status: .badRequest, code: "invalid_json", message: "body is not valid JSON: \(error.message)").response
         }
         guard case .object(let object) = value, case .string(let text)? = object["result"] else {
-            return APIError(status: .unprocessableContent, code: "missing_field", message: "result: required, \"passed\" or \"failed\"").response
+            return APIError(status: .unprocessableContent, code: "missing_field", message: "result: required, \"passed\" or \"failed\"")
+                .response
         }
         guard let result = SCAResult(rawValue: text) else {
-            return APIError(status: .unprocessableContent, code: "invalid_value", message: "result: must be \"passed\" or \"failed\"").response
+            return APIError(status: .unprocessableContent, code: "invalid_value", message: "result: must be \"passed\" or \"failed\"")
+                .response
         }
         switch await store.reportSCA(decision: id, result: result) {
         case .recorded(let decision, let replayed):
@@ -242,7 +246,8 @@ public struct SCAServer: Sendable {
         case .notFound:
             return APIError.notFound("decision \(id.prefix(64))").response
         case .notPending(let decision):
-            let message = decision.sca == .notRequired
+            let message =
+                decision.sca == .notRequired
                 ? "the decision did not require SCA" : "an SCA result (\(decision.sca.rawValue)) is already recorded"
             return APIError(status: .conflict, code: "sca_not_pending", message: message).response
         case .busy:
@@ -308,7 +313,8 @@ public struct SCAServer: Sendable {
         case .broken(let found):
             var out: [UInt8] = []
             AnswerEncoder.appendString(found.description, into: &out)
-            return #"{"status":"broken","kind":"\#(found.kind.rawValue)","sequence":\#(found.sequence),"position":\#(found.position),"message":"#
+            return
+                #"{"status":"broken","kind":"\#(found.kind.rawValue)","sequence":\#(found.sequence),"position":\#(found.position),"message":"#
                 + String(decoding: out, as: UTF8.self) + "}"
         }
     }
@@ -341,10 +347,11 @@ public struct SCAServer: Sendable {
         guard !key.isEmpty, key.utf8.count <= ServerLimits.idempotencyKeyBytesMax,
             key.utf8.allSatisfy({ $0 >= 0x21 && $0 <= 0x7E })
         else {
-            return .failure(APIError(
-                status: .badRequest, code: "invalid_idempotency_key",
-                message: "Idempotency-Key: 1 to \(ServerLimits.idempotencyKeyBytesMax) printable ASCII characters"
-            ))
+            return .failure(
+                APIError(
+                    status: .badRequest, code: "invalid_idempotency_key",
+                    message: "Idempotency-Key: 1 to \(ServerLimits.idempotencyKeyBytesMax) printable ASCII characters"
+                ))
         }
         return .success(key)
     }

@@ -122,6 +122,17 @@ import Yams
         await database.close()
     }
 
+    // MARK: Unknown routes
+
+    @Test func anUnknownRouteGetsTheJSONErrorShape() async throws {
+        try await Self.withServer { client, _ in
+            let response = try await client.execute(uri: "/v1/no-such-route", method: .get) { $0 }
+            #expect(response.status == .notFound)
+            #expect(response.headers[.contentType] == "application/json")
+            #expect(Self.errorCode(response) == "not_found")
+        }
+    }
+
     // MARK: A full writer queue
 
     @Test(arguments: Transport.allCases) func aFullQueueAnswers503BusyWithRetryAfter(transport: Transport) async throws {
@@ -240,7 +251,9 @@ import Yams
             #expect(try await Self.post(client, "/v1/decisions", payment(id: "r"), key: "retention-1").status == .created)
             // A clock a day ahead: the hour-long key is past its retention at the first sweep.
             let metrics = ServerMetrics()
-            #expect(String(decoding: metrics.render(), as: UTF8.self).contains(#"sca_retention_deleted_rows_total{table="idempotency_keys"} 0"#))
+            #expect(
+                String(decoding: metrics.render(), as: UTF8.self).contains(#"sca_retention_deleted_rows_total{table="idempotency_keys"} 0"#)
+            )
             let service = RetentionService(
                 store: store, policy: RetentionPolicy(idempotencyKeys: .seconds(3600), sessionIdle: .minutes(5)),
                 interval: .milliseconds(20), clock: { wallClockNow() + .days(1) }, metrics: metrics, logger: Self.logger
@@ -416,7 +429,8 @@ func payment(id: String, amount: String = "20.00", currency: String = "EUR") -> 
     /// key, bad JSON, a capture, the trace, and the checkout and challenge pages.
     @Test func paymentsOverHTTP() async throws {
         try await ServerTests.withServer { client, _ in
-            let body = #"{"source": {"type": "card", "number": "4000010000000019", "expiry_month": 12, "expiry_year": 2030}, "amount": 2500, "currency": "EUR", "3ds": {"enabled": true, "challenge_indicator": "no_challenge_requested"}}"#
+            let body =
+                #"{"source": {"type": "card", "number": "4000010000000019", "expiry_month": 12, "expiry_year": 2030}, "amount": 2500, "currency": "EUR", "3ds": {"enabled": true, "challenge_indicator": "no_challenge_requested"}}"#
             let created = try await ServerTests.post(client, "/v1/payments", body, key: "k1")
             #expect(created.status == .created)
             let payment = ServerTests.json(created)
@@ -431,7 +445,8 @@ func payment(id: String, amount: String = "20.00", currency: String = "EUR") -> 
             let broken = try await ServerTests.post(client, "/v1/payments", "{not json", key: "k2")
             #expect(broken.status == .badRequest)
             #expect(ServerTests.errorCode(broken) == "invalid_json")
-            let invalid = try await ServerTests.post(client, "/v1/payments", #"{"source": {"type": "card"}, "amount": 1, "currency": "EUR"}"#)
+            let invalid = try await ServerTests.post(
+                client, "/v1/payments", #"{"source": {"type": "card"}, "amount": 1, "currency": "EUR"}"#)
             #expect(invalid.status == .unprocessableContent)
             let id = try #require(payment["id"] as? String)
             let capture = try await ServerTests.post(client, "/v1/payments/\(id)/captures", #"{"amount": 1000}"#, key: "c1")
@@ -453,7 +468,9 @@ func payment(id: String, amount: String = "20.00", currency: String = "EUR") -> 
             #expect(page.status == .ok)
             #expect(String(buffer: page.body).contains("checkout.js"))
             // A challenge page, HTML-escaped and framable by the shop only.
-            let pending = ServerTests.json(try await ServerTests.post(client, "/v1/payments", body.replacingOccurrences(of: "4000010000000019", with: "4000020000000018")))
+            let pending = ServerTests.json(
+                try await ServerTests.post(
+                    client, "/v1/payments", body.replacingOccurrences(of: "4000010000000019", with: "4000020000000018")))
             let redirect = try #require(((pending["_links"] as? [String: Any])?["redirect"] as? [String: Any])?["href"] as? String)
             let challenge = try await ServerTests.get(client, redirect)
             #expect(challenge.status == .ok)
