@@ -1,6 +1,6 @@
 /// The issuers and test cards `sca serve` starts with when no issuer profiles are
 /// configured. Their rates are all 0 or 1, so a card answers a given request always the same
-/// way (README, "Sandbox test cards"); with no exemption and `no_preference` the optimizer
+/// way (docs/CARD-PAYMENTS.md, "Sandbox test cards"); with no exemption and `no_preference` the optimizer
 /// chooses what to ask for, and that choice explores. Expiry: any future date; CVV: any 3 or
 /// 4 digits; challenge password `sca-sandbox` and the one-time code the challenge page shows.
 public enum Sandbox {

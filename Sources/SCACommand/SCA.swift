@@ -21,7 +21,7 @@ struct Decide: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Decide SCA for JSON-lines requests: one answer line per request line, in order.",
         discussion: """
-            Reads the decision contract (see the README) from INPUT or standard input and writes one \
+            Reads the decision contract (see docs/DECISION-CONTRACT.md) from INPUT or standard input and writes one \
             JSON line per request line to standard output, carrying state from line to line. A line \
             that breaks the contract gets an error line and the stream goes on. With --db the state \
             is the durable store `sca serve` uses (decisions and audit events are recorded there); \

@@ -1,6 +1,6 @@
 /// A request line that breaks the decision contract: a stable code and a readable message.
 public struct ContractError: Error, Equatable, Sendable {
-    /// Stable error codes; add, never rename (documented in the README).
+    /// Stable error codes; add, never rename (documented in docs/DECISION-CONTRACT.md).
     public enum Code: String, Sendable, CaseIterable {
         /// Not valid JSON, or not a JSON object.
         case invalidJSON = "invalid_json"

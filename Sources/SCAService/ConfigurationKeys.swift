@@ -1,7 +1,7 @@
 import SCARules
 
-/// Every configuration key, its type, its default and its limits, in one place. The README's
-/// configuration table is written from this list.
+/// Every configuration key, its type, its default and its limits, in one place. The
+/// configuration table of docs/CONFIGURATION.md is written from this list.
 public enum ConfigurationKey: String, CaseIterable, Sendable {
     case traLowRiskScoreMax = "tra.low_risk_score_max"
     case traMonitoredFraudRateCard = "tra.monitored_fraud_rate.card"

@@ -83,7 +83,7 @@ public enum ConfigurationLoader {
             // providers cannot list their keys), once by swift-configuration's provider.
             let fileKeys = try flattenedKeys(ofFile: file)
             if let unknown = fileKeys.first(where: { !isKnown($0) }) {
-                throw ConfigurationError(key: unknown, "unknown configuration key (see the README's configuration table)")
+                throw ConfigurationError(key: unknown, "unknown configuration key (see docs/CONFIGURATION.md)")
             }
             do {
                 if file.hasSuffix(".yaml") || file.hasSuffix(".yml") {
