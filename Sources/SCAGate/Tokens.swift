@@ -346,7 +346,7 @@ extension AuthService {
     /// Checks the answer's signature, if it carries one, on the caller's thread. A token or
     /// factor that cannot be found is refused as the transaction would refuse it.
     private func checkSignature(hash: String, _ answer: Answer) async throws -> SignatureCheck? {
-        var condition: SQLQueryString
+        let condition: SQLQueryString
         switch answer {
         case .pin, .totp, .sms: return nil
         case .deviceKey(let factorID, _), .push(_, let factorID, _, _): condition = "id = \(bind: factorID)"

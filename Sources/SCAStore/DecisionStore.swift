@@ -188,15 +188,19 @@ public actor DecisionStore {
         switch admission {
         case .queued: break
         case .queuedAndStartDrain: Task { await self.drain() }
-        case .busy: reply(ArraySlice(jobs.map(Self.busyResult)))
+        case .busy: reply(ArraySlice(jobs.map { Self.unserved($0, .busy) }))
         }
     }
 
-    private static func busyResult(_ job: Job) -> JobResult {
+    /// A job's answer when it was not carried out: the queue was full (`busy`) or its
+    /// transaction could not be committed (`unavailable`).
+    private static func unserved(_ job: Job, _ error: StorageError) -> JobResult {
+        let busy = error == .busy
+        let message = if case .unavailable(let text) = error { text } else { error.description }
         switch job {
-        case .decide: return .decision(.busy)
-        case .reportSCA: return .report(.busy)
-        case .work: return .work(.failure(StorageError.busy))
+        case .decide: return .decision(busy ? .busy : .unavailable(message))
+        case .reportSCA: return .report(busy ? .busy : .unavailable(message))
+        case .work: return .work(.failure(error))
         }
     }
 
@@ -249,14 +253,8 @@ public actor DecisionStore {
                 attempt += 1
                 if attempt > options.retries {
                     logger.error("batch failed", metadata: ["error": "\(String(reflecting: error))", "jobs": "\(jobs.count)"])
-                    let message = "the decision could not be stored; nothing was recorded"
-                    return jobs.map {
-                        switch $0 {
-                        case .decide: return .decision(.unavailable(message))
-                        case .reportSCA: return .report(.unavailable(message))
-                        case .work: return .work(.failure(StorageError.unavailable(message)))
-                        }
-                    }
+                    let failure = StorageError.unavailable("the decision could not be stored; nothing was recorded")
+                    return jobs.map { Self.unserved($0, failure) }
                 }
                 logger.warning("batch retried", metadata: ["error": "\(String(reflecting: error))", "attempt": "\(attempt)"])
             }
