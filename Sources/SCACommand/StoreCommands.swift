@@ -51,11 +51,12 @@ enum StoreOpening {
     ) async throws -> DecisionStore {
         do {
             let location = try location(configuration, db: db)
+            let clock = EngineClock.system
             let database: StoreDatabase
             if migrate {
                 database = try await StoreDatabase.open(location, logger: logger)
                 do {
-                    let applied = try await Migrations.migrate(database, now: wallClockNow().rfc3339)
+                    let applied = try await Migrations.migrate(database, now: clock.now().rfc3339)
                     if !applied.isEmpty {
                         logger.info("schema migrated", metadata: ["versions": "\(applied)", "store": "\(database.location)"])
                     }
@@ -68,7 +69,8 @@ enum StoreOpening {
             }
             return DecisionStore(
                 database: database, engine: RulesEngine(configuration: configuration.rules),
-                options: .init(batchMax: configuration.storageBatchMax, queueMax: configuration.storageQueueMax), logger: logger
+                options: .init(batchMax: configuration.storageBatchMax, queueMax: configuration.storageQueueMax), clock: clock,
+                logger: logger
             )
         } catch {
             printError("sca \(command): \(error)")
@@ -265,7 +267,7 @@ struct Store: AsyncParsableCommand {
             let configuration = try await store.load("store prune")
             let policy = configuration.retentionPolicy
             let swept = try await StoreOpening.withStore("store prune", store, configuration: configuration, migrate: false) {
-                try await $0.sweep(policy, now: wallClockNow())
+                try await $0.sweep(policy, now: $0.clock.now())
             }
             print(swept.json)
         }
@@ -320,7 +322,7 @@ enum DurableDecide {
                 guard let text = DecisionStream.request(inRawLine: raw) else { return }
                 pending.append(
                     decoder.decode(line: text).map {
-                        DecisionSubmission(request: $0, requestText: String(decoding: text, as: UTF8.self))
+                        store.submission($0, text: String(decoding: text, as: UTF8.self))
                     })
             }
             if case .failure = pending.last { errored += 1 }

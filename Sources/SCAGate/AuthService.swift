@@ -219,7 +219,7 @@ public final class AuthService: Sendable {
     }
 
     public func factorsJSON(userID: String) async throws -> String {
-        let now = wallClockNow()
+        let now = store.clock.now()
         let items = try await factorRecords(userID: userID).map { $0.json(at: now, policy: settings.attemptPolicy) }
         return "{\"factors\":[" + items.joined(separator: ",") + "]}"
     }

@@ -213,7 +213,7 @@ extension AuthService {
         guard let user = try await database.read("SELECT username, name FROM auth_users WHERE id = \(bind: userID)").first else {
             throw GateRefusal(.notFound, "user not found")
         }
-        let expiry = (wallClockNow() + settings.challengeLifetime).millisecondsSinceEpoch
+        let expiry = (store.clock.now() + settings.challengeLifetime).millisecondsSinceEpoch
         let expiryBytes = (0..<Self.registrationExpiryBytes).map { UInt8(truncatingIfNeeded: UInt64(expiry) >> (56 - 8 * $0)) }
         let body = expiryBytes + Secrets.randomBytes(Self.registrationRandomBytes)
         let challenge = body + registrationMAC(userID: userID, body: body)
@@ -248,7 +248,7 @@ extension AuthService {
         guard constantTimeEqual(Array(challenge.dropFirst(Self.registrationBodyBytes)), registrationMAC(userID: userID, body: body))
         else { return false }
         let expiry = body.prefix(Self.registrationExpiryBytes).reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
-        return Int64(clamping: expiry) > wallClockNow().millisecondsSinceEpoch
+        return Int64(clamping: expiry) > store.clock.now().millisecondsSinceEpoch
     }
 }
 

@@ -82,7 +82,7 @@ extension AuthService {
         guard case .success(let request) = decoder.decode(line: Array(action.decisionRequest.utf8)) else {
             throw StorageError.corrupt("the gate built a request the decision contract refuses: \(action.decisionRequest)")
         }
-        let submission = DecisionSubmission(request: request, requestText: action.decisionRequest)
+        let submission = store.submission(request, text: action.decisionRequest)
         let decision: StoredDecision
         switch await store.decide(submission) {
         case .decided(let stored, _): decision = stored
@@ -129,7 +129,7 @@ extension AuthService {
         payer.bool("consumer", true)
         var out = JSONBuilder()
         out.string("id", Secrets.identifier("req"))
-        out.string("at", wallClockNow().rfc3339)
+        out.string("at", store.clock.now().rfc3339)
         out.string("action", action)
         out.raw("payer", payer.json)
         if let payee {

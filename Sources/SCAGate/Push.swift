@@ -68,7 +68,7 @@ extension AuthService {
     /// The pending approvals of the device's user, for a device that proves it holds the
     /// key (a signature over the feed message of this minute or the one before).
     public func deviceFeed(factorID: String, signature: [UInt8]?) async throws -> String {
-        let now = wallClockNow()
+        let now = store.clock.now()
         guard let signature,
             let factor = try await database.read(
                 "SELECT " + FactorRecord.columns

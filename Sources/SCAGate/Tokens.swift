@@ -72,7 +72,7 @@ extension AuthService {
     /// `GET /v1/one-time-token/status`; nil for an unknown token.
     public func statusJSON(token: String?) async throws -> String? {
         guard let record = try await self.token(token), let token else { return nil }
-        return Self.statusJSON(record, token: token, at: wallClockNow())
+        return Self.statusJSON(record, token: token, at: store.clock.now())
     }
 
     static let preference: [FactorKind] = [.pin, .deviceKey, .totp, .sms, .webauthn]
@@ -309,7 +309,7 @@ extension AuthService {
     /// same factor, or refused if that factor got blocked meanwhile. Nil for other answers.
     private func checkPIN(hash: String, _ answer: Answer) async throws -> (factorID: String, correct: Bool)? {
         guard case .pin(let pin) = answer else { return nil }
-        let now = wallClockNow()
+        let now = store.clock.now()
         guard
             let record = try await database.read(
                 "SELECT " + TokenRecord.columns + " FROM auth_tokens WHERE token_hash = \(bind: hash)"
@@ -449,7 +449,7 @@ extension AuthService {
         }
         messages.send(
             .init(
-                to: phone, channel: channel, text: "Your SCA demo bank code is \(code). Never share it.", at: wallClockNow().rfc3339
+                to: phone, channel: channel, text: "Your SCA demo bank code is \(code). Never share it.", at: store.clock.now().rfc3339
             ))
         var out = JSONBuilder()
         out.string("sent_to", hint)

@@ -44,7 +44,8 @@ public final class PaymentService: Sendable {
     let optimizer: Mutex<ExemptionOptimizer>
     /// Requests under way per idempotency key: a concurrent duplicate waits for the first.
     let inFlight = Mutex<[String: Task<Answer, any Error>]>([:])
-    let clock: @Sendable () -> Instant
+    /// The store's clock: the payment's own rules and its transactions see one `now`.
+    var clock: EngineClock { store.clock }
 
     public struct Answer: Sendable {
         public let json: String
@@ -52,10 +53,7 @@ public final class PaymentService: Sendable {
         public let replayed: Bool
     }
 
-    public init(
-        store: DecisionStore, settings: PaymentSettings, masterKey: [UInt8], pepper: [UInt8],
-        clock: @escaping @Sendable () -> Instant = wallClockNow
-    ) async throws {
+    public init(store: DecisionStore, settings: PaymentSettings, masterKey: [UInt8], pepper: [UInt8]) async throws {
         self.store = store
         box = try SecretBox(masterKey: masterKey)
         fingerprintKey = Array(SHA256.hash(data: pepper + Array("card-fingerprint".utf8)))
@@ -74,7 +72,6 @@ public final class PaymentService: Sendable {
             )
         }
         optimizer = Mutex(learned)
-        self.clock = clock
     }
 
     static func invalid(_ message: String) -> GateRefusal { GateRefusal(.invalid, message) }
@@ -139,7 +136,7 @@ public final class PaymentService: Sendable {
 
     func process(_ request: PaymentRequest, digest: String, key: String?) async throws -> Answer {
         let id = Secrets.identifier("pay")
-        let now = clock()
+        let now = clock.now()
         let card: CardNumber
         let expiry: (month: Int, year: Int)
         var sourceID: String?
@@ -235,7 +232,7 @@ public final class PaymentService: Sendable {
     /// A CReq from the challenge page; when the challenge ends, the RReq completes the payment.
     public func answerChallenge(_ acsTransID: String, _ answer: SimulatedIssuer.ChallengeAnswer) async throws -> ChallengeReply {
         guard let issuer = acquirer.network.issuer(ofChallenge: acsTransID) else { throw GateRefusal(.notFound, "no such challenge") }
-        switch issuer.answerChallenge(acsTransID, answer, at: clock()) {
+        switch issuer.answerChallenge(acsTransID, answer, at: clock.now()) {
         case .unknown: throw GateRefusal(.notFound, "no such challenge")
         case .retry(let remaining): return .retry(remaining: remaining)
         case .finished(let result):
@@ -255,7 +252,7 @@ public final class PaymentService: Sendable {
         var outcome = try Self.decode(PaymentOutcome.self, try row.decode(column: "outcome", as: String.self))
         guard outcome.status == .pending else { return id }
         let request = try Self.decode(StoredRequest.self, try row.decode(column: "request", as: String.self))
-        let now = clock()
+        let now = clock.now()
         // The card, unsealed once: to authorise after the challenge and to store it if asked.
         let sealed = try row.decode(column: "sealed_card", as: String?.self)
         let card = sealed.flatMap { openSealed($0, context: "payment:" + id) }
@@ -329,7 +326,7 @@ public final class PaymentService: Sendable {
                 "SELECT acs_trans_id, updated_at FROM card_payments WHERE id = \(bind: id) AND status = 'Pending'"
             ).first, let acs = try row.decode(column: "acs_trans_id", as: String?.self)
         else { return }
-        let now = clock()
+        let now = clock.now()
         if let issuer = acquirer.network.issuer(ofChallenge: acs) {
             guard issuer.challengeExpired(acs, at: now) == true,
                 case .finished(let result) = issuer.answerChallenge(acs, .cancel, at: now)
@@ -338,7 +335,7 @@ public final class PaymentService: Sendable {
             return
         }
         let since = Instant(millisecondsSinceEpoch: try row.decode(column: "updated_at", as: Int64.self))
-        guard wallClockNow() > since + store.engine.configuration.authenticationCodeLifetime else { return }
+        guard clock.now() > since + store.engine.configuration.authenticationCodeLifetime else { return }
         _ = try await complete(acsTransID: acs, result: nil)
     }
 

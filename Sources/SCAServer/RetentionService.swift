@@ -10,18 +10,13 @@ public struct RetentionService: Service {
     let store: DecisionStore
     let policy: RetentionPolicy
     let interval: Duration
-    let clock: @Sendable () -> Instant
     let metrics: ServerMetrics
     let logger: Logger
 
-    public init(
-        store: DecisionStore, policy: RetentionPolicy, interval: Duration, clock: @escaping @Sendable () -> Instant = wallClockNow,
-        metrics: ServerMetrics, logger: Logger
-    ) {
+    public init(store: DecisionStore, policy: RetentionPolicy, interval: Duration, metrics: ServerMetrics, logger: Logger) {
         self.store = store
         self.policy = policy
         self.interval = interval
-        self.clock = clock
         self.metrics = metrics
         self.logger = logger
     }
@@ -37,7 +32,7 @@ public struct RetentionService: Service {
 
     private func sweep() async {
         do {
-            let swept = try await store.sweep(policy, now: clock())
+            let swept = try await store.sweep(policy, now: store.clock.now())
             metrics.swept(swept)
             if swept.total > 0 { logger.info("retention sweep", metadata: ["deleted": "\(swept.json)"]) }
         } catch {

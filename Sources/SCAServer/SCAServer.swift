@@ -159,9 +159,7 @@ public struct SCAServer: Sendable {
         switch decoder.decode(line: bytes) {
         case .success(let decisionRequest):
             return .submit(
-                DecisionSubmission(
-                    request: decisionRequest, requestText: String(decoding: bytes, as: UTF8.self), idempotencyKey: key
-                ))
+                store.submission(decisionRequest, text: String(decoding: bytes, as: UTF8.self), idempotencyKey: key))
         case .failure(let error):
             // Same error object as a `sca decide` error line; 400 when not JSON, 422 when
             // JSON that breaks the contract.

@@ -42,6 +42,8 @@ public actor DecisionStore {
 
     public nonisolated let database: StoreDatabase
     public nonisolated let engine: RulesEngine
+    /// The one clock of the engine (see `EngineClock`).
+    public nonisolated let clock: EngineClock
 
     /// The committer runs on the writer connection's own thread (see `StoreDatabase`).
     public nonisolated var unownedExecutor: UnownedSerialExecutor {
@@ -91,15 +93,23 @@ public actor DecisionStore {
     /// Jobs waiting for a transaction now.
     public nonisolated var queuedJobs: Int { inbox.withLockedValue { $0.queuedJobs } }
 
-    public init(database: StoreDatabase, engine: RulesEngine, options: Options = Options(), logger: Logger) {
+    public init(
+        database: StoreDatabase, engine: RulesEngine, options: Options = Options(), clock: EngineClock = .system, logger: Logger
+    ) {
         self.database = database
         self.engine = engine
+        self.clock = clock
         self.decoder = RequestDecoder(referenceRates: engine.configuration.referenceRates, absentSCA: nil)
         self.options = options
         self.logger = logger
     }
 
     // MARK: Submitting
+
+    /// A request to submit, with the id its decision will get (time-ordered on `clock`).
+    public nonisolated func submission(_ request: DecisionRequest, text: String, idempotencyKey: String? = nil) -> DecisionSubmission {
+        DecisionSubmission(request: request, requestText: text, idempotencyKey: idempotencyKey, madeAt: clock.now())
+    }
 
     public nonisolated func decide(_ submission: DecisionSubmission) async -> DecisionResult {
         await withCheckedContinuation { continuation in
@@ -263,7 +273,7 @@ public actor DecisionStore {
 
     private func commit(_ jobs: [Job]) async throws -> [JobResult] {
         let db = database.transaction
-        let instant = wallClockNow()
+        let instant = clock.now()
         let now = instant.rfc3339
         try await db.run(database.beginWrite)
 

@@ -57,15 +57,17 @@ public struct DecisionSubmission: Sendable {
     /// SHA-256 of the request text: a retry under the same key must send the same request.
     let digest: String
     /// The id the decision gets if this request is decided (not if it replays a key). Made
-    /// here, by the caller, so that the random bits cost the group committer nothing.
+    /// by the caller (`DecisionStore.submission`), so that the random bits and the digest
+    /// cost the group committer nothing.
     let id: String
 
-    public init(request: DecisionRequest, requestText: String, idempotencyKey: String? = nil) {
+    /// `madeAt` orders the new decision's id (see `DecisionID`); it is not a rule's `now`.
+    public init(request: DecisionRequest, requestText: String, idempotencyKey: String? = nil, madeAt: Instant) {
         self.request = request
         self.requestText = requestText
         self.idempotencyKey = idempotencyKey
         self.digest = sha256Hex(requestText)
-        self.id = DecisionID.make()
+        self.id = DecisionID.make(now: madeAt)
     }
 }
 
@@ -103,7 +105,7 @@ enum DecisionID {
     private static let characters = 26
     private static let randomBits = 80
 
-    static func make(now: Instant = wallClockNow()) -> String {
+    static func make(now: Instant) -> String {
         let time = UInt128(UInt64(clamping: now.millisecondsSinceEpoch) & 0xFFFF_FFFF_FFFF)  // 48 bits
         let bits = time << randomBits | RandomPool.shared.next128() & ((1 << randomBits) - 1)
         var out: [UInt8] = []
@@ -160,9 +162,4 @@ final class RandomPool: Sendable {
         let count = bytes.withUnsafeMutableBytes { Foundation.read(file, $0.baseAddress, Self.blockBytes) }
         return count == Self.blockBytes ? bytes : nil
     }
-}
-
-/// The instant now, to the millisecond, for records (never for rules: requests carry `at`).
-public func wallClockNow() -> Instant {
-    Instant(millisecondsSinceEpoch: Int64((Date().timeIntervalSince1970 * 1000).rounded(.down)))
 }

@@ -9,12 +9,6 @@ import SCAStore
 import Synchronization
 import Testing
 
-final class TestClock: Sendable {
-    private let instant = Mutex(Instant(rfc3339: "2026-11-21T12:00:00Z")!)
-    var now: Instant { instant.withLock { $0 } }
-    func advance(seconds: Int64) { instant.withLock { $0 = $0 + .seconds(seconds) } }
-}
-
 /// The flows of issue 5, each through the payments service on a real SQLite store, against
 /// the sandbox issuers (rates 0 or 1, so every outcome is fixed).
 @Suite struct PaymentFlowTests {
@@ -25,7 +19,7 @@ final class TestClock: Sendable {
         let service: PaymentService
         let store: DecisionStore
         let directory: URL
-        let clock = TestClock()
+        let clock = ManualClock(Instant(rfc3339: "2026-11-21T12:00:00Z")!)
 
         init(_ settings: PaymentSettings = PaymentSettings()) async throws {
             directory = FileManager.default.temporaryDirectory.appendingPathComponent("sca-payments-\(UUID().uuidString)")
@@ -33,11 +27,9 @@ final class TestClock: Sendable {
             let database = try await StoreDatabase.open(
                 .sqlite(path: directory.appendingPathComponent("sca.sqlite").path), logger: PaymentFlowTests.logger)
             try await Migrations.migrate(database, now: "2026-11-21T00:00:00Z")
-            store = DecisionStore(database: database, engine: RulesEngine(), logger: PaymentFlowTests.logger)
-            let clock = clock
+            store = DecisionStore(database: database, engine: RulesEngine(), clock: .manual(clock), logger: PaymentFlowTests.logger)
             service = try await PaymentService(
-                store: store, settings: settings, masterKey: Array(repeating: 7, count: 32), pepper: Array(repeating: 9, count: 32),
-                clock: { clock.now }
+                store: store, settings: settings, masterKey: Array(repeating: 7, count: 32), pepper: Array(repeating: 9, count: 32)
             )
         }
 
@@ -46,7 +38,7 @@ final class TestClock: Sendable {
             try? FileManager.default.removeItem(at: directory)
         }
 
-        func advance(seconds: Int64) { clock.advance(seconds: seconds) }
+        func advance(seconds: Int64) { clock.advance(.seconds(seconds)) }
 
         func pay(
             _ card: String, amount: Int = 2500, currency: String = "EUR", threeDS: String = #"{"enabled": true}"#,
@@ -181,9 +173,12 @@ final class TestClock: Sendable {
         #expect(done["response_code"] as? String == "20151")
         #expect(Self.threeDS(done)["challenge_cancel"] as? String == "01")
         // Left alone past the challenge's lifetime: not completed in time.
+        // At the boundary: pending one millisecond before the lifetime ends, declined at it.
         let left = try await h.pay("4000020000000018", amount: 2600)
-        h.advance(seconds: 301)
         #expect(left["status"] as? String == "Pending")
+        h.clock.advance(Instant.Duration(milliseconds: 300_000 - 1))
+        #expect(try await h.payment(left)["status"] as? String == "Pending")
+        h.clock.advance(Instant.Duration(milliseconds: 1))
         let expired = try await h.payment(left)
         #expect(expired["status"] as? String == "Declined")
         #expect(expired["response_code"] as? String == "20152")

@@ -17,6 +17,9 @@ import Yams
 
 /// The HTTP shell over an SQLite store, in process.
 @Suite struct ServerTests {
+    /// Where every test server's clock starts.
+    static let start = Instant(rfc3339: "2026-11-21T12:00:00Z")!
+
     static let logger: Logger = {
         var logger = Logger(label: "test")
         logger.logLevel = .critical
@@ -34,14 +37,15 @@ import Yams
     /// Runs `body` against a server on a fresh SQLite store.
     static func withServer(
         limits: ServerLimits = ServerLimits(), transport: Transport = .router,
-        queueMax: Int = DecisionStore.Options.queueMaxDefault,
+        queueMax: Int = DecisionStore.Options.queueMaxDefault, clock: ManualClock = ManualClock(ServerTests.start),
         _ body: @Sendable (any TestClientProtocol, DecisionStore) async throws -> Void
     ) async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("sca-server-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: directory) }
         let database = try await StoreDatabase.open(.sqlite(path: directory.appendingPathComponent("sca.sqlite").path), logger: logger)
         try await Migrations.migrate(database, now: "2026-11-21T00:00:00Z")
-        let store = DecisionStore(database: database, engine: RulesEngine(), options: .init(queueMax: queueMax), logger: logger)
+        let store = DecisionStore(
+            database: database, engine: RulesEngine(), options: .init(queueMax: queueMax), clock: .manual(clock), logger: logger)
         let settings = AuthSettings(
             relyingParty: WebAuthnRelyingParty(id: "localhost", origins: ["http://localhost:8080"]),
             challengeLifetime: .minutes(5), attemptPolicy: AttemptPolicy(), sessionIdle: .minutes(5), demo: true
@@ -153,7 +157,7 @@ import Yams
             // to the store directly.
             let request = try RequestDecoder(referenceRates: RulesConfiguration().referenceRates, absentSCA: nil)
                 .decode(line: Array(line.utf8)).get()
-            let queued = Task { await store.decide(DecisionSubmission(request: request, requestText: line)) }
+            let queued = Task { await store.decide(store.submission(request, text: line)) }
             for _ in 0..<5_000 where store.queuedJobs == 0 { try await Task.sleep(for: .milliseconds(1)) }
             #expect(store.queuedJobs == 1)
 
@@ -247,16 +251,18 @@ import Yams
     }
 
     @Test func theRetentionServiceSweepsUntilShutdown() async throws {
-        try await Self.withServer { client, store in
+        let clock = ManualClock(Self.start)
+        try await Self.withServer(clock: clock) { client, store in
             #expect(try await Self.post(client, "/v1/decisions", payment(id: "r"), key: "retention-1").status == .created)
-            // A clock a day ahead: the hour-long key is past its retention at the first sweep.
+            // A day later: the hour-long key is past its retention at the first sweep.
+            clock.advance(.days(1))
             let metrics = ServerMetrics()
             #expect(
                 String(decoding: metrics.render(), as: UTF8.self).contains(#"sca_retention_deleted_rows_total{table="idempotency_keys"} 0"#)
             )
             let service = RetentionService(
                 store: store, policy: RetentionPolicy(idempotencyKeys: .seconds(3600), sessionIdle: .minutes(5)),
-                interval: .milliseconds(20), clock: { wallClockNow() + .days(1) }, metrics: metrics, logger: Self.logger
+                interval: .milliseconds(20), metrics: metrics, logger: Self.logger
             )
             let group = ServiceGroup(configuration: .init(services: [service], logger: Self.logger))
             try await withThrowingTaskGroup { tasks in

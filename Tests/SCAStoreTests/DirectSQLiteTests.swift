@@ -239,7 +239,7 @@ import Testing
     /// Only the form `make` gives is looked up: the prefix, 26 characters, and RFC 4648's
     /// base32 letters in lower case (no 0, 1, 8, 9, no capitals).
     @Test func idsOfAnotherFormAreNotOurs() {
-        let id = DecisionID.make()
+        let id = DecisionID.make(now: TestStore.start)
         #expect(DecisionID.isWellFormed(id))
         let body = String(id.dropFirst(4))
         let shorter = String(body.dropLast())

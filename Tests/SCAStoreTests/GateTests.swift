@@ -82,7 +82,7 @@ struct GateFixture {
 
     func code(_ seed: String) -> String {
         let verifier = TOTPVerifier()
-        return verifier.code(seed: seed, step: verifier.step(at: wallClockNow()))
+        return verifier.code(seed: seed, step: verifier.step(at: test.clock.now))
     }
 
     func events(_ kind: String) async throws -> Int {
@@ -362,7 +362,7 @@ extension GateTests {
             let number = try #require(push["number"] as? Int)
 
             // The device reads its feed with a signature over this minute's feed message.
-            let minute = wallClockNow().millisecondsSinceEpoch / 60_000
+            let minute = fixture.test.clock.now.millisecondsSinceEpoch / 60_000
             let feedSignature = Array(try key.signature(for: AuthService.feedMessage(factorID: device, minute: minute)).derRepresentation)
             let feed = try object(try await fixture.auth.deviceFeed(factorID: device, signature: feedSignature))
             let item = try #require((feed["approvals"] as? [[String: Any]])?.first)
@@ -415,7 +415,7 @@ extension GateTests {
             )
             let token = try await fixture.token(fixture.login(anna))  // valid 5 minutes
             _ = try await fixture.auth.triggerPush(token: token)  // an approval, expiring with it
-            let start = wallClockNow()
+            let start = fixture.test.clock.now
             // Sessions idle 5 minutes; all three are unusable by start + 5 minutes, and kept a day more.
             let policy = RetentionPolicy(grace: .days(1), sessionIdle: .minutes(5))
             let unusableFromGraceEnd = start + .minutes(5) + .days(1)

@@ -146,7 +146,7 @@ import Testing
         try await TestStore.with(backend) { test in
             let lines = Lines()
             let first = try #require(await test.store.decide(try lines.submission(payment(id: "a"), key: "k1")).decision)
-            let decided = wallClockNow()
+            let decided = test.clock.now
             let policy = RetentionPolicy(idempotencyKeys: .seconds(3600), sessionIdle: .minutes(5))
 
             // A minute before the hour is up, the key stays and a retry still gets the first answer.
@@ -178,13 +178,13 @@ import Testing
             for index in 1...5 { _ = await test.store.decide(try lines.submission(payment(id: "p\(index)"), key: "key-\(index)")) }
             _ = await test.store.decide(try lines.submission(payment(id: "unkeyed")))
             let policy = RetentionPolicy(idempotencyKeys: .seconds(3600), sessionIdle: .minutes(5), rowsPerTransaction: 2)
-            let swept = try await test.store.sweep(policy, now: wallClockNow() + .days(1))
+            let swept = try await test.store.sweep(policy, now: test.clock.now + .days(1))
             #expect(swept == RetentionSweep(idempotencyKeys: 5))
             // 2 + 2 + 1 rows: three transactions, each with its audit event.
             let events = try await test.store.auditEvents(after: 0, limit: 100)
             #expect(events.filter { $0.kind == "retention_sweep" }.count == 3)
             #expect(try await test.store.database.integer("SELECT COUNT(*) FROM idempotency_keys") == 0)
-            #expect(try await test.store.sweep(policy, now: wallClockNow() + .days(1)) == RetentionSweep())
+            #expect(try await test.store.sweep(policy, now: test.clock.now + .days(1)) == RetentionSweep())
             #expect(try await test.store.verifyAudit() == .intact(events: 9, head: events.last!.hash))
         }
     }
@@ -196,7 +196,7 @@ import Testing
             let lines = Lines()
             for index in 1...40 { _ = await test.store.decide(try lines.submission(payment(id: "s\(index)"), key: "key-\(index)")) }
             let policy = RetentionPolicy(idempotencyKeys: .seconds(3600), sessionIdle: .minutes(5), rowsPerTransaction: 3)
-            let later = wallClockNow() + .days(1)
+            let later = test.clock.now + .days(1)
             let sweeps = try await withThrowingTaskGroup(of: RetentionSweep.self) { group in
                 for node in [test.store, other, test.store, other] { group.addTask { try await node.sweep(policy, now: later) } }
                 return try await group.reduce(into: [RetentionSweep]()) { $0.append($1) }
@@ -400,7 +400,7 @@ import Testing
             let (decision, effects) = engine.decide(request, prior: memory.prior(for: request)).parts()
             memory.apply(effects, of: request, configuration: engine.configuration)
             let status = SCAStatus(outcome: decision.outcome, sca: request.sca)
-            let id = DecisionID.make()
+            let id = DecisionID.make(now: TestStore.start)
             let (answer, payload) = DecisionStore.answerAndPayload(decision, id: id, status: status, digest: sha256Hex(line))
             let event = chain.append(kind: "decision", at: now, payload: payload)
             try await database.writer.raw(

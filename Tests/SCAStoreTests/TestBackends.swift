@@ -38,6 +38,8 @@ enum Backend: String, CustomTestStringConvertible, Sendable, CaseIterable {
 struct TestStore {
     let store: DecisionStore
     let location: StorageLocation
+    /// The store's clock: tests move it instead of sleeping.
+    let clock: ManualClock
     private let cleanup: @Sendable () async -> Void
 
     static let logger: Logger = {
@@ -72,6 +74,9 @@ struct TestStore {
         return (location, cleanup)
     }
 
+    /// Where every test store's clock starts.
+    static let start = Instant(rfc3339: "2026-11-21T12:00:00Z")!
+
     static func make(
         _ backend: Backend, configuration: RulesConfiguration = RulesConfiguration(), batchMax: Int = 256,
         queueMax: Int = DecisionStore.Options.queueMaxDefault
@@ -79,11 +84,12 @@ struct TestStore {
         let (location, cleanup) = try await emptyDatabase(backend)
         let database = try await StoreDatabase.open(location, logger: logger)
         try await Migrations.migrate(database, now: "2026-11-21T00:00:00Z")
+        let clock = ManualClock(TestStore.start)
         let store = DecisionStore(
             database: database, engine: RulesEngine(configuration: configuration), options: .init(batchMax: batchMax, queueMax: queueMax),
-            logger: logger
+            clock: .manual(clock), logger: logger
         )
-        return TestStore(store: store, location: location, cleanup: cleanup)
+        return TestStore(store: store, location: location, clock: clock, cleanup: cleanup)
     }
 
     /// Runs `body` on a fresh store, closed afterwards whether `body` returns or throws.
@@ -109,7 +115,8 @@ struct TestStore {
     /// A second node on the same database: its own connections and committer.
     func secondNode(configuration: RulesConfiguration = RulesConfiguration()) async throws -> DecisionStore {
         let database = try await StoreDatabase.open(location, logger: Self.logger)
-        return DecisionStore(database: database, engine: RulesEngine(configuration: configuration), logger: Self.logger)
+        return DecisionStore(
+            database: database, engine: RulesEngine(configuration: configuration), clock: .manual(clock), logger: Self.logger)
     }
 
     func close() async {
@@ -134,7 +141,7 @@ struct Lines {
 
     func submission(_ line: String, key: String? = nil) throws -> DecisionSubmission {
         let request = try decoder.decode(line: Array(line.utf8)).get()
-        return DecisionSubmission(request: request, requestText: line, idempotencyKey: key)
+        return DecisionSubmission(request: request, requestText: line, idempotencyKey: key, madeAt: TestStore.start)
     }
 }
 
