@@ -28,6 +28,11 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/vapor/sql-kit", from: "3.36.0"),
         .package(url: "https://github.com/vapor/sqlite-kit", from: "4.5.2"),
+        // Pinned exactly: SCAStore's SQLite writer (DirectSQLite, GatheredLogVFS) calls the
+        // SQLite that sqlite-nio vendors through its internal C target, VaporCSQLite, which
+        // is not a product and whose prefixed symbols and VFS layout may change in any
+        // release. Moving this pin means running DirectSQLiteTests and the kill -9 test.
+        .package(url: "https://github.com/vapor/sqlite-nio", exact: "1.13.2"),
         .package(url: "https://github.com/vapor/postgres-kit", from: "2.17.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-nio-extras", from: "1.35.2"),
@@ -70,6 +75,7 @@ let package = Package(
                 "SCARules", "SCAContract", "SCAAudit",
                 .product(name: "SQLKit", package: "sql-kit"),
                 .product(name: "SQLiteKit", package: "sqlite-kit"),
+                .product(name: "SQLiteNIO", package: "sqlite-nio"),
                 .product(name: "PostgresKit", package: "postgres-kit"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),

@@ -36,6 +36,8 @@ fi
 
 swift build
 swift test 2>&1 | tee .build/test.log
+# The storage suites again with the SQLite tunings off (docs/STORAGE.md).
+SCA_TEST_STORAGE_TUNINGS=off swift test --skip-build --filter SCAStoreTests 2>&1 | tee .build/test-tunings-off.log
 python3 blackbox/system/test_system.py 2>&1 | tee .build/system-test.log
 # The gate over HTTP (one-time tokens, factors, the demo bank) and in Chromium.
 SCA_BIN="$PWD/.build/debug/sca" python3 blackbox/auth/test_auth.py 2>&1 | tee .build/auth-test.log

@@ -54,7 +54,7 @@ enum StoreOpening {
             let clock = EngineClock.system
             let database: StoreDatabase
             if migrate {
-                database = try await StoreDatabase.open(location, logger: logger)
+                database = try await StoreDatabase.open(location, logger: logger, tunings: configuration.storageTunings)
                 do {
                     let applied = try await Migrations.migrate(database, now: clock.now().rfc3339)
                     if !applied.isEmpty {
@@ -65,7 +65,7 @@ enum StoreOpening {
                     throw error
                 }
             } else {
-                database = try await Migrations.openExisting(location, logger: logger)
+                database = try await Migrations.openExisting(location, logger: logger, tunings: configuration.storageTunings)
             }
             return DecisionStore(
                 database: database, engine: RulesEngine(configuration: configuration.rules),
@@ -137,7 +137,7 @@ struct Serve: AsyncParsableCommand {
         if let host { configuration.httpHost = host }
         if demo { configuration.auth.demo = true }
         let logger = StoreOpening.logger(level: configuration.logLevel)
-        AllocatorTuning.apply()
+        if configuration.tuningAllocator { AllocatorTuning.apply() }
         let decisions = try await StoreOpening.open("serve", configuration: configuration, db: store.db, logger: logger)
         let auth: AuthService
         let payments: PaymentService
@@ -160,6 +160,7 @@ struct Serve: AsyncParsableCommand {
             store: decisions, policy: configuration.retentionPolicy,
             interval: .seconds(configuration.retentionIntervalSeconds), metrics: metrics, logger: logger
         )
+        let tunings = configuration.tuningsDescription
         let app = Application(
             router: server.router(),
             server: server.http1(serverName: Self.serverName),
@@ -171,6 +172,7 @@ struct Serve: AsyncParsableCommand {
                     metadata: [
                         "address": "\(channel.localAddress?.description ?? "?")",
                         "store": "\(decisions.database.location)",
+                        "tunings": "\(tunings)",
                     ]
                 )
             },
@@ -275,6 +277,19 @@ struct Store: AsyncParsableCommand {
 }
 
 extension ServiceConfiguration {
+    /// The tunings on, for the start line: `gathered_log_writes,release_page_cache,allocator` or `none`.
+    var tuningsDescription: String {
+        let on = [
+            (tuningGatheredLogWrites, "gathered_log_writes"), (tuningReleasePageCache, "release_page_cache"),
+            (tuningAllocator, "allocator"),
+        ].filter(\.0).map(\.1)
+        return on.isEmpty ? "none" : on.joined(separator: ",")
+    }
+
+    var storageTunings: StorageTunings {
+        StorageTunings(gatheredLogWrites: tuningGatheredLogWrites, releasePageCache: tuningReleasePageCache)
+    }
+
     /// The `retention.*` settings, with the session limit they extend.
     var retentionPolicy: RetentionPolicy {
         RetentionPolicy(

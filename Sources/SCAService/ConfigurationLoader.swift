@@ -40,6 +40,12 @@ public struct ServiceConfiguration: Sendable {
     /// Most requests that may wait for the writer; past it a call answers `503 busy`.
     /// (`DecisionStore.Options.queueMaxDefault`; a test keeps the two equal.)
     public var storageQueueMax = 8192
+    /// The measured tunings of the write path, each on unless turned off (docs/STORAGE.md):
+    /// the SQLite log written in one call a commit, written table leaves released from the
+    /// page cache, glibc's allocator kept from trimming its heap after every batch.
+    public var tuningGatheredLogWrites = true
+    public var tuningReleasePageCache = true
+    public var tuningAllocator = true
     /// How long `sca serve` remembers a decision's `Idempotency-Key`; how long it keeps
     /// one-time tokens, approvals and sessions after they expire; how often it sweeps.
     /// (`RetentionPolicy`'s defaults; a test keeps them equal.)
@@ -249,6 +255,9 @@ private struct Reader {
         }
         if let count = try integer(.storageBatchMax, ServiceConfiguration.storageBatchRange) { service.storageBatchMax = count }
         if let count = try integer(.storageQueueMax, ServiceConfiguration.storageQueueRange) { service.storageQueueMax = count }
+        if let on = try bool(.tuningGatheredLogWrites) { service.tuningGatheredLogWrites = on }
+        if let on = try bool(.tuningReleasePageCache) { service.tuningReleasePageCache = on }
+        if let on = try bool(.tuningAllocator) { service.tuningAllocator = on }
         if let seconds = try integer(.retentionIdempotencySeconds, ServiceConfiguration.retentionIdempotencyRange) {
             service.retentionIdempotencySeconds = seconds
         }

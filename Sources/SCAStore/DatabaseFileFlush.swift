@@ -29,9 +29,11 @@
 /// one read from disk. Only clean pages are released (the flush has just written them; the
 /// kernel never drops a dirty page), so nothing is lost, and each part of the file is
 /// looked at once, when it falls `cachedTailBytes` behind the end.
+///
+/// With `cachedTailBytes` nil (`tuning.release_page_cache` off) it only flushes.
 struct DatabaseFileFlush: Sendable {
     let descriptor: Int32
-    let cachedTailBytes: Int
+    let cachedTailBytes: Int?
 
     /// SQLite's B-tree page type of a table leaf (the first byte of its header).
     static let tableLeaf: UInt8 = 13
@@ -47,7 +49,7 @@ struct DatabaseFileFlush: Sendable {
     /// event loops.
     func run(releasedUpTo: Int64) -> Int64 {
         _ = fsync(descriptor)
-        guard let pageSize = pageSize() else { return releasedUpTo }
+        guard let cachedTailBytes, let pageSize = pageSize() else { return releasedUpTo }
         let size = Int64(lseek(descriptor, 0, SEEK_END))
         let end = (size - Int64(cachedTailBytes)) / pageSize * pageSize
         // The first page starts with the file's header, not a B-tree page's.

@@ -2,6 +2,7 @@ import Logging
 import NIOCore
 import SQLKit
 import SQLiteKit
+// sqlite-nio's vendored SQLite (pinned exactly in Package.swift: an internal target).
 import VaporCSQLite
 
 /// The SQLite writer connection: one `sqlite3` handle, used only on the writer's own
@@ -25,24 +26,30 @@ final class DirectSQLite: SQLDatabase, @unchecked Sendable {
     /// Statements kept prepared; past this the cache starts again (batch shapes repeat).
     static let cachedStatementsMax = 512
 
-    private init(handle: OpaquePointer, eventLoop: any EventLoop, logger: Logger) {
+    /// Whether the log is written through `GatheredLogVFS`.
+    let gathersLog: Bool
+
+    private init(handle: OpaquePointer, gathersLog: Bool, eventLoop: any EventLoop, logger: Logger) {
         self.handle = handle
+        self.gathersLog = gathersLog
         self.eventLoop = eventLoop
         self.logger = logger
     }
 
-    /// Opens (creating) the file on `eventLoop`'s thread.
-    static func open(path: String, on eventLoop: any EventLoop, logger: Logger) async throws -> DirectSQLite {
+    /// Opens (creating) the file on `eventLoop`'s thread, its log gathered when
+    /// `gatheredLog` (and SQLite has the unix VFS to build on).
+    static func open(path: String, gatheredLog: Bool, on eventLoop: any EventLoop, logger: Logger) async throws -> DirectSQLite {
         try await eventLoop.submit {
             var handle: OpaquePointer?
             let flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX
-            let status = sqlite_nio_sqlite3_open_v2(path, &handle, flags, GatheredLogVFS.name)
+            let vfs = gatheredLog ? GatheredLogVFS.name : nil
+            let status = sqlite_nio_sqlite3_open_v2(path, &handle, flags, vfs)
             guard status == SQLITE_OK, let handle else {
                 let message = handle.flatMap { sqlite_nio_sqlite3_errmsg($0) }.map { String(cString: $0) } ?? "status \(status)"
                 sqlite_nio_sqlite3_close_v2(handle)
                 throw StorageError.unavailable("cannot open \(path): \(message)")
             }
-            return DirectSQLite(handle: handle, eventLoop: eventLoop, logger: logger)
+            return DirectSQLite(handle: handle, gathersLog: vfs != nil, eventLoop: eventLoop, logger: logger)
         }.get()
     }
 

@@ -1,3 +1,4 @@
+// sqlite-nio's vendored SQLite (pinned exactly in Package.swift: an internal target).
 import VaporCSQLite
 
 #if canImport(Glibc)

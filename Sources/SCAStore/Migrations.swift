@@ -479,11 +479,13 @@ public enum Migrations {
 
     /// Opens a store that must already exist at this build's schema, for commands that only
     /// read: nothing is created, migrated or left behind when it is missing.
-    public static func openExisting(_ location: StorageLocation, logger: Logger) async throws -> StoreDatabase {
+    public static func openExisting(
+        _ location: StorageLocation, logger: Logger, tunings: StorageTunings = StorageTunings()
+    ) async throws -> StoreDatabase {
         if case .sqlite(let path) = location, !FileManager.default.fileExists(atPath: path) {
             throw StorageError.unavailable("there is no store at \(path)")
         }
-        let database = try await StoreDatabase.open(location, logger: logger)
+        let database = try await StoreDatabase.open(location, logger: logger, tunings: tunings)
         let version = (try? await currentVersion(database)) ?? 0
         guard version == latestVersion else {
             await database.close()

@@ -75,8 +75,20 @@ public final class StoreDatabase: Sendable {
     /// `walRestartFrames` and `cachedTailBytes` (see `DatabaseFileFlush`) are for tests that
     /// need the log restarted, or pages released, sooner.
     public static func open(
-        _ location: StorageLocation, logger: Logger, walRestartFrames: Int = StoreDatabase.walRestartFrames,
-        cachedTailBytes: Int = StoreDatabase.cachedTailBytes
+        _ location: StorageLocation, logger: Logger, tunings: StorageTunings = StorageTunings(),
+        walRestartFrames: Int = StoreDatabase.walRestartFrames, cachedTailBytes: Int = StoreDatabase.cachedTailBytes
+    ) async throws -> StoreDatabase {
+        try await open(
+            location, logger: logger, tunings: tunings, walRestartFrames: walRestartFrames, cachedTailBytes: cachedTailBytes,
+            synchronous: "FULL"
+        )
+    }
+
+    /// `synchronous` is SQLite's setting for the writer: only tests ask for another, to
+    /// see the gathered log refused without `FULL`.
+    static func open(
+        _ location: StorageLocation, logger: Logger, tunings: StorageTunings, walRestartFrames: Int, cachedTailBytes: Int,
+        synchronous: String
     ) async throws -> StoreDatabase {
         let writerGroup = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let writerLoop = writerGroup.next()
@@ -85,8 +97,8 @@ public final class StoreDatabase: Sendable {
         }
         do {
             return try await open(
-                location, logger: logger, walRestartFrames: walRestartFrames, cachedTailBytes: cachedTailBytes,
-                writerLoop: writerLoop, shutdown: shutdownWriterThreads
+                location, logger: logger, tunings: tunings, walRestartFrames: walRestartFrames, cachedTailBytes: cachedTailBytes,
+                synchronous: synchronous, writerLoop: writerLoop, shutdown: shutdownWriterThreads
             )
         } catch {
             try? await shutdownWriterThreads()
@@ -95,8 +107,8 @@ public final class StoreDatabase: Sendable {
     }
 
     private static func open(
-        _ location: StorageLocation, logger: Logger, walRestartFrames: Int, cachedTailBytes: Int,
-        writerLoop: any EventLoop, shutdown: @escaping @Sendable () async throws -> Void
+        _ location: StorageLocation, logger: Logger, tunings: StorageTunings, walRestartFrames: Int, cachedTailBytes: Int,
+        synchronous: String, writerLoop: any EventLoop, shutdown: @escaping @Sendable () async throws -> Void
     ) async throws -> StoreDatabase {
         switch location {
         case .sqlite(let path):
@@ -108,7 +120,7 @@ public final class StoreDatabase: Sendable {
                     throw StorageError.unavailable("cannot create the data directory \(directory): \(error)")
                 }
             }
-            let writer = try await DirectSQLite.open(path: path, on: writerLoop, logger: logger)
+            let writer = try await DirectSQLite.open(path: path, gatheredLog: tunings.gatheredLogWrites, on: writerLoop, logger: logger)
             let reader: SQLiteConnection
             let checkpointer: SQLiteConnection
             do {
@@ -125,7 +137,9 @@ public final class StoreDatabase: Sendable {
             // the log reaches `walRestartFrames`, so that the log restarts (see there).
             let checkpointSQL = checkpointer.sql(queryLogLevel: nil)
             let databaseFile = FileHandle(forReadingAtPath: path)
-            let flush = databaseFile.map { DatabaseFileFlush(descriptor: $0.fileDescriptor, cachedTailBytes: cachedTailBytes) }
+            let flush = databaseFile.map {
+                DatabaseFileFlush(descriptor: $0.fileDescriptor, cachedTailBytes: tunings.releasePageCache ? cachedTailBytes : nil)
+            }
             let checkpoints = Task {
                 var copied = 0
                 var releasedUpTo = flush?.startingPoint() ?? 0
@@ -161,7 +175,7 @@ public final class StoreDatabase: Sendable {
                 }
             )
             let pragmas = [
-                "PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL", "PRAGMA busy_timeout=5000",
+                "PRAGMA journal_mode=WAL", "PRAGMA synchronous=\(synchronous)", "PRAGMA busy_timeout=5000",
                 "PRAGMA wal_autocheckpoint=\(walRestartFrames)",
                 "PRAGMA journal_size_limit=\(walFileLimit(restartingAfter: walRestartFrames))",
             ]
@@ -174,6 +188,12 @@ public final class StoreDatabase: Sendable {
             } catch {
                 await database.close()
                 throw StorageError.unavailable("cannot configure \(path): \(error)")
+            }
+            do {
+                try await checkGatheredLogIsSafe(database, writer: writer)
+            } catch {
+                await database.close()
+                throw error
             }
             return database
         case .postgres(let url):
@@ -213,6 +233,27 @@ public final class StoreDatabase: Sendable {
             )
         }
     }
+
+    /// The gathered log (see `GatheredLogVFS`) keeps the log's bytes in memory until SQLite
+    /// syncs the log, which it does at every commit only under `synchronous=FULL`: under
+    /// any other setting a commit could return with its frames still in memory. So the
+    /// writer's connection is asked what it really runs with, and a gathered log under
+    /// anything but `FULL` in WAL mode is refused.
+    private static func checkGatheredLogIsSafe(_ database: StoreDatabase, writer: DirectSQLite) async throws {
+        guard writer.gathersLog else { return }
+        let synchronous = try await database.writer.raw("PRAGMA synchronous").first()?.decode(column: "synchronous", as: Int.self)
+        let journal = try await database.writer.raw("PRAGMA journal_mode").first()?.decode(column: "journal_mode", as: String.self)
+        guard synchronous == sqliteSynchronousFull, journal?.lowercased() == "wal" else {
+            throw StorageError.unavailable(
+                "the gathered log writes need the writer in WAL mode with synchronous=FULL, and it runs with "
+                    + "journal_mode=\(journal ?? "?"), synchronous=\(synchronous.map(String.init) ?? "?"); "
+                    + "set tuning.gathered_log_writes to false to run without them"
+            )
+        }
+    }
+
+    /// `PRAGMA synchronous`'s answer for FULL.
+    static let sqliteSynchronousFull = 2
 
     private let closed = NIOLockedValueBox(false)
 

@@ -157,3 +157,28 @@ final class ConfigurationLoaderTests {
         }
     }
 }
+
+/// docs/CONFIGURATION.md's table names every key the loader reads, and no other.
+@Suite struct ConfigurationReferenceTests {
+    static let reference = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("docs/CONFIGURATION.md")
+
+    /// The keys in backticks in the first column of the table's rows.
+    static func documentedKeys() throws -> Set<String> {
+        let text = try String(contentsOf: reference, encoding: .utf8)
+        var keys = Set<String>()
+        for line in text.split(separator: "\n") where line.hasPrefix("| `") {
+            let firstColumn = line.dropFirst(2).prefix { $0 != "|" }
+            let parts = firstColumn.split(separator: "`", omittingEmptySubsequences: false)
+            for (index, part) in parts.enumerated() where index % 2 == 1 { keys.insert(String(part)) }
+        }
+        return keys
+    }
+
+    @Test func everyKeyIsDocumentedAndEveryDocumentedKeyIsRead() throws {
+        let documented = try Self.documentedKeys()
+        let read = Set(ConfigurationKey.allCases.map(\.rawValue) + [ConfigurationKey.fxRatesPrefix + "<ISO 4217 code>"])
+        #expect(read.subtracting(documented).sorted() == [], "keys the loader reads that docs/CONFIGURATION.md leaves out")
+        #expect(documented.subtracting(read).sorted() == [], "keys docs/CONFIGURATION.md names that the loader does not read")
+    }
+}

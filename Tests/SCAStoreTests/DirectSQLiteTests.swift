@@ -175,6 +175,60 @@ import Testing
         #expect(try await Self.rows(at: path) == 2_100)
     }
 
+    /// The gathered log is safe only while every commit syncs the log: the store asks the
+    /// writer what it runs with and refuses a gathered log under anything but
+    /// `synchronous=FULL`. Without the gathered log the same setting opens.
+    @Test func theGatheredLogIsRefusedUnlessEveryCommitSyncsTheLog() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("sca-direct-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let location = StorageLocation.sqlite(path: directory.appendingPathComponent("t.sqlite").path)
+        func open(_ tunings: StorageTunings, synchronous: String) async throws -> StoreDatabase {
+            try await StoreDatabase.open(
+                location, logger: TestStore.logger, tunings: tunings, walRestartFrames: StoreDatabase.walRestartFrames,
+                cachedTailBytes: StoreDatabase.cachedTailBytes, synchronous: synchronous
+            )
+        }
+        for synchronous in ["NORMAL", "OFF", "EXTRA"] {
+            do {
+                let opened = try await open(StorageTunings(), synchronous: synchronous)
+                await opened.close()
+                Issue.record("a gathered log opened with synchronous=\(synchronous)")
+            } catch let error as StorageError {
+                #expect(error.description.contains("synchronous=FULL"))
+            }
+        }
+        let full = try await open(StorageTunings(), synchronous: "FULL")
+        #expect((full.writer as? DirectSQLite)?.gathersLog == true)
+        await full.close()
+        let plain = try await open(.off, synchronous: "NORMAL")
+        #expect((plain.writer as? DirectSQLite)?.gathersLog == false)
+        await plain.close()
+    }
+
+    /// With the tuning off the writer's log is SQLite's own (no gathered writes to count),
+    /// and a commit still reads back through another connection.
+    @Test func withTheTuningOffTheLogIsSQLitesOwn() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("sca-direct-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = directory.appendingPathComponent("t.sqlite").path
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let loop = group.next()
+        let sqlite = try await DirectSQLite.open(path: path, gatheredLog: false, on: loop, logger: Logger(label: "test"))
+        let writes = try await loop.submit { () throws -> Int? in
+            for pragma in ["PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL"] {
+                _ = try sqlite.rows(SQLQueryString(stringLiteral: pragma))
+            }
+            _ = try sqlite.rows(SQLQueryString("CREATE TABLE t (n INTEGER PRIMARY KEY, a TEXT NOT NULL)"))
+            _ = try sqlite.rows(SQLQueryString(stringLiteral: "INSERT INTO t (n, a) VALUES (1, '\(String(repeating: "y", count: 500))')"))
+            return sqlite.logWrites()
+        }.get()
+        #expect(writes == nil)
+        #expect(try await Self.rows(at: path) == 1)
+        try await sqlite.close()
+        try await group.shutdownGracefully()
+    }
+
     /// Rows of `t` with their whole text, read by a connection of the default VFS.
     private static func rows(at path: String) async throws -> Int {
         let reader = try await SQLiteConnection.open(storage: .file(path: path), logger: Logger(label: "test"))
@@ -201,7 +255,7 @@ import Testing
     private func withWriter<T>(at path: String, _ body: (DirectSQLite, any EventLoop) async throws -> T) async throws -> T {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let loop = group.next()
-        let sqlite = try await DirectSQLite.open(path: path, on: loop, logger: Logger(label: "test"))
+        let sqlite = try await DirectSQLite.open(path: path, gatheredLog: true, on: loop, logger: Logger(label: "test"))
         let value: T
         do {
             value = try await body(sqlite, loop)

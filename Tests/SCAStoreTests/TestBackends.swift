@@ -23,6 +23,14 @@ enum Backend: String, CustomTestStringConvertible, Sendable, CaseIterable {
 
     static var isCI: Bool { ProcessInfo.processInfo.environment["CI"] == "true" }
 
+    /// The SQLite tunings the stores open with: all on, or all off when
+    /// `SCA_TEST_STORAGE_TUNINGS=off` (scripts/test.sh runs the storage suites both ways).
+    static let tunings: StorageTunings = {
+        guard ProcessInfo.processInfo.environment["SCA_TEST_STORAGE_TUNINGS"] == "off" else { return StorageTunings() }
+        print("SCAStoreTests: the SQLite tunings are off (SCA_TEST_STORAGE_TUNINGS=off)")
+        return .off
+    }()
+
     /// The backends to run; prints once why PostgreSQL is left out.
     static let available: [Backend] = {
         if postgresURL != nil { return [.sqlite, .postgres] }
@@ -82,7 +90,7 @@ struct TestStore {
         queueMax: Int = DecisionStore.Options.queueMaxDefault
     ) async throws -> TestStore {
         let (location, cleanup) = try await emptyDatabase(backend)
-        let database = try await StoreDatabase.open(location, logger: logger)
+        let database = try await StoreDatabase.open(location, logger: logger, tunings: Backend.tunings)
         try await Migrations.migrate(database, now: "2026-11-21T00:00:00Z")
         let clock = ManualClock(TestStore.start)
         let store = DecisionStore(
@@ -114,7 +122,7 @@ struct TestStore {
 
     /// A second node on the same database: its own connections and committer.
     func secondNode(configuration: RulesConfiguration = RulesConfiguration()) async throws -> DecisionStore {
-        let database = try await StoreDatabase.open(location, logger: Self.logger)
+        let database = try await StoreDatabase.open(location, logger: Self.logger, tunings: Backend.tunings)
         return DecisionStore(
             database: database, engine: RulesEngine(configuration: configuration), clock: .manual(clock), logger: Self.logger)
     }

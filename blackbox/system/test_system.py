@@ -44,8 +44,9 @@ def free_port():
 class Server:
     """One `sca serve` process on 127.0.0.1."""
 
-    def __init__(self, db, workdir):
+    def __init__(self, db, workdir, env=None):
         self.db = db
+        self.env = dict(os.environ, **(env or {}))
         self.port = free_port()
         self.log_path = os.path.join(workdir, f"serve-{self.port}.log")
         self.process = None
@@ -54,7 +55,7 @@ class Server:
         log = open(self.log_path, "ab")
         self.process = subprocess.Popen(
             [SCA, "serve", "--db", self.db, "--port", str(self.port)],
-            stdout=log, stderr=log, cwd=ROOT,
+            stdout=log, stderr=log, cwd=ROOT, env=self.env,
         )
         deadline = time.time() + 30
         while time.time() < deadline:
@@ -215,8 +216,15 @@ def idempotency_fifty(store, workdir, nodes):
     check(f"{store.kind}: store check after the sweep", code == 0 and '"consistent":true,"decisions":1,' in out, out)
 
 
-def kill_nine(store, workdir):
-    server = Server(store.url, workdir).start()
+# The SQLite write path's tunings turned off (docs/STORAGE.md): the kill -9 test runs
+# with them on and off.
+TUNINGS_OFF = {"SCA_TUNING_GATHERED_LOG_WRITES": "false", "SCA_TUNING_RELEASE_PAGE_CACHE": "false",
+               "SCA_TUNING_ALLOCATOR": "false"}
+
+
+def kill_nine(store, workdir, tunings_off=False):
+    env = TUNINGS_OFF if tunings_off else None
+    server = Server(store.url, workdir, env).start()
     acknowledged = {}
     lock = threading.Lock()
     stop = threading.Event()
@@ -244,10 +252,13 @@ def kill_nine(store, workdir):
     stop.set()
     for thread in threads:
         thread.join(10)
-    label = f"{store.kind}: kill -9 under load"
+    label = f"{store.kind}: kill -9 under load, tunings {'off' if tunings_off else 'on'}"
+    expected = '"tunings":"none"' if tunings_off else '"tunings":"gathered_log_writes,release_page_cache,allocator"'
+    check(f"{label}: the server started with them", expected in open(server.log_path).read(),
+          open(server.log_path).read()[-500:])
     check(f"{label}: clients saw acknowledged decisions", len(acknowledged) > 50, f"{len(acknowledged)} acknowledged")
 
-    restarted = Server(store.url, workdir).start()
+    restarted = Server(store.url, workdir, env).start()
     try:
         missing = []
         for decision_id, answer in acknowledged.items():
@@ -526,6 +537,7 @@ def main():
         concurrent_low_value(SQLiteStore(workdir), workdir, nodes=1)
         idempotency_fifty(SQLiteStore(workdir), workdir, nodes=1)
         kill_nine(SQLiteStore(workdir), workdir)
+        kill_nine(SQLiteStore(workdir), workdir, tunings_off=True)
         decision_connections(workdir)
         tamper_from_outside(workdir)
         decide_with_store(workdir)
