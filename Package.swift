@@ -14,6 +14,7 @@ let package = Package(
         .library(name: "SCAServer", targets: ["SCAServer"]),
         .library(name: "SCAAuth", targets: ["SCAAuth"]),
         .library(name: "SCACards", targets: ["SCACards"]),
+        .library(name: "SCAPrimitives", targets: ["SCAPrimitives"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -38,21 +39,24 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio-extras", from: "1.35.2"),
     ],
     targets: [
+        // Small helpers every module shares: the one JSON writer, base64url, hex, SHA-256
+        // digests, constant-time comparison.
+        .target(name: "SCAPrimitives", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
         // The pure rules core: no I/O, no clock, no logging.
         .target(name: "SCARules"),
         // The decision contract's wire format (JSON lines in, JSON lines out).
-        .target(name: "SCAContract", dependencies: ["SCARules"]),
+        .target(name: "SCAContract", dependencies: ["SCARules", "SCAPrimitives"]),
         // The audit trail: a hash chain over events, verifiable offline.
         .target(
             name: "SCAAudit",
-            dependencies: [.product(name: "Crypto", package: "swift-crypto")]
+            dependencies: ["SCAPrimitives", .product(name: "Crypto", package: "swift-crypto")]
         ),
         // Authentication: factor verifiers (PIN, TOTP, device key), sealed secrets, the
         // challenge state machine with attempt limits, and dynamic linking. No I/O, no clock.
         .target(
             name: "SCAAuth",
             dependencies: [
-                "SCARules", "SCAContract", "SCAAudit",
+                "SCAPrimitives", "SCARules", "SCAContract", "SCAAudit",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "CryptoExtras", package: "swift-crypto"),
                 .product(name: "HummingbirdOTP", package: "hummingbird-auth"),
@@ -72,7 +76,7 @@ let package = Package(
         .target(
             name: "SCAStore",
             dependencies: [
-                "SCARules", "SCAContract", "SCAAudit",
+                "SCAPrimitives", "SCARules", "SCAContract", "SCAAudit",
                 .product(name: "SQLKit", package: "sql-kit"),
                 .product(name: "SQLiteKit", package: "sqlite-kit"),
                 .product(name: "SQLiteNIO", package: "sqlite-nio"),
@@ -89,7 +93,7 @@ let package = Package(
         .target(
             name: "SCAGate",
             dependencies: [
-                "SCAAuth", "SCAStore", "SCARules", "SCAContract", "SCAAudit",
+                "SCAPrimitives", "SCAAuth", "SCAStore", "SCARules", "SCAContract", "SCAAudit",
                 .product(name: "SQLKit", package: "sql-kit"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -102,7 +106,7 @@ let package = Package(
         .target(
             name: "SCACards",
             dependencies: [
-                "SCARules", "SCAAuth", "SCAAudit",
+                "SCAPrimitives", "SCARules", "SCAAuth", "SCAAudit",
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
@@ -111,7 +115,7 @@ let package = Package(
         .target(
             name: "SCAPayments",
             dependencies: [
-                "SCACards", "SCAGate", "SCAStore", "SCAAuth", "SCARules", "SCAContract", "SCAAudit",
+                "SCAPrimitives", "SCACards", "SCAGate", "SCAStore", "SCAAuth", "SCARules", "SCAContract", "SCAAudit",
                 .product(name: "SQLKit", package: "sql-kit"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
@@ -120,7 +124,7 @@ let package = Package(
         .target(
             name: "SCAServer",
             dependencies: [
-                "SCAService", "SCAStore", "SCAGate", "SCAAuth", "SCAPayments", "SCACards",
+                "SCAPrimitives", "SCAService", "SCAStore", "SCAGate", "SCAAuth", "SCAPayments", "SCACards",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -137,28 +141,30 @@ let package = Package(
         .executableTarget(
             name: "SCACommand",
             dependencies: [
-                "SCAService", "SCAStore", "SCAServer", "SCAGate", "SCAAuth", "SCAPayments", "SCACards",
+                "SCAPrimitives", "SCAService", "SCAStore", "SCAServer", "SCAGate", "SCAAuth", "SCAPayments", "SCACards",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         // Helpers shared by the test targets (a seeded generator); not a product.
         .target(name: "SCATestSupport", dependencies: ["SCACards"], path: "Tests/SCATestSupport"),
-        .testTarget(name: "SCARulesTests", dependencies: ["SCARules", "SCATestSupport"]),
-        .testTarget(name: "SCAContractTests", dependencies: ["SCAContract", "SCATestSupport"]),
-        .testTarget(name: "SCAServiceTests", dependencies: ["SCAService"]),
-        .testTarget(name: "SCAAuditTests", dependencies: ["SCAAudit"]),
-        .testTarget(name: "SCACardsTests", dependencies: ["SCACards", "SCARules", "SCAAuth"]),
+        .testTarget(name: "SCAPrimitivesTests", dependencies: ["SCAPrimitives"]),
+        .testTarget(name: "SCARulesTests", dependencies: ["SCAPrimitives", "SCARules", "SCATestSupport"]),
+        .testTarget(name: "SCAContractTests", dependencies: ["SCAPrimitives", "SCAContract", "SCATestSupport"]),
+        .testTarget(name: "SCAServiceTests", dependencies: ["SCAPrimitives", "SCAService"]),
+        .testTarget(name: "SCAAuditTests", dependencies: ["SCAPrimitives", "SCAAudit"]),
+        .testTarget(name: "SCACardsTests", dependencies: ["SCAPrimitives", "SCACards", "SCARules", "SCAAuth"]),
         .testTarget(
             name: "SCAPaymentsTests",
             dependencies: [
-                "SCAPayments", "SCACards", "SCAStore", "SCAGate", "SCARules", "SCAAudit", .product(name: "Logging", package: "swift-log"),
+                "SCAPrimitives", "SCAPayments", "SCACards", "SCAStore", "SCAGate", "SCARules", "SCAAudit",
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .testTarget(
             name: "SCAAuthTests",
             dependencies: [
-                "SCAAuth", "SCARules",
+                "SCAPrimitives", "SCAAuth", "SCARules",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "CryptoExtras", package: "swift-crypto"),
             ]
@@ -166,14 +172,14 @@ let package = Package(
         .testTarget(
             name: "SCAStoreTests",
             dependencies: [
-                "SCAStore", "SCAService", "SCATestSupport", "SCAGate", "SCAAuth",
+                "SCAPrimitives", "SCAStore", "SCAService", "SCATestSupport", "SCAGate", "SCAAuth",
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
         .testTarget(
             name: "SCAServerTests",
             dependencies: [
-                "SCAServer", "SCAService", "SCAGate", "SCAAuth", "SCAPayments",
+                "SCAPrimitives", "SCAServer", "SCAService", "SCAGate", "SCAAuth", "SCAPayments",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),

@@ -1,4 +1,5 @@
 import Crypto
+import SCAPrimitives
 
 /// One event of the audit trail: what happened, when, and the hashes that chain it to the
 /// event before it.
@@ -80,61 +81,6 @@ public struct AuditEvent: Equatable, Sendable {
 }
 
 private let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
-
-/// Lowercase hexadecimal of the SHA-256 of `text`'s UTF-8 bytes (request digests, stored
-/// token and session hashes), made without copying the text or the digest.
-public func sha256Hex(_ text: String) -> String {
-    var text = text
-    let digest = text.withUTF8 { bytes in
-        var hasher = SHA256()
-        hasher.update(bufferPointer: UnsafeRawBufferPointer(bytes))
-        return hasher.finalize()
-    }
-    return digest.withUnsafeBytes { hexString($0) }
-}
-
-/// Lowercase hexadecimal of `bytes`, appended.
-func appendHex(_ bytes: [UInt8], into out: inout [UInt8]) {
-    for byte in bytes {
-        out.append(hexDigits[Int(byte >> 4)])
-        out.append(hexDigits[Int(byte & 0x0F)])
-    }
-}
-
-/// Lowercase hexadecimal of bytes.
-public func hex(_ bytes: [UInt8]) -> String { hexString(bytes) }
-
-private func hexString(_ bytes: some Collection<UInt8>) -> String {
-    String(unsafeUninitializedCapacity: bytes.count * 2) { out in
-        var index = 0
-        for byte in bytes {
-            out[index] = hexDigits[Int(byte >> 4)]
-            out[index + 1] = hexDigits[Int(byte & 0x0F)]
-            index += 2
-        }
-        return index
-    }
-}
-
-/// Bytes from lowercase hexadecimal (what `hex` writes); nil for anything else.
-public func bytes(fromHex text: String) -> [UInt8]? {
-    let digits = Array(text.utf8)
-    guard digits.count % 2 == 0 else { return nil }
-    func value(_ digit: UInt8) -> UInt8? {
-        switch digit {
-        case 48...57: return digit - 48
-        case 97...102: return digit - 87
-        default: return nil
-        }
-    }
-    var out: [UInt8] = []
-    out.reserveCapacity(digits.count / 2)
-    for index in stride(from: 0, to: digits.count, by: 2) {
-        guard let high = value(digits[index]), let low = value(digits[index + 1]) else { return nil }
-        out.append(high << 4 | low)
-    }
-    return out
-}
 
 /// Builds and checks the chain. A value: the head (last sequence and hash) is all it keeps.
 public struct AuditChain: Sendable, Equatable {

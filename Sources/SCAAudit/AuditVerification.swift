@@ -1,4 +1,5 @@
 import Crypto
+import SCAPrimitives
 
 /// What `AuditVerifier` found: the whole chain intact, or the first event where it breaks.
 public enum AuditVerification: Equatable, Sendable {
@@ -102,13 +103,4 @@ public struct AuditChainCheck: Sendable {
         }
         return .intact(events: previousSequence, head: previousHash)
     }
-}
-
-/// Equality of two byte strings in time that depends on their lengths only (lengths are
-/// not secret): hashes, codes, challenges and bindings are compared with it.
-public func constantTimeEqual(_ lhs: [UInt8], _ rhs: [UInt8]) -> Bool {
-    guard lhs.count == rhs.count else { return false }
-    var difference: UInt8 = 0
-    for index in lhs.indices { difference |= lhs[index] ^ rhs[index] }
-    return difference == 0
 }

@@ -1,4 +1,5 @@
 import SCAAudit
+import SCAPrimitives
 import SCARules
 
 /// One SCA challenge: the factors the customer may use, those passed so far, and what the

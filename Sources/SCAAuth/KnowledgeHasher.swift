@@ -2,6 +2,7 @@ import Crypto
 import CryptoExtras
 import Foundation
 import SCAAudit
+import SCAPrimitives
 
 /// Stores and checks PINs and passwords as a memory-hard hash keyed with a server-side
 /// pepper: scrypt over HMAC-SHA-256(pepper, secret), with a random salt per secret. A copy

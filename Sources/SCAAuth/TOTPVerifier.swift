@@ -1,6 +1,7 @@
 import Foundation
 import HummingbirdOTP
 import SCAAudit
+import SCAPrimitives
 import SCARules
 
 /// Time-based one-time passwords (RFC 6238 over RFC 4226, HMAC-SHA-1, 30-second steps,

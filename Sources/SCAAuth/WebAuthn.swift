@@ -3,6 +3,7 @@ import CryptoExtras
 import Foundation
 import SCAAudit
 import SCAContract
+import SCAPrimitives
 
 /// A credential public key in COSE form (RFC 9052/9053), as an authenticator returns it:
 /// ES256 (EC2 on P-256) or RS256 (RSASSA-PKCS1-v1_5 with SHA-256).
@@ -281,41 +282,5 @@ public struct WebAuthnRelyingParty: Sendable {
         guard constantTimeEqual(authData.rpIDHash, Array(SHA256.hash(data: Array(id.utf8)))) else { throw .rpIDHashMismatch }
         guard authData.userPresent else { throw .userNotPresent }
         if requireUserVerification, !authData.userVerified { throw .userNotVerified }
-    }
-}
-
-/// Base64url without padding (RFC 4648 §5), as WebAuthn encodes challenges and ids.
-public enum Base64URL {
-    public static func encode(_ bytes: some Collection<UInt8>) -> String {
-        Data(bytes).base64EncodedString()
-            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
-            .replacingOccurrences(of: "=", with: "")
-    }
-
-    public static func decode(_ text: String) -> [UInt8]? {
-        var out: [UInt8] = []
-        out.reserveCapacity(text.utf8.count * 3 / 4)
-        var accumulator: UInt32 = 0
-        var bits = 0
-        for symbol in text.utf8 {
-            let value: UInt8
-            switch symbol {
-            case UInt8(ascii: "A")...UInt8(ascii: "Z"): value = symbol - UInt8(ascii: "A")
-            case UInt8(ascii: "a")...UInt8(ascii: "z"): value = symbol - UInt8(ascii: "a") + 26
-            case UInt8(ascii: "0")...UInt8(ascii: "9"): value = symbol - UInt8(ascii: "0") + 52
-            case UInt8(ascii: "-"): value = 62
-            case UInt8(ascii: "_"): value = 63
-            default: return nil  // padding, the standard alphabet's + and /, anything else
-            }
-            accumulator = accumulator << 6 | UInt32(value)
-            bits += 6
-            if bits >= 8 {
-                bits -= 8
-                out.append(UInt8(truncatingIfNeeded: accumulator >> UInt32(bits)))
-            }
-        }
-        // A lone sixth character cannot end an encoding, and the left-over bits must be zero.
-        guard bits < 6, accumulator & ((1 << UInt32(bits)) - 1) == 0 else { return nil }
-        return out
     }
 }

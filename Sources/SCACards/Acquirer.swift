@@ -83,8 +83,9 @@ public struct Acquirer: Sendable {
     }
 
     static func summary(_ decision: Decision) -> SCASummary {
-        var notApplied: [String: String] = [:]
-        for entry in decision.notApplied { notApplied[entry.exemption.rawValue] = entry.why.message }
+        let notApplied = decision.notApplied.map {
+            SCASummary.NotApplied(reason: $0.exemption.rawValue, why: $0.why.rawValue, message: $0.why.message)
+        }
         return SCASummary(
             regime: decision.regime?.rawValue, outcome: decision.outcome.rawValue, reason: decision.reason.rawValue,
             citation: decision.citationText, notApplied: notApplied
@@ -101,7 +102,7 @@ public struct Acquirer: Sendable {
             return Self.declined(
                 ResponseCode.invalidCardNumber, path: .declined,
                 sca: SCASummary(
-                    regime: nil, outcome: "refused", reason: "unknown_card_range", citation: "", notApplied: [:]
+                    regime: nil, outcome: "refused", reason: "unknown_card_range", citation: "", notApplied: []
                 ), notes: ["no issuer holds this card range"], trace: trace)
         }
         let profile = issuer.profile
@@ -109,7 +110,7 @@ public struct Acquirer: Sendable {
             return Self.declined(
                 ResponseCode.invalidTransaction, path: .declined,
                 sca: SCASummary(
-                    regime: nil, outcome: "refused", reason: "unknown_country", citation: "", notApplied: [:]
+                    regime: nil, outcome: "refused", reason: "unknown_country", citation: "", notApplied: []
                 ), notes: ["the issuer's or the merchant's country is unknown"], trace: trace)
         }
         let sca = Self.summary(decision)

@@ -1,5 +1,6 @@
 import Crypto
 import SCAAudit
+import SCAPrimitives
 import SCARules
 
 /// A primary account number: 12 to 19 digits whose last one is the Luhn check digit.

@@ -1,5 +1,6 @@
 import Crypto
 import SCAAudit
+import SCAPrimitives
 import SCARules
 
 /// The simulated card networks: a directory server that knows which issuer holds which

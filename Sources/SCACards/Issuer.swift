@@ -1,6 +1,7 @@
 import Crypto
 import SCAAudit
 import SCAAuth
+import SCAPrimitives
 import SCARules
 import Synchronization
 

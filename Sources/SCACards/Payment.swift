@@ -154,16 +154,31 @@ public struct ThreeDSRecord: Sendable, Codable, Equatable {
     }
 }
 
-/// The acquirer's rules-engine decision for the payment: scope, regime, reason, citation.
+/// The acquirer's rules-engine decision for the payment: scope, regime, reason, citation,
+/// and the exemptions tried before it, as the decisions API lists them.
 public struct SCASummary: Sendable, Codable, Equatable {
     public var regime: String?
     public var outcome: String
     public var reason: String
     public var citation: String
-    /// Why each exemption the engine looked at did not fit.
-    public var notApplied: [String: String]
+    /// Each exemption the engine looked at that did not fit, in the order tried.
+    public var notApplied: [NotApplied]
 
-    public init(regime: String?, outcome: String, reason: String, citation: String, notApplied: [String: String]) {
+    /// One candidate exemption: its reason code, why it did not fit (a stable code) and the
+    /// same in a sentence.
+    public struct NotApplied: Sendable, Codable, Equatable {
+        public var reason: String
+        public var why: String
+        public var message: String
+
+        public init(reason: String, why: String, message: String) {
+            self.reason = reason
+            self.why = why
+            self.message = message
+        }
+    }
+
+    public init(regime: String?, outcome: String, reason: String, citation: String, notApplied: [NotApplied]) {
         self.regime = regime
         self.outcome = outcome
         self.reason = reason
@@ -174,6 +189,21 @@ public struct SCASummary: Sendable, Codable, Equatable {
     enum CodingKeys: String, CodingKey {
         case regime, outcome, reason, citation
         case notApplied = "not_applied"
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        regime = try c.decodeIfPresent(String.self, forKey: .regime)
+        outcome = try c.decode(String.self, forKey: .outcome)
+        reason = try c.decode(String.self, forKey: .reason)
+        citation = try c.decode(String.self, forKey: .citation)
+        if let list = try? c.decode([NotApplied].self, forKey: .notApplied) {
+            notApplied = list
+        } else {
+            // Payments stored before the list kept an object of reason → message, without codes.
+            let old = try c.decode([String: String].self, forKey: .notApplied)
+            notApplied = old.keys.sorted().map { NotApplied(reason: $0, why: "unrecorded", message: old[$0]!) }
+        }
     }
 
     public func encode(to encoder: any Encoder) throws {

@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import SCAAuth
 import SCAGate
+import SCAPrimitives
 import SCARules
 import SCAService
 import SCAStore

@@ -1,3 +1,4 @@
+import SCAPrimitives
 import SCARules
 
 /// Writes answers of the decision contract as single JSON lines, keys in a fixed order:
@@ -111,34 +112,8 @@ public enum AnswerEncoder {
     }
 
     static func appendOptionalString(_ text: String?, into out: inout [UInt8]) {
-        if let text { appendString(text, into: &out) } else { out.append(contentsOf: "null".utf8) }
+        JSONWriter.appendOptionalString(text, into: &out)
     }
 
-    /// `text` as a JSON string literal (see `appendString`).
-    public static func quoted(_ text: String) -> String {
-        var out: [UInt8] = []
-        appendString(text, into: &out)
-        return String(decoding: out, as: UTF8.self)
-    }
-
-    /// `text` as a JSON string literal, with the escapes RFC 8259 requires.
-    public static func appendString(_ text: String, into out: inout [UInt8]) {
-        out.append(UInt8(ascii: "\""))
-        for byte in text.utf8 {
-            switch byte {
-            case UInt8(ascii: "\""): out.append(contentsOf: #"\""#.utf8)
-            case UInt8(ascii: "\\"): out.append(contentsOf: #"\\"#.utf8)
-            case 0x0A: out.append(contentsOf: #"\n"#.utf8)
-            case 0x0D: out.append(contentsOf: #"\r"#.utf8)
-            case 0x09: out.append(contentsOf: #"\t"#.utf8)
-            case 0..<0x20:
-                let hex: [UInt8] = Array("0123456789abcdef".utf8)
-                out.append(contentsOf: #"\u00"#.utf8)
-                out.append(hex[Int(byte >> 4)])
-                out.append(hex[Int(byte & 0x0F)])
-            default: out.append(byte)
-            }
-        }
-        out.append(UInt8(ascii: "\""))
-    }
+    static func appendString(_ text: String, into out: inout [UInt8]) { JSONWriter.appendString(text, into: &out) }
 }

@@ -3,6 +3,7 @@ import Logging
 import SCAAudit
 import SCAAuth
 import SCAContract
+import SCAPrimitives
 import SCARules
 import SCAStore
 import SQLKit

@@ -1,4 +1,5 @@
 import SCAAuth
+import SCAPrimitives
 import SCARules
 import SCAStore
 import SQLKit

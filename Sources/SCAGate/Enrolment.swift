@@ -2,6 +2,7 @@ import Foundation
 import SCAAudit
 import SCAAuth
 import SCAContract
+import SCAPrimitives
 import SCARules
 import SCAStore
 import SQLKit

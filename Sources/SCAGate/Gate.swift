@@ -1,5 +1,6 @@
 import SCAAuth
 import SCAContract
+import SCAPrimitives
 import SCARules
 import SCAStore
 

@@ -1,5 +1,6 @@
 import SCAAudit
 import SCAAuth
+import SCAPrimitives
 import SCARules
 import SCAStore
 import SQLKit

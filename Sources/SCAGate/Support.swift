@@ -2,52 +2,8 @@ import Crypto
 import SCAAudit
 import SCAAuth
 import SCAContract
+import SCAPrimitives
 import SCARules
-
-/// Builds one JSON object, member by member, with the contract's string escaping.
-public struct JSONBuilder: Sendable {
-    private var out: [UInt8] = [UInt8(ascii: "{")]
-    private var empty = true
-
-    public init() {}
-
-    private mutating func key(_ name: String) {
-        if !empty { out.append(UInt8(ascii: ",")) }
-        empty = false
-        AnswerEncoder.appendString(name, into: &out)
-        out.append(UInt8(ascii: ":"))
-    }
-
-    public mutating func string(_ name: String, _ value: String?) {
-        key(name)
-        if let value { AnswerEncoder.appendString(value, into: &out) } else { out += "null".utf8 }
-    }
-
-    public mutating func integer(_ name: String, _ value: Int64?) {
-        key(name)
-        out += (value.map { String($0) } ?? "null").utf8
-    }
-
-    public mutating func bool(_ name: String, _ value: Bool) {
-        key(name)
-        out += (value ? "true" : "false").utf8
-    }
-
-    /// A member whose value is already JSON.
-    public mutating func raw(_ name: String, _ json: String) {
-        key(name)
-        out += json.utf8
-    }
-
-    public mutating func array(_ name: String, _ elements: [String]) {
-        raw(name, "[" + elements.joined(separator: ",") + "]")
-    }
-
-    public var json: String { String(decoding: out + [UInt8(ascii: "}")], as: UTF8.self) }
-
-    /// A JSON string literal.
-    public static func quoted(_ text: String) -> String { AnswerEncoder.quoted(text) }
-}
 
 /// Random values and digests for tokens, ids and codes.
 public enum Secrets {

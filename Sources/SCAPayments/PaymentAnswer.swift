@@ -1,58 +1,66 @@
-import Foundation
 import SCACards
+import SCAPrimitives
 import SCARules
 
 extension PaymentService {
     /// The payment as the API shows it (Checkout.com's shape, with the engine's additions:
-    /// `path`, `sca`, `optimizer`, `liability`, `notes`).
+    /// `path`, `sca`, `optimizer`, `liability`, `notes`), members always in this order.
     static func answerJSON(id: String, request: StoredRequest, outcome: PaymentOutcome, captured: Int64, createdAt: Instant) throws
         -> String
     {
-        func json(_ value: some Encodable) throws -> Any {
-            try JSONSerialization.jsonObject(with: Data(try encode(value).utf8), options: [.fragmentsAllowed])
-        }
-        let null = NSNull()
-        var links: [String: Any] = [
-            "self": ["href": "/v1/payments/\(id)"], "trace": ["href": "/v1/payments/\(id)/trace"],
-        ]
-        if let url = outcome.challengeURL, outcome.status == .pending { links["redirect"] = ["href": url] }
+        let approved = outcome.status == .authorized || outcome.status == .captured || outcome.status == .partiallyCaptured
+        var out = JSONBuilder()
+        out.string("id", id)
+        out.string("status", outcome.status.rawValue)
+        out.bool("approved", approved)
+        out.string("response_code", outcome.responseCode)
+        out.string("response_summary", outcome.responseCode.map(ResponseCode.summary))
+        out.integer("amount", request.amount)
+        out.string("currency", request.currency)
+        out.integer("captured_amount", captured)
+        out.string("reference", request.reference)
+        out.string("payment_type", request.paymentType)
+        out.bool("merchant_initiated", request.merchantInitiated)
+        out.string("previous_payment_id", request.previousPaymentID)
+        out.raw("source", sourceJSON(request))
+        out.string("path", outcome.path.rawValue)
+        out.raw("3ds", optional: try outcome.threeDS.map(JSONValueEncoder.encode))
+        out.bool("liability_shift", outcome.liabilityShift)
+        // Who carries fraud liability: only meaningful once a payment is approved.
+        out.string("liability", outcome.status == .pending || outcome.status == .declined ? nil : outcome.liability)
+        out.raw("sca", try JSONValueEncoder.encode(outcome.sca))
+        out.raw("optimizer", optional: try outcome.optimizer.map(JSONValueEncoder.encode))
+        out.string("next_action", outcome.nextAction)
+        out.strings("notes", outcome.notes)
+        out.string("created_at", createdAt.rfc3339)
+        out.raw("_links", linksJSON(id: id, outcome: outcome))
+        return out.json
+    }
+
+    private static func sourceJSON(_ request: StoredRequest) -> String {
+        var source = JSONBuilder()
+        source.string("type", request.sourceType)
+        source.string("id", request.sourceID)
+        source.string("scheme", request.scheme)
+        source.string("bin", request.bin)
+        source.string("last4", request.last4)
+        source.string("issuer", request.issuer)
+        source.string("issuer_country", request.issuerCountry)
+        source.integer("expiry_month", Int64(request.expiryMonth))
+        source.integer("expiry_year", Int64(request.expiryYear))
+        source.string("fingerprint", request.fingerprint)
+        return source.json
+    }
+
+    private static func linksJSON(id: String, outcome: PaymentOutcome) -> String {
+        func link(_ href: String) -> String { #"{"href":"# + JSONBuilder.quoted(href) + "}" }
+        var links = JSONBuilder()
+        links.raw("self", link("/v1/payments/\(id)"))
+        links.raw("trace", link("/v1/payments/\(id)/trace"))
+        if let url = outcome.challengeURL, outcome.status == .pending { links.raw("redirect", link(url)) }
         if outcome.status == .authorized || outcome.status == .partiallyCaptured {
-            links["capture"] = ["href": "/v1/payments/\(id)/captures"]
+            links.raw("capture", link("/v1/payments/\(id)/captures"))
         }
-        let code = outcome.responseCode
-        let object: [String: Any] = [
-            "id": id,
-            "status": outcome.status.rawValue,
-            "approved": outcome.status == .authorized || outcome.status == .captured || outcome.status == .partiallyCaptured,
-            "response_code": code ?? null,
-            "response_summary": code.map(ResponseCode.summary) ?? null,
-            "amount": request.amount,
-            "currency": request.currency,
-            "captured_amount": captured,
-            "reference": request.reference ?? null,
-            "payment_type": request.paymentType,
-            "merchant_initiated": request.merchantInitiated,
-            "previous_payment_id": request.previousPaymentID ?? null,
-            "source": [
-                "type": request.sourceType, "id": request.sourceID ?? null, "scheme": request.scheme ?? null, "bin": request.bin,
-                "last4": request.last4, "issuer": request.issuer ?? null, "issuer_country": request.issuerCountry ?? null,
-                "expiry_month": request.expiryMonth, "expiry_year": request.expiryYear, "fingerprint": request.fingerprint,
-            ] as [String: Any],
-            "path": outcome.path.rawValue,
-            "3ds": try outcome.threeDS.map(json) ?? null,
-            "liability_shift": outcome.liabilityShift,
-            // Who carries fraud liability: only meaningful once a payment is approved.
-            "liability": (outcome.status == .pending || outcome.status == .declined) ? null : outcome.liability as Any,
-            "sca": try json(outcome.sca),
-            "optimizer": try outcome.optimizer.map(json) ?? null,
-            "next_action": outcome.nextAction ?? null,
-            "notes": outcome.notes,
-            "created_at": createdAt.rfc3339,
-            "_links": links,
-        ]
-        // Unsorted: Foundation sorts keys with ICU collation, which took a quarter of the
-        // payments API's time (BENCHMARKS.md); members are found by name, not by order.
-        let data = try JSONSerialization.data(withJSONObject: object, options: [.withoutEscapingSlashes])
-        return String(decoding: data, as: UTF8.self)
+        return links.json
     }
 }

@@ -5,6 +5,7 @@ import SCAAuth
 import SCACards
 import SCAContract
 import SCAGate
+import SCAPrimitives
 import SCARules
 import SCAStore
 import SQLKit
@@ -173,7 +174,7 @@ public final class PaymentService: Sendable {
         if Self.expired(month: expiry.month, year: expiry.year, at: now) {
             outcome = Acquirer.declined(
                 ResponseCode.expiredCard, path: .declined,
-                sca: SCASummary(regime: nil, outcome: "refused", reason: "expired_card", citation: "", notApplied: [:]),
+                sca: SCASummary(regime: nil, outcome: "refused", reason: "expired_card", citation: "", notApplied: []),
                 notes: ["the card has expired"], trace: []
             )
         } else {
@@ -584,11 +585,7 @@ public final class PaymentService: Sendable {
         return year < currentYear || (year == currentYear && month < currentMonth)
     }
 
-    static func encode(_ value: some Encodable) throws -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return String(decoding: try encoder.encode(value), as: UTF8.self)
-    }
+    static func encode(_ value: some Encodable) throws -> String { try JSONValueEncoder.encode(value) }
 
     static func decode<T: Decodable>(_ type: T.Type, _ text: String) throws -> T {
         do { return try JSONDecoder().decode(type, from: Data(text.utf8)) } catch {

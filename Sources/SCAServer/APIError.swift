@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import SCAContract
+import SCAPrimitives
 import SCAStore
 
 /// An error answer: `{"error": {"code": ..., "message": ...}}` with a stable code.
@@ -41,9 +42,9 @@ struct APIError: Error {
     var reply: JSONReply {
         var out: [UInt8] = []
         out.append(contentsOf: #"{"error":{"code":"#.utf8)
-        AnswerEncoder.appendString(code, into: &out)
+        JSONWriter.appendString(code, into: &out)
         out.append(contentsOf: #","message":"#.utf8)
-        AnswerEncoder.appendString(message, into: &out)
+        JSONWriter.appendString(message, into: &out)
         out.append(contentsOf: "}}".utf8)
         return JSONReply(status: status, headers: headers, body: out)
     }

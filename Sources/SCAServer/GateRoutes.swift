@@ -4,6 +4,7 @@ import Hummingbird
 import SCAAuth
 import SCAContract
 import SCAGate
+import SCAPrimitives
 import SCARules
 import SCAStore
 

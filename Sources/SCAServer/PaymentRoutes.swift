@@ -4,6 +4,7 @@ import Hummingbird
 import SCACards
 import SCAGate
 import SCAPayments
+import SCAPrimitives
 
 /// The payments API (docs/PAYMENTS-API.md) and the simulated issuer's challenge page.
 /// They parse, call `PaymentService`, and map the outcome; the flow lives in SCACards.

@@ -8,6 +8,7 @@ import SCAAudit
 import SCAContract
 import SCAGate
 import SCAPayments
+import SCAPrimitives
 import SCARules
 import SCAService
 import SCAStore
@@ -204,11 +205,11 @@ public struct SCAServer: Sendable {
     static func view(_ decision: StoredDecision) -> String {
         var out: [UInt8] = []
         out.append(contentsOf: #"{"decision_id":"#.utf8)
-        AnswerEncoder.appendString(decision.id, into: &out)
+        JSONWriter.appendString(decision.id, into: &out)
         out.append(contentsOf: #","created_at":"#.utf8)
-        AnswerEncoder.appendString(decision.createdAt, into: &out)
+        JSONWriter.appendString(decision.createdAt, into: &out)
         out.append(contentsOf: #","sca":"#.utf8)
-        AnswerEncoder.appendString(decision.sca.rawValue, into: &out)
+        JSONWriter.appendString(decision.sca.rawValue, into: &out)
         out.append(contentsOf: #","answer":"#.utf8)
         out.append(contentsOf: decision.answer.utf8)
         out.append(UInt8(ascii: "}"))
@@ -278,11 +279,11 @@ public struct SCAServer: Sendable {
             out.append(contentsOf: #"{"sequence":"#.utf8)
             out.append(contentsOf: String(event.sequence).utf8)
             out.append(contentsOf: #","at":"#.utf8)
-            AnswerEncoder.appendString(event.at, into: &out)
+            JSONWriter.appendString(event.at, into: &out)
             out.append(contentsOf: #","kind":"#.utf8)
-            AnswerEncoder.appendString(event.kind, into: &out)
+            JSONWriter.appendString(event.kind, into: &out)
             out.append(contentsOf: #","payload":"#.utf8)
-            AnswerEncoder.appendString(event.payload, into: &out)
+            JSONWriter.appendString(event.payload, into: &out)
             out.append(contentsOf: #","previous_hash":""#.utf8)
             out.append(contentsOf: hex(event.previousHash).utf8)
             out.append(contentsOf: #"","hash":""#.utf8)
@@ -310,7 +311,7 @@ public struct SCAServer: Sendable {
             return #"{"status":"intact","events":\#(events),"head":"\#(hex(head))"}"#
         case .broken(let found):
             var out: [UInt8] = []
-            AnswerEncoder.appendString(found.description, into: &out)
+            JSONWriter.appendString(found.description, into: &out)
             return
                 #"{"status":"broken","kind":"\#(found.kind.rawValue)","sequence":\#(found.sequence),"position":\#(found.position),"message":"#
                 + String(decoding: out, as: UTF8.self) + "}"

@@ -3,6 +3,7 @@ import NIOConcurrencyHelpers
 import NIOCore
 import SCAAudit
 import SCAContract
+import SCAPrimitives
 import SCARules
 import SQLKit
 
@@ -414,7 +415,7 @@ public actor DecisionStore {
                 let sequence = chain.lastSequence + 1
                 // The SCA completes the action only while it still needs one.
                 if decision.outcome == .scaRequired { state.apply(effects, of: request, recorded: Int64(sequence)) }
-                let payload = #"{"decision_id":"# + AnswerEncoder.quoted(id) + #","sca":"# + AnswerEncoder.quoted(wanted.rawValue) + "}"
+                let payload = #"{"decision_id":"# + JSONWriter.quoted(id) + #","sca":"# + JSONWriter.quoted(wanted.rawValue) + "}"
                 events.append(chain.append(kind: "sca_result", at: now, payload: payload))
                 entry.decision.sca = wanted
                 reported[id] = entry
@@ -500,11 +501,11 @@ public actor DecisionStore {
         var payload: [UInt8] = []
         payload.reserveCapacity(answer.count + 192)  // the id, the status and a 64-digit digest, with their keys
         payload.append(contentsOf: #"{"decision_id":"#.utf8)
-        AnswerEncoder.appendString(id, into: &payload)
+        JSONWriter.appendString(id, into: &payload)
         payload.append(contentsOf: #","sca":"#.utf8)
-        AnswerEncoder.appendString(status.rawValue, into: &payload)
+        JSONWriter.appendString(status.rawValue, into: &payload)
         payload.append(contentsOf: #","request_sha256":"#.utf8)
-        AnswerEncoder.appendString(digest, into: &payload)
+        JSONWriter.appendString(digest, into: &payload)
         payload.append(contentsOf: #","answer":"#.utf8)
         payload.append(contentsOf: answer)
         payload.append(UInt8(ascii: "}"))
@@ -572,7 +573,7 @@ public actor DecisionStore {
     }
 
     static func bytes(hex text: String) throws -> [UInt8] {
-        guard let value = SCAAudit.bytes(fromHex: text) else { throw StorageError.corrupt("not lowercase hex") }
+        guard let value = SCAPrimitives.bytes(fromHex: text) else { throw StorageError.corrupt("not lowercase hex") }
         return value
     }
 }

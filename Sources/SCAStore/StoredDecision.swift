@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import SCAAudit
+import SCAPrimitives
 import SCARules
 import Synchronization
 

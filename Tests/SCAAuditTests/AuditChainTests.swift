@@ -1,4 +1,5 @@
 import Crypto
+import SCAPrimitives
 import Testing
 
 @testable import SCAAudit

@@ -1,4 +1,5 @@
 import Foundation
+import SCAPrimitives
 import SCARules
 import Testing
 

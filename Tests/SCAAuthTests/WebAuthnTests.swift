@@ -1,6 +1,7 @@
 import Crypto
 import CryptoExtras
 import Foundation
+import SCAPrimitives
 import Testing
 
 @testable import SCAAuth

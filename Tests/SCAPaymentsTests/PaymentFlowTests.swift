@@ -97,6 +97,35 @@ import Testing
         await h.close()
     }
 
+    /// Every answer has the same members in the same order (docs/PAYMENTS-API.md), and
+    /// `sca.not_applied` is a list as in a decision's answer.
+    @Test func answersHaveOneShape() async throws {
+        let h = try await Harness()
+        let members = [
+            "id", "status", "approved", "response_code", "response_summary", "amount", "currency", "captured_amount", "reference",
+            "payment_type", "merchant_initiated", "previous_payment_id", "source", "path", "3ds", "liability_shift", "liability", "sca",
+            "optimizer", "next_action", "notes", "created_at", "_links",
+        ]
+        func order(_ json: String) throws -> [String] {
+            // The top-level member names, in the order they appear.
+            let object = try #require(try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])
+            return object.keys.sorted { json.range(of: "\"\($0)\":")!.lowerBound < json.range(of: "\"\($1)\":")!.lowerBound }
+        }
+        for card in ["4000010000000019", "4000020000000018", "4000030000000017"] {
+            let body = """
+                {"source": {"type": "card", "number": "\(card)", "expiry_month": 12, "expiry_year": 2030, "cvv": "100"},
+                 "amount": 4000, "currency": "EUR", "3ds": {"enabled": true, "exemption": "low_value"}}
+                """
+            let answer = try await h.service.create(body: Array(body.utf8), idempotencyKey: nil).json
+            #expect(try order(answer) == members, "\(card)")
+            let sca = try #require(PaymentFlowTests.Harness.object(answer)["sca"] as? [String: Any])
+            let notApplied = try #require(sca["not_applied"] as? [[String: Any]], "\(card): not_applied is a list")
+            #expect(
+                !notApplied.isEmpty && notApplied.allSatisfy { $0["reason"] is String && $0["why"] is String && $0["message"] is String })
+        }
+        await h.close()
+    }
+
     @Test func challengePassedWithTraceAndAudit() async throws {
         let h = try await Harness()
         let pending = try await h.pay("4000020000000018", threeDS: #"{"enabled": true, "challenge_indicator": "challenge_requested"}"#)

@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import SCAAuth
+import SCAPrimitives
 import SCARules
 import SCAStore
 import Testing

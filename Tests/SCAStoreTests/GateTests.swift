@@ -3,6 +3,7 @@ import Foundation
 import SCAAudit
 import SCAAuth
 import SCAGate
+import SCAPrimitives
 import SCARules
 import SCAStore
 import SCATestSupport

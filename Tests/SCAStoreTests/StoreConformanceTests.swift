@@ -1,6 +1,7 @@
 import Foundation
 import SCAAudit
 import SCAContract
+import SCAPrimitives
 import SCARules
 import Testing
 

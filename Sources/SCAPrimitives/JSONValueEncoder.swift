@@ -1,0 +1,234 @@
+/// Encodes `Encodable` values (stored payment records, traces) as JSON through
+/// `JSONWriter`, members in the order the value encodes them: for synthesised conformances,
+/// the order the properties are declared in, the same on every call; a dictionary's in
+/// key order. A `nil` optional property is left out, as Foundation's encoder does. Written here rather than taken
+/// from Foundation because Foundation's encoder (and `JSONSerialization`) cost the payments
+/// API most of its time, and sort keys in a collation order of their own.
+public enum JSONValueEncoder {
+    public struct InvalidValue: Error, Sendable, CustomStringConvertible {
+        public let description: String
+    }
+
+    public static func encode(_ value: some Encodable) throws -> String {
+        String(decoding: try bytes(value), as: UTF8.self)
+    }
+
+    public static func bytes(_ value: some Encodable) throws -> [UInt8] {
+        let slot = Slot()
+        try value.encode(to: TreeEncoder(slot: slot, codingPath: []))
+        var out: [UInt8] = []
+        out.reserveCapacity(512)
+        slot.tree.write(into: &out)
+        return out
+    }
+}
+
+/// What a value encoded to, before it is written. Objects and arrays are boxes, so that a
+/// container handed out earlier keeps adding to the tree it belongs to.
+enum Tree {
+    case null
+    case bool(Bool)
+    case number(String)
+    case string(String)
+    case object(ObjectBox)
+    case array(ArrayBox)
+
+    func write(into out: inout [UInt8]) {
+        switch self {
+        case .null: out += "null".utf8
+        case .bool(let flag): out += (flag ? "true" : "false").utf8
+        case .number(let text): out += text.utf8
+        case .string(let text): JSONWriter.appendString(text, into: &out)
+        case .object(let box):
+            out.append(UInt8(ascii: "{"))
+            for (index, member) in box.members.enumerated() {
+                if index > 0 { out.append(UInt8(ascii: ",")) }
+                JSONWriter.appendString(member.key, into: &out)
+                out.append(UInt8(ascii: ":"))
+                member.value.tree.write(into: &out)
+            }
+            out.append(UInt8(ascii: "}"))
+        case .array(let box):
+            out.append(UInt8(ascii: "["))
+            for (index, element) in box.elements.enumerated() {
+                if index > 0 { out.append(UInt8(ascii: ",")) }
+                element.tree.write(into: &out)
+            }
+            out.append(UInt8(ascii: "]"))
+        }
+    }
+}
+
+final class Slot {
+    var tree: Tree = .null
+}
+
+final class ObjectBox {
+    var members: [(key: String, value: Slot)] = []
+
+    /// The slot of `key`: a new member, or the one already there (a key encoded again
+    /// replaces its value, as in Foundation).
+    func slot(_ key: String) -> Slot {
+        if let existing = members.first(where: { $0.key == key }) { return existing.value }
+        let slot = Slot()
+        members.append((key, slot))
+        return slot
+    }
+}
+
+final class ArrayBox {
+    var elements: [Slot] = []
+
+    func append() -> Slot {
+        let slot = Slot()
+        elements.append(slot)
+        return slot
+    }
+}
+
+struct TreeEncoder: Encoder {
+    let slot: Slot
+    let codingPath: [any CodingKey]
+    var userInfo: [CodingUserInfoKey: Any] { [:] }
+
+    func container<Key: CodingKey>(keyedBy type: Key.Type) -> KeyedEncodingContainer<Key> {
+        let box: ObjectBox
+        if case .object(let existing) = slot.tree {
+            box = existing
+        } else {
+            box = ObjectBox()
+            slot.tree = .object(box)
+        }
+        return KeyedEncodingContainer(KeyedTreeContainer(box: box, codingPath: codingPath))
+    }
+
+    func unkeyedContainer() -> any UnkeyedEncodingContainer {
+        let box: ArrayBox
+        if case .array(let existing) = slot.tree {
+            box = existing
+        } else {
+            box = ArrayBox()
+            slot.tree = .array(box)
+        }
+        return UnkeyedTreeContainer(box: box, codingPath: codingPath)
+    }
+
+    func singleValueContainer() -> any SingleValueEncodingContainer {
+        SingleTreeContainer(slot: slot, codingPath: codingPath)
+    }
+
+    static func number(_ value: Double, at path: [any CodingKey]) throws -> Tree {
+        guard value.isFinite else {
+            throw JSONValueEncoder.InvalidValue(description: "\(value) at \(path.map(\.stringValue)) is not a JSON number")
+        }
+        return .number(value == value.rounded() && abs(value) < 1e15 ? String(Int64(value)) : "\(value)")
+    }
+
+    /// Encodes a nested value into `slot`.
+    static func encode(_ value: some Encodable, into slot: Slot, at path: [any CodingKey]) throws {
+        switch value {
+        case let text as String: slot.tree = .string(text)
+        case let number as Int: slot.tree = .number(String(number))
+        case let number as Int64: slot.tree = .number(String(number))
+        case let flag as Bool: slot.tree = .bool(flag)
+        case let double as Double: slot.tree = try number(double, at: path)
+        case let dictionary as [String: any Encodable]:
+            // Members in key order (bytewise), so that a dictionary reads the same every time.
+            let box = ObjectBox()
+            slot.tree = .object(box)
+            for key in dictionary.keys.sorted(by: { $0.utf8.lexicographicallyPrecedes($1.utf8) }) {
+                let member = Slot()
+                box.members.append((key, member))
+                try encode(dictionary[key]!, into: member, at: path)
+            }
+        default: try value.encode(to: TreeEncoder(slot: slot, codingPath: path))
+        }
+    }
+}
+
+struct KeyedTreeContainer<Key: CodingKey>: KeyedEncodingContainerProtocol {
+    let box: ObjectBox
+    let codingPath: [any CodingKey]
+
+    mutating func encodeNil(forKey key: Key) throws { box.slot(key.stringValue).tree = .null }
+    mutating func encode(_ value: Bool, forKey key: Key) throws { box.slot(key.stringValue).tree = .bool(value) }
+    mutating func encode(_ value: String, forKey key: Key) throws { box.slot(key.stringValue).tree = .string(value) }
+    mutating func encode(_ value: Double, forKey key: Key) throws {
+        box.slot(key.stringValue).tree = try TreeEncoder.number(value, at: codingPath + [key])
+    }
+    mutating func encode(_ value: Float, forKey key: Key) throws { try encode(Double(value), forKey: key) }
+    mutating func encode(_ value: Int, forKey key: Key) throws { box.slot(key.stringValue).tree = .number(String(value)) }
+    mutating func encode(_ value: Int8, forKey key: Key) throws { try encode(Int(value), forKey: key) }
+    mutating func encode(_ value: Int16, forKey key: Key) throws { try encode(Int(value), forKey: key) }
+    mutating func encode(_ value: Int32, forKey key: Key) throws { try encode(Int(value), forKey: key) }
+    mutating func encode(_ value: Int64, forKey key: Key) throws { box.slot(key.stringValue).tree = .number(String(value)) }
+    mutating func encode(_ value: UInt, forKey key: Key) throws { box.slot(key.stringValue).tree = .number(String(value)) }
+    mutating func encode(_ value: UInt8, forKey key: Key) throws { try encode(Int(value), forKey: key) }
+    mutating func encode(_ value: UInt16, forKey key: Key) throws { try encode(Int(value), forKey: key) }
+    mutating func encode(_ value: UInt32, forKey key: Key) throws { try encode(Int(value), forKey: key) }
+    mutating func encode(_ value: UInt64, forKey key: Key) throws { box.slot(key.stringValue).tree = .number(String(value)) }
+    mutating func encode<T: Encodable>(_ value: T, forKey key: Key) throws {
+        try TreeEncoder.encode(value, into: box.slot(key.stringValue), at: codingPath + [key])
+    }
+
+    mutating func nestedContainer<NestedKey: CodingKey>(keyedBy keyType: NestedKey.Type, forKey key: Key)
+        -> KeyedEncodingContainer<NestedKey>
+    {
+        TreeEncoder(slot: box.slot(key.stringValue), codingPath: codingPath + [key]).container(keyedBy: keyType)
+    }
+
+    mutating func nestedUnkeyedContainer(forKey key: Key) -> any UnkeyedEncodingContainer {
+        TreeEncoder(slot: box.slot(key.stringValue), codingPath: codingPath + [key]).unkeyedContainer()
+    }
+
+    mutating func superEncoder() -> any Encoder { TreeEncoder(slot: box.slot("super"), codingPath: codingPath) }
+    mutating func superEncoder(forKey key: Key) -> any Encoder {
+        TreeEncoder(slot: box.slot(key.stringValue), codingPath: codingPath + [key])
+    }
+}
+
+struct UnkeyedTreeContainer: UnkeyedEncodingContainer {
+    let box: ArrayBox
+    let codingPath: [any CodingKey]
+    var count: Int { box.elements.count }
+
+    mutating func encodeNil() throws { box.append().tree = .null }
+    mutating func encode(_ value: Bool) throws { box.append().tree = .bool(value) }
+    mutating func encode(_ value: String) throws { box.append().tree = .string(value) }
+    mutating func encode(_ value: Int) throws { box.append().tree = .number(String(value)) }
+    mutating func encode(_ value: Int64) throws { box.append().tree = .number(String(value)) }
+    mutating func encode(_ value: Double) throws { box.append().tree = try TreeEncoder.number(value, at: codingPath) }
+    mutating func encode<T: Encodable>(_ value: T) throws { try TreeEncoder.encode(value, into: box.append(), at: codingPath) }
+
+    mutating func nestedContainer<NestedKey: CodingKey>(keyedBy keyType: NestedKey.Type) -> KeyedEncodingContainer<NestedKey> {
+        TreeEncoder(slot: box.append(), codingPath: codingPath).container(keyedBy: keyType)
+    }
+
+    mutating func nestedUnkeyedContainer() -> any UnkeyedEncodingContainer {
+        TreeEncoder(slot: box.append(), codingPath: codingPath).unkeyedContainer()
+    }
+
+    mutating func superEncoder() -> any Encoder { TreeEncoder(slot: box.append(), codingPath: codingPath) }
+}
+
+struct SingleTreeContainer: SingleValueEncodingContainer {
+    let slot: Slot
+    let codingPath: [any CodingKey]
+
+    mutating func encodeNil() throws { slot.tree = .null }
+    mutating func encode(_ value: Bool) throws { slot.tree = .bool(value) }
+    mutating func encode(_ value: String) throws { slot.tree = .string(value) }
+    mutating func encode(_ value: Double) throws { slot.tree = try TreeEncoder.number(value, at: codingPath) }
+    mutating func encode(_ value: Float) throws { try encode(Double(value)) }
+    mutating func encode(_ value: Int) throws { slot.tree = .number(String(value)) }
+    mutating func encode(_ value: Int8) throws { try encode(Int(value)) }
+    mutating func encode(_ value: Int16) throws { try encode(Int(value)) }
+    mutating func encode(_ value: Int32) throws { try encode(Int(value)) }
+    mutating func encode(_ value: Int64) throws { slot.tree = .number(String(value)) }
+    mutating func encode(_ value: UInt) throws { slot.tree = .number(String(value)) }
+    mutating func encode(_ value: UInt8) throws { try encode(Int(value)) }
+    mutating func encode(_ value: UInt16) throws { try encode(Int(value)) }
+    mutating func encode(_ value: UInt32) throws { try encode(Int(value)) }
+    mutating func encode(_ value: UInt64) throws { slot.tree = .number(String(value)) }
+    mutating func encode<T: Encodable>(_ value: T) throws { try TreeEncoder.encode(value, into: slot, at: codingPath) }
+}

@@ -1,0 +1,116 @@
+/// The engine's one JSON writer: bytes appended to a buffer, strings escaped as RFC 8259
+/// requires, members in the order they are written. The decision contract's encoder
+/// (`AnswerEncoder`), every API answer (`JSONBuilder`) and the encoding of stored values
+/// (`JSONValueEncoder`) write through it.
+public enum JSONWriter {
+    private static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
+
+    /// `text` as a JSON string literal.
+    public static func appendString(_ text: String, into out: inout [UInt8]) {
+        out.append(UInt8(ascii: "\""))
+        for byte in text.utf8 {
+            switch byte {
+            case UInt8(ascii: "\""): out.append(contentsOf: #"\""#.utf8)
+            case UInt8(ascii: "\\"): out.append(contentsOf: #"\\"#.utf8)
+            case 0x0A: out.append(contentsOf: #"\n"#.utf8)
+            case 0x0D: out.append(contentsOf: #"\r"#.utf8)
+            case 0x09: out.append(contentsOf: #"\t"#.utf8)
+            case 0..<0x20:
+                out.append(contentsOf: #"\u00"#.utf8)
+                out.append(hexDigits[Int(byte >> 4)])
+                out.append(hexDigits[Int(byte & 0x0F)])
+            default: out.append(byte)
+            }
+        }
+        out.append(UInt8(ascii: "\""))
+    }
+
+    public static func appendOptionalString(_ text: String?, into out: inout [UInt8]) {
+        if let text { appendString(text, into: &out) } else { out.append(contentsOf: "null".utf8) }
+    }
+
+    /// `text` as a JSON string literal, as a `String`.
+    public static func quoted(_ text: String) -> String {
+        var out: [UInt8] = []
+        appendString(text, into: &out)
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// Digits written straight into the buffer: no `String` per number.
+    public static func appendInteger(_ value: Int64, into out: inout [UInt8]) {
+        if value < 0 { out.append(UInt8(ascii: "-")) }
+        var magnitude = value.magnitude
+        let start = out.count
+        repeat {
+            out.append(UInt8(ascii: "0") + UInt8(magnitude % 10))
+            magnitude /= 10
+        } while magnitude > 0
+        out[start...].reverse()
+    }
+}
+
+/// Builds one JSON object, member by member, in the order written.
+public struct JSONBuilder: Sendable {
+    private var out: [UInt8] = [UInt8(ascii: "{")]
+    private var empty = true
+
+    public init() {}
+
+    private mutating func key(_ name: String) {
+        if !empty { out.append(UInt8(ascii: ",")) }
+        empty = false
+        JSONWriter.appendString(name, into: &out)
+        out.append(UInt8(ascii: ":"))
+    }
+
+    public mutating func string(_ name: String, _ value: String?) {
+        key(name)
+        JSONWriter.appendOptionalString(value, into: &out)
+    }
+
+    public mutating func integer(_ name: String, _ value: Int64?) {
+        key(name)
+        if let value { JSONWriter.appendInteger(value, into: &out) } else { out += "null".utf8 }
+    }
+
+    public mutating func bool(_ name: String, _ value: Bool?) {
+        key(name)
+        out += (value.map { $0 ? "true" : "false" } ?? "null").utf8
+    }
+
+    /// A member whose value is already JSON.
+    public mutating func raw(_ name: String, _ json: String) {
+        key(name)
+        out += json.utf8
+    }
+
+    /// A member whose value is already JSON, or null.
+    public mutating func raw(_ name: String, optional json: String?) { raw(name, json ?? "null") }
+
+    /// An array of values that are already JSON.
+    public mutating func array(_ name: String, _ elements: [String]) {
+        key(name)
+        out.append(UInt8(ascii: "["))
+        for (index, element) in elements.enumerated() {
+            if index > 0 { out.append(UInt8(ascii: ",")) }
+            out += element.utf8
+        }
+        out.append(UInt8(ascii: "]"))
+    }
+
+    /// An array of strings.
+    public mutating func strings(_ name: String, _ elements: [String]) {
+        key(name)
+        out.append(UInt8(ascii: "["))
+        for (index, element) in elements.enumerated() {
+            if index > 0 { out.append(UInt8(ascii: ",")) }
+            JSONWriter.appendString(element, into: &out)
+        }
+        out.append(UInt8(ascii: "]"))
+    }
+
+    public var json: String { String(decoding: out + [UInt8(ascii: "}")], as: UTF8.self) }
+
+    /// A JSON string literal.
+    public static func quoted(_ text: String) -> String { JSONWriter.quoted(text) }
+}

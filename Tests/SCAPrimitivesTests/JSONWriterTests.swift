@@ -1,0 +1,66 @@
+import Foundation
+import SCAPrimitives
+import Testing
+
+/// The one JSON writer: escaping, objects in the order written, and `Encodable` values in
+/// their declared order, read back by Foundation's decoder.
+@Suite struct JSONWriterTests {
+    struct Inner: Codable, Equatable {
+        var code: String
+        var weight: Double
+    }
+
+    struct Record: Codable, Equatable {
+        var zulu: String
+        var alpha: Int64
+        var maybe: String?
+        var flags: [Bool]
+        var inner: Inner?
+        var byName: [String: Int]
+        var status: Status
+    }
+
+    enum Status: String, Codable { case open, closed }
+
+    @Test func stringsAreEscapedAsRFC8259Requires() {
+        #expect(JSONWriter.quoted("a\"b\\c\nd\re\tf\u{01}g\u{1f}é€") == #""a\"b\\c\nd\re\tf\u0001g\u001fé€""#)
+        var out: [UInt8] = []
+        for value: Int64 in [0, 7, -7, 1_234_567, .max, .min] {
+            JSONWriter.appendInteger(value, into: &out)
+            out.append(32)
+        }
+        #expect(String(decoding: out, as: UTF8.self) == "0 7 -7 1234567 9223372036854775807 -9223372036854775808 ")
+    }
+
+    @Test func aBuilderWritesMembersInTheOrderGiven() {
+        var out = JSONBuilder()
+        out.string("b", "x\"y")
+        out.integer("a", nil)
+        out.bool("c", true)
+        out.strings("d", ["1", "2"])
+        out.array("e", ["{}", "[]"])
+        out.raw("f", optional: nil)
+        #expect(out.json == #"{"b":"x\"y","a":null,"c":true,"d":["1","2"],"e":[{},[]],"f":null}"#)
+    }
+
+    @Test func encodableValuesKeepTheirDeclaredOrderAndReadBack() throws {
+        let record = Record(
+            zulu: "z\n", alpha: -42, maybe: nil, flags: [true, false], inner: Inner(code: "c", weight: 0.125),
+            byName: ["b": 2, "a": 1, "c": 3], status: .closed
+        )
+        let json = try JSONValueEncoder.encode(record)
+        #expect(
+            json
+                == #"{"zulu":"z\n","alpha":-42,"flags":[true,false],"inner":{"code":"c","weight":0.125},"byName":{"a":1,"b":2,"c":3},"status":"closed"}"#
+        )
+        #expect(try JSONDecoder().decode(Record.self, from: Data(json.utf8)) == record)
+        // The same value writes the same bytes every time.
+        #expect(try (0..<20).allSatisfy { _ in try JSONValueEncoder.encode(record) == json })
+    }
+
+    @Test func wholeDoublesAreIntegersAndNonFiniteOnesAreRefused() throws {
+        #expect(try JSONValueEncoder.encode([1.0, 2.5, 1e-7]) == "[1,2.5,1e-07]")
+        #expect(throws: JSONValueEncoder.InvalidValue.self) { try JSONValueEncoder.encode([Double.nan]) }
+        #expect(throws: JSONValueEncoder.InvalidValue.self) { try JSONValueEncoder.encode(Inner(code: "x", weight: .infinity)) }
+    }
+}
