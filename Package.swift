@@ -89,15 +89,36 @@ let package = Package(
             ]
         ),
         // The gate: users, factors, sessions and one-time tokens on the store, the protected
-        // calls' flow, and the demo bank behind it.
+        // calls' flow, and their routes (AuthController).
         .target(
             name: "SCAGate",
             dependencies: [
-                "SCAPrimitives", "SCAAuth", "SCAStore", "SCARules", "SCAContract", "SCAAudit",
+                "SCAPrimitives", "SCAAuth", "SCAStore", "SCARules", "SCAContract", "SCAAudit", "SCAHTTP",
+                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "SQLKit", package: "sql-kit"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ]
+        ),
+        // What every API family's controller shares: the one error shape, JSON bodies and
+        // answers, `Idempotency-Key`.
+        .target(
+            name: "SCAHTTP",
+            dependencies: [
+                "SCAPrimitives", "SCAContract", "SCAStore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
+        // The demo bank behind the gate: accounts, beneficiaries, transfers, statements, and
+        // their routes (BankController).
+        .target(
+            name: "SCABank",
+            dependencies: [
+                "SCAPrimitives", "SCAGate", "SCAAuth", "SCAStore", "SCARules", "SCAHTTP",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "SQLKit", package: "sql-kit"),
             ]
         ),
         // Card payments with 3-D Secure 2: simulated directory server and issuers (each one
@@ -115,7 +136,8 @@ let package = Package(
         .target(
             name: "SCAPayments",
             dependencies: [
-                "SCAPrimitives", "SCACards", "SCAGate", "SCAStore", "SCAAuth", "SCARules", "SCAContract", "SCAAudit",
+                "SCAPrimitives", "SCACards", "SCAGate", "SCAStore", "SCAAuth", "SCARules", "SCAContract", "SCAAudit", "SCAHTTP",
+                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "SQLKit", package: "sql-kit"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
@@ -124,7 +146,7 @@ let package = Package(
         .target(
             name: "SCAServer",
             dependencies: [
-                "SCAPrimitives", "SCAService", "SCAStore", "SCAGate", "SCAAuth", "SCAPayments", "SCACards",
+                "SCAPrimitives", "SCAService", "SCAStore", "SCAGate", "SCAAuth", "SCAPayments", "SCACards", "SCAHTTP", "SCABank",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -141,7 +163,7 @@ let package = Package(
         .executableTarget(
             name: "SCACommand",
             dependencies: [
-                "SCAPrimitives", "SCAService", "SCAStore", "SCAServer", "SCAGate", "SCAAuth", "SCAPayments", "SCACards",
+                "SCAPrimitives", "SCAService", "SCAStore", "SCAServer", "SCAGate", "SCAAuth", "SCAPayments", "SCACards", "SCABank",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
@@ -179,7 +201,7 @@ let package = Package(
         .testTarget(
             name: "SCAServerTests",
             dependencies: [
-                "SCAPrimitives", "SCAServer", "SCAService", "SCAGate", "SCAAuth", "SCAPayments",
+                "SCAPrimitives", "SCABank", "SCAHTTP", "SCAServer", "SCAService", "SCAGate", "SCAAuth", "SCAPayments",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Hummingbird
 import Logging
+import SCABank
 import SCAContract
 import SCAGate
 import SCAPayments

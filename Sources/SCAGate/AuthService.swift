@@ -254,3 +254,17 @@ public final class AuthService: Sendable {
         }
     }
 }
+
+extension AuthService {
+    /// Opens an authenticated session (the effect of a login).
+    public func openingSession(userID: String, token: String, idleSeconds: Int64) -> TransactionWork<String> {
+        { scope in
+            try await Self.openSession(token, userID: userID, kind: .authenticated, scope: scope)
+            var out = JSONBuilder()
+            out.string("session", token)
+            out.string("user_id", userID)
+            out.integer("idle_timeout_seconds", idleSeconds)
+            return out.json
+        }
+    }
+}

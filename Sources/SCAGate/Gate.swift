@@ -45,8 +45,9 @@ public struct Allowance: Sendable {
 }
 
 public enum GateOutcome: Sendable {
-    /// The action ran; `body` is its answer. `approved` when a token was used.
-    case done(body: String, approved: Bool, decision: StoredDecision)
+    /// The action ran; `body` is its answer. `approved` when a token was used; no
+    /// decision when no SCA could be asked for (a user's first two factors).
+    case done(body: String, approved: Bool, decision: StoredDecision?)
     /// SCA is needed: the 403 with a one-time token.
     case challenge(token: String, decision: StoredDecision, actionType: String, displayText: String?)
     /// The rules engine refused the action outright.
@@ -54,6 +55,30 @@ public enum GateOutcome: Sendable {
 }
 
 extension AuthService {
+    /// Adding or revoking a factor. While the user has fewer than two active factors no
+    /// SCA can be asked for, so the change is made at once (checked again inside its
+    /// transaction, so that two concurrent enrolments cannot both pass as "the second
+    /// factor"); from two on it is a `sensitive_action` behind the gate.
+    public func changeFactors(
+        userID: String, actionType: String, binding: [UInt8], approval: String?,
+        effect: @escaping @Sendable (Allowance?) -> TransactionWork<String>
+    ) async throws -> GateOutcome {
+        if approval == nil, try await activeFactorCount(userID: userID) < 2 {
+            let value = try await store.transact { scope in
+                guard try await self.activeFactorCount(userID: userID, scope: scope) < 2 else {
+                    throw GateRefusal(.conflict, "the user now has two factors: repeat the call to be asked for SCA")
+                }
+                return try await effect(nil)(scope)
+            }
+            return .done(body: value, approved: false, decision: nil)
+        }
+        let action = ProtectedAction(
+            userID: userID, actionType: actionType, decisionRequest: decisionRequest(action: "sensitive_action", userID: userID),
+            binding: binding, effect: { effect($0) }
+        )
+        return try await perform(action, approval: approval)
+    }
+
     /// Runs a protected call through the gate. Without an approval the rules engine
     /// decides: an action that needs no SCA runs at once, one that needs it gets a token.
     /// With an approval, the token must be approved, unused, alive, bound to this very

@@ -6,6 +6,7 @@ import NIOCore
 import NIOHTTP1
 import NIOHTTPTypes
 import NIOHTTPTypesHTTP1
+import SCAHTTP
 import SCAStore
 
 /// Serves `POST /v1/decisions` on the connection's event loop; every other request passes

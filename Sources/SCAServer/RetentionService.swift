@@ -1,4 +1,5 @@
 import Logging
+import SCAHTTP
 import SCARules
 import SCAStore
 import ServiceLifecycle

@@ -5,8 +5,10 @@ import HummingbirdCore
 import Logging
 import NIOHTTP1
 import SCAAudit
+import SCABank
 import SCAContract
 import SCAGate
+import SCAHTTP
 import SCAPayments
 import SCAPrimitives
 import SCARules
@@ -19,8 +21,6 @@ public struct ServerLimits: Sendable {
     public var bodyBytesMax: Int
     /// The largest page of `GET /v1/audit`.
     public var auditPageMax: Int
-    /// `Idempotency-Key` values longer than this are refused.
-    public static let idempotencyKeyBytesMax = 255
 
     public init(
         bodyBytesMax: Int = ServiceConfiguration.bodyBytesMaxDefault,
@@ -57,28 +57,6 @@ public struct SCAServer: Sendable {
         // Over HTTP an absent `sca` means the SCA is still pending (DESIGN, decision contract).
         decoder = SCAContract.RequestDecoder(referenceRates: store.engine.configuration.referenceRates, absentSCA: nil)
     }
-
-    /// Every route, as `Resources/openapi.yaml` must describe it (tests compare the two).
-    public static let routes: [(method: String, path: String)] = [
-        ("GET", "/health"), ("GET", "/ready"), ("GET", "/metrics"), ("GET", "/openapi.yaml"),
-        ("POST", "/v1/decisions"), ("GET", "/v1/decisions/{id}"), ("POST", "/v1/decisions/{id}/sca-result"),
-        ("GET", "/v1/audit"), ("GET", "/v1/audit/verify"),
-        ("POST", "/v1/users"), ("GET", "/v1/users/{user_id}/factors"), ("POST", "/v1/users/{user_id}/factors"),
-        ("DELETE", "/v1/users/{user_id}/factors/{factor_id}"), ("POST", "/v1/users/{user_id}/webauthn/registration-options"),
-        ("GET", "/v1/one-time-token/status"), ("POST", "/v1/one-time-token/pin/verify"),
-        ("POST", "/v1/one-time-token/totp/verify"), ("POST", "/v1/one-time-token/sms/trigger"),
-        ("POST", "/v1/one-time-token/sms/verify"), ("POST", "/v1/one-time-token/device-key/challenge"),
-        ("POST", "/v1/one-time-token/device-key/verify"), ("POST", "/v1/one-time-token/webauthn/options"),
-        ("POST", "/v1/one-time-token/webauthn/verify"), ("POST", "/v1/one-time-token/push/trigger"),
-        ("GET", "/v1/devices/{factor_id}/approvals"), ("POST", "/v1/approvals/{approval_id}"),
-        ("POST", "/v1/sessions"), ("DELETE", "/v1/sessions/current"), ("GET", "/v1/accounts"),
-        ("GET", "/v1/accounts/{account_id}/statement"), ("GET", "/v1/beneficiaries"), ("POST", "/v1/beneficiaries"),
-        ("POST", "/v1/beneficiaries/{beneficiary_id}/trust"), ("POST", "/v1/transfers"), ("GET", "/v1/transfers"),
-        ("GET", "/v1/dev/messages"), ("GET", "/"), ("GET", "/app/"), ("GET", "/app/{file}"),
-        ("POST", "/v1/payments"), ("GET", "/v1/payments/{payment_id}"), ("GET", "/v1/payments/{payment_id}/trace"),
-        ("POST", "/v1/payments/{payment_id}/captures"), ("GET", "/v1/notifications"), ("GET", "/v1/sandbox/cards"),
-        ("GET", "/v1/3ds/challenges/{acs_trans_id}"), ("POST", "/v1/3ds/challenges/{acs_trans_id}"),
-    ]
 
     /// The HTTP/1.1 server for `router()`: its connections serve `POST /v1/decisions` on
     /// their event loops (`DecisionChannelHandler`) and pass every other request on.
@@ -122,10 +100,13 @@ public struct SCAServer: Sendable {
         }
         router.get("/v1/audit") { request, _ in try await auditPage(request) }
         router.get("/v1/audit/verify") { _, _ in try await verify() }
-        if let bank { GateRoutes(bank: bank, limits: limits).add(to: router) }
-        if let payments {
-            PaymentRoutes(payments: payments, limits: limits, idempotencyKey: { idempotencyKey($0) }).add(to: router)
+        let requestLimits = RequestLimits(bodyBytesMax: limits.bodyBytesMax)
+        if let bank {
+            AuthController(auth: bank.auth, limits: requestLimits).add(to: router)
+            BankController(bank: bank, limits: requestLimits).add(to: router)
+            WebAssets.add(to: router)
         }
+        if let payments { PaymentsController(payments: payments, limits: requestLimits).add(to: router) }
         return router
     }
 
@@ -331,27 +312,7 @@ public struct SCAServer: Sendable {
         }
     }
 
-    /// Printable ASCII, 1 to 255 bytes, or absent.
-    func idempotencyKey(_ request: Request) -> Result<String?, APIError> { idempotencyKey(request.headers[.idempotencyKey]) }
+    func idempotencyKey(_ request: Request) -> Result<String?, APIError> { IdempotencyKey.parse(request) }
 
-    /// The same from the HTTP/1.1 decoder's fields: several are one value joined by ", ",
-    /// as `HTTPFields` joins them.
-    func idempotencyKey(_ headers: HTTPHeaders) -> Result<String?, APIError> {
-        let values = headers["idempotency-key"]
-        return idempotencyKey(values.isEmpty ? nil : values.joined(separator: ", "))
-    }
-
-    private func idempotencyKey(_ key: String?) -> Result<String?, APIError> {
-        guard let key else { return .success(nil) }
-        guard !key.isEmpty, key.utf8.count <= ServerLimits.idempotencyKeyBytesMax,
-            key.utf8.allSatisfy({ $0 >= 0x21 && $0 <= 0x7E })
-        else {
-            return .failure(
-                APIError(
-                    status: .badRequest, code: "invalid_idempotency_key",
-                    message: "Idempotency-Key: 1 to \(ServerLimits.idempotencyKeyBytesMax) printable ASCII characters"
-                ))
-        }
-        return .success(key)
-    }
+    func idempotencyKey(_ headers: HTTPHeaders) -> Result<String?, APIError> { IdempotencyKey.parse(headers) }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import SCAHTTP
 
 /// The bank app and the challenge component (`Resources/web`), served at `/app/`. The
 /// files are read once, at start; names are a closed set, so no path reaches the disk.
@@ -33,7 +34,16 @@ enum WebAssets {
             headers[.location] = "/app/"
             return Response(status: .found, headers: headers)
         }
-        router.get("/app/") { _, _ in serve("index.html") }
+        // The router treats `/app` and `/app/` as one route; the page's relative links need
+        // the slash, so `/app` is sent there.
+        router.get("/app") { request, _ in
+            guard request.uri.path.hasSuffix("/") else {
+                var headers = HTTPFields()
+                headers[.location] = "/app/"
+                return Response(status: .movedPermanently, headers: headers)
+            }
+            return serve("index.html")
+        }
         router.get("/app/{file}") { _, context in serve(context.parameters.get("file") ?? "") }
     }
 

@@ -1,4 +1,5 @@
 import SCAAuth
+import SCAGate
 import SCAPrimitives
 import SCARules
 import SCAStore
@@ -243,17 +244,5 @@ public struct Bank: Sendable {
             return out.json
         }
         return "{\"transfers\":[" + items.joined(separator: ",") + "]}"
-    }
-
-    /// Opens an authenticated session (the effect of a login).
-    public func openSession(userID: String, token: String, idleSeconds: Int64) -> TransactionWork<String> {
-        { scope in
-            try await AuthService.openSession(token, userID: userID, kind: .authenticated, scope: scope)
-            var out = JSONBuilder()
-            out.string("session", token)
-            out.string("user_id", userID)
-            out.integer("idle_timeout_seconds", idleSeconds)
-            return out.json
-        }
     }
 }

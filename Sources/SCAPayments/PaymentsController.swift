@@ -3,26 +3,30 @@ import HTTPTypes
 import Hummingbird
 import SCACards
 import SCAGate
-import SCAPayments
+import SCAHTTP
 import SCAPrimitives
 
 /// The payments API (docs/PAYMENTS-API.md) and the simulated issuer's challenge page.
 /// They parse, call `PaymentService`, and map the outcome; the flow lives in SCACards.
-struct PaymentRoutes: Sendable {
-    let payments: PaymentService
-    let limits: ServerLimits
-    let idempotencyKey: @Sendable (Request) -> Result<String?, APIError>
+public struct PaymentsController<Context: RequestContext>: Sendable {
+    public let payments: PaymentService
+    public let limits: RequestLimits
 
-    func add(to router: Router<BasicRequestContext>) {
+    public init(payments: PaymentService, limits: RequestLimits) {
+        self.payments = payments
+        self.limits = limits
+    }
+
+    public func add(to router: Router<Context>) {
         router.post("/v1/payments") { request, _ in
-            await GateRoutes.answering {
+            await answering {
                 let key: String?
-                switch idempotencyKey(request) {
+                switch IdempotencyKey.parse(request) {
                 case .success(let value): key = value
                 case .failure(let error): return error.response
                 }
                 // Not JSON: 400, as everywhere in the API; the service validates the rest (422).
-                let body = try await Body.read(request, limit: limits.bodyBytesMax)
+                let body = try await JSONBody.read(request, limit: limits.bodyBytesMax)
                 let answer: PaymentService.Answer
                 do {
                     answer = try await payments.create(body: body.bytes, idempotencyKey: key)
@@ -35,19 +39,19 @@ struct PaymentRoutes: Sendable {
             }
         }
         router.get("/v1/payments/{payment_id}") { _, context in
-            await GateRoutes.answering { .json(try await payments.paymentJSON(Self.paymentID(context))) }
+            await answering { .json(try await payments.paymentJSON(Self.paymentID(context))) }
         }
         router.get("/v1/payments/{payment_id}/trace") { _, context in
-            await GateRoutes.answering { .json(try await payments.traceJSON(Self.paymentID(context))) }
+            await answering { .json(try await payments.traceJSON(Self.paymentID(context))) }
         }
         router.post("/v1/payments/{payment_id}/captures") { request, context in
-            await GateRoutes.answering {
+            await answering {
                 let key: String?
-                switch idempotencyKey(request) {
+                switch IdempotencyKey.parse(request) {
                 case .success(let value): key = value
                 case .failure(let error): return error.response
                 }
-                let body = try await Body.optional(request, limit: limits.bodyBytesMax)
+                let body = try await JSONBody.optional(request, limit: limits.bodyBytesMax)
                 do {
                     let answer = try await payments.capture(
                         Self.paymentID(context), body: body?.object, bodyBytes: body?.bytes ?? [], idempotencyKey: key
@@ -60,8 +64,8 @@ struct PaymentRoutes: Sendable {
                 }
             }
         }
-        router.get("/v1/notifications") { _, _ in await GateRoutes.answering { .json(try await payments.notificationsJSON()) } }
-        router.get("/v1/sandbox/cards") { _, _ in await GateRoutes.answering { .json(try payments.sandboxCardsJSON()) } }
+        router.get("/v1/notifications") { _, _ in await answering { .json(try await payments.notificationsJSON()) } }
+        router.get("/v1/sandbox/cards") { _, _ in await answering { .json(try payments.sandboxCardsJSON()) } }
         router.get("/v1/3ds/challenges/{acs_trans_id}") { _, context in
             let id = context.parameters.get("acs_trans_id") ?? ""
             guard let view = payments.challengeView(id) else {
@@ -70,9 +74,9 @@ struct PaymentRoutes: Sendable {
             return ChallengePage.response(view, acsTransID: id)
         }
         router.post("/v1/3ds/challenges/{acs_trans_id}") { request, context in
-            await GateRoutes.answering {
+            await answering {
                 let id = context.parameters.get("acs_trans_id") ?? ""
-                let body = try await Body.read(request, limit: limits.bodyBytesMax)
+                let body = try await JSONBody.read(request, limit: limits.bodyBytesMax)
                 let answer: SimulatedIssuer.ChallengeAnswer
                 if case .bool(true)? = body.object["cancel"] {
                     answer = .cancel
@@ -103,7 +107,7 @@ struct PaymentRoutes: Sendable {
         ).response
     }
 
-    static func paymentID(_ context: BasicRequestContext) throws -> String {
+    static func paymentID(_ context: Context) throws -> String {
         let id = context.parameters.get("payment_id") ?? ""
         guard id.hasPrefix("pay_"), id.utf8.count <= 40 else { throw GateRefusal(.notFound, "payment not found") }
         return id

@@ -6,40 +6,47 @@ import SCAPrimitives
 import SCAStore
 
 /// An error answer: `{"error": {"code": ..., "message": ...}}` with a stable code.
-struct APIError: Error {
-    let status: HTTPResponse.Status
-    let code: String
-    let message: String
+public struct APIError: Error, Sendable {
+    public let status: HTTPResponse.Status
+    public let code: String
+    public let message: String
     /// Headers the answer carries besides its JSON type (`Retry-After` on `busy`).
-    var headers: HTTPFields = [:]
+    public var headers: HTTPFields = [:]
+
+    public init(status: HTTPResponse.Status, code: String, message: String, headers: HTTPFields = [:]) {
+        self.status = status
+        self.code = code
+        self.message = message
+        self.headers = headers
+    }
 
     /// Seconds a client is asked to wait before it retries a `busy` call.
-    static let busyRetryAfterSeconds = 1
+    public static let busyRetryAfterSeconds = 1
 
-    static func bodyTooLarge(_ limit: Int) -> APIError {
+    public static func bodyTooLarge(_ limit: Int) -> APIError {
         APIError(status: .contentTooLarge, code: "body_too_large", message: "the request body is larger than \(limit) bytes")
     }
-    static func notFound(_ what: String) -> APIError { APIError(status: .notFound, code: "not_found", message: "\(what) not found") }
-    static func invalidParameter(_ message: String) -> APIError {
+    public static func notFound(_ what: String) -> APIError { APIError(status: .notFound, code: "not_found", message: "\(what) not found") }
+    public static func invalidParameter(_ message: String) -> APIError {
         APIError(status: .badRequest, code: "invalid_parameter", message: message)
     }
-    static func unavailable(_ message: String) -> APIError {
+    public static func unavailable(_ message: String) -> APIError {
         APIError(status: .serviceUnavailable, code: "storage_unavailable", message: message)
     }
     /// The writer's queue is full (`DecisionStore.Options.queueMax`): nothing was written.
-    static let busy = APIError(
+    public static let busy = APIError(
         status: .serviceUnavailable, code: "busy", message: "the server is busy: nothing was written; retry after a moment",
         headers: [.retryAfter: String(busyRetryAfterSeconds)]
     )
 
     /// The answer to a store failure: `busy` for a full queue, `storage_unavailable` for
     /// anything else (whose detail stays in the log).
-    static func storage(_ error: any Error, otherwise message: String) -> APIError {
+    public static func storage(_ error: any Error, otherwise message: String) -> APIError {
         if case StorageError.busy? = error as? StorageError { return .busy }
         return .unavailable(message)
     }
 
-    var reply: JSONReply {
+    public var reply: JSONReply {
         var out: [UInt8] = []
         out.append(contentsOf: #"{"error":{"code":"#.utf8)
         JSONWriter.appendString(code, into: &out)
@@ -49,50 +56,58 @@ struct APIError: Error {
         return JSONReply(status: status, headers: headers, body: out)
     }
 
-    var response: Response { reply.response }
+    public var response: Response { reply.response }
 }
 
 /// A JSON answer before a transport puts it on the wire: a Hummingbird `Response`, or
 /// the bytes a channel handler writes (`DecisionChannelHandler`).
-struct JSONReply: Sendable {
-    var status: HTTPResponse.Status
+public struct JSONReply: Sendable {
+    public var status: HTTPResponse.Status
     /// Headers besides `Content-Type: application/json`.
-    var headers: HTTPFields = [:]
-    var body: [UInt8]
+    public var headers: HTTPFields = [:]
+    public var body: [UInt8]
+
+    public init(status: HTTPResponse.Status, headers: HTTPFields = [:], body: [UInt8]) {
+        self.status = status
+        self.headers = headers
+        self.body = body
+    }
 
     /// `headers` with `Content-Type: application/json`.
-    var headerFields: HTTPFields {
+    public var headerFields: HTTPFields {
         var fields = headers
         fields[.contentType] = "application/json"
         return fields
     }
 
-    var response: Response { Response(status: status, headers: headerFields, body: .init(byteBuffer: ByteBuffer(bytes: body))) }
+    public var response: Response { Response(status: status, headers: headerFields, body: .init(byteBuffer: ByteBuffer(bytes: body))) }
 }
 
 extension Response {
-    static func json(_ bytes: [UInt8], status: HTTPResponse.Status = .ok, headers extra: HTTPFields = [:]) -> Response {
+    public static func json(_ bytes: [UInt8], status: HTTPResponse.Status = .ok, headers extra: HTTPFields = [:]) -> Response {
         JSONReply(status: status, headers: extra, body: bytes).response
     }
 
-    static func json(_ text: String, status: HTTPResponse.Status = .ok, headers extra: HTTPFields = [:]) -> Response {
+    public static func json(_ text: String, status: HTTPResponse.Status = .ok, headers extra: HTTPFields = [:]) -> Response {
         json(Array(text.utf8), status: status, headers: extra)
     }
 }
 
 extension HTTPField.Name {
-    static let idempotencyKey = HTTPField.Name("Idempotency-Key")!
-    static let idempotentReplayed = HTTPField.Name("Idempotent-Replayed")!
-    static let decisionID = HTTPField.Name("Decision-Id")!
+    public static let idempotencyKey = HTTPField.Name("Idempotency-Key")!
+    public static let idempotentReplayed = HTTPField.Name("Idempotent-Replayed")!
+    public static let decisionID = HTTPField.Name("Decision-Id")!
 }
 
 /// Gives the router's own refusals (no route for the path, a path that does not parse)
 /// the API's one error shape, where Hummingbird answers them with an empty body.
-struct ErrorShapeMiddleware<Context: RequestContext>: RouterMiddleware {
-    /// The most of a request's path an error message repeats.
-    static var pathCharactersMax: Int { 64 }
+public struct ErrorShapeMiddleware<Context: RequestContext>: RouterMiddleware {
+    public init() {}
 
-    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+    /// The most of a request's path an error message repeats.
+    public static var pathCharactersMax: Int { 64 }
+
+    public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         do {
             return try await next(request, context)
         } catch let error as HTTPError {
