@@ -121,6 +121,8 @@ let package = Package(
                 .product(name: "SQLKit", package: "sql-kit"),
             ]
         ),
+        // The engine's whole schema: each feature's migrations in one versioned sequence.
+        .target(name: "SCASchema", dependencies: ["SCAStore", "SCAGate", "SCABank", "SCAPayments"]),
         // Card payments with 3-D Secure 2: simulated directory server and issuers (each one
         // an instance of the rules engine), the acquirer's flow, the exemption optimizer and
         // its simulation. No I/O, no clock.
@@ -147,6 +149,7 @@ let package = Package(
             name: "SCAServer",
             dependencies: [
                 "SCAPrimitives", "SCAService", "SCAStore", "SCAGate", "SCAAuth", "SCAPayments", "SCACards", "SCAHTTP", "SCABank",
+                "SCASchema",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -164,6 +167,7 @@ let package = Package(
             name: "SCACommand",
             dependencies: [
                 "SCAPrimitives", "SCAService", "SCAStore", "SCAServer", "SCAGate", "SCAAuth", "SCAPayments", "SCACards", "SCABank",
+                "SCASchema",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
@@ -179,7 +183,7 @@ let package = Package(
         .testTarget(
             name: "SCAPaymentsTests",
             dependencies: [
-                "SCAPrimitives", "SCAPayments", "SCACards", "SCAStore", "SCAGate", "SCARules", "SCAAudit",
+                "SCASchema", "SCAPrimitives", "SCAPayments", "SCACards", "SCAStore", "SCAGate", "SCARules", "SCAAudit",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -194,14 +198,14 @@ let package = Package(
         .testTarget(
             name: "SCAStoreTests",
             dependencies: [
-                "SCAPrimitives", "SCAStore", "SCAService", "SCATestSupport", "SCAGate", "SCAAuth",
+                "SCABank", "SCAPayments", "SCASchema", "SCAPrimitives", "SCAStore", "SCAService", "SCATestSupport", "SCAGate", "SCAAuth",
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
         .testTarget(
             name: "SCAServerTests",
             dependencies: [
-                "SCAPrimitives", "SCABank", "SCAHTTP", "SCAServer", "SCAService", "SCAGate", "SCAAuth", "SCAPayments",
+                "SCASchema", "SCAPrimitives", "SCABank", "SCAHTTP", "SCAServer", "SCAService", "SCAGate", "SCAAuth", "SCAPayments",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),

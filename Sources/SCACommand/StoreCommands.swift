@@ -7,6 +7,7 @@ import SCAContract
 import SCAGate
 import SCAPayments
 import SCARules
+import SCASchema
 import SCAServer
 import SCAService
 import SCAStore
@@ -57,7 +58,7 @@ enum StoreOpening {
             if migrate {
                 database = try await StoreDatabase.open(location, logger: logger, tunings: configuration.storageTunings)
                 do {
-                    let applied = try await Migrations.migrate(database, now: clock.now().rfc3339)
+                    let applied = try await Migrations.migrate(database, schema: EngineSchema.schema, now: clock.now().rfc3339)
                     if !applied.isEmpty {
                         logger.info("schema migrated", metadata: ["versions": "\(applied)", "store": "\(database.location)"])
                     }
@@ -66,7 +67,8 @@ enum StoreOpening {
                     throw error
                 }
             } else {
-                database = try await Migrations.openExisting(location, logger: logger, tunings: configuration.storageTunings)
+                database = try await Migrations.openExisting(
+                    location, schema: EngineSchema.schema, logger: logger, tunings: configuration.storageTunings)
             }
             return DecisionStore(
                 database: database, engine: RulesEngine(configuration: configuration.rules),

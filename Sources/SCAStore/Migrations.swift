@@ -2,9 +2,12 @@ import Foundation
 import Logging
 import SQLKit
 
-/// The schema, as numbered migrations. A database records the versions it has; `migrate`
-/// applies the missing ones in order, each in its own transaction, and refuses a database
-/// newer than this build. The SQL is the common subset of SQLite and PostgreSQL.
+/// The schema, as numbered migrations. Each feature owns its tables and declares its
+/// migrations (`StoreSchema`, `AuthSchema`, `BankSchema`, `PaymentSchema`); a `Schema`
+/// merges them into the engine's one versioned sequence, a version's parts in the order
+/// given. A database records the versions it has; `migrate` applies the missing ones in
+/// order, each in its own transaction, and refuses a database newer than this build. The
+/// SQL is the common subset of SQLite and PostgreSQL.
 public enum Migrations {
     public struct Migration: Sendable {
         public let version: Int
@@ -16,12 +19,58 @@ public enum Migrations {
         /// statements would lose, and the migration is refused with nothing changed.
         var refusal: (query: String, reason: String)? = nil
 
+        public init(
+            version: Int, name: String, statements: [String], sqliteStatements: [String]? = nil,
+            refusal: (query: String, reason: String)? = nil
+        ) {
+            self.version = version
+            self.name = name
+            self.statements = statements
+            self.sqliteStatements = sqliteStatements
+            self.refusal = refusal
+        }
+
         func statements(for backend: StoreDatabase.Backend) -> [String] {
             backend == .sqlite ? sqliteStatements ?? statements : statements
         }
+
+        /// This migration and `other` (of the same version) as one: names joined, statements
+        /// in turn.
+        func merged(with other: Migration) -> Migration {
+            precondition(version == other.version && (refusal == nil || other.refusal == nil))
+            let sqlite =
+                sqliteStatements == nil && other.sqliteStatements == nil
+                ? nil : statements(for: .sqlite) + other.statements(for: .sqlite)
+            return Migration(
+                version: version, name: name + "; " + other.name, statements: statements + other.statements,
+                sqliteStatements: sqlite, refusal: refusal ?? other.refusal
+            )
+        }
     }
 
-    public static let all: [Migration] = [
+    /// The engine's migrations in one sequence: versions 1, 2, … with none missing.
+    public struct Schema: Sendable {
+        public let migrations: [Migration]
+
+        public init(_ parts: [[Migration]]) {
+            var byVersion: [Int: Migration] = [:]
+            for migration in parts.joined() {
+                byVersion[migration.version] = byVersion[migration.version].map { $0.merged(with: migration) } ?? migration
+            }
+            migrations = byVersion.keys.sorted().map { byVersion[$0]! }
+            precondition(migrations.map(\.version) == Array(1...max(1, migrations.count)), "schema versions must run 1, 2, … without gaps")
+        }
+
+        public var latestVersion: Int { migrations.last?.version ?? 0 }
+    }
+}
+
+/// The storage module's own tables: the rules state, decisions, idempotency keys, the audit
+/// log; its parts of the engine's one versioned sequence.
+public enum StoreSchema {
+    public typealias Migration = Migrations.Migration
+
+    public static let migrations: [Migration] = [
         Migration(
             version: 1, name: "rules state, decisions, idempotency keys, audit log",
             statements: [
@@ -134,203 +183,11 @@ public enum Migrations {
             ]
         ),
         Migration(
-            version: 2, name: "users, factors, one-time tokens, sessions, demo bank",
-            statements: [
-                // Times are milliseconds since the epoch. Nothing secret is stored in clear:
-                // tokens and sessions by their SHA-256, PINs as scrypt hashes, TOTP seeds and
-                // phone numbers sealed with AES-GCM under the master key.
-                """
-                CREATE TABLE auth_users (
-                    id TEXT PRIMARY KEY,
-                    username TEXT NOT NULL UNIQUE,
-                    name TEXT NOT NULL,
-                    created_at BIGINT NOT NULL,
-                    sms_window_start BIGINT NOT NULL,
-                    sms_window_count BIGINT NOT NULL
-                )
-                """,
-                // One row per factor; the attempt counter lives on it, so every token,
-                // session and node shares it (RTS Art. 4(3)(b)).
-                """
-                CREATE TABLE auth_factors (
-                    id TEXT PRIMARY KEY,
-                    user_id TEXT NOT NULL,
-                    kind TEXT NOT NULL,
-                    label TEXT NOT NULL,
-                    secret TEXT NOT NULL,
-                    hint TEXT,
-                    credential_id TEXT UNIQUE,
-                    sign_count BIGINT NOT NULL,
-                    last_step BIGINT,
-                    failures BIGINT NOT NULL,
-                    blocks BIGINT NOT NULL,
-                    blocked_until BIGINT,
-                    permanently_blocked BIGINT NOT NULL,
-                    status TEXT NOT NULL,
-                    created_at BIGINT NOT NULL,
-                    revoked_at BIGINT
-                )
-                """,
-                "CREATE INDEX auth_factors_user ON auth_factors (user_id)",
-                """
-                CREATE TABLE auth_tokens (
-                    token_hash TEXT PRIMARY KEY,
-                    user_id TEXT NOT NULL,
-                    action TEXT NOT NULL,
-                    binding TEXT NOT NULL,
-                    link_digest TEXT,
-                    display_text TEXT,
-                    decision_id TEXT,
-                    nonce TEXT NOT NULL,
-                    offered TEXT NOT NULL,
-                    passed TEXT NOT NULL,
-                    created_at BIGINT NOT NULL,
-                    expires_at BIGINT NOT NULL,
-                    consumed_at BIGINT,
-                    failed_at BIGINT,
-                    otp_hash TEXT,
-                    otp_expires_at BIGINT
-                )
-                """,
-                """
-                CREATE TABLE auth_sessions (
-                    token_hash TEXT PRIMARY KEY,
-                    user_id TEXT NOT NULL,
-                    kind TEXT NOT NULL,
-                    created_at BIGINT NOT NULL,
-                    last_activity BIGINT NOT NULL,
-                    ended_at BIGINT
-                )
-                """,
-                // Decoupled approvals pushed to a user's device keys (number matching).
-                """
-                CREATE TABLE auth_approvals (
-                    id TEXT PRIMARY KEY,
-                    user_id TEXT NOT NULL,
-                    token_hash TEXT NOT NULL,
-                    number BIGINT NOT NULL,
-                    status TEXT NOT NULL,
-                    created_at BIGINT NOT NULL,
-                    expires_at BIGINT NOT NULL
-                )
-                """,
-                "CREATE INDEX auth_approvals_user ON auth_approvals (user_id, status)",
-                // The demo bank. Balances in minor units; a transfer debits with a
-                // conditional update, so a balance never goes below zero.
-                """
-                CREATE TABLE bank_accounts (
-                    id TEXT PRIMARY KEY,
-                    user_id TEXT NOT NULL,
-                    name TEXT NOT NULL,
-                    currency TEXT NOT NULL,
-                    balance BIGINT NOT NULL
-                )
-                """,
-                "CREATE INDEX bank_accounts_user ON bank_accounts (user_id)",
-                """
-                CREATE TABLE bank_beneficiaries (
-                    id TEXT PRIMARY KEY,
-                    user_id TEXT NOT NULL,
-                    name TEXT NOT NULL,
-                    iban TEXT NOT NULL,
-                    created_at BIGINT NOT NULL
-                )
-                """,
-                "CREATE INDEX bank_beneficiaries_user ON bank_beneficiaries (user_id)",
-                """
-                CREATE TABLE bank_transfers (
-                    id TEXT PRIMARY KEY,
-                    user_id TEXT NOT NULL,
-                    account_id TEXT NOT NULL,
-                    beneficiary_id TEXT NOT NULL,
-                    amount BIGINT NOT NULL,
-                    currency TEXT NOT NULL,
-                    reference TEXT NOT NULL,
-                    decision_id TEXT NOT NULL,
-                    sca TEXT NOT NULL,
-                    created_at BIGINT NOT NULL
-                )
-                """,
-                "CREATE INDEX bank_transfers_account ON bank_transfers (account_id, created_at)",
-            ]
-        ),
-        Migration(
-            version: 3, name: "card payments, stored cards, captures, optimizer statistics, notifications",
-            statements: [
-                // A card number is never stored in clear: a payment keeps the card sealed only
-                // while it is pending (to authorise after the challenge), a stored card keeps
-                // it sealed; both keep the keyed fingerprint, the BIN and the last four digits.
-                // `request` and `outcome` are the validated request and the flow's state as
-                // JSON; `first_answer` is what an idempotent retry gets back.
-                """
-                CREATE TABLE card_payments (
-                    id TEXT PRIMARY KEY,
-                    idempotency_key TEXT UNIQUE,
-                    request_digest TEXT NOT NULL,
-                    status TEXT NOT NULL,
-                    fingerprint TEXT NOT NULL,
-                    sealed_card TEXT,
-                    amount BIGINT NOT NULL,
-                    currency TEXT NOT NULL,
-                    captured BIGINT NOT NULL,
-                    authenticated_cit BIGINT NOT NULL,
-                    acs_trans_id TEXT,
-                    request TEXT NOT NULL,
-                    outcome TEXT NOT NULL,
-                    first_answer TEXT NOT NULL,
-                    created_at BIGINT NOT NULL,
-                    updated_at BIGINT NOT NULL
-                )
-                """,
-                "CREATE INDEX card_payments_acs ON card_payments (acs_trans_id)",
-                """
-                CREATE TABLE card_sources (
-                    id TEXT PRIMARY KEY,
-                    fingerprint TEXT NOT NULL,
-                    sealed_card TEXT NOT NULL,
-                    created_at BIGINT NOT NULL
-                )
-                """,
-                """
-                CREATE TABLE card_captures (
-                    id TEXT PRIMARY KEY,
-                    payment_id TEXT NOT NULL,
-                    idempotency_key TEXT UNIQUE,
-                    request_digest TEXT NOT NULL,
-                    amount BIGINT NOT NULL,
-                    reference TEXT NOT NULL,
-                    answer TEXT NOT NULL,
-                    created_at BIGINT NOT NULL
-                )
-                """,
-                "CREATE INDEX card_captures_payment ON card_captures (payment_id)",
-                """
-                CREATE TABLE card_optimizer_stats (
-                    stat_key TEXT PRIMARY KEY,
-                    successes BIGINT NOT NULL,
-                    failures BIGINT NOT NULL
-                )
-                """,
-                """
-                CREATE TABLE card_notifications (
-                    id TEXT PRIMARY KEY,
-                    payment_id TEXT NOT NULL,
-                    kind TEXT NOT NULL,
-                    message TEXT NOT NULL,
-                    created_at BIGINT NOT NULL
-                )
-                """,
-            ]
-        ),
-        Migration(
             version: 4, name: "indexes for the retention sweep",
             statements: [
                 // What `DecisionStore.sweep` looks rows up by: the oldest first, a bounded
                 // number at a time, without reading the whole table.
-                "CREATE INDEX idempotency_keys_created ON idempotency_keys (created_at)",
-                "CREATE INDEX auth_tokens_expires ON auth_tokens (expires_at)",
-                "CREATE INDEX auth_approvals_expires ON auth_approvals (expires_at)",
-                "CREATE INDEX auth_sessions_activity ON auth_sessions (last_activity)",
+                "CREATE INDEX idempotency_keys_created ON idempotency_keys (created_at)"
             ]
         ),
         Migration(
@@ -403,19 +260,21 @@ public enum Migrations {
         ),
     ]
 
-    public static var latestVersion: Int { all.last?.version ?? 0 }
+}
 
+extension Migrations {
     /// Applies what is missing; returns the versions applied. Safe to run on several nodes
     /// at once: every step runs in a transaction that holds the migration lock and re-checks
     /// the version under it.
     @discardableResult
-    public static func migrate(_ database: StoreDatabase, now: String) async throws -> [Int] {
-        try await migrate(database, now: now, upTo: latestVersion)
+    public static func migrate(_ database: StoreDatabase, schema: Schema, now: String) async throws -> [Int] {
+        try await migrate(database, schema: schema, now: now, upTo: schema.latestVersion)
     }
 
     /// The same, stopping after `version` (tests of upgrades from an older schema).
     @discardableResult
-    static func migrate(_ database: StoreDatabase, now: String, upTo version: Int) async throws -> [Int] {
+    public static func migrate(_ database: StoreDatabase, schema: Schema, now: String, upTo version: Int) async throws -> [Int] {
+        let latestVersion = schema.latestVersion
         let db = database.writer
         try await underMigrationLock(database) {
             try await db.raw(
@@ -423,7 +282,7 @@ public enum Migrations {
             ).run()
         }
         var applied: [Int] = []
-        for migration in all where migration.version <= version {
+        for migration in schema.migrations where migration.version <= version {
             try await underMigrationLock(database) {
                 let current = try await currentVersion(db)
                 if current > latestVersion {
@@ -480,8 +339,9 @@ public enum Migrations {
     /// Opens a store that must already exist at this build's schema, for commands that only
     /// read: nothing is created, migrated or left behind when it is missing.
     public static func openExisting(
-        _ location: StorageLocation, logger: Logger, tunings: StorageTunings = StorageTunings()
+        _ location: StorageLocation, schema: Schema, logger: Logger, tunings: StorageTunings = StorageTunings()
     ) async throws -> StoreDatabase {
+        let latestVersion = schema.latestVersion
         if case .sqlite(let path) = location, !FileManager.default.fileExists(atPath: path) {
             throw StorageError.unavailable("there is no store at \(path)")
         }

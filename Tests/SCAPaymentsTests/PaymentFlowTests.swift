@@ -5,6 +5,7 @@ import SCACards
 import SCAGate
 import SCAPayments
 import SCARules
+import SCASchema
 import SCAStore
 import Synchronization
 import Testing
@@ -26,7 +27,7 @@ import Testing
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
             let database = try await StoreDatabase.open(
                 .sqlite(path: directory.appendingPathComponent("sca.sqlite").path), logger: PaymentFlowTests.logger)
-            try await Migrations.migrate(database, now: "2026-11-21T00:00:00Z")
+            try await Migrations.migrate(database, schema: EngineSchema.schema, now: "2026-11-21T00:00:00Z")
             store = DecisionStore(database: database, engine: RulesEngine(), clock: .manual(clock), logger: PaymentFlowTests.logger)
             service = try await PaymentService(
                 store: store, settings: settings, masterKey: Array(repeating: 7, count: 32), pepper: Array(repeating: 9, count: 32)

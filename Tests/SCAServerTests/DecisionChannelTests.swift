@@ -7,6 +7,7 @@ import NIOHTTP1
 import NIOHTTPTypes
 import NIOHTTPTypesHTTP1
 import SCARules
+import SCASchema
 import SCAStore
 import Synchronization
 import Testing
@@ -39,7 +40,7 @@ import Testing
         let database = try await StoreDatabase.open(
             .sqlite(path: directory.appendingPathComponent("sca.sqlite").path), logger: ServerTests.logger
         )
-        try await Migrations.migrate(database, now: "2026-11-21T00:00:00Z")
+        try await Migrations.migrate(database, schema: EngineSchema.schema, now: "2026-11-21T00:00:00Z")
         let store = DecisionStore(database: database, engine: RulesEngine(), logger: ServerTests.logger)
         let server = SCAServer(store: store, limits: ServerLimits(bodyBytesMax: 4096), logger: ServerTests.logger)
         let counter = ReadCounter()

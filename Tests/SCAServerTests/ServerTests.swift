@@ -9,6 +9,7 @@ import SCAContract
 import SCAGate
 import SCAPayments
 import SCARules
+import SCASchema
 import SCAServer
 import SCAService
 import SCAStore
@@ -45,7 +46,7 @@ import Yams
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("sca-server-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: directory) }
         let database = try await StoreDatabase.open(.sqlite(path: directory.appendingPathComponent("sca.sqlite").path), logger: logger)
-        try await Migrations.migrate(database, now: "2026-11-21T00:00:00Z")
+        try await Migrations.migrate(database, schema: EngineSchema.schema, now: "2026-11-21T00:00:00Z")
         let store = DecisionStore(
             database: database, engine: RulesEngine(), options: .init(queueMax: queueMax), clock: .manual(clock), logger: logger)
         let settings = AuthSettings(
@@ -116,7 +117,7 @@ import Yams
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("sca-server-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: directory) }
         let database = try await StoreDatabase.open(.sqlite(path: directory.appendingPathComponent("sca.sqlite").path), logger: Self.logger)
-        try await Migrations.migrate(database, now: "2026-11-21T00:00:00Z")
+        try await Migrations.migrate(database, schema: EngineSchema.schema, now: "2026-11-21T00:00:00Z")
         let store = DecisionStore(database: database, engine: RulesEngine(configuration: configuration.rules), logger: Self.logger)
         let app = Application(router: SCAServer(store: store, limits: ServerLimits(), logger: Self.logger).router())
         try await app.test(.router) { client in

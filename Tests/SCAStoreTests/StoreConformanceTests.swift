@@ -1,8 +1,12 @@
 import Foundation
 import SCAAudit
+import SCABank
 import SCAContract
+import SCAGate
+import SCAPayments
 import SCAPrimitives
 import SCARules
+import SCASchema
 import Testing
 
 @testable import SCAStore
@@ -297,11 +301,11 @@ import Testing
     @Test(arguments: Backend.available)
     func migratingTwiceChangesNothing(_ backend: Backend) async throws {
         try await TestStore.with(backend) { test in
-            #expect(try await Migrations.migrate(test.store.database, now: "2026-11-21T00:00:00Z") == [])
-            #expect(try await Migrations.currentVersion(test.store.database) == Migrations.latestVersion)
+            #expect(try await Migrations.migrate(test.store.database, schema: EngineSchema.schema, now: "2026-11-21T00:00:00Z") == [])
+            #expect(try await Migrations.currentVersion(test.store.database) == EngineSchema.schema.latestVersion)
             try await test.store.database.execute("INSERT INTO schema_migrations (version, name, applied_at) VALUES (999, 'future', 'x')")
-            await #expect(throws: StorageError.schemaTooNew(found: 999, known: Migrations.latestVersion)) {
-                try await Migrations.migrate(test.store.database, now: "2026-11-21T00:00:00Z")
+            await #expect(throws: StorageError.schemaTooNew(found: 999, known: EngineSchema.schema.latestVersion)) {
+                try await Migrations.migrate(test.store.database, schema: EngineSchema.schema, now: "2026-11-21T00:00:00Z")
             }
         }
     }
@@ -312,13 +316,14 @@ import Testing
     @Test(arguments: Backend.available)
     func upgradingFromVersion4KeepsTheAuditChain(_ backend: Backend) async throws {
         try await TestStore.withEmptyDatabase(backend) { database in
-            #expect(try await Migrations.migrate(database, now: "2026-11-21T00:00:00Z", upTo: 4) == [1, 2, 3, 4])
+            #expect(
+                try await Migrations.migrate(database, schema: EngineSchema.schema, now: "2026-11-21T00:00:00Z", upTo: 4) == [1, 2, 3, 4])
             let old = try await Self.writeDecisionsAsSchema5((1...5).map { payment(id: "old\($0)", amount: "5.00") }, to: database)
             let store = DecisionStore(database: database, engine: RulesEngine(), logger: TestStore.logger)
             let before = try await store.verifyAudit()
             #expect(before == .intact(events: 5, head: try await store.auditHead().1))
 
-            #expect(try await Migrations.migrate(database, now: "2026-11-21T00:00:00Z") == [5, 6])
+            #expect(try await Migrations.migrate(database, schema: EngineSchema.schema, now: "2026-11-21T00:00:00Z") == [5, 6])
             #expect(try await store.verifyAudit() == before)
             for decision in old { #expect(try await store.decision(id: decision.id) == decision) }
             let lines = Lines()
@@ -338,12 +343,15 @@ import Testing
     @Test(arguments: Backend.available)
     func upgradingFromVersion5KeepsEveryAnswer(_ backend: Backend) async throws {
         try await TestStore.withEmptyDatabase(backend) { database in
-            #expect(try await Migrations.migrate(database, now: "2026-11-21T00:00:00Z", upTo: 5) == [1, 2, 3, 4, 5])
+            #expect(
+                try await Migrations.migrate(database, schema: EngineSchema.schema, now: "2026-11-21T00:00:00Z", upTo: 5) == [
+                    1, 2, 3, 4, 5,
+                ])
             let lines = (1...6).map { payment(id: "old\($0)", amount: $0 == 6 ? "80.00" : "20.00") }
             let old = try await Self.writeDecisionsAsSchema5(lines, to: database)
             #expect(Set(old.map(\.outcome)) == ["exempt", "sca_required"])
 
-            #expect(try await Migrations.migrate(database, now: "2026-11-21T00:00:00Z") == [6])
+            #expect(try await Migrations.migrate(database, schema: EngineSchema.schema, now: "2026-11-21T00:00:00Z") == [6])
             let store = DecisionStore(database: database, engine: RulesEngine(), logger: TestStore.logger)
             for decision in old { #expect(try await store.decision(id: decision.id) == decision) }
             let columns = try #require(try await database.read("SELECT * FROM decisions").first).allColumns
@@ -369,12 +377,12 @@ import Testing
     @Test(arguments: Backend.available)
     func upgradingFromVersion5RefusesAnAnswerItsEventDoesNotHold(_ backend: Backend) async throws {
         try await TestStore.withEmptyDatabase(backend) { database in
-            try await Migrations.migrate(database, now: "2026-11-21T00:00:00Z", upTo: 5)
+            try await Migrations.migrate(database, schema: EngineSchema.schema, now: "2026-11-21T00:00:00Z", upTo: 5)
             let old = try await Self.writeDecisionsAsSchema5((1...3).map { payment(id: "old\($0)") }, to: database)
             try await database.execute("UPDATE decisions SET answer = REPLACE(answer, 'exempt', 'refused') WHERE id = '\(old[1].id)'")
 
             await #expect {
-                try await Migrations.migrate(database, now: "2026-11-21T00:00:00Z")
+                try await Migrations.migrate(database, schema: EngineSchema.schema, now: "2026-11-21T00:00:00Z")
             } throws: { error in
                 guard case StorageError.corrupt(let message) = error else { return false }
                 return message.hasPrefix("migration 6 refused for \(old[1].id):") && message.hasSuffix("nothing was changed")
@@ -440,7 +448,9 @@ import Testing
             let applied = await withTaskGroup(of: Result<[Int], any Error>.self) { group in
                 for node in nodes {
                     group.addTask {
-                        do { return .success(try await Migrations.migrate(node, now: "2026-11-21T00:00:00Z")) } catch {
+                        do {
+                            return .success(try await Migrations.migrate(node, schema: EngineSchema.schema, now: "2026-11-21T00:00:00Z"))
+                        } catch {
                             return .failure(error)
                         }
                     }
@@ -449,8 +459,8 @@ import Testing
             }
             for case .failure(let error) in applied { Issue.record("a node's migration failed: \(String(reflecting: error))") }
             let versions = applied.flatMap { (try? $0.get()) ?? [] }
-            #expect(versions.sorted() == Migrations.all.map(\.version))
-            #expect(try await Migrations.currentVersion(nodes[0]) == Migrations.latestVersion)
+            #expect(versions.sorted() == EngineSchema.schema.migrations.map(\.version))
+            #expect(try await Migrations.currentVersion(nodes[0]) == EngineSchema.schema.latestVersion)
             for node in nodes { await node.close() }
             await cleanup()
         }
@@ -504,5 +514,19 @@ enum Tamper: CaseIterable {
         case .appendForged: return 7
         case .relink: return 3
         }
+    }
+}
+
+/// Each feature declares its own migrations; the engine's schema is them in one sequence.
+@Suite struct EngineSchemaTests {
+    @Test func eachFeaturesPartsMergeIntoOneSequence() {
+        let schema = EngineSchema.schema
+        #expect(schema.migrations.map(\.version) == Array(1...6))
+        #expect(schema.migrations[1].name == "users, factors, one-time tokens, sessions; demo bank")
+        #expect(schema.migrations[3].name == "indexes for the retention sweep; indexes for the retention sweep")
+        #expect(Set(AuthSchema.migrations.map(\.version)) == [2, 4])
+        #expect(BankSchema.migrations.map(\.version) == [2])
+        #expect(PaymentSchema.migrations.map(\.version) == [3])
+        #expect(StoreSchema.migrations.map(\.version) == [1, 4, 5, 6])
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import SCAAudit
 import SCARules
+import SCASchema
 import SCAService
 import SCATestSupport
 import Testing
@@ -34,18 +35,22 @@ import Testing
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("sca-edge-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: directory) }
         let path = directory.appendingPathComponent("sca.sqlite").path
-        await #expect(throws: StorageError.self) { try await Migrations.openExisting(.sqlite(path: path), logger: TestStore.logger) }
+        await #expect(throws: StorageError.self) {
+            try await Migrations.openExisting(.sqlite(path: path), schema: EngineSchema.schema, logger: TestStore.logger)
+        }
         #expect(!FileManager.default.fileExists(atPath: path))
 
         let empty = try await StoreDatabase.open(.sqlite(path: path), logger: TestStore.logger)
         await empty.close()
-        await #expect(throws: StorageError.self) { try await Migrations.openExisting(.sqlite(path: path), logger: TestStore.logger) }
+        await #expect(throws: StorageError.self) {
+            try await Migrations.openExisting(.sqlite(path: path), schema: EngineSchema.schema, logger: TestStore.logger)
+        }
 
         let database = try await StoreDatabase.open(.sqlite(path: path), logger: TestStore.logger)
-        try await Migrations.migrate(database, now: "2026-11-21T00:00:00Z")
+        try await Migrations.migrate(database, schema: EngineSchema.schema, now: "2026-11-21T00:00:00Z")
         await database.close()
-        let existing = try await Migrations.openExisting(.sqlite(path: path), logger: TestStore.logger)
-        #expect(try await Migrations.currentVersion(existing) == Migrations.latestVersion)
+        let existing = try await Migrations.openExisting(.sqlite(path: path), schema: EngineSchema.schema, logger: TestStore.logger)
+        #expect(try await Migrations.currentVersion(existing) == EngineSchema.schema.latestVersion)
         await existing.close()
     }
 
@@ -58,7 +63,7 @@ import Testing
         let path = directory.appendingPathComponent("sca.sqlite").path
         let frames = 64
         let database = try await StoreDatabase.open(.sqlite(path: path), logger: TestStore.logger, walRestartFrames: frames)
-        try await Migrations.migrate(database, now: "2026-11-21T00:00:00Z")
+        try await Migrations.migrate(database, schema: EngineSchema.schema, now: "2026-11-21T00:00:00Z")
         let store = DecisionStore(
             database: database, engine: RulesEngine(configuration: RulesConfiguration()), options: .init(batchMax: 8),
             logger: TestStore.logger
@@ -99,7 +104,7 @@ import Testing
             let database = try await StoreDatabase.open(.sqlite(path: path), logger: TestStore.logger, cachedTailBytes: tail)
             try await withCleanup(
                 {
-                    try await Migrations.migrate(database, now: "2026-11-21T00:00:00Z")
+                    try await Migrations.migrate(database, schema: EngineSchema.schema, now: "2026-11-21T00:00:00Z")
                     let store = DecisionStore(
                         database: database, engine: RulesEngine(configuration: RulesConfiguration()), logger: TestStore.logger)
                     let lines = Lines()

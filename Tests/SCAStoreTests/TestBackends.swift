@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import SCAContract
 import SCARules
+import SCASchema
 import SCAStore
 import SCATestSupport
 import SQLKit
@@ -91,7 +92,7 @@ struct TestStore {
     ) async throws -> TestStore {
         let (location, cleanup) = try await emptyDatabase(backend)
         let database = try await StoreDatabase.open(location, logger: logger, tunings: Backend.tunings)
-        try await Migrations.migrate(database, now: "2026-11-21T00:00:00Z")
+        try await Migrations.migrate(database, schema: EngineSchema.schema, now: "2026-11-21T00:00:00Z")
         let clock = ManualClock(TestStore.start)
         let store = DecisionStore(
             database: database, engine: RulesEngine(configuration: configuration), options: .init(batchMax: batchMax, queueMax: queueMax),
