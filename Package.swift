@@ -109,6 +109,7 @@ let package = Package(
                 "SCAPrimitives", "SCAContract", "SCAStore",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ]
         ),
         // The demo bank behind the gate: accounts, beneficiaries, transfers, statements, and

@@ -24,7 +24,7 @@ fi
 # Interop clients nobody on the team wrote (soft-webauthn, py_webauthn, pyotp) and the
 # browser driver (selenium), in a git-ignored virtual environment; the pins resolve
 # together (see ../shared/TOOLING.md).
-if [ -z "${SCA_INTEROP_PYTHON:-}" ] && ! .venv-interop/bin/python -c "import selenium" >/dev/null 2>&1; then
+if [ -z "${SCA_TEST_PYTHON:-}" ] && ! .venv-interop/bin/python -c "import selenium" >/dev/null 2>&1; then
   if python3 -m venv .venv-interop && .venv-interop/bin/pip install -q "cryptography==44.0.3" "fido2==1.2.0" \
       "soft-webauthn==0.1.4" "webauthn==2.7.1" "pyotp==2.12.0" "selenium==4.51.0"; then
     echo "test.sh: interop clients installed in .venv-interop"
@@ -40,7 +40,7 @@ swift test 2>&1 | tee .build/test.log
 SCA_TEST_STORAGE_TUNINGS=off swift test --skip-build --filter SCAStoreTests 2>&1 | tee .build/test-tunings-off.log
 python3 blackbox/system/test_system.py 2>&1 | tee .build/system-test.log
 # The gate over HTTP (one-time tokens, factors, the demo bank) and in Chromium.
-SCA_BIN="$PWD/.build/debug/sca" python3 blackbox/auth/test_auth.py 2>&1 | tee .build/auth-test.log
-SCA_BIN="$PWD/.build/debug/sca" python3 blackbox/auth/test_browser.py 2>&1 | tee .build/browser-test.log
+SCA_TEST_BIN="$PWD/.build/debug/sca" python3 blackbox/auth/test_auth.py 2>&1 | tee .build/auth-test.log
+SCA_TEST_BIN="$PWD/.build/debug/sca" python3 blackbox/auth/test_browser.py 2>&1 | tee .build/browser-test.log
 # Card payments: the Demo Shop checkout with the issuer's challenge in a frame, in Chromium.
-SCA_BIN="$PWD/.build/debug/sca" python3 blackbox/payments/test_checkout.py 2>&1 | tee .build/checkout-test.log
+SCA_TEST_BIN="$PWD/.build/debug/sca" python3 blackbox/payments/test_checkout.py 2>&1 | tee .build/checkout-test.log

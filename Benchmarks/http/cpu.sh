@@ -3,7 +3,7 @@
 # it with wrk for a warm-up of 3 s and then DURATION seconds, and prints the server's CPU
 # per request by thread name (from /proc/PID/task/*/stat; 1 tick = 10 ms), bounded by wrk's -d.
 #   Benchmarks/http/cpu.sh [PATH SCRIPT]        # default: /v1/decisions decisions.lua
-#   SCA_BIN=/tmp/sca-old Benchmarks/http/cpu.sh # another build, for an A/B
+#   SCA_TEST_BIN=/tmp/sca-old Benchmarks/http/cpu.sh # another build, for an A/B
 # Thread names: NIO-ELT-1-#1 is the SQLite writer, NIO-SGLTN-* the HTTP event loops (which
 # also answer /v1/decisions), and *default-qos the Swift concurrency threads the router's
 # handlers run on.

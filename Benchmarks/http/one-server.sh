@@ -2,7 +2,7 @@
 # and wrk, then `serve_fresh NAME PORT` starts `sca serve` on a fresh SQLite store in a
 # temporary directory ($work, the server's pid in $server), stopped and removed on exit,
 # and returns once it answers /ready.
-bin=${SCA_BIN:-$(swift build -c release --show-bin-path)/sca}
+bin=${SCA_TEST_BIN:-$(swift build -c release --show-bin-path)/sca}
 [ -x "$bin" ] || { echo "build first: swift build -c release" >&2; exit 2; }
 command -v wrk >/dev/null || { echo "wrk is missing: apt-get install -y wrk" >&2; exit 2; }
 

@@ -6,7 +6,7 @@
 # store after the load). Prints the pages of the log a commit, by B-tree and page type, and
 # the store's bytes a decision, by B-tree.
 #   Benchmarks/http/pages.sh [DURATION]
-#   SCA_BIN=/tmp/sca-old Benchmarks/http/pages.sh   # another build
+#   SCA_TEST_BIN=/tmp/sca-old Benchmarks/http/pages.sh   # another build
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 duration=${1:-8}

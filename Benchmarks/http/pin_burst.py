@@ -8,7 +8,7 @@ Against the release build on 127.0.0.1, with the production scrypt cost (N=2^17)
 Prints both p99s and their ratio (the goal: at most 2x). Bounded in time; standard
 library only. Needs wrk (apt-get install -y wrk).
 
-    Benchmarks/http/pin_burst.py [DURATION] [CONNECTIONS] [CONCURRENCY]   # SCA_BIN to choose the binary
+    Benchmarks/http/pin_burst.py [DURATION] [CONNECTIONS] [CONCURRENCY]   # SCA_TEST_BIN to choose the binary
 """
 import http.client
 import json
@@ -25,7 +25,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 duration = int(sys.argv[1]) if len(sys.argv) > 1 else 10
 connections = int(sys.argv[2]) if len(sys.argv) > 2 else 16
 concurrency = int(sys.argv[3]) if len(sys.argv) > 3 else 8
-binary = os.environ.get("SCA_BIN", os.path.join(ROOT, ".build-release", "release", "sca"))
+binary = os.environ.get("SCA_TEST_BIN", os.path.join(ROOT, ".build-release", "release", "sca"))
 port = 18490
 
 

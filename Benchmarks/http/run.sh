@@ -20,7 +20,7 @@ duration=${1:-10}
 connections=${2:-64}
 warmup=${WARMUP:-3}
 round=${ROUND:-2}
-bin=${SCA_BIN:-$(swift build -c release --show-bin-path)/sca}
+bin=${SCA_TEST_BIN:-$(swift build -c release --show-bin-path)/sca}
 [ -x "$bin" ] || { echo "build first: swift build -c release" >&2; exit 2; }
 command -v wrk >/dev/null || { echo "wrk is missing: apt-get install -y wrk" >&2; exit 2; }
 work=$(mktemp -d /tmp/sca-bench-XXXXXX)

@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import NIOConcurrencyHelpers
 import SCAContract
 import SCAPrimitives
 import SCAStore
@@ -99,10 +100,37 @@ extension HTTPField.Name {
     public static let decisionID = HTTPField.Name("Decision-Id")!
 }
 
-/// Gives the router's own refusals (no route for the path, a path that does not parse)
-/// the API's one error shape, where Hummingbird answers them with an empty body.
-public struct ErrorShapeMiddleware<Context: RequestContext>: RouterMiddleware {
+/// The routes a router serves, by path template, for answering a wrong method with `405`
+/// and `Allow`. Filled once every route is added (`set`), read on every request after.
+public final class RouteIndex: Sendable {
+    private let routes = NIOLockedValueBox<[(method: String, segments: [Substring])]>([])
+
     public init() {}
+
+    public func set(_ routes: [(method: String, path: String)]) {
+        self.routes.withLockedValue { $0 = routes.map { ($0.method, $0.path.split(separator: "/")) } }
+    }
+
+    /// The methods served at `path` (a template's `{name}` matches any one segment).
+    public func methods(for path: String) -> [String] {
+        let segments = path.split(separator: "/")
+        let methods = routes.withLockedValue { routes in
+            routes.filter { route in
+                route.segments.count == segments.count
+                    && zip(route.segments, segments).allSatisfy { $0.hasPrefix("{") || $0 == $1 }
+            }.map(\.method)
+        }
+        return Array(Set(methods)).sorted()
+    }
+}
+
+/// Gives the router's own refusals (no route for the path, a path that does not parse)
+/// the API's one error shape, where Hummingbird answers them with an empty body; a path
+/// served with other methods answers `405` with `Allow`.
+public struct ErrorShapeMiddleware<Context: RequestContext>: RouterMiddleware {
+    let routes: RouteIndex
+
+    public init(routes: RouteIndex = RouteIndex()) { self.routes = routes }
 
     /// The most of a request's path an error message repeats.
     public static var pathCharactersMax: Int { 64 }
@@ -112,6 +140,16 @@ public struct ErrorShapeMiddleware<Context: RequestContext>: RouterMiddleware {
             return try await next(request, context)
         } catch let error as HTTPError {
             let path = String(request.uri.path.prefix(Self.pathCharactersMax))
+            if error.status == .notFound {
+                let allowed = routes.methods(for: request.uri.path)
+                guard allowed.isEmpty else {
+                    return APIError(
+                        status: .methodNotAllowed, code: "method_not_allowed",
+                        message: "\(request.method.rawValue) is not served at \(path); it takes \(allowed.joined(separator: ", "))",
+                        headers: [.allow: allowed.joined(separator: ", ")]
+                    ).response
+                }
+            }
             let (code, message) =
                 error.status == .notFound
                 ? ("not_found", "no route for \(request.method.rawValue) \(path)")

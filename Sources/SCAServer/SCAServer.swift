@@ -70,7 +70,8 @@ public struct SCAServer: Sendable {
     public func router() -> Router<BasicRequestContext> {
         let router = Router(context: BasicRequestContext.self)
         router.add(middleware: ObservabilityMiddleware(metrics: metrics, logger: logger))
-        router.add(middleware: ErrorShapeMiddleware())
+        let routes = RouteIndex()
+        router.add(middleware: ErrorShapeMiddleware(routes: routes))
         router.get("/health") { _, _ in Response.json(#"{"status":"ok"}"#) }
         router.get("/ready") { _, _ in
             await store.database.ping()
@@ -107,6 +108,7 @@ public struct SCAServer: Sendable {
             WebAssets.add(to: router)
         }
         if let payments { PaymentsController(payments: payments, limits: requestLimits).add(to: router) }
+        routes.set(router.routes.map { ($0.method.rawValue, $0.path.description) })
         return router
     }
 

@@ -81,8 +81,11 @@ public enum ConfigurationLoader {
     public static func load(
         file: String? = nil, environment: [String: String] = ProcessInfo.processInfo.environment
     ) async throws -> ServiceConfiguration {
-        var providers: [any ConfigProvider] = [
-            EnvironmentVariablesProvider(environmentVariables: environment).prefixKeys(with: ConfigKey(["sca"]))
+        if let unknown = environment.keys.sorted().first(where: { !isKnownEnvironmentName($0) }) {
+            throw ConfigurationError(key: unknown, "unknown configuration variable (see docs/CONFIGURATION.md)")
+        }
+        var providers: [(provider: any ConfigProvider, source: ConfigurationSource)] = [
+            (EnvironmentVariablesProvider(environmentVariables: environment).prefixKeys(with: ConfigKey(["sca"])), .environment)
         ]
         if let file {
             // The file is read twice at start-up: once here to refuse unknown keys (the
@@ -93,15 +96,29 @@ public enum ConfigurationLoader {
             }
             do {
                 if file.hasSuffix(".yaml") || file.hasSuffix(".yml") {
-                    providers.append(try await FileProvider<YAMLSnapshot>(filePath: FilePath(file)))
+                    providers.append((try await FileProvider<YAMLSnapshot>(filePath: FilePath(file)), .file(file)))
                 } else {
-                    providers.append(try await FileProvider<JSONSnapshot>(filePath: FilePath(file)))
+                    providers.append((try await FileProvider<JSONSnapshot>(filePath: FilePath(file)), .file(file)))
                 }
             } catch {
                 throw ConfigurationError(key: file, "cannot read the configuration file: \(error)")
             }
         }
         return try Reader(providers: providers).configuration()
+    }
+
+    /// Prefixes of `SCA_` variables that are not configuration: the test and benchmark
+    /// tools' own (`scripts/test.sh`, `blackbox/`, `Benchmarks/`).
+    public static let toolEnvironmentPrefixes = ["SCA_TEST_", "SCA_BENCH_"]
+
+    /// Whether `name` may be set in `sca`'s environment: not an `SCA_` name, a tool's, or
+    /// the variable of a configuration key. A typo is refused as a file's is.
+    static func isKnownEnvironmentName(_ name: String) -> Bool {
+        guard name.hasPrefix("SCA_") else { return true }
+        if toolEnvironmentPrefixes.contains(where: name.hasPrefix) { return true }
+        if ConfigurationKey.allCases.contains(where: { ConfigurationKey.environmentName(of: $0.rawValue) == name }) { return true }
+        let fxPrefix = ConfigurationKey.environmentName(of: ConfigurationKey.fxRatesPrefix)
+        return name.hasPrefix(fxPrefix) && Currency(code: String(name.dropFirst(fxPrefix.count))) != nil
     }
 
     static func isKnown(_ key: String) -> Bool {
@@ -144,8 +161,21 @@ public enum ConfigurationLoader {
 }
 
 /// Reads each known key from the providers in order (environment first) and checks it.
+/// Where a value was read from, as an error message names it.
+enum ConfigurationSource {
+    case environment
+    case file(String)
+
+    func describe(_ key: String) -> String {
+        switch self {
+        case .environment: return "the environment variable \(ConfigurationKey.environmentName(of: key))"
+        case .file(let path): return path
+        }
+    }
+}
+
 private struct Reader {
-    let providers: [any ConfigProvider]
+    let providers: [(provider: any ConfigProvider, source: ConfigurationSource)]
 
     /// Quarters of fraud-rate history read per type (ten years).
     static let quartersOfHistoryMax = 40
@@ -352,16 +382,28 @@ private struct Reader {
 
     private func lookup(_ key: String, _ type: ConfigType) throws -> ConfigContent? {
         let absolute = AbsoluteConfigKey(key.split(separator: ".").map(String.init))
-        for provider in providers {
+        for (provider, source) in providers {
             let result: LookupResult
             do {
                 result = try provider.value(forKey: absolute, type: type)
             } catch {
-                throw ConfigurationError(key: key, "expected a \(type.rawValueName) value (\(provider.providerName))")
+                throw ConfigurationError(key: key, "must be \(Self.expected(type)) (in \(source.describe(key)))")
             }
             if let value = result.value { return value.content }
         }
         return nil
+    }
+
+    /// What a value of `type` is, in words.
+    static func expected(_ type: ConfigType) -> String {
+        switch type {
+        case .int: return "an integer"
+        case .bool: return "true or false"
+        case .double: return "a number"
+        case .string: return "a string"
+        case .stringArray: return "a list of strings"
+        default: return "a \(type.rawValueName) value"
+        }
     }
 
     private func invalid(_ key: ConfigurationKey, _ message: String) -> ConfigurationError {

@@ -8,7 +8,7 @@ import Testing
 /// Vectors made by libraries nobody on the team wrote: soft-webauthn (the authenticator),
 /// py_webauthn (a second verdict on the same bytes) and pyotp (TOTP codes), produced by
 /// `blackbox/interop/vectors.py` in the virtual environment `scripts/test.sh` prepares
-/// (`.venv-interop`, or the interpreter named by `SCA_INTEROP_PYTHON`).
+/// (`.venv-interop`, or the interpreter named by `SCA_TEST_PYTHON`).
 @Suite struct InteropTests {
     struct Vectors: Decodable {
         struct Registration: Decodable {
@@ -37,7 +37,7 @@ import Testing
     static func loadVectors() throws -> Vectors? {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         let python =
-            ProcessInfo.processInfo.environment["SCA_INTEROP_PYTHON"] ?? root.appendingPathComponent(".venv-interop/bin/python").path
+            ProcessInfo.processInfo.environment["SCA_TEST_PYTHON"] ?? root.appendingPathComponent(".venv-interop/bin/python").path
         guard FileManager.default.isExecutableFile(atPath: python) else {
             let reason = "InteropTests: skipped: no Python with soft-webauthn, webauthn and pyotp at \(python) (scripts/test.sh creates it)"
             print(reason)

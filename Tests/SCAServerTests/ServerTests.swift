@@ -141,6 +141,23 @@ import Yams
         }
     }
 
+    @Test("a wrong method answers 405 with Allow, on both transports", arguments: [Transport.router, .connection])
+    func aWrongMethodGets405WithAllow(transport: Transport) async throws {
+        try await Self.withServer(transport: transport) { client, _ in
+            for (uri, method, allowed) in [
+                ("/v1/decisions", HTTPRequest.Method.get, "POST"), ("/v1/decisions/dec_x", .delete, "GET"),
+                ("/v1/payments/pay_x", .put, "GET"), ("/health", .post, "GET"),
+                ("/v1/users/u/factors", .put, "GET, POST"),
+            ] {
+                let response = try await client.execute(uri: uri, method: method) { $0 }
+                #expect(response.status == .methodNotAllowed, "\(method) \(uri)")
+                #expect(response.headers[.allow] == allowed, "\(method) \(uri)")
+                #expect(Self.errorCode(response) == "method_not_allowed")
+            }
+            #expect(try await client.execute(uri: "/v1/nothing/here", method: .put) { $0 }.status == .notFound)
+        }
+    }
+
     // MARK: A full writer queue
 
     @Test(arguments: Transport.allCases) func aFullQueueAnswers503BusyWithRetryAfter(transport: Transport) async throws {

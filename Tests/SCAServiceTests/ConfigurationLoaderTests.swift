@@ -182,3 +182,36 @@ final class ConfigurationLoaderTests {
         #expect(documented.subtracting(read).sorted() == [], "keys docs/CONFIGURATION.md names that the loader does not read")
     }
 }
+
+/// A typo'd `SCA_` variable is refused as a typo'd file key is; the tools' own prefixes
+/// and other programs' variables pass.
+@Suite struct EnvironmentNameTests {
+    @Test func aTypoedVariableIsRefusedByName() async throws {
+        await #expect(
+            throws: ConfigurationError(key: "SCA_SESION_IDLE_SECONDS", "unknown configuration variable (see docs/CONFIGURATION.md)")
+        ) {
+            _ = try await ConfigurationLoader.load(environment: ["SCA_SESION_IDLE_SECONDS": "60"])
+        }
+        await #expect(throws: ConfigurationError.self) { _ = try await ConfigurationLoader.load(environment: ["SCA_FX_RATES_XYZ": "1"]) }
+    }
+
+    @Test func aValueOfTheWrongTypeNamesWhereItCameFrom() async throws {
+        await #expect(
+            throws: ConfigurationError(
+                key: "session.idle_seconds", "must be an integer (in the environment variable SCA_SESSION_IDLE_SECONDS)")
+        ) { _ = try await ConfigurationLoader.load(environment: ["SCA_SESSION_IDLE_SECONDS": "abc"]) }
+        await #expect(
+            throws: ConfigurationError(key: "tuning.allocator", "must be true or false (in the environment variable SCA_TUNING_ALLOCATOR)")
+        ) {
+            _ = try await ConfigurationLoader.load(environment: ["SCA_TUNING_ALLOCATOR": "maybe"])
+        }
+    }
+
+    @Test func configurationToolAndForeignVariablesPass() async throws {
+        let configuration = try await ConfigurationLoader.load(environment: [
+            "SCA_SESSION_IDLE_SECONDS": "60", "SCA_FX_RATES_PLN": "4.3", "SCA_TEST_BIN": "/x", "SCA_BENCH_DIR": "/y",
+            "PATH": "/usr/bin", "SCAFFOLD": "z",
+        ])
+        #expect(configuration.rules.sessionIdleMax == .seconds(60))
+    }
+}

@@ -8,10 +8,10 @@ import traceback
 
 import harness
 
-CHROMIUM = os.environ.get("SCA_CHROMIUM", "/usr/bin/chromium")
-CHROMEDRIVER = os.environ.get("SCA_CHROMEDRIVER", "/usr/bin/chromedriver")
+CHROMIUM = os.environ.get("SCA_TEST_CHROMIUM", "/usr/bin/chromium")
+CHROMEDRIVER = os.environ.get("SCA_TEST_CHROMEDRIVER", "/usr/bin/chromedriver")
 WAIT = 20  # seconds for any one thing to appear on the page
-SHOTS = os.environ.get("SCA_BROWSER_SCREENSHOTS", tempfile.gettempdir())
+SHOTS = os.environ.get("SCA_TEST_SCREENSHOTS", tempfile.gettempdir())
 
 
 def missing():

@@ -12,7 +12,7 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
-SCA = os.environ.get("SCA_BIN", os.path.join(ROOT, ".build", "debug", "sca"))
+SCA = os.environ.get("SCA_TEST_BIN", os.path.join(ROOT, ".build", "debug", "sca"))
 CI = os.environ.get("CI") == "true"
 VENV_PYTHON = os.path.join(ROOT, ".venv-interop", "bin", "python")
 
@@ -50,9 +50,9 @@ def ensure_dependencies(modules, script):
     """None when everything is there; else the reason. Re-executes `script` under the
     interop venv's python once when a module is missing and that venv exists."""
     missing = missing_module(modules)
-    if missing and os.access(VENV_PYTHON, os.X_OK) and not os.environ.get("SCA_AUTH_REEXEC") \
+    if missing and os.access(VENV_PYTHON, os.X_OK) and not os.environ.get("SCA_TEST_REEXEC") \
             and os.path.realpath(sys.prefix) != os.path.realpath(os.path.dirname(os.path.dirname(VENV_PYTHON))):
-        os.environ["SCA_AUTH_REEXEC"] = "1"
+        os.environ["SCA_TEST_REEXEC"] = "1"
         os.execv(VENV_PYTHON, [VENV_PYTHON, os.path.abspath(script), *sys.argv[1:]])
     if missing:
         return f"the Python module {missing} is not installed (the interop venv: scripts/test.sh)"
@@ -88,11 +88,11 @@ def start_watchdog(suite, budget, also_kill=lambda: None):
 
 def finish(suite, workdir, watchdog):
     """Stops the servers and the watchdog, removes the work directory (unless
-    SCA_AUTH_KEEP is set), prints the summary line; returns the exit status."""
+    SCA_TEST_KEEP is set), prints the summary line; returns the exit status."""
     for server in servers:
         server.stop()
     watchdog.cancel()
-    if os.environ.get("SCA_AUTH_KEEP"):
+    if os.environ.get("SCA_TEST_KEEP"):
         print(f"  kept {workdir}")
     else:
         shutil.rmtree(workdir, ignore_errors=True)

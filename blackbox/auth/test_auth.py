@@ -7,7 +7,7 @@ token used before it is approved or after it expired, two factors of one categor
 revoked factor, exemptions and dynamic linking, WebAuthn assertions with one flaw each,
 and secrets kept out of the database files and the logs.
 
-    .venv-interop/bin/python blackbox/auth/test_auth.py     # SCA_BIN defaults to .build/debug/sca
+    .venv-interop/bin/python blackbox/auth/test_auth.py     # SCA_TEST_BIN defaults to .build/debug/sca
 
 Needs the interop venv (cryptography, fido2, soft-webauthn, pyotp; scripts/test.sh makes
 it); run with another python3 it re-executes itself with .venv-interop/bin/python when that
@@ -34,7 +34,7 @@ REASON = harness.ensure_dependencies(["cryptography", "fido2", "pyotp", "soft_we
 if not REASON:
     from client import APIError, b64url, unb64url  # noqa: E402
 
-BUDGET = float(os.environ.get("SCA_AUTH_TEST_TIMEOUT", "1500"))  # seconds for the whole run
+BUDGET = float(os.environ.get("SCA_TEST_AUTH_TIMEOUT", "1500"))  # seconds for the whole run
 
 JAN = ("Jan Kowalski", "PL61109010140000071219812874")
 ANNA = ("Anna Nowak", "PL67102040270000110201234567")

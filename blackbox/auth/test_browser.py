@@ -9,7 +9,7 @@ with a virtual WebAuthn authenticator (CTAP2, internal, resident keys, user veri
 2. The partner page (partner.html?token=…) for a token obtained through the API, approved
    with PIN + TOTP (pyotp) from the keyboard only: the path without a smartphone.
 
-    .venv-interop/bin/python blackbox/auth/test_browser.py   # SCA_BIN defaults to .build/debug/sca
+    .venv-interop/bin/python blackbox/auth/test_browser.py   # SCA_TEST_BIN defaults to .build/debug/sca
 
 Needs Debian's chromium and chromium-driver (/usr/bin/chromium, /usr/bin/chromedriver) and
 selenium in the interop venv. Without them the tests are skipped with a printed reason,
@@ -23,7 +23,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import browser  # noqa: E402
 from harness import check  # noqa: E402
 
-BUDGET = float(os.environ.get("SCA_BROWSER_TEST_TIMEOUT", "600"))
+BUDGET = float(os.environ.get("SCA_TEST_BROWSER_TIMEOUT", "600"))
 
 JAN = ("Jan Kowalski", "PL61109010140000071219812874")
 PAY_TEXT = "Pay 2,200.00 PLN to Jan Kowalski"

@@ -16,7 +16,7 @@ expiry 12/2030, CVV 100, 25.00 EUR).
    and an amount the page refuses before calling the API.
 7. No card number used above is in the SQLite files or the server's log (debug level).
 
-    .venv-interop/bin/python blackbox/payments/test_checkout.py [scenario words]   # SCA_BIN defaults to .build/debug/sca
+    .venv-interop/bin/python blackbox/payments/test_checkout.py [scenario words]   # SCA_TEST_BIN defaults to .build/debug/sca
 
 Needs Debian's chromium and chromium-driver (/usr/bin/chromium, /usr/bin/chromedriver) and
 selenium in the interop venv. Without them the tests are skipped with a printed reason,
@@ -31,7 +31,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(HERE), "auth"))
 import browser  # noqa: E402
 from harness import check  # noqa: E402
 
-BUDGET = float(os.environ.get("SCA_BROWSER_TEST_TIMEOUT", "600"))
+BUDGET = float(os.environ.get("SCA_TEST_BROWSER_TIMEOUT", "600"))
 
 FRICTIONLESS = "4000010000000019"
 CHALLENGE = "4000020000000018"

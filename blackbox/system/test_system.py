@@ -4,7 +4,7 @@
 Covers what in-process tests cannot: two server processes sharing one PostgreSQL, kill -9
 in the middle of a load, SIGTERM, and tampering with the store from outside.
 
-    python3 blackbox/system/test_system.py            # SCA_BIN defaults to .build/debug/sca
+    python3 blackbox/system/test_system.py            # SCA_TEST_BIN defaults to .build/debug/sca
 
 PostgreSQL scenarios need SCA_TEST_POSTGRES_URL (an admin URL; scripts/test.sh and .ci/run
 set it). Without it they are skipped with a printed reason, except under CI=true, where
@@ -27,7 +27,7 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-SCA = os.environ.get("SCA_BIN", os.path.join(ROOT, ".build", "debug", "sca"))
+SCA = os.environ.get("SCA_TEST_BIN", os.path.join(ROOT, ".build", "debug", "sca"))
 PG_URL = os.environ.get("SCA_TEST_POSTGRES_URL", "")
 CI = os.environ.get("CI") == "true"
 
