@@ -551,14 +551,27 @@ public final class PaymentService: Sendable {
 
         init(id: String, request stored: StoredRequest, outcome: PaymentOutcome, createdAt: Instant) throws {
             request = try PaymentService.encode(stored)
-            self.outcome = try PaymentService.encode(outcome)
-            answer = try PaymentService.answerJSON(id: id, request: stored, outcome: outcome, captured: 0, createdAt: createdAt)
-            traceDigest = try Self.traceDigest(outcome)
+            // The parts the outcome shares with its digest (the trace, most of it) and with
+            // the answer are encoded once.
+            let parts = try PaymentService.Parts(outcome)
+            var rest = outcome
+            rest.trace = []
+            rest.threeDS = nil
+            rest.optimizer = nil
+            var setting = ["trace": parts.trace, "sca": parts.sca]
+            if let threeDS = parts.threeDS { setting["3ds"] = threeDS }
+            if let optimizer = parts.optimizer { setting["optimizer"] = optimizer }
+            self.outcome = String(decoding: try JSONValueEncoder.bytes(rest, setting: setting), as: UTF8.self)
+            answer = try PaymentService.answerJSON(
+                id: id, request: stored, outcome: outcome, captured: 0, createdAt: createdAt, parts: parts)
+            traceDigest = Self.digest(ofTrace: parts.trace)
         }
 
         static func traceDigest(_ outcome: PaymentOutcome) throws -> String {
-            hex(Array(SHA256.hash(data: Array(try PaymentService.encode(outcome.trace).utf8))))
+            digest(ofTrace: try JSONValueEncoder.bytes(outcome.trace))
         }
+
+        static func digest(ofTrace json: [UInt8]) -> String { hex(Array(SHA256.hash(data: json))) }
     }
 
     static func sealedText(_ card: CardNumber, _ expiry: (month: Int, year: Int)) -> String {

@@ -69,10 +69,31 @@ public func constantTimeEqual(_ lhs: [UInt8], _ rhs: [UInt8]) -> Bool {
 
 /// Base64url without padding (RFC 4648 §5), as WebAuthn encodes challenges and ids.
 public enum Base64URL {
+    private static let alphabet: [UInt8] = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
+
     public static func encode(_ bytes: some Collection<UInt8>) -> String {
-        Data(bytes).base64EncodedString()
-            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
-            .replacingOccurrences(of: "=", with: "")
+        let input = Array(bytes)
+        return String(unsafeUninitializedCapacity: (input.count * 4 + 2) / 3) { out in
+            var written = 0
+            var index = 0
+            while index + 3 <= input.count {
+                let value = UInt32(input[index]) << 16 | UInt32(input[index + 1]) << 8 | UInt32(input[index + 2])
+                for shift in [18, 12, 6, 0] {
+                    out[written] = alphabet[Int(value >> UInt32(shift) & 63)]
+                    written += 1
+                }
+                index += 3
+            }
+            let left = input.count - index
+            if left > 0 {
+                let value = UInt32(input[index]) << 16 | (left == 2 ? UInt32(input[index + 1]) << 8 : 0)
+                for shift in [18, 12, 6].prefix(left + 1) {
+                    out[written] = alphabet[Int(value >> UInt32(shift) & 63)]
+                    written += 1
+                }
+            }
+            return written
+        }
     }
 
     public static func decode(_ text: String) -> [UInt8]? {

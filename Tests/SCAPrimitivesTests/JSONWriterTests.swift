@@ -64,3 +64,33 @@ import Testing
         #expect(throws: JSONValueEncoder.InvalidValue.self) { try JSONValueEncoder.encode(Inner(code: "x", weight: .infinity)) }
     }
 }
+
+@Suite struct Base64URLTests {
+    /// RFC 4648 §10's vectors in the URL alphabet without padding, and every length's round trip.
+    @Test func encodesAsRFC4648AndReadsBack() throws {
+        let vectors = ["": "", "f": "Zg", "fo": "Zm8", "foo": "Zm9v", "foob": "Zm9vYg", "fooba": "Zm9vYmE", "foobar": "Zm9vYmFy"]
+        for (plain, encoded) in vectors { #expect(Base64URL.encode(Array(plain.utf8)) == encoded) }
+        #expect(Base64URL.encode([0xFB, 0xFF, 0xBF]) == "-_-_")
+        var generator = SystemRandomNumberGenerator()
+        for length in 0..<70 {
+            let bytes = (0..<length).map { _ in UInt8.random(in: 0...255, using: &generator) }
+            #expect(Base64URL.decode(Base64URL.encode(bytes)) == bytes)
+            #expect(
+                Base64URL.encode(bytes)
+                    == Data(bytes).base64EncodedString().replacingOccurrences(of: "+", with: "-")
+                    .replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: ""))
+        }
+    }
+
+    @Test func membersSetToWrittenJSON() throws {
+        struct Outer: Encodable {
+            var a = 1
+            var inner: [Int] = []
+            var absent: Int? = nil
+            var z = "z"
+        }
+        let json = try JSONValueEncoder.bytes(Outer(), setting: ["inner": Array("[1,2]".utf8), "absent": Array("7".utf8)])
+        #expect(String(decoding: json, as: UTF8.self) == #"{"a":1,"inner":[1,2],"z":"z","absent":7}"#)
+        #expect(throws: JSONValueEncoder.InvalidValue.self) { try JSONValueEncoder.bytes([1], setting: ["x": []]) }
+    }
+}
