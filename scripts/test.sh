@@ -22,25 +22,57 @@ if [ -z "${SCA_TEST_POSTGRES_URL:-}" ]; then
 fi
 
 # Interop clients nobody on the team wrote (soft-webauthn, py_webauthn, pyotp) and the
-# browser driver (selenium), in a git-ignored virtual environment; the pins resolve
-# together (see ../shared/TOOLING.md).
-if [ -z "${SCA_TEST_PYTHON:-}" ] && ! .venv-interop/bin/python -c "import selenium" >/dev/null 2>&1; then
-  if python3 -m venv .venv-interop && .venv-interop/bin/pip install -q "cryptography==44.0.3" "fido2==1.2.0" \
-      "soft-webauthn==0.1.4" "webauthn==2.7.1" "pyotp==2.12.0" "selenium==4.51.0"; then
-    echo "test.sh: interop clients installed in .venv-interop"
-  else
-    rm -rf .venv-interop
-    echo "test.sh: interop tests will be skipped: soft-webauthn, webauthn and pyotp could not be installed"
-  fi
+# browser driver (selenium), in a git-ignored virtual environment.
+if [ -z "${SCA_TEST_PYTHON:-}" ] && ! scripts/interop-venv.sh; then
+  echo "test.sh: interop tests will be skipped: soft-webauthn, webauthn and pyotp could not be installed"
 fi
 
 swift build
-swift test 2>&1 | tee .build/test.log
+
+# Every suite runs even when one before it fails; the summary at the end counts them all.
+failed_suites=()
+run_suite() {  # NAME LOG COMMAND...
+  local name=$1 log=$2
+  shift 2
+  if ! "$@" 2>&1 | tee "$log"; then failed_suites+=("$name"); fi
+}
+run_suite "Swift tests" .build/test.log swift test
 # The storage suites again with the SQLite tunings off (docs/STORAGE.md).
-SCA_TEST_STORAGE_TUNINGS=off swift test --skip-build --filter SCAStoreTests 2>&1 | tee .build/test-tunings-off.log
-python3 blackbox/system/test_system.py 2>&1 | tee .build/system-test.log
+run_suite "Swift storage tests, tunings off" .build/test-tunings-off.log \
+  env SCA_TEST_STORAGE_TUNINGS=off swift test --skip-build --filter SCAStoreTests
+run_suite "system tests" .build/system-test.log python3 blackbox/system/test_system.py
 # The gate over HTTP (one-time tokens, factors, the demo bank) and in Chromium.
-SCA_TEST_BIN="$PWD/.build/debug/sca" python3 blackbox/auth/test_auth.py 2>&1 | tee .build/auth-test.log
-SCA_TEST_BIN="$PWD/.build/debug/sca" python3 blackbox/auth/test_browser.py 2>&1 | tee .build/browser-test.log
+run_suite "auth tests" .build/auth-test.log env SCA_TEST_BIN="$PWD/.build/debug/sca" python3 blackbox/auth/test_auth.py
+run_suite "browser tests" .build/browser-test.log env SCA_TEST_BIN="$PWD/.build/debug/sca" python3 blackbox/auth/test_browser.py
 # Card payments: the Demo Shop checkout with the issuer's challenge in a frame, in Chromium.
-SCA_TEST_BIN="$PWD/.build/debug/sca" python3 blackbox/payments/test_checkout.py 2>&1 | tee .build/checkout-test.log
+run_suite "checkout tests" .build/checkout-test.log \
+  env SCA_TEST_BIN="$PWD/.build/debug/sca" python3 blackbox/payments/test_checkout.py
+
+# The grand total: Swift Testing's summaries, and each Python suite's "N passed, M failed".
+count() {  # LOG -> "passed failed"
+  local line total failures
+  line=$(grep -oE 'Test run with [0-9]+ tests?' "$1" | tail -n 1 || true)
+  if [ -n "$line" ]; then
+    total=$(grep -oE '[0-9]+' <<<"$line")
+    failures=$(grep -E '^✘ Test .* failed after' "$1" | grep -vc '^✘ Test run with' || true)
+    echo "$((total - failures)) $failures"
+    return
+  fi
+  line=$(grep -oE '[0-9]+ passed, [0-9]+ failed' "$1" | tail -n 1 || true)
+  if [ -n "$line" ]; then echo "$(grep -oE '^[0-9]+' <<<"$line") $(grep -oE '[0-9]+ failed' <<<"$line" | grep -oE '[0-9]+')"; else echo "0 1"; fi
+}
+total_passed=0
+total_failed=0
+echo
+echo "== test.sh summary"
+for entry in "Swift tests:.build/test.log" "Swift storage tests, tunings off:.build/test-tunings-off.log" \
+  "system tests:.build/system-test.log" "auth tests:.build/auth-test.log" "browser tests:.build/browser-test.log" \
+  "checkout tests:.build/checkout-test.log"; do
+  name=${entry%%:*}
+  read -r passed failed < <(count "${entry#*:}")
+  echo "  $name: $passed passed, $failed failed"
+  total_passed=$((total_passed + passed))
+  total_failed=$((total_failed + failed))
+done
+echo "test.sh: $total_passed passed, $total_failed failed${failed_suites:+ (failing: ${failed_suites[*]})}"
+[ ${#failed_suites[@]} -eq 0 ] && [ "$total_failed" -eq 0 ]

@@ -16,6 +16,9 @@ public struct Bank: Sendable {
 
     var database: StoreDatabase { auth.store.database }
 
+    /// The consent the bank's own app reads account information under (its statements).
+    public static let appConsent = "bank-app"
+
     public static let ibanLength = 15...34
     public static let referenceCharactersMax = 140
     /// Most entries a statement or the transfer list returns (newest first).

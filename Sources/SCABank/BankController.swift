@@ -59,7 +59,7 @@ public struct BankController<Context: RequestContext>: Sendable {
         }
         let action = ProtectedAction(
             userID: caller.userID, actionType: "statement",
-            decisionRequest: auth.decisionRequest(action: "ais_access", userID: caller.userID, consent: "bank-app"),
+            decisionRequest: auth.decisionRequest(action: "ais_access", userID: caller.userID, consent: Bank.appConsent),
             binding: binding(request, body: [], userID: caller.userID),
             effect: { _ in bank.statement(userID: caller.userID, account: accountID) }
         )

@@ -2,6 +2,7 @@ import Crypto
 import Foundation
 import Logging
 import SCAAuth
+import SCAContract
 import SCAGate
 import SCAPrimitives
 import SCARules
@@ -64,10 +65,16 @@ enum AuthSetup {
     }
 
     /// The demo customer: created once, its secrets printed once (never logged).
-    static func seedDemo(_ auth: AuthService) async throws {
+    static func seedDemo(_ auth: AuthService, port: Int) async throws {
         guard try await auth.userID(username: "demo") == nil else {
             FileHandle.standardOutput.write(
-                Data((#"{"demo":{"username":"demo","note":"already created; its secrets were printed when it was"}}"# + "\n").utf8)
+                Data(
+                    """
+                    Demo customer "demo": already created. Its PIN is 2468; its TOTP secret and device key were \
+                    printed once, when it was (they are stored sealed and cannot be shown again). \
+                    Remove the data directory to start afresh. The app: http://localhost:\(port)/app/
+
+                    """.utf8)
             )
             return
         }
@@ -86,14 +93,27 @@ enum AuthSetup {
                 try await auth.insertFactor(device, userID: userID, scope: scope)
             )
         }
-        var out = JSONBuilder()
-        out.string("username", "demo")
-        out.string("user_id", userID)
-        out.string("pin", pin)
-        out.raw("totp", totpView)
-        out.raw("device_key", deviceView)
-        out.string("device_private_key", Base64URL.encode(Array(deviceKey.rawRepresentation)))
+        func member(_ json: String, _ name: String) -> String {
+            guard case .object(let object)? = try? JSONParser.parse(Array(json.utf8)), case .string(let value)? = object[name] else {
+                return "?"
+            }
+            return value
+        }
+        let secret = member(totpView, "secret")
+        let banner = """
+
+            Demo customer created. This is shown once: its secrets are stored sealed, and a restart cannot show them again.
+              app        http://localhost:\(port)/app/   (localhost, not 127.0.0.1: passkeys are bound to it)
+              username   demo   (user id \(userID))
+              PIN        \(pin)
+              TOTP       secret \(secret)
+                         add it to an authenticator app, or get a code with:
+                         python3 -c "import pyotp; print(pyotp.TOTP('\(secret)').now())"
+              device key factor \(member(deviceView, "id")), P-256 private key (raw, base64url):
+                         \(Base64URL.encode(Array(deviceKey.rawRepresentation)))
+
+            """
         // Written straight to the descriptor, unbuffered: the one place these secrets appear.
-        FileHandle.standardOutput.write(Data((#"{"demo":"# + out.json + "}\n").utf8))
+        FileHandle.standardOutput.write(Data(banner.utf8))
     }
 }

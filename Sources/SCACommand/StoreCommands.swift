@@ -146,7 +146,7 @@ struct Serve: AsyncParsableCommand {
         let payments: PaymentService
         do {
             auth = try AuthSetup.service(configuration, store: decisions, port: configuration.httpPort, logger: logger)
-            if configuration.auth.demo { try await AuthSetup.seedDemo(auth) }
+            if configuration.auth.demo { try await AuthSetup.seedDemo(auth, port: configuration.httpPort) }
             payments = try await PaymentSetup.service(configuration, store: decisions, logger: logger)
         } catch {
             await decisions.database.close()

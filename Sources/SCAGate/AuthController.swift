@@ -19,10 +19,14 @@ extension HTTPField.Name {
 public struct AuthController<Context: RequestContext>: Sendable {
     public let auth: AuthService
     public let limits: RequestLimits
+    /// Run with the user's id after a login passed SCA (the bank records it for its app's
+    /// account information).
+    public let afterLogin: (@Sendable (String) async throws -> Void)?
 
-    public init(auth: AuthService, limits: RequestLimits) {
+    public init(auth: AuthService, limits: RequestLimits, afterLogin: (@Sendable (String) async throws -> Void)? = nil) {
         self.auth = auth
         self.limits = limits
+        self.afterLogin = afterLogin
     }
 
     public func add(to router: Router<Context>) {
@@ -228,7 +232,9 @@ public struct AuthController<Context: RequestContext>: Sendable {
             binding: Self.binding(request, body: body.bytes, userID: userID), alwaysChallenge: true,
             effect: { _ in auth.openingSession(userID: userID, token: session, idleSeconds: idle) }
         )
-        return try await auth.perform(action, approval: request.headers[.approval]).response(created: true)
+        let outcome = try await auth.perform(action, approval: request.headers[.approval])
+        if case .done(_, true, _) = outcome, let afterLogin { try await afterLogin(userID) }
+        return outcome.response(created: true)
     }
 
     // MARK: Verification

@@ -79,6 +79,25 @@ extension AuthService {
         return try await perform(action, approval: approval)
     }
 
+    /// Records the SCA a login just passed as the SCA for the account information that
+    /// `consent` (the bank's own app) shows: SCA-RULES §4 `account_information` needs SCA
+    /// only when the last one for account information is older than the window (RTS
+    /// Art. 10), and the login's is the customer's SCA for accessing the account online.
+    /// Decided and reported as its own `ais_access` decision, so the audit chain says so.
+    public func recordAccountAccessSCA(userID: String, consent: String) async throws {
+        let text = decisionRequest(action: "ais_access", userID: userID, consent: consent)
+        guard case .success(let request) = decoder.decode(line: Array(text.utf8)) else {
+            throw StorageError.corrupt("the gate built a request the decision contract refuses: \(text)")
+        }
+        switch await store.decide(store.submission(request, text: text)) {
+        case .decided(let decision, _):
+            if decision.outcome == "sca_required" { _ = await store.reportSCA(decision: decision.id, result: .passed) }
+        case .idempotencyConflict: throw StorageError.corrupt("a gate decision has no idempotency key")
+        case .busy: throw StorageError.busy
+        case .unavailable(let message): throw StorageError.unavailable(message)
+        }
+    }
+
     /// Runs a protected call through the gate. Without an approval the rules engine
     /// decides: an action that needs no SCA runs at once, one that needs it gets a token.
     /// With an approval, the token must be approved, unused, alive, bound to this very

@@ -103,7 +103,10 @@ public struct SCAServer: Sendable {
         router.get("/v1/audit/verify") { _, _ in try await verify() }
         let requestLimits = RequestLimits(bodyBytesMax: limits.bodyBytesMax)
         if let bank {
-            AuthController(auth: bank.auth, limits: requestLimits).add(to: router)
+            // A login's SCA covers the app's account information that follows it.
+            AuthController(auth: bank.auth, limits: requestLimits) { userID in
+                try await bank.auth.recordAccountAccessSCA(userID: userID, consent: Bank.appConsent)
+            }.add(to: router)
             BankController(bank: bank, limits: requestLimits).add(to: router)
             WebAssets.add(to: router)
         }

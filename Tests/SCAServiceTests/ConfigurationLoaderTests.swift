@@ -215,3 +215,35 @@ final class ConfigurationLoaderTests {
         #expect(configuration.rules.sessionIdleMax == .seconds(60))
     }
 }
+
+/// Every "SCA-RULES §n" the sources, tests and documents cite is a section of docs/RULES.md.
+@Suite struct RulesReferenceTests {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
+
+    @Test func everyCitedSectionExists() throws {
+        let rules = try String(contentsOf: Self.root.appendingPathComponent("docs/RULES.md"), encoding: .utf8)
+        let sections = Set(
+            rules.split(separator: "\n").filter { $0.hasPrefix("## ") }.compactMap { line in
+                line.dropFirst(3).split(separator: " ").first.map { String($0.dropLast($0.hasSuffix(".") ? 1 : 0)) }
+            })
+        #expect(sections.isSuperset(of: ["1", "2", "3", "4", "4b", "5", "6", "7", "8", "9", "10"]))
+        var cited: [String: String] = [:]
+        for folder in ["Sources", "Tests", "docs"] {
+            let enumerator = FileManager.default.enumerator(at: Self.root.appendingPathComponent(folder), includingPropertiesForKeys: nil)
+            while let url = enumerator?.nextObject() as? URL {
+                guard ["swift", "md", "yaml"].contains(url.pathExtension), let text = try? String(contentsOf: url, encoding: .utf8) else {
+                    continue
+                }
+                var rest = Substring(text)
+                while let range = rest.range(of: "SCA-RULES §") {
+                    let number = rest[range.upperBound...].prefix { $0.isNumber || $0.isLetter }
+                    if number.first?.isNumber == true { cited[String(number)] = url.lastPathComponent }
+                    rest = rest[range.upperBound...]
+                }
+            }
+        }
+        #expect(cited.count >= 5)
+        for (section, file) in cited { #expect(sections.contains(section), "\(file) cites SCA-RULES §\(section)") }
+    }
+}

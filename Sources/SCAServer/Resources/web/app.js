@@ -16,7 +16,7 @@
  *   Log in       #login-form, #login-username, #login-submit, #login-message
  *   Session      #session-bar, #whoami, #logout
  *   Accounts     #accounts > li.account[data-account-id]
- *                  .account-name, .balance[data-account-id] (the balance string only),
+ *                  .account-name, .balance[data-account-id] (the balance, with thousands separators),
  *                  .currency, button.statement-button[data-account-id];
  *                #accounts-message
  *   Statement    #statement, #statement-title, #statement-entries >
@@ -474,6 +474,17 @@
     renderAccountOptions();
   }
 
+  /** "10000.00" as "10,000.00": the API's decimal string with thousands separators. */
+  function grouped(amount) {
+    const text = String(amount);
+    const [whole, fraction] = text.split('.');
+    const sign = whole.startsWith('-') ? '-' : '';
+    const digits = sign ? whole.slice(1) : whole;
+    if (!/^[0-9]+$/.test(digits)) return text;
+    const withCommas = digits.replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+    return sign + withCommas + (fraction === undefined ? '' : '.' + fraction);
+  }
+
   function renderAccounts() {
     const list = $('accounts');
     list.replaceChildren(...accounts.map(accountItem));
@@ -488,7 +499,7 @@
     return h('li', { class: 'account', 'data-account-id': account.id },
       h('span', { class: 'account-name', text: account.name }),
       h('span', { class: 'amount' },
-        h('span', { class: 'balance', 'data-account-id': account.id, text: account.balance }),
+        h('span', { class: 'balance', 'data-account-id': account.id, text: grouped(account.balance) }),
         ' ',
         h('span', { class: 'currency', text: account.currency })),
       button);
@@ -496,7 +507,7 @@
 
   function renderAccountOptions() {
     fillSelect($('transfer-account'), accounts.map((account) => ({
-      value: account.id, text: `${account.name} (${account.balance} ${account.currency})`,
+      value: account.id, text: `${account.name} (${grouped(account.balance)} ${account.currency})`,
     })));
     updateTransferCurrency();
   }
@@ -543,7 +554,7 @@
       h('td', {}, h('time', { datetime: entry.at, text: shown })),
       h('td', { text: entry.payee }),
       h('td', { text: entry.reference }),
-      h('td', { class: 'num', text: `${entry.amount} ${entry.currency}` }));
+      h('td', { class: 'num', text: `${grouped(entry.amount)} ${entry.currency}` }));
   }
 
   // ---- beneficiaries -----------------------------------------------------------------
@@ -672,11 +683,11 @@
     output.replaceChildren(
       h('p', {},
         'Transfer ', h('strong', { id: 'transfer-status', text: transfer.status || 'unknown' }),
-        `: ${transfer.amount} ${transfer.currency}${payee ? ` to ${payee.name}` : ''}.`),
+        `: ${grouped(transfer.amount)} ${transfer.currency}${payee ? ` to ${payee.name}` : ''}.`),
       h('p', { id: 'transfer-sca', text: scaText(transfer, confirmed) }),
       account
         ? h('p', {}, 'New balance: ',
-          h('strong', { id: 'transfer-new-balance', text: `${account.balance} ${account.currency}` }))
+          h('strong', { id: 'transfer-new-balance', text: `${grouped(account.balance)} ${account.currency}` }))
         : null);
   }
 

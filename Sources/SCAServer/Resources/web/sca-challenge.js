@@ -61,6 +61,9 @@
     sensitive_action: 'Change your security settings',
     store_credential: 'Store a payment credential',
     ais_access: 'Show your account information',
+    statement: 'Show your account statement',
+    add_factor: 'Add a way to confirm it is you',
+    revoke_factor: 'Remove a way to confirm it is you',
   };
 
   const FAILURE_TEXT = {
