@@ -89,7 +89,9 @@ public enum Sandbox {
     public static let cards: [TestCard] = [
         TestCard(
             number: "4000010000000019", issuer: "frictionless-fr", label: "Visa FR, frictionless",
-            behaviour: "3DS frictionless (Y, ECI 05, liability issuer); grants every exemption asked for (I, ECI 07, liability merchant)"),
+            behaviour:
+                "3DS frictionless (Y, ECI 05, liability issuer); grants an exemption asked for when it fits its rules (I, ECI 07, liability merchant)"
+        ),
         TestCard(
             number: "4000020000000018", issuer: "challenge-de", label: "Visa DE, always challenges",
             behaviour:

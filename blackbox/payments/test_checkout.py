@@ -163,6 +163,21 @@ def challenge(server, page):
           str(result))
 
 
+def exemption_refused_by_the_issuer(server, page):
+    """25.00 EUR is low value for the acquirer's engine, but this issuer refuses every
+    exemption and challenges: the page must not leave "exempt" standing alone."""
+    page.open_checkout(server)
+    pay(page, card=CHALLENGE, exemption="low_value")
+    page.wait_result("the refused exemption to wait for the challenge", final=False)
+    page.complete_challenge()
+    result = page.wait_result("the result after the challenge")
+    check("refused exemption: Authorized after the issuer's challenge", result["status"] == "Authorized"
+          and result["path"] == "challenge", str(result))
+    check("refused exemption: the SCA line says the issuer challenged instead",
+          "acquirer's engine: EEA: exempt" in result["sca"] and "the issuer asked for a challenge instead" in result["sca"],
+          result["sca"])
+
+
 def exemption(server, page):
     page.open_checkout(server)
     pay(page, card=EXEMPT, exemption="low_value")
@@ -237,6 +252,7 @@ SCENARIOS = [
     ("frictionless card, from the keyboard", frictionless),
     ("challenge card, challenge completed", challenge),
     ("exemption card, low value", exemption),
+    ("challenge card, low value refused by the issuer", exemption_refused_by_the_issuer),
     ("soft decline, retried with 3DS", soft_decline),
     ("challenge card, challenge cancelled", cancelled),
     ("one leg out, and a bad amount", one_leg_out),

@@ -527,12 +527,80 @@ def decide_with_store(workdir):
     check("sca decide --db records one audit event a line", code == 0 and '"events":12' in out, out)
 
 
+def readme_walk(workdir):
+    """A newcomer's walk through the README: `sca serve --demo` in a fresh directory, the
+    banner, the app, the bakery decision, the audit chain, and the errors they tripped on."""
+    print("== the README's walk")
+    home = os.path.join(workdir, "newcomer")
+    os.makedirs(home)
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SCA_")}
+
+    def serve():
+        out = open(os.path.join(home, "out.txt"), "wb")
+        process = subprocess.Popen([SCA, "serve", "--demo", "--port", str(port)], stdout=out,
+                                   stderr=subprocess.DEVNULL, cwd=home, env=env)
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            try:
+                if request(port, "GET", "/ready")[0] == 200:
+                    return process
+            except OSError:
+                time.sleep(0.2)
+        raise RuntimeError("sca serve --demo did not become ready")
+
+    server = serve()
+    try:
+        banner = open(os.path.join(home, "out.txt")).read()
+        check("readme: the demo banner names the app, the username, the PIN and the TOTP secret",
+              f"http://localhost:{port}/app/" in banner and "username   demo" in banner and "PIN        2468" in banner
+              and "TOTP       secret " in banner and "pyotp.TOTP(" in banner, banner[:300])
+        check("readme: the data directory is where the README says",
+              os.path.exists(os.path.join(home, "sca-data", "sca.sqlite")), os.listdir(home))
+        status, headers, _ = request(port, "GET", "/app")
+        check("readme: /app without the slash is sent to /app/", status == 301 and headers.get("Location") == "/app/",
+              f"{status} {headers}")
+        status, _, body = request(port, "GET", "/app/")
+        check("readme: /app/ is the bank app", status == 200 and "sca-challenge" in body, status)
+        bakery = open(os.path.join(ROOT, "examples", "worked-example.jsonl")).read().splitlines()[3]
+        status, _, body = request(port, "POST", "/v1/decisions", bakery, {"Idempotency-Key": "bakery-0805"})
+        check("readme: the 08:05 bakery payment is exempt, low value",
+              status == 201 and '"outcome":"exempt","reason":"low_value","citation":"RTS Art. 16"' in body, body[:200])
+        status, _, body = request(port, "GET", "/v1/audit/verify")
+        check("readme: the audit chain verifies", status == 200 and '"status":"intact"' in body, body)
+        status, headers, body = request(port, "GET", "/v1/decisions")
+        check("readme: a wrong method answers 405 with Allow",
+              status == 405 and headers.get("Allow") == "POST" and '"code":"method_not_allowed"' in body, f"{status} {body}")
+        status, headers, body = request(port, "GET", "/v1/no-such-thing")
+        check("readme: an unknown route answers the JSON error", status == 404 and '"code":"not_found"' in body, body)
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(20)
+    server = serve()
+    try:
+        again = open(os.path.join(home, "out.txt")).read()
+        check("readme: a restart says the demo customer exists, and shows no secret again",
+              "already created" in again and "TOTP       secret" not in again, again[:300])
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(20)
+    result = subprocess.run([SCA, "serve", "--port", "99999"], capture_output=True, text=True, cwd=home, env=env, timeout=60)
+    check("readme: --port 99999 is refused", result.returncode == 64 and "--port" in result.stderr, result.stderr[-200:])
+    result = subprocess.run([SCA, "decide"], input="", capture_output=True, text=True, cwd=home,
+                            env={**env, "SCA_SESION_IDLE_SECONDS": "60"}, timeout=60)
+    check("readme: a typo'd SCA_ variable is refused, named",
+          result.returncode == 2 and "SCA_SESION_IDLE_SECONDS" in result.stderr, result.stderr[-200:])
+    result = subprocess.run([SCA, "--version"], capture_output=True, text=True, cwd=home, env=env, timeout=60)
+    check("readme: sca --version answers", result.returncode == 0 and result.stdout.strip() != "", result.stdout)
+
+
 def main():
     if not os.access(SCA, os.X_OK):
         print(f"system tests: {SCA} is not built (swift build)", file=sys.stderr)
         return 2
     workdir = tempfile.mkdtemp(prefix="sca-system-")
     try:
+        readme_walk(workdir)
         print("== SQLite")
         concurrent_low_value(SQLiteStore(workdir), workdir, nodes=1)
         idempotency_fifty(SQLiteStore(workdir), workdir, nodes=1)

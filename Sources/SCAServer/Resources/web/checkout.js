@@ -217,11 +217,18 @@
     return `requested ${threeDS.exemption_requested}, ${applied}`;
   }
 
-  function scaText(sca) {
+  /** The acquirer's rules-engine decision, and what the issuer did with it: an exemption
+   *  the acquirer's engine allows may still end in the issuer's challenge. */
+  function scaText(payment, threeDS) {
+    const sca = payment.sca;
     if (!sca) return '—';
     const head = [sca.regime, sca.outcome].filter(Boolean).join(': ');
     const reason = [sca.reason, sca.citation && `(${sca.citation})`].filter(Boolean).join(' ');
-    return [head, reason].filter(Boolean).join(' — ') || '—';
+    const decision = `acquirer's engine: ${[head, reason].filter(Boolean).join(' — ') || '—'}`;
+    if (sca.outcome === 'exempt' && (threeDS.challenged || payment.path === 'challenge')) {
+      return `${decision}; the issuer asked for a challenge instead`;
+    }
+    return decision;
   }
 
   function showResult(payment) {
@@ -240,7 +247,7 @@
     $('result-liability').textContent = payment.liability === 'issuer'
       ? `issuer${payment.liability_shift ? ' (liability shift)' : ''}`
       : (payment.liability || '—');
-    $('result-sca').textContent = scaText(payment.sca);
+    $('result-sca').textContent = scaText(payment, threeDS);
     $('result-id').textContent = payment.id || '';
     const trace = sameOriginHref(links.trace && links.trace.href);
     $('result-trace').hidden = !trace;
