@@ -30,6 +30,14 @@ public struct AuthController<Context: RequestContext>: Sendable {
     }
 
     public func add(to router: Router<Context>) {
+        addUsersAndFactors(to: router)
+        addOneTimeToken(to: router)
+        addDecoupledApprovals(to: router)
+        addSessions(to: router)
+    }
+
+    /// Registration, factors and passkey registration options.
+    func addUsersAndFactors(to router: Router<Context>) {
         router.post("/v1/users") { request, _ in await answering { try await register(request) } }
         router.get("/v1/users/{user_id}/factors") { request, context in
             await answering {
@@ -47,7 +55,10 @@ public struct AuthController<Context: RequestContext>: Sendable {
                 return .json(try await auth.registrationOptionsJSON(userID: userID))
             }
         }
+    }
 
+    /// The one-time token's status, each factor's verification, and the challenges.
+    func addOneTimeToken(to router: Router<Context>) {
         router.get("/v1/one-time-token/status") { request, _ in
             await answering {
                 guard let status = try await auth.statusJSON(token: request.headers[.oneTimeToken]) else {
@@ -96,6 +107,10 @@ public struct AuthController<Context: RequestContext>: Sendable {
         router.post("/v1/one-time-token/push/trigger") { request, _ in
             await answering { .json(try await auth.triggerPush(token: request.headers[.oneTimeToken]), status: .accepted) }
         }
+    }
+
+    /// A device's feed of pending approvals, and its answer to one.
+    func addDecoupledApprovals(to router: Router<Context>) {
         router.get("/v1/devices/{factor_id}/approvals") { request, context in
             await answering {
                 let signature = request.headers[.deviceSignature].flatMap(Base64URL.decode)
@@ -122,7 +137,10 @@ public struct AuthController<Context: RequestContext>: Sendable {
                     ))
             }
         }
+    }
 
+    /// Login, logout, and the development SMS sender's messages.
+    func addSessions(to router: Router<Context>) {
         router.post("/v1/sessions") { request, _ in await answering { try await login(request) } }
         router.delete("/v1/sessions/current") { request, _ in
             await answering {

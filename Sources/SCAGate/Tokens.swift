@@ -175,129 +175,17 @@ extension AuthService {
         // transaction; the transaction applies their results to the rows as it finds them.
         let checkedPIN = try await checkPIN(hash: hash, answer)
         let signed = try await checkSignature(hash: hash, answer)
-        let policy = settings.attemptPolicy
-        let box = self.box
-        let totp = self.totp
-        let pepper = self.pepper
         let verdict: Verdict = try await store.transact { scope in
-            guard
-                var record = try await scope.all(
-                    "SELECT " + TokenRecord.columns + " FROM auth_tokens WHERE token_hash = \(bind: hash)" + scope.forUpdate
-                ).first.map(TokenRecord.init(row:))
-            else { throw GateRefusal.verificationFailed }
-            let now = scope.now
-            guard case .success = record.challenge.accepts(answer.kind, at: now) else { throw GateRefusal.verificationFailed }
-            var query =
-                "SELECT " + FactorRecord.columns
-                + " FROM auth_factors WHERE user_id = \(bind: record.userID) AND kind = \(bind: answer.kind.rawValue) AND status = 'active'"
-            switch answer {
-            case .deviceKey(let factorID, _), .push(_, let factorID, _, _): query = query + " AND id = \(bind: factorID)"
-            case .webauthn(let credentialID, _, _, _): query = query + " AND credential_id = \(bind: credentialID)"
-            case .pin: query = query + " AND id = \(bind: checkedPIN?.factorID ?? "")"
-            case .totp, .sms: break
-            }
-            let factors = try await scope.all(query + " ORDER BY created_at, id" + scope.forUpdate).map(FactorRecord.init(row:))
-            guard var factor = factors.first(where: { policy.availability($0.counter, at: now) == .open }) else {
-                throw GateRefusal.verificationFailed
-            }
-            // A signature was checked against this factor's key and this token's challenge:
-            // anything else now (a race with a change of either) is refused uncounted.
-            if let signed, !signed.applies(to: factor, record) { throw GateRefusal.verificationFailed }
-            let correct: Bool
-            switch answer {
-            case .pin:
-                correct = checkedPIN?.correct ?? false
-            case .totp(let code):
-                guard let sealed = Base64URL.decode(factor.secret),
-                    let seed = try? box.open(sealed, context: "totp:" + factor.id)
-                else { throw StorageError.corrupt("TOTP seed of \(factor.id) does not open") }
-                if let step = totp.acceptedStep(
-                    code: code, seed: String(decoding: seed, as: UTF8.self), at: now, lastAcceptedStep: factor.lastStep
-                ) {
-                    factor.lastStep = step
-                    correct = true
-                } else {
-                    correct = false
-                }
-            case .sms(let code):
-                let expected = Secrets.hmac(key: pepper, Array("sms:\(record.hash):\(code)".utf8))
-                correct =
-                    record.otpHash.flatMap(bytes(fromHex:)).map { constantTimeEqual($0, expected) } == true
-                    && (record.otpExpiresAt ?? 0) > now.millisecondsSinceEpoch
-                if correct {
-                    record.otpHash = nil
-                    record.otpExpiresAt = nil
-                }
-            case .deviceKey:
-                correct = signed?.valid == true
-            case .push(let approvalID, _, let number, _):
-                // Number matching: the device signs the challenge with the number the
-                // customer picked; only the number shown on the other screen passes.
-                guard
-                    let approval = try await scope.all(
-                        "SELECT number, status, expires_at FROM auth_approvals WHERE id = \(bind: approvalID) AND token_hash = \(bind: record.hash)"
-                            + scope.forUpdate
-                    ).first, try approval.decode(column: "status", as: String.self) == "pending",
-                    try approval.decode(column: "expires_at", as: Int64.self) > now.millisecondsSinceEpoch
-                else { throw GateRefusal.verificationFailed }
-                correct = Int64(number) == (try approval.decode(column: "number", as: Int64.self)) && signed?.valid == true
-                try await scope.run(
-                    "UPDATE auth_approvals SET status = \(bind: correct ? "approved" : "failed") WHERE id = \(bind: approvalID)"
-                )
-            case .webauthn:
-                if let count = signed?.signCount,
-                    (try? WebAuthnRelyingParty.checkSignCount(count, stored: UInt32(clamping: factor.signCount))) != nil
-                {
-                    factor.signCount = Int64(count)
-                    correct = true
-                } else {
-                    correct = false
-                }
-            }
-            var payload = JSONBuilder()
-            payload.string("token", record.reference)
-            payload.string("user_id", record.userID)
-            payload.string("factor_id", factor.id)
-            payload.string("kind", factor.kind.rawValue)
+            var (record, factor) = try await self.lockTokenAndFactor(
+                hash: hash, answer, checkedPIN: checkedPIN, signed: signed, scope: scope)
+            let correct = try await self.isCorrect(
+                answer, factor: &factor, record: &record, checkedPIN: checkedPIN, signed: signed, scope: scope)
             guard correct else {
-                let outcome = policy.recordFailure(&factor.counter, at: now)
-                try await factor.saveCounters(scope)
-                switch outcome {
-                case .failed(let remaining, let permanentNext):
-                    payload.integer("remaining", Int64(remaining))
-                    scope.audit("factor_failed", payload: payload.json)
-                    if permanentNext, remaining == 1 { scope.audit("factor_block_warning", payload: payload.json) }
-                case .temporarilyBlocked(let until, let permanentNext):
-                    payload.integer("remaining", 0)
-                    scope.audit("factor_failed", payload: payload.json)
-                    payload.string("blocked_until", until.rfc3339)
-                    payload.bool("permanent_next", permanentNext)
-                    scope.audit("factor_blocked", payload: payload.json)
-                case .permanentlyBlocked:
-                    payload.integer("remaining", 0)
-                    scope.audit("factor_failed", payload: payload.json)
-                    scope.audit("factor_blocked_permanently", payload: payload.json)
-                }
+                try await self.recordFailure(of: &factor, record: record, scope: scope)
                 return .failed
             }
-            policy.recordSuccess(&factor.counter)
-            try await factor.saveCounters(scope)
-            try record.challenge.recordPass(answer.kind, at: now)
-            try await scope.run(
-                """
-                UPDATE auth_tokens SET passed = \(bind: record.challenge.passed.map(\.rawValue).joined(separator: ",")), \
-                otp_hash = \(bind: record.otpHash), otp_expires_at = \(bind: record.otpExpiresAt) \
-                WHERE token_hash = \(bind: record.hash)
-                """)
-            scope.audit("factor_passed", payload: payload.json)
-            if record.challenge.state(at: now) == .approved {
-                var approved = JSONBuilder()
-                approved.string("token", record.reference)
-                approved.string("user_id", record.userID)
-                approved.string("factors", record.challenge.passed.map(\.rawValue).joined(separator: ","))
-                scope.audit("challenge_approved", payload: approved.json)
-            }
-            return .passed(token.map { Self.statusJSON(record, token: $0, at: now) } ?? #"{"status":"approved"}"#)
+            try await self.recordPass(of: &factor, record: &record, answer: answer, scope: scope)
+            return .passed(token.map { Self.statusJSON(record, token: $0, at: scope.now) } ?? #"{"status":"approved"}"#)
         }
         switch verdict {
         case .passed(let status): return status
@@ -305,10 +193,168 @@ extension AuthService {
         }
     }
 
+    /// The token and the factor `answer` is for, locked: refused uncounted when the token
+    /// does not take this kind now, no factor is open, or a signature checked before does
+    /// not apply to them any more.
+    nonisolated(nonsending) private func lockTokenAndFactor(
+        hash: String, _ answer: Answer, checkedPIN: CheckedPIN?, signed: SignatureCheck?, scope: TransactionScope
+    ) async throws -> (TokenRecord, FactorRecord) {
+        let policy = settings.attemptPolicy
+        guard
+            let record = try await scope.all(
+                "SELECT " + TokenRecord.columns + " FROM auth_tokens WHERE token_hash = \(bind: hash)" + scope.forUpdate
+            ).first.map(TokenRecord.init(row:))
+        else { throw GateRefusal.verificationFailed }
+        let now = scope.now
+        guard case .success = record.challenge.accepts(answer.kind, at: now) else { throw GateRefusal.verificationFailed }
+        var query =
+            "SELECT " + FactorRecord.columns
+            + " FROM auth_factors WHERE user_id = \(bind: record.userID) AND kind = \(bind: answer.kind.rawValue) AND status = 'active'"
+        switch answer {
+        case .deviceKey(let factorID, _), .push(_, let factorID, _, _): query = query + " AND id = \(bind: factorID)"
+        case .webauthn(let credentialID, _, _, _): query = query + " AND credential_id = \(bind: credentialID)"
+        case .pin: query = query + " AND id = \(bind: checkedPIN?.factorID ?? "")"
+        case .totp, .sms: break
+        }
+        let factors = try await scope.all(query + " ORDER BY created_at, id" + scope.forUpdate).map(FactorRecord.init(row:))
+        guard let factor = factors.first(where: { policy.availability($0.counter, at: now) == .open }) else {
+            throw GateRefusal.verificationFailed
+        }
+        // A signature was checked against this factor's key and this token's challenge:
+        // anything else now (a race with a change of either) is refused uncounted.
+        if let signed, !signed.applies(to: factor, record) { throw GateRefusal.verificationFailed }
+        return (record, factor)
+    }
+
+    /// Whether `answer` is right for `factor`; moves what a right answer uses up (a TOTP
+    /// step, an SMS code, a passkey's counter, a push approval).
+    nonisolated(nonsending) private func isCorrect(
+        _ answer: Answer, factor: inout FactorRecord, record: inout TokenRecord, checkedPIN: CheckedPIN?, signed: SignatureCheck?,
+        scope: TransactionScope
+    ) async throws -> Bool {
+        let now = scope.now
+        let correct: Bool
+        switch answer {
+        case .pin:
+            correct = checkedPIN?.correct ?? false
+        case .totp(let code):
+            guard let sealed = Base64URL.decode(factor.secret),
+                let seed = try? box.open(sealed, context: "totp:" + factor.id)
+            else { throw StorageError.corrupt("TOTP seed of \(factor.id) does not open") }
+            if let step = totp.acceptedStep(
+                code: code, seed: String(decoding: seed, as: UTF8.self), at: now, lastAcceptedStep: factor.lastStep
+            ) {
+                factor.lastStep = step
+                correct = true
+            } else {
+                correct = false
+            }
+        case .sms(let code):
+            let expected = Secrets.hmac(key: pepper, Array("sms:\(record.hash):\(code)".utf8))
+            correct =
+                record.otpHash.flatMap(bytes(fromHex:)).map { constantTimeEqual($0, expected) } == true
+                && (record.otpExpiresAt ?? 0) > now.millisecondsSinceEpoch
+            if correct {
+                record.otpHash = nil
+                record.otpExpiresAt = nil
+            }
+        case .deviceKey:
+            correct = signed?.valid == true
+        case .push(let approvalID, _, let number, _):
+            // Number matching: the device signs the challenge with the number the
+            // customer picked; only the number shown on the other screen passes.
+            guard
+                let approval = try await scope.all(
+                    "SELECT number, status, expires_at FROM auth_approvals WHERE id = \(bind: approvalID) AND token_hash = \(bind: record.hash)"
+                        + scope.forUpdate
+                ).first, try approval.decode(column: "status", as: String.self) == "pending",
+                try approval.decode(column: "expires_at", as: Int64.self) > now.millisecondsSinceEpoch
+            else { throw GateRefusal.verificationFailed }
+            correct = Int64(number) == (try approval.decode(column: "number", as: Int64.self)) && signed?.valid == true
+            try await scope.run(
+                "UPDATE auth_approvals SET status = \(bind: correct ? "approved" : "failed") WHERE id = \(bind: approvalID)"
+            )
+        case .webauthn:
+            if let count = signed?.signCount,
+                (try? WebAuthnRelyingParty.checkSignCount(count, stored: UInt32(clamping: factor.signCount))) != nil
+            {
+                factor.signCount = Int64(count)
+                correct = true
+            } else {
+                correct = false
+            }
+        }
+        return correct
+    }
+
+    /// A wrong answer: counted against the factor (RTS Art. 4(3)(b)), with its audit events.
+    nonisolated(nonsending) private func recordFailure(of factor: inout FactorRecord, record: TokenRecord, scope: TransactionScope)
+        async throws
+    {
+        let policy = settings.attemptPolicy
+        let now = scope.now
+        var payload = Self.attemptPayload(factor: factor, record: record)
+        let outcome = policy.recordFailure(&factor.counter, at: now)
+        try await factor.saveCounters(scope)
+        switch outcome {
+        case .failed(let remaining, let permanentNext):
+            payload.integer("remaining", Int64(remaining))
+            scope.audit("factor_failed", payload: payload.json)
+            if permanentNext, remaining == 1 { scope.audit("factor_block_warning", payload: payload.json) }
+        case .temporarilyBlocked(let until, let permanentNext):
+            payload.integer("remaining", 0)
+            scope.audit("factor_failed", payload: payload.json)
+            payload.string("blocked_until", until.rfc3339)
+            payload.bool("permanent_next", permanentNext)
+            scope.audit("factor_blocked", payload: payload.json)
+        case .permanentlyBlocked:
+            payload.integer("remaining", 0)
+            scope.audit("factor_failed", payload: payload.json)
+            scope.audit("factor_blocked_permanently", payload: payload.json)
+        }
+    }
+
+    /// A right answer: the factor's counter reset, the pass recorded on the token, and the
+    /// approval audited once the token has two categories.
+    nonisolated(nonsending) private func recordPass(
+        of factor: inout FactorRecord, record: inout TokenRecord, answer: Answer, scope: TransactionScope
+    ) async throws {
+        let now = scope.now
+        settings.attemptPolicy.recordSuccess(&factor.counter)
+        try await factor.saveCounters(scope)
+        try record.challenge.recordPass(answer.kind, at: now)
+        try await scope.run(
+            """
+            UPDATE auth_tokens SET passed = \(bind: record.challenge.passed.map(\.rawValue).joined(separator: ",")), \
+            otp_hash = \(bind: record.otpHash), otp_expires_at = \(bind: record.otpExpiresAt) \
+            WHERE token_hash = \(bind: record.hash)
+            """)
+        scope.audit("factor_passed", payload: Self.attemptPayload(factor: factor, record: record).json)
+        if record.challenge.state(at: now) == .approved {
+            var approved = JSONBuilder()
+            approved.string("token", record.reference)
+            approved.string("user_id", record.userID)
+            approved.string("factors", record.challenge.passed.map(\.rawValue).joined(separator: ","))
+            scope.audit("challenge_approved", payload: approved.json)
+        }
+    }
+
+    static func attemptPayload(factor: FactorRecord, record: TokenRecord) -> JSONBuilder {
+        var payload = JSONBuilder()
+        payload.string("token", record.reference)
+        payload.string("user_id", record.userID)
+        payload.string("factor_id", factor.id)
+        payload.string("kind", factor.kind.rawValue)
+        return payload
+    }
+
     /// A PIN checked against the user's active PIN factor, off the request threads (the
     /// hash is the expensive part); the attempt is recorded in the transaction, against the
     /// same factor, or refused if that factor got blocked meanwhile. Nil for other answers.
-    private func checkPIN(hash: String, _ answer: Answer) async throws -> (factorID: String, correct: Bool)? {
+    /// A PIN's check, made before the transaction: which factor, and whether it was right.
+    typealias CheckedPIN = (factorID: String, correct: Bool)
+
+    private func checkPIN(hash: String, _ answer: Answer) async throws -> CheckedPIN? {
         guard case .pin(let pin) = answer else { return nil }
         let now = store.clock.now()
         guard

@@ -185,7 +185,17 @@ private struct Reader {
     func configuration() throws -> ServiceConfiguration {
         var service = ServiceConfiguration()
         var rules = RulesConfiguration()
+        try readRiskAndExemptions(into: &rules)
+        try readTimesAndLimits(into: &rules)
+        service.rules = rules
+        try readServerAndStorage(into: &service)
+        service.auth = try authConfiguration()
+        service.payments = try paymentsConfiguration()
+        return service
+    }
 
+    /// TRA, low value, contactless and the order exemptions are tried in.
+    func readRiskAndExemptions(into rules: inout RulesConfiguration) throws {
         if let score = try double(.traLowRiskScoreMax) {
             guard (0...1).contains(score) else { throw invalid(.traLowRiskScoreMax, "must be between 0 and 1") }
             rules.traLowRiskScoreMax = score
@@ -226,6 +236,10 @@ private struct Reader {
             }
             rules.exemptionOrder = order
         }
+    }
+
+    /// Sessions, account information, reference rates, attempts, code lifetimes, mandates.
+    func readTimesAndLimits(into rules: inout RulesConfiguration) throws {
         // Stricter than the regulation is allowed, laxer is not: ranges end at its limits.
         let sessionSecondsMax = Int(RegulatoryLimits.sessionInactivityMax.milliseconds / 1000)
         if let seconds = try integer(.sessionIdleSeconds, 1...sessionSecondsMax) {
@@ -270,6 +284,10 @@ private struct Reader {
         if let count = try integer(.limitsPaymentMandatesPerPayerMax, 1...Self.mandatesPerPayerLimit) {
             rules.paymentMandatesPerPayerMax = count
         }
+    }
+
+    /// Message limits, where to listen, the store, its tunings, retention, the log.
+    func readServerAndStorage(into service: inout ServiceConfiguration) throws {
         if let bytes = try integer(.limitsLineBytesMax, ServiceConfiguration.messageBytesRange) { service.lineBytesMax = bytes }
         if let bytes = try integer(.limitsBodyBytesMax, ServiceConfiguration.messageBytesRange) { service.bodyBytesMax = bytes }
         if let count = try integer(.limitsAuditPageMax, ServiceConfiguration.auditPageRange) { service.auditPageMax = count }
@@ -302,11 +320,6 @@ private struct Reader {
             guard levels.contains(level) else { throw invalid(.logLevel, "one of \(levels.joined(separator: ", "))") }
             service.logLevel = level
         }
-
-        service.auth = try authConfiguration()
-        service.payments = try paymentsConfiguration()
-        service.rules = rules
-        return service
     }
 
     func authConfiguration() throws -> AuthConfiguration {

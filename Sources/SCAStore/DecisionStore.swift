@@ -277,65 +277,11 @@ public actor DecisionStore {
         let instant = clock.now()
         let now = instant.rfc3339
         try await db.run(database.beginWrite)
-
         // 1. Idempotency keys, claimed first in key order. A key another transaction holds
         //    makes this one wait for it (PostgreSQL) and then lose the claim.
-        var leaderOfKey: [String: Int] = [:]
-        for (index, job) in jobs.enumerated() {
-            guard case .decide(let submission) = job else { continue }
-            if let key = submission.idempotencyKey, leaderOfKey[key] == nil { leaderOfKey[key] = index }
-        }
-        var earlier: [String: (digest: String, decision: StoredDecision)] = [:]
-        if !leaderOfKey.isEmpty {
-            let claims = leaderOfKey.sorted { $0.key < $1.key }
-            var claim = RowStatement(Self.claimKeys, reservingRows: claims.count)
-            for entry in claims {
-                guard case .decide(let submission) = jobs[entry.value] else { preconditionFailure() }
-                claim.add(.text(entry.key), .text(submission.digest), .text(submission.id), .text(now))
-            }
-            let won = Set(try await db.all(claim).map { try $0.decode(column: "key", as: String.self) })
-            let lost = claims.map(\.key).filter { !won.contains($0) }
-            if !lost.isEmpty {
-                let rows = try await db.all(
-                    "SELECT key, request_digest, decision_id FROM idempotency_keys WHERE key IN (\(binds: lost))"
-                )
-                var digests: [String: (key: String, digest: String)] = [:]
-                for row in rows {
-                    digests[try row.decode(column: "decision_id", as: String.self)] = (
-                        try row.decode(column: "key", as: String.self), try row.decode(column: "request_digest", as: String.self)
-                    )
-                }
-                for decision in try await db.all(Self.selectDecisions(Array(digests.keys))).map(Self.storedDecision) {
-                    let entry = digests[decision.id]!
-                    earlier[entry.key] = (entry.digest, decision)
-                }
-                guard earlier.count == lost.count else { throw StorageError.corrupt("idempotency key without its decision") }
-            }
-        }
-
+        let (leaderOfKey, earlier) = try await claimIdempotencyKeys(jobs, now: now)
         // 2. SCA reports: the decisions they complete, locked.
-        var reported: [String: (decision: StoredDecision, request: DecisionRequest)] = [:]
-        let reportIDs = Set(
-            jobs.compactMap { job -> String? in
-                if case .reportSCA(let id, _) = job { return id }
-                return nil
-            }
-        ).sorted()
-        if !reportIDs.isEmpty {
-            let rows = try await db.all(
-                "\(unsafeRaw: Self.selectStored), d.request AS request\(unsafeRaw: Self.fromStored)\(binds: reportIDs)) ORDER BY d.id"
-                    + database.forUpdate
-            )
-            for row in rows {
-                let decision = try Self.storedDecision(row)
-                let text = try row.decode(column: "request", as: String.self)
-                guard case .success(let request) = decoder.decode(line: Array(text.utf8)) else {
-                    throw StorageError.corrupt("stored request of \(decision.id) does not decode")
-                }
-                reported[decision.id] = (decision, request)
-            }
-        }
-
+        var reported = try await lockReportedDecisions(jobs)
         // 3. The payers' rows, locked, and the state the requests read.
         var keys = BatchState.Keys()
         for (index, job) in jobs.enumerated() {
@@ -350,14 +296,8 @@ public actor DecisionStore {
             }
         }
         var state = try await BatchState.load(keys, on: database, configuration: engine.configuration)
-
         // 4. The audit chain's head, locked last.
-        let headRows = try await db.all(SQLQueryString("SELECT sequence, hash FROM audit_head WHERE id = 1") + database.forUpdate)
-        guard let headRow = headRows.first else { throw StorageError.corrupt("audit_head has no row") }
-        var chain = AuditChain(
-            lastSequence: UInt64(try headRow.decode(column: "sequence", as: Int64.self)),
-            lastHash: try Self.bytes(hex: headRow.decode(column: "hash", as: String.self))
-        )
+        var chain = try await lockAuditHead()
 
         // 5. Decide in arrival order.
         var results: [JobResult] = []
@@ -433,6 +373,97 @@ public actor DecisionStore {
 
         // 6. Write everything, then commit.
         try await state.write(on: database)
+        try await write(newDecisions, scaUpdates: scaUpdates, events: events, head: chain)
+        try await db.run("COMMIT")
+        return results
+    }
+
+    /// Claims the batch's idempotency keys (the first request of each key leads); returns
+    /// each key's leading job and, for keys an earlier transaction holds, what it decided.
+    private func claimIdempotencyKeys(
+        _ jobs: [Job], now: String
+    ) async throws -> (leaderOfKey: [String: Int], earlier: [String: (digest: String, decision: StoredDecision)]) {
+        let db = database.transaction
+        var leaderOfKey: [String: Int] = [:]
+        for (index, job) in jobs.enumerated() {
+            guard case .decide(let submission) = job else { continue }
+            if let key = submission.idempotencyKey, leaderOfKey[key] == nil { leaderOfKey[key] = index }
+        }
+        var earlier: [String: (digest: String, decision: StoredDecision)] = [:]
+        if !leaderOfKey.isEmpty {
+            let claims = leaderOfKey.sorted { $0.key < $1.key }
+            var claim = RowStatement(Self.claimKeys, reservingRows: claims.count)
+            for entry in claims {
+                guard case .decide(let submission) = jobs[entry.value] else { preconditionFailure() }
+                claim.add(.text(entry.key), .text(submission.digest), .text(submission.id), .text(now))
+            }
+            let won = Set(try await db.all(claim).map { try $0.decode(column: "key", as: String.self) })
+            let lost = claims.map(\.key).filter { !won.contains($0) }
+            if !lost.isEmpty {
+                let rows = try await db.all(
+                    "SELECT key, request_digest, decision_id FROM idempotency_keys WHERE key IN (\(binds: lost))"
+                )
+                var digests: [String: (key: String, digest: String)] = [:]
+                for row in rows {
+                    digests[try row.decode(column: "decision_id", as: String.self)] = (
+                        try row.decode(column: "key", as: String.self), try row.decode(column: "request_digest", as: String.self)
+                    )
+                }
+                for decision in try await db.all(Self.selectDecisions(Array(digests.keys))).map(Self.storedDecision) {
+                    let entry = digests[decision.id]!
+                    earlier[entry.key] = (entry.digest, decision)
+                }
+                guard earlier.count == lost.count else { throw StorageError.corrupt("idempotency key without its decision") }
+            }
+        }
+        return (leaderOfKey, earlier)
+    }
+
+    /// The decisions the batch's SCA reports complete, locked, with their requests.
+    private func lockReportedDecisions(_ jobs: [Job]) async throws -> [String: (decision: StoredDecision, request: DecisionRequest)] {
+        let db = database.transaction
+        var reported: [String: (decision: StoredDecision, request: DecisionRequest)] = [:]
+        let reportIDs = Set(
+            jobs.compactMap { job -> String? in
+                if case .reportSCA(let id, _) = job { return id }
+                return nil
+            }
+        ).sorted()
+        if !reportIDs.isEmpty {
+            let rows = try await db.all(
+                "\(unsafeRaw: Self.selectStored), d.request AS request\(unsafeRaw: Self.fromStored)\(binds: reportIDs)) ORDER BY d.id"
+                    + database.forUpdate
+            )
+            for row in rows {
+                let decision = try Self.storedDecision(row)
+                let text = try row.decode(column: "request", as: String.self)
+                guard case .success(let request) = decoder.decode(line: Array(text.utf8)) else {
+                    throw StorageError.corrupt("stored request of \(decision.id) does not decode")
+                }
+                reported[decision.id] = (decision, request)
+            }
+        }
+
+        return reported
+    }
+
+    /// The audit chain's head, locked.
+    private func lockAuditHead() async throws -> AuditChain {
+        let db = database.transaction
+        let headRows = try await db.all(SQLQueryString("SELECT sequence, hash FROM audit_head WHERE id = 1") + database.forUpdate)
+        guard let headRow = headRows.first else { throw StorageError.corrupt("audit_head has no row") }
+        return AuditChain(
+            lastSequence: UInt64(try headRow.decode(column: "sequence", as: Int64.self)),
+            lastHash: try Self.bytes(hex: headRow.decode(column: "hash", as: String.self))
+        )
+    }
+
+    /// The batch's new decisions, SCA results, audit events and the chain's new head.
+    private func write(
+        _ newDecisions: [(decision: StoredDecision, payer: String, request: String)], scaUpdates: [(id: String, status: SCAStatus)],
+        events: [AuditEvent], head chain: AuditChain
+    ) async throws {
+        let db = database.transaction
         var decisions = RowStatement(Self.insertDecisions, reservingRows: newDecisions.count)
         for entry in newDecisions {
             let decision = entry.decision
@@ -461,8 +492,6 @@ public actor DecisionStore {
                 "UPDATE audit_head SET sequence = \(bind: Int64(chain.lastSequence)), hash = \(bind: hex(chain.lastHash)) WHERE id = 1"
             )
         }
-        try await db.run("COMMIT")
-        return results
     }
 
     /// Runs one `transact` job inside its own savepoint. Whatever the job throws (a
