@@ -98,8 +98,7 @@ public struct BankController<Context: RequestContext>: Sendable {
             ),
             binding: binding(request, body: body, userID: caller.userID),
             // The trusted list is the engine's: the passed SCA reported for this decision adds it.
-            effect: { _ in { _ in Bank.beneficiaryJSON(id: beneficiary.id, name: beneficiary.name, iban: beneficiary.iban, trusted: true) }
-            }
+            effect: { _ in { _ in beneficiary.json(trusted: true) } }
         )
         return respond(try await auth.perform(action, approval: request.headers[.approval]), created: false)
     }

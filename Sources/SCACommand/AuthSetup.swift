@@ -2,6 +2,7 @@ import Crypto
 import Foundation
 import Logging
 import SCAAuth
+import SCABank
 import SCAContract
 import SCAGate
 import SCAPrimitives
@@ -60,7 +61,8 @@ enum AuthSetup {
             store: store, settings: settings, pepper: pepper, masterKey: masterKey,
             scrypt: .init(logN: auth.scryptLogN, blockSize: 8, parallelism: 1),
             pins: PinCheckPool(threads: auth.pinCheckThreads, queueMax: auth.pinCheckQueueMax),
-            messages: auth.effectiveSMSSender == .development ? DevMessages() : nil, logger: logger
+            messages: auth.effectiveSMSSender == .development ? DevMessages() : nil,
+            onRegistration: auth.demo ? Bank.openDemoAccount : nil, logger: logger
         )
     }
 

@@ -60,10 +60,17 @@ public final class AuthService: Sendable {
     let signatureChecks = Mutex((total: 0, onWriter: 0))
     public var signatureCheckCounts: (total: Int, onWriter: Int) { signatureChecks.withLock { $0 } }
 
+    /// What another feature adds to a registration, in its transaction (the demo bank
+    /// opens a funded account).
+    public typealias RegistrationWork = nonisolated(nonsending) @Sendable (_ userID: String, TransactionScope) async throws -> Void
+    let onRegistration: RegistrationWork?
+
     public init(
         store: DecisionStore, settings: AuthSettings, pepper: [UInt8], masterKey: [UInt8],
-        scrypt: KnowledgeHasher.Parameters, pins: PinCheckPool, messages: DevMessages?, logger: Logger
+        scrypt: KnowledgeHasher.Parameters, pins: PinCheckPool, messages: DevMessages?, onRegistration: RegistrationWork? = nil,
+        logger: Logger
     ) throws {
+        self.onRegistration = onRegistration
         self.store = store
         self.settings = settings
         self.hasher = try KnowledgeHasher(pepper: pepper, parameters: scrypt)
@@ -89,7 +96,6 @@ public final class AuthService: Sendable {
     public static let nameCharactersMax = 140
     public static let labelCharactersMax = 64
     /// The balance of a demo account opened at registration, in grosze.
-    public static let demoOpeningBalance: Int64 = 1_000_000
 
     static func checkUsername(_ username: String) throws {
         let allowed = Set("abcdefghijklmnopqrstuvwxyz0123456789._-".utf8)
@@ -112,7 +118,6 @@ public final class AuthService: Sendable {
         let draft = try await prepareFactor(userID: nil, FactorRequest(kind: .pin, label: "PIN", pin: pin))
         let userID = Secrets.identifier("usr")
         let session = Secrets.bearerToken()
-        let demo = settings.demo
         let policy = settings.attemptPolicy
         try await store.transact { scope in
             let taken = try await scope.all("SELECT id FROM auth_users WHERE username = \(bind: username)")
@@ -125,13 +130,7 @@ public final class AuthService: Sendable {
                 """)
             _ = try await draft.insert(into: scope, userID: userID, policy: policy)
             try await Self.openSession(session, userID: userID, kind: .enrolment, scope: scope)
-            if demo {
-                try await scope.run(
-                    """
-                    INSERT INTO bank_accounts (id, user_id, name, currency, balance) VALUES \
-                    (\(bind: Secrets.identifier("acc")), \(bind: userID), 'Current account', 'PLN', \(bind: Self.demoOpeningBalance))
-                    """)
-            }
+            if let onRegistration = self.onRegistration { try await onRegistration(userID, scope) }
             var payload = JSONBuilder()
             payload.string("user_id", userID)
             payload.string("username", username)
