@@ -39,6 +39,7 @@ public struct PaymentSettings: Sendable {
 /// in one transaction. Idempotency keys make a retry return the first answer unchanged.
 public final class PaymentService: Sendable {
     public let store: DecisionStore
+    let repository: PaymentRepository
     public let acquirer: Acquirer
     let box: SecretBox
     let fingerprintKey: [UInt8]
@@ -56,6 +57,7 @@ public final class PaymentService: Sendable {
 
     public init(store: DecisionStore, settings: PaymentSettings, masterKey: [UInt8], pepper: [UInt8]) async throws {
         self.store = store
+        repository = PaymentRepository(database: store.database)
         box = try SecretBox(masterKey: masterKey)
         fingerprintKey = Array(SHA256.hash(data: pepper + Array("card-fingerprint".utf8)))
         let network = try CardNetwork(profiles: settings.issuers, rules: store.engine.configuration, key: masterKey)
@@ -65,12 +67,8 @@ public final class PaymentService: Sendable {
             network: network, engine: store.engine
         )
         var learned = ExemptionOptimizer(economics: settings.economics)
-        for row in try await store.database.read("SELECT stat_key, successes, failures FROM card_optimizer_stats") {
-            learned.learner.load(
-                key: try row.decode(column: "stat_key", as: String.self),
-                successes: Double(try row.decode(column: "successes", as: Int64.self)),
-                failures: Double(try row.decode(column: "failures", as: Int64.self))
-            )
+        for stat in try await repository.optimizerStatistics() {
+            learned.learner.load(key: stat.key, successes: Double(stat.successes), failures: Double(stat.failures))
         }
         optimizer = Mutex(learned)
     }
@@ -115,24 +113,20 @@ public final class PaymentService: Sendable {
 
     /// The first answer given for the payment `key` names, when there is one.
     func replay(key: String, digest: String) async throws -> Answer? {
-        try await storedAnswer(
-            "SELECT request_digest, first_answer AS answer FROM card_payments WHERE idempotency_key = \(bind: key)", digest: digest
-        )
+        try Self.replayed(try await repository.paymentAnswer(idempotencyKey: key), digest: digest)
     }
 
     /// The first answer given for the capture `key` names, when there is one.
     func captureReplay(key: String, digest: String) async throws -> Answer? {
-        try await storedAnswer(
-            "SELECT request_digest, answer FROM card_captures WHERE idempotency_key = \(bind: key)", digest: digest
-        )
+        try Self.replayed(try await repository.captureAnswer(idempotencyKey: key), digest: digest)
     }
 
-    /// The answer of the row `query` finds (`request_digest`, `answer`) as a replay; a
-    /// different request under the same key (another digest) is refused.
-    private func storedAnswer(_ query: SQLQueryString, digest: String) async throws -> Answer? {
-        guard let row = try await store.database.read(query).first else { return nil }
-        guard try row.decode(column: "request_digest", as: String.self) == digest else { throw IdempotencyKeyReused() }
-        return Answer(json: try row.decode(column: "answer", as: String.self), created: false, replayed: true)
+    /// A stored answer as a replay; a different request under the same key (another
+    /// digest) is refused.
+    private static func replayed(_ stored: (digest: String, answer: String)?, digest: String) throws -> Answer? {
+        guard let stored else { return nil }
+        guard stored.digest == digest else { throw IdempotencyKeyReused() }
+        return Answer(json: stored.answer, created: false, replayed: true)
     }
 
     func process(_ request: PaymentRequest, digest: String, key: String?) async throws -> Answer {
@@ -146,8 +140,7 @@ public final class PaymentService: Sendable {
             card = number
             expiry = (month, year)
         case .stored(let stored):
-            guard let row = try await store.database.read("SELECT sealed_card FROM card_sources WHERE id = \(bind: stored)").first,
-                let parsed = openSealed(try row.decode(column: "sealed_card", as: String.self), context: "source:" + stored)
+            guard let sealed = try await repository.sealedSource(stored), let parsed = openSealed(sealed, context: "source:" + stored)
             else { throw GateRefusal(.notFound, "source.id: no stored card \(stored)") }
             card = parsed.card
             expiry = (parsed.month, parsed.year)
@@ -156,13 +149,7 @@ public final class PaymentService: Sendable {
         let fingerprint = card.fingerprint(key: fingerprintKey)
         var mandateValid = false
         if request.merchantInitiated, let previous = request.previousPaymentID {
-            mandateValid =
-                try await store.database.read(
-                    """
-                    SELECT id FROM card_payments WHERE id = \(bind: previous) AND fingerprint = \(bind: fingerprint) \
-                    AND authenticated_cit = 1 AND status IN ('Authorized', 'Captured', 'Partially Captured')
-                    """
-                ).first != nil
+            mandateValid = try await repository.isMandate(previous, fingerprint: fingerprint)
         }
         let instruction = PaymentInstruction(
             id: id, card: card, amount: request.amount, merchant: acquirer.settings.merchant, paymentType: request.paymentType,
@@ -200,15 +187,10 @@ public final class PaymentService: Sendable {
                 record.sourceID = try await self.storeCard(card, expiry: expiry, fingerprint: fingerprint, scope: scope)
                 encoded = try Encoded(id: id, request: record, outcome: outcome, createdAt: now)
             }
-            try await scope.run(
-                """
-                INSERT INTO card_payments (id, idempotency_key, request_digest, status, fingerprint, sealed_card, amount, currency, captured, \
-                authenticated_cit, acs_trans_id, request, outcome, first_answer, created_at, updated_at) VALUES (\(bind: id), \(bind: key), \
-                \(bind: digest), \(bind: outcome.status.rawValue), \(bind: fingerprint), \(bind: sealed), \(bind: request.amount.minorUnits), \
-                \(bind: request.amount.currency.code), \(bind: Int64(0)), \(bind: outcome.authenticatedCustomerInitiated ? Int64(1) : Int64(0)), \
-                \(bind: outcome.threeDS?.acsTransID), \(bind: encoded.request), \(bind: encoded.outcome), \(bind: encoded.answer), \
-                \(bind: now.millisecondsSinceEpoch), \(bind: now.millisecondsSinceEpoch))
-                """)
+            try await PaymentRepository.insertPayment(
+                id: id, idempotencyKey: key, digest: digest, outcome: outcome, fingerprint: fingerprint, sealedCard: sealed,
+                amount: request.amount, encoded: encoded, scope: scope
+            )
             try await self.recordSideEffects(
                 id: id, step: "created", outcome: outcome, traceDigest: encoded.traceDigest, observations: observations,
                 offSession: request.merchantInitiated, scope: scope
@@ -244,18 +226,16 @@ public final class PaymentService: Sendable {
 
     /// Applies a finished challenge's result to its pending payment, once.
     func complete(acsTransID: String, result: AuthenticationResult?) async throws -> String {
-        guard
-            let row = try await store.database.read(
-                "SELECT id, request, outcome, sealed_card FROM card_payments WHERE acs_trans_id = \(bind: acsTransID)"
-            ).first
-        else { throw GateRefusal(.notFound, "no payment waits for this challenge") }
-        let id = try row.decode(column: "id", as: String.self)
-        var outcome = try Self.decode(PaymentOutcome.self, try row.decode(column: "outcome", as: String.self))
+        guard let row = try await repository.payment(challenge: acsTransID) else {
+            throw GateRefusal(.notFound, "no payment waits for this challenge")
+        }
+        let id = row.id
+        var outcome = try Self.decode(PaymentOutcome.self, row.outcome)
         guard outcome.status == .pending else { return id }
-        let request = try Self.decode(StoredRequest.self, try row.decode(column: "request", as: String.self))
+        let request = try Self.decode(StoredRequest.self, row.request)
         let now = clock.now()
         // The card, unsealed once: to authorise after the challenge and to store it if asked.
-        let sealed = try row.decode(column: "sealed_card", as: String?.self)
+        let sealed = row.sealedCard
         let card = sealed.flatMap { openSealed($0, context: "payment:" + id) }
         if let result, let card {
             outcome = acquirer.completeChallenge(
@@ -277,20 +257,16 @@ public final class PaymentService: Sendable {
             let observations = outcome.observations
             outcome.observations = []
             // Conditional: of two completions racing, one applies.
-            let current = try await scope.all("SELECT status FROM card_payments WHERE id = \(bind: id) \(scope.forUpdate)")
-            guard (try current.first?.decode(column: "status", as: String.self)) == PaymentStatus.pending.rawValue else { return false }
+            guard try await PaymentRepository.lockedStatus(id, scope: scope) == PaymentStatus.pending.rawValue else { return false }
             if outcome.status == .authorized, record.storeForFutureUse, record.sourceID == nil, let card {
                 record.sourceID = try await self.storeCard(
                     card.card, expiry: (card.month, card.year), fingerprint: record.fingerprint, scope: scope)
             }
             let stillSealed = outcome.status == .pending ? sealed : nil
-            try await scope.run(
-                """
-                UPDATE card_payments SET status = \(bind: outcome.status.rawValue), outcome = \(bind: try Self.encode(outcome)), \
-                request = \(bind: try Self.encode(record)), sealed_card = \(bind: stillSealed), acs_trans_id = \(bind: outcome.threeDS?.acsTransID), \
-                authenticated_cit = \(bind: outcome.authenticatedCustomerInitiated ? Int64(1) : Int64(0)), \
-                updated_at = \(bind: scope.now.millisecondsSinceEpoch) WHERE id = \(bind: id)
-                """)
+            try await PaymentRepository.updateAfterChallenge(
+                id, outcome: outcome, encodedOutcome: try Self.encode(outcome), encodedRequest: try Self.encode(record),
+                sealedCard: stillSealed, scope: scope
+            )
             try await self.recordSideEffects(
                 id: id, step: "challenge_completed", outcome: outcome, traceDigest: try Encoded.traceDigest(outcome),
                 observations: observations, offSession: record.merchantInitiated, scope: scope
@@ -306,27 +282,17 @@ public final class PaymentService: Sendable {
 
     public func paymentJSON(_ id: String) async throws -> String {
         try await expireIfStale(id)
-        guard
-            let row = try await store.database.read(
-                "SELECT request, outcome, captured, created_at FROM card_payments WHERE id = \(bind: id)"
-            ).first
-        else { throw GateRefusal(.notFound, "payment not found") }
+        guard let row = try await repository.payment(id) else { throw GateRefusal(.notFound, "payment not found") }
         return try Self.answerJSON(
-            id: id, request: try Self.decode(StoredRequest.self, try row.decode(column: "request", as: String.self)),
-            outcome: try Self.decode(PaymentOutcome.self, try row.decode(column: "outcome", as: String.self)),
-            captured: try row.decode(column: "captured", as: Int64.self),
-            createdAt: Instant(millisecondsSinceEpoch: try row.decode(column: "created_at", as: Int64.self))
+            id: id, request: try Self.decode(StoredRequest.self, row.request), outcome: try Self.decode(PaymentOutcome.self, row.outcome),
+            captured: row.captured, createdAt: row.createdAt
         )
     }
 
     /// A pending payment whose challenge has outlived its lifetime ends as not completed; so
     /// does one whose challenge the issuer no longer knows (it restarted) after that lifetime.
     func expireIfStale(_ id: String) async throws {
-        guard
-            let row = try await store.database.read(
-                "SELECT acs_trans_id, updated_at FROM card_payments WHERE id = \(bind: id) AND status = 'Pending'"
-            ).first, let acs = try row.decode(column: "acs_trans_id", as: String?.self)
-        else { return }
+        guard let (acs, since) = try await repository.pendingChallenge(id) else { return }
         let now = clock.now()
         if let issuer = acquirer.network.issuer(ofChallenge: acs) {
             guard issuer.challengeExpired(acs, at: now) == true,
@@ -335,17 +301,14 @@ public final class PaymentService: Sendable {
             _ = try await complete(acsTransID: acs, result: result)
             return
         }
-        let since = Instant(millisecondsSinceEpoch: try row.decode(column: "updated_at", as: Int64.self))
         guard clock.now() > since + store.engine.configuration.authenticationCodeLifetime else { return }
         _ = try await complete(acsTransID: acs, result: nil)
     }
 
     /// The payment's 3DS messages and decisions, in order, for chargeback defence.
     public func traceJSON(_ id: String) async throws -> String {
-        guard let row = try await store.database.read("SELECT outcome FROM card_payments WHERE id = \(bind: id)").first else {
-            throw GateRefusal(.notFound, "payment not found")
-        }
-        let outcome = try Self.decode(PaymentOutcome.self, try row.decode(column: "outcome", as: String.self))
+        guard let row = try await repository.payment(id) else { throw GateRefusal(.notFound, "payment not found") }
+        let outcome = try Self.decode(PaymentOutcome.self, row.outcome)
         struct Export: Encodable {
             let payment_id: String
             let sca: SCASummary
@@ -360,16 +323,13 @@ public final class PaymentService: Sendable {
     public static let notificationsMax = 100
 
     public func notificationsJSON() async throws -> String {
-        let rows = try await store.database.read(
-            "SELECT id, payment_id, kind, message, created_at FROM card_notifications ORDER BY created_at DESC, id LIMIT \(bind: Self.notificationsMax)"
-        )
-        let items = try rows.map { row in
+        let items = try await repository.notifications(limit: Self.notificationsMax).map { notification in
             var out = JSONBuilder()
-            out.string("id", try row.decode(column: "id", as: String.self))
-            out.string("payment_id", try row.decode(column: "payment_id", as: String.self))
-            out.string("kind", try row.decode(column: "kind", as: String.self))
-            out.string("message", try row.decode(column: "message", as: String.self))
-            out.string("created_at", Instant(millisecondsSinceEpoch: try row.decode(column: "created_at", as: Int64.self)).rfc3339)
+            out.string("id", notification.id)
+            out.string("payment_id", notification.paymentID)
+            out.string("kind", notification.kind)
+            out.string("message", notification.message)
+            out.string("created_at", notification.createdAt.rfc3339)
             return out.json
         }
         return "{\"notifications\":[" + items.joined(separator: ",") + "]}"
@@ -416,14 +376,10 @@ public final class PaymentService: Sendable {
         let reference2 = reference
         do {
             let json = try await store.transact { scope in
-                guard
-                    let row = try await scope.all(
-                        "SELECT status, amount, captured, outcome FROM card_payments WHERE id = \(bind: id) \(scope.forUpdate)"
-                    ).first
-                else { throw GateRefusal(.notFound, "payment not found") }
-                let status = try row.decode(column: "status", as: String.self)
-                let total = try row.decode(column: "amount", as: Int64.self)
-                let captured = try row.decode(column: "captured", as: Int64.self)
+                guard let row = try await PaymentRepository.lockedForCapture(id, scope: scope) else {
+                    throw GateRefusal(.notFound, "payment not found")
+                }
+                let (status, total, captured) = (row.status, row.amount, row.captured)
                 guard status == PaymentStatus.authorized.rawValue || status == PaymentStatus.partiallyCaptured.rawValue else {
                     throw GateRefusal(.conflict, "only an authorized payment can be captured (this one is \(status))")
                 }
@@ -439,20 +395,14 @@ public final class PaymentService: Sendable {
                 out.integer("amount", take)
                 out.string("status", newStatus.rawValue)
                 out.string("reference", reference2)
-                try await scope.run(
-                    """
-                    INSERT INTO card_captures (id, payment_id, idempotency_key, request_digest, amount, reference, answer, created_at) VALUES \
-                    (\(bind: actionID), \(bind: id), \(bind: idempotencyKey), \(bind: digest), \(bind: take), \(bind: reference2), \
-                    \(bind: out.json), \(bind: scope.now.millisecondsSinceEpoch))
-                    """)
-                var outcome = try Self.decode(PaymentOutcome.self, try row.decode(column: "outcome", as: String.self))
+                try await PaymentRepository.insertCapture(
+                    id: actionID, paymentID: id, idempotencyKey: idempotencyKey, digest: digest, amount: take, reference: reference2,
+                    answer: out.json, scope: scope
+                )
+                var outcome = try Self.decode(PaymentOutcome.self, row.outcome)
                 outcome.status = newStatus
-                try await scope.run(
-                    """
-                    UPDATE card_payments SET captured = captured + \(bind: take), status = \(bind: newStatus.rawValue), \
-                    outcome = \(bind: try Self.encode(outcome)), updated_at = \(bind: scope.now.millisecondsSinceEpoch) \
-                    WHERE id = \(bind: id)
-                    """)
+                try await PaymentRepository.addCaptured(
+                    take, to: id, status: newStatus, encodedOutcome: try Self.encode(outcome), scope: scope)
                 var payload = JSONBuilder()
                 payload.string("payment_id", id)
                 payload.string("action_id", actionID)
@@ -506,21 +456,12 @@ public final class PaymentService: Sendable {
         scope.audit("card_payment", payload: payload.json)
         for observation in observations {
             let (key, success) = ExemptionOptimizer.Learner.storageKey(observation)
-            let add: (Int64, Int64) = success ? (1, 0) : (0, 1)
-            try await scope.run(
-                """
-                INSERT INTO card_optimizer_stats (stat_key, successes, failures) VALUES (\(bind: key), \(bind: add.0), \(bind: add.1)) \
-                ON CONFLICT (stat_key) DO UPDATE SET successes = card_optimizer_stats.successes + \(bind: add.0), \
-                failures = card_optimizer_stats.failures + \(bind: add.1)
-                """)
+            try await PaymentRepository.countOptimizerResult(key: key, success: success, scope: scope)
         }
         if outcome.nextAction == "customer_must_authenticate", offSession {
             let message = "payment \(id) needs the customer to come back and authenticate (soft decline 20154)"
-            try await scope.run(
-                """
-                INSERT INTO card_notifications (id, payment_id, kind, message, created_at) VALUES (\(bind: Secrets.identifier("ntf")), \
-                \(bind: id), 'customer_must_authenticate', \(bind: message), \(bind: scope.now.millisecondsSinceEpoch))
-                """)
+            try await PaymentRepository.insertNotification(
+                paymentID: id, kind: "customer_must_authenticate", message: message, scope: scope)
             var note = JSONBuilder()
             note.string("payment_id", id)
             note.string("kind", "customer_must_authenticate")
@@ -533,11 +474,7 @@ public final class PaymentService: Sendable {
     ) async throws -> String {
         let id = Secrets.identifier("src")
         let sealed = Base64URL.encode(box.seal(Array(Self.sealedText(card, expiry).utf8), context: "source:" + id))
-        try await scope.run(
-            """
-            INSERT INTO card_sources (id, fingerprint, sealed_card, created_at) VALUES (\(bind: id), \(bind: fingerprint), \
-            \(bind: sealed), \(bind: scope.now.millisecondsSinceEpoch))
-            """)
+        try await PaymentRepository.insertSource(id: id, fingerprint: fingerprint, sealedCard: sealed, scope: scope)
         return id
     }
 
