@@ -120,14 +120,10 @@ public final class AuthService: Sendable {
         let session = Secrets.bearerToken()
         let policy = settings.attemptPolicy
         try await store.transact { scope in
-            let taken = try await scope.all("SELECT id FROM auth_users WHERE username = \(bind: username)")
-            guard taken.isEmpty else { throw GateRefusal(.usernameTaken, "username: already taken") }
-            let now = scope.now.millisecondsSinceEpoch
-            try await scope.run(
-                """
-                INSERT INTO auth_users (id, username, name, created_at, sms_window_start, sms_window_count) \
-                VALUES (\(bind: userID), \(bind: username), \(bind: name), \(bind: now), 0, 0)
-                """)
+            guard try await !AuthRepository.usernameTaken(username, scope: scope) else {
+                throw GateRefusal(.usernameTaken, "username: already taken")
+            }
+            try await AuthRepository.insertUser(id: userID, username: username, name: name, scope: scope)
             _ = try await draft.insert(into: scope, userID: userID, policy: policy)
             try await Self.openSession(session, userID: userID, kind: .enrolment, scope: scope)
             if let onRegistration = self.onRegistration { try await onRegistration(userID, scope) }
@@ -140,8 +136,7 @@ public final class AuthService: Sendable {
     }
 
     public func userID(username: String) async throws -> String? {
-        try await database.read("SELECT id FROM auth_users WHERE username = \(bind: username)").first?
-            .decode(column: "id", as: String.self)
+        try await AuthRepository.userID(username: username, database: database)
     }
 
     // MARK: Sessions
@@ -161,12 +156,7 @@ public final class AuthService: Sendable {
     nonisolated(nonsending) static func openSession(_ token: String, userID: String, kind: SessionKind, scope: TransactionScope)
         async throws
     {
-        let now = scope.now.millisecondsSinceEpoch
-        try await scope.run(
-            """
-            INSERT INTO auth_sessions (token_hash, user_id, kind, created_at, last_activity) \
-            VALUES (\(bind: sha256Hex(token)), \(bind: userID), \(bind: kind.rawValue), \(bind: now), \(bind: now))
-            """)
+        try await AuthRepository.insertSession(hash: sha256Hex(token), userID: userID, kind: kind.rawValue, scope: scope)
         var payload = JSONBuilder()
         payload.string("user_id", userID)
         payload.string("kind", kind.rawValue)
@@ -182,30 +172,22 @@ public final class AuthService: Sendable {
         let hash = sha256Hex(bearer)
         let idle = settings.sessionIdle
         return try await store.transact { scope in
-            let rows = try await scope.all(
-                "SELECT user_id, kind, last_activity, ended_at FROM auth_sessions WHERE token_hash = \(bind: hash)" + scope.forUpdate
-            )
-            guard let row = rows.first, try row.decode(column: "ended_at", as: Int64?.self) == nil,
-                let kind = SessionKind(rawValue: try row.decode(column: "kind", as: String.self))
+            guard let session = try await AuthRepository.lockedSession(hash: hash, scope: scope), !session.ended,
+                let kind = SessionKind(rawValue: session.kind)
             else { throw GateRefusal(.unauthenticated, "the session is unknown or has ended") }
-            let last = Instant(millisecondsSinceEpoch: try row.decode(column: "last_activity", as: Int64.self))
-            guard scope.now < last + idle else { throw GateRefusal(.unauthenticated, "the session ended after inactivity") }
+            guard scope.now < session.lastActivity + idle else { throw GateRefusal(.unauthenticated, "the session ended after inactivity") }
             if authenticatedOnly, kind != .authenticated {
                 throw GateRefusal(.unauthenticated, "this call needs a session opened by a login with SCA")
             }
-            try await scope.run(
-                "UPDATE auth_sessions SET last_activity = \(bind: scope.now.millisecondsSinceEpoch) WHERE token_hash = \(bind: hash)"
-            )
-            return Caller(userID: try row.decode(column: "user_id", as: String.self), kind: kind)
+            try await AuthRepository.touchSession(hash: hash, scope: scope)
+            return Caller(userID: session.userID, kind: kind)
         }
     }
 
     public func endSession(bearer: String) async throws {
         let hash = sha256Hex(bearer)
         try await store.transact { scope in
-            try await scope.run(
-                "UPDATE auth_sessions SET ended_at = \(bind: scope.now.millisecondsSinceEpoch) WHERE token_hash = \(bind: hash) AND ended_at IS NULL"
-            )
+            try await AuthRepository.endSession(hash: hash, scope: scope)
             scope.audit("session_ended", payload: "{}")
         }
     }
@@ -213,9 +195,7 @@ public final class AuthService: Sendable {
     // MARK: Factors
 
     func factorRecords(userID: String) async throws -> [FactorRecord] {
-        try await database.read(
-            "SELECT " + FactorRecord.columns + " FROM auth_factors WHERE user_id = \(bind: userID) ORDER BY created_at, id"
-        ).map(FactorRecord.init(row:))
+        try await AuthRepository.factors(userID: userID, database: database)
     }
 
     public func factorsJSON(userID: String) async throws -> String {
@@ -232,17 +212,11 @@ public final class AuthService: Sendable {
     public func revokeFactor(_ factorID: String, userID: String) -> TransactionWork<String> {
         let policy = settings.attemptPolicy
         return { scope in
-            let rows = try await scope.all(
-                "SELECT " + FactorRecord.columns + " FROM auth_factors WHERE id = \(bind: factorID) AND user_id = \(bind: userID)"
-                    + scope.forUpdate
-            )
-            guard var factor = try rows.first.map(FactorRecord.init(row:)) else { throw GateRefusal(.notFound, "factor not found") }
+            guard var factor = try await AuthRepository.lockedFactor(factorID, userID: userID, scope: scope) else {
+                throw GateRefusal(.notFound, "factor not found")
+            }
             guard factor.isActive else { throw GateRefusal(.conflict, "the factor is already revoked") }
-            try await scope.run(
-                """
-                UPDATE auth_factors SET status = 'revoked', revoked_at = \(bind: scope.now.millisecondsSinceEpoch) \
-                WHERE id = \(bind: factorID)
-                """)
+            try await AuthRepository.revokeFactor(factorID, scope: scope)
             factor.status = "revoked"
             var payload = JSONBuilder()
             payload.string("user_id", userID)

@@ -78,24 +78,17 @@ public struct FactorDraft: Sendable {
     /// Inserts the factor; returns its public view with the once-only fields.
     nonisolated(nonsending) func insert(into scope: TransactionScope, userID: String, policy: AttemptPolicy) async throws -> String {
         if let credentialID {
-            let existing = try await scope.all("SELECT id FROM auth_factors WHERE credential_id = \(bind: credentialID)")
-            guard existing.isEmpty else { throw GateRefusal(.conflict, "this passkey is already registered") }
+            guard try await !AuthRepository.credentialRegistered(credentialID, scope: scope) else {
+                throw GateRefusal(.conflict, "this passkey is already registered")
+            }
         }
-        let now = scope.now.millisecondsSinceEpoch
-        try await scope.run(
-            """
-            INSERT INTO auth_factors (id, user_id, kind, label, secret, hint, credential_id, sign_count, last_step, \
-            failures, blocks, blocked_until, permanently_blocked, status, created_at) VALUES \
-            (\(bind: id), \(bind: userID), \(bind: kind.rawValue), \(bind: label), \(bind: secret), \(bind: hint), \
-            \(bind: credentialID), \(bind: signCount), NULL, 0, 0, NULL, 0, 'active', \(bind: now))
-            """)
+        try await AuthRepository.insertFactor(self, userID: userID, scope: scope)
         var payload = JSONBuilder()
         payload.string("user_id", userID)
         payload.string("factor_id", id)
         payload.string("kind", kind.rawValue)
         scope.audit("factor_enrolled", payload: payload.json)
-        let row = try await scope.all("SELECT " + FactorRecord.columns + " FROM auth_factors WHERE id = \(bind: id)")
-        guard let record = try row.first.map(FactorRecord.init(row:)) else { throw StorageError.corrupt("factor vanished") }
+        guard let record = try await AuthRepository.factor(id, scope: scope) else { throw StorageError.corrupt("factor vanished") }
         var view = record.json(at: scope.now, policy: policy)
         if !onceOnly.isEmpty {
             var extra = JSONBuilder()
@@ -211,9 +204,7 @@ extension AuthService {
     }
 
     public func registrationOptionsJSON(userID: String) async throws -> String {
-        guard let user = try await database.read("SELECT username, name FROM auth_users WHERE id = \(bind: userID)").first else {
-            throw GateRefusal(.notFound, "user not found")
-        }
+        guard let user = try await AuthRepository.user(userID, database: database) else { throw GateRefusal(.notFound, "user not found") }
         let expiry = (store.clock.now() + settings.challengeLifetime).millisecondsSinceEpoch
         let expiryBytes = (0..<Self.registrationExpiryBytes).map { UInt8(truncatingIfNeeded: UInt64(expiry) >> (56 - 8 * $0)) }
         let body = expiryBytes + Secrets.randomBytes(Self.registrationRandomBytes)
@@ -224,8 +215,8 @@ extension AuthService {
         rp.string("name", "SCA demo bank")
         var userJSON = JSONBuilder()
         userJSON.string("id", Base64URL.encode(Array(userID.utf8)))
-        userJSON.string("name", try user.decode(column: "username", as: String.self))
-        userJSON.string("display_name", try user.decode(column: "name", as: String.self))
+        userJSON.string("name", user.username)
+        userJSON.string("display_name", user.name)
         var selection = JSONBuilder()
         selection.string("resident_key", "preferred")
         selection.string("user_verification", "required")
@@ -261,10 +252,7 @@ extension AuthService {
 
     /// Active factors, counted inside a transaction.
     public nonisolated(nonsending) func activeFactorCount(userID: String, scope: TransactionScope) async throws -> Int {
-        let rows = try await scope.all(
-            "SELECT id FROM auth_factors WHERE user_id = \(bind: userID) AND status = 'active'" + scope.forUpdate
-        )
-        return rows.count
+        try await AuthRepository.activeFactorCount(userID: userID, scope: scope)
     }
 
     public static func checkPayeeName(_ name: String) throws {

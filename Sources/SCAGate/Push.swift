@@ -29,27 +29,17 @@ extension AuthService {
             guard let record = try await Self.lockedToken(token, scope: scope),
                 case .success = record.challenge.accepts(.deviceKey, at: scope.now)
             else { throw GateRefusal.verificationFailed }
-            let devices = try await scope.all(
-                "SELECT " + FactorRecord.columns + " FROM auth_factors WHERE user_id = \(bind: record.userID) "
-                    + "AND kind = 'device_key' AND status = 'active'"
-            ).map(FactorRecord.init(row:)).filter { policy.availability($0.counter, at: scope.now) == .open }
+            let devices = try await AuthRepository.activeDevices(userID: record.userID, scope: scope).filter {
+                policy.availability($0.counter, at: scope.now) == .open
+            }
             guard !devices.isEmpty else { throw GateRefusal.verificationFailed }
-            let now = scope.now.millisecondsSinceEpoch
-            let pending = try await scope.all(
-                "SELECT id FROM auth_approvals WHERE user_id = \(bind: record.userID) AND status = 'pending' AND expires_at > \(bind: now)"
-                    + scope.forUpdate
-            )
-            guard pending.count < pendingMax else {
+            guard try await AuthRepository.pendingApprovalCount(userID: record.userID, scope: scope) < pendingMax else {
                 throw GateRefusal(.rateLimited, "too many approvals are waiting on the device; answer or let them expire first")
             }
             let id = Secrets.identifier("apr")
             let number = Int64(Int.random(in: Self.pushNumbers))
-            try await scope.run(
-                """
-                INSERT INTO auth_approvals (id, user_id, token_hash, number, status, created_at, expires_at) VALUES \
-                (\(bind: id), \(bind: record.userID), \(bind: record.hash), \(bind: number), 'pending', \(bind: now), \
-                \(bind: record.challenge.expiresAt.millisecondsSinceEpoch))
-                """)
+            try await AuthRepository.insertApproval(
+                id: id, userID: record.userID, tokenHash: record.hash, number: number, expiresAt: record.challenge.expiresAt, scope: scope)
             var payload = JSONBuilder()
             payload.string("approval_id", id)
             payload.string("token", record.reference)
@@ -71,10 +61,7 @@ extension AuthService {
     public func deviceFeed(factorID: String, signature: [UInt8]?) async throws -> String {
         let now = store.clock.now()
         guard let signature,
-            let factor = try await database.read(
-                "SELECT " + FactorRecord.columns
-                    + " FROM auth_factors WHERE id = \(bind: factorID) AND kind = 'device_key' AND status = 'active'"
-            ).first.map(FactorRecord.init(row:)),
+            let factor = try await AuthRepository.activeDevice(factorID, database: database),
             let key = Base64URL.decode(factor.secret).flatMap({ try? DeviceKey(encoded: $0) })
         else { throw GateRefusal(.unauthenticated, "the device is not recognised") }
         let minute = now.millisecondsSinceEpoch / 60_000
@@ -83,33 +70,24 @@ extension AuthService {
                 key.verify(signature: signature, over: Self.feedMessage(factorID: factorID, minute: $0))
             })
         else { throw GateRefusal(.unauthenticated, "the device is not recognised") }
-        let approvals = try await database.read(
-            """
-            SELECT id, number, expires_at, token_hash FROM auth_approvals WHERE user_id = \(bind: factor.userID) \
-            AND status = 'pending' AND expires_at > \(bind: now.millisecondsSinceEpoch) ORDER BY created_at
-            """)
-        let hashes = try approvals.map { try $0.decode(column: "token_hash", as: String.self) }
+        let approvals = try await AuthRepository.pendingApprovals(userID: factor.userID, at: now, database: database)
         var tokens: [String: TokenRecord] = [:]
-        if !hashes.isEmpty {
-            for record in try await database.read(
-                "SELECT " + TokenRecord.columns + " FROM auth_tokens WHERE token_hash IN (\(binds: hashes))"
-            ).map(TokenRecord.init(row:)) {
-                tokens[record.hash] = record
-            }
+        for record in try await AuthRepository.tokens(hashes: approvals.map(\.tokenHash), database: database) {
+            tokens[record.hash] = record
         }
         var items: [String] = []
-        for (row, hash) in zip(approvals, hashes) {
-            guard let record = tokens[hash] else { continue }
-            let number = Int(try row.decode(column: "number", as: Int64.self))
+        for approval in approvals {
+            guard let record = tokens[approval.tokenHash] else { continue }
+            let number = Int(approval.number)
             var choices: Set<Int> = [number]
             while choices.count < Self.pushChoices { choices.insert(Int.random(in: Self.pushNumbers)) }
             var out = JSONBuilder()
-            out.string("id", try row.decode(column: "id", as: String.self))
+            out.string("id", approval.id)
             out.string("action_type", record.action)
             out.string("display_text", record.displayText ?? "Approve: \(record.action.replacingOccurrences(of: "_", with: " "))")
             out.array("numbers", choices.shuffled().map(String.init))
             out.string("challenge", Base64URL.encode(record.signedChallenge))
-            out.string("expires_at", Instant(millisecondsSinceEpoch: try row.decode(column: "expires_at", as: Int64.self)).rfc3339)
+            out.string("expires_at", approval.expiresAt.rfc3339)
             items.append(out.json)
         }
         return "{\"approvals\":[" + items.joined(separator: ",") + "]}"
@@ -120,14 +98,12 @@ extension AuthService {
     /// failure. Deny: the approval ends and nothing passes.
     public func answerPush(approvalID: String, factorID: String, approve: Bool, number: Int, signature: [UInt8]) async throws -> String {
         guard
-            let row = try await database.read(
-                "SELECT token_hash, status FROM auth_approvals WHERE id = \(bind: approvalID)"
-            ).first, try row.decode(column: "status", as: String.self) == "pending"
+            let approval = try await AuthRepository.approval(approvalID, database: database), approval.status == "pending"
         else { throw GateRefusal.verificationFailed }
-        let hash = try row.decode(column: "token_hash", as: String.self)
+        let hash = approval.tokenHash
         guard approve else {
             try await store.transact { scope in
-                try await scope.run("UPDATE auth_approvals SET status = 'denied' WHERE id = \(bind: approvalID) AND status = 'pending'")
+                try await AuthRepository.setApprovalStatus(approvalID, to: "denied", onlyIfPending: true, scope: scope)
                 var payload = JSONBuilder()
                 payload.string("approval_id", approvalID)
                 scope.audit("push_denied", payload: payload.json)

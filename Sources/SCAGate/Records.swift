@@ -105,14 +105,7 @@ struct FactorRecord: Sendable {
 
     /// Writes the attempt counter and what a success moves forward.
     nonisolated(nonsending) func saveCounters(_ scope: TransactionScope) async throws {
-        try await scope.run(
-            """
-            UPDATE auth_factors SET failures = \(bind: Int64(counter.consecutiveFailures)), \
-            blocks = \(bind: Int64(counter.temporaryBlocks)), \
-            blocked_until = \(bind: counter.blockedUntil?.millisecondsSinceEpoch), \
-            permanently_blocked = \(bind: counter.permanentlyBlocked ? Int64(1) : Int64(0)), \
-            sign_count = \(bind: signCount), last_step = \(bind: lastStep) WHERE id = \(bind: id)
-            """)
+        try await AuthRepository.saveCounters(of: self, scope: scope)
     }
 }
 

@@ -27,24 +27,18 @@ extension AuthService {
     nonisolated(nonsending) func issueToken(
         scope: TransactionScope, userID: String, action: String, binding: [UInt8], link: PaymentLink?, decisionID: String?
     ) async throws -> String {
-        let factors = try await scope.all(
-            "SELECT kind FROM auth_factors WHERE user_id = \(bind: userID) AND status = 'active' AND permanently_blocked = 0"
-        ).map { try $0.decode(column: "kind", as: String.self) }
+        let factors = try await AuthRepository.usableFactorKinds(userID: userID, scope: scope)
         let offered = Set(factors.compactMap(FactorKind.init(rawValue:))).sorted()
         guard isStrong(offered) else {
             throw GateRefusal(.scaUnavailable, "the user has no two usable factors of different categories")
         }
         let token = Secrets.bearerToken()
         let hash = sha256Hex(token)
-        let now = scope.now
-        try await scope.run(
-            """
-            INSERT INTO auth_tokens (token_hash, user_id, action, binding, link_digest, display_text, decision_id, nonce, \
-            offered, passed, created_at, expires_at) VALUES (\(bind: hash), \(bind: userID), \(bind: action), \
-            \(bind: hex(binding)), \(bind: link.map { hex($0.digest) }), \(bind: link?.displayText), \(bind: decisionID), \
-            \(bind: hex(Secrets.randomBytes(Self.tokenNonceBytes))), \(bind: offered.map(\.rawValue).joined(separator: ",")), '', \
-            \(bind: now.millisecondsSinceEpoch), \(bind: (now + settings.challengeLifetime).millisecondsSinceEpoch))
-            """)
+        try await AuthRepository.insertToken(
+            hash: hash, userID: userID, action: action, binding: binding, link: link, decisionID: decisionID,
+            nonce: Secrets.randomBytes(Self.tokenNonceBytes), offered: offered, expiresAt: scope.now + settings.challengeLifetime,
+            scope: scope
+        )
         var payload = JSONBuilder()
         payload.string("token", String(hash.prefix(16)))
         payload.string("user_id", userID)
@@ -57,15 +51,11 @@ extension AuthService {
 
     func token(_ token: String?) async throws -> TokenRecord? {
         guard let token = Secrets.bearer(token) else { return nil }
-        return try await database.read(
-            "SELECT " + TokenRecord.columns + " FROM auth_tokens WHERE token_hash = \(bind: sha256Hex(token))"
-        ).first.map(TokenRecord.init(row:))
+        return try await AuthRepository.token(hash: sha256Hex(token), database: database)
     }
 
     nonisolated(nonsending) static func lockedToken(_ token: String, scope: TransactionScope) async throws -> TokenRecord? {
-        try await scope.all(
-            "SELECT " + TokenRecord.columns + " FROM auth_tokens WHERE token_hash = \(bind: sha256Hex(token))" + scope.forUpdate
-        ).first.map(TokenRecord.init(row:))
+        try await AuthRepository.lockedToken(hash: sha256Hex(token), scope: scope)
     }
 
     // MARK: Status
@@ -201,22 +191,18 @@ extension AuthService {
     ) async throws -> (TokenRecord, FactorRecord) {
         let policy = settings.attemptPolicy
         guard
-            let record = try await scope.all(
-                "SELECT " + TokenRecord.columns + " FROM auth_tokens WHERE token_hash = \(bind: hash)" + scope.forUpdate
-            ).first.map(TokenRecord.init(row:))
+            let record = try await AuthRepository.lockedToken(hash: hash, scope: scope)
         else { throw GateRefusal.verificationFailed }
         let now = scope.now
         guard case .success = record.challenge.accepts(answer.kind, at: now) else { throw GateRefusal.verificationFailed }
-        var query =
-            "SELECT " + FactorRecord.columns
-            + " FROM auth_factors WHERE user_id = \(bind: record.userID) AND kind = \(bind: answer.kind.rawValue) AND status = 'active'"
+        let selector: AuthRepository.FactorSelector
         switch answer {
-        case .deviceKey(let factorID, _), .push(_, let factorID, _, _): query = query + " AND id = \(bind: factorID)"
-        case .webauthn(let credentialID, _, _, _): query = query + " AND credential_id = \(bind: credentialID)"
-        case .pin: query = query + " AND id = \(bind: checkedPIN?.factorID ?? "")"
-        case .totp, .sms: break
+        case .deviceKey(let factorID, _), .push(_, let factorID, _, _): selector = .id(factorID)
+        case .webauthn(let credentialID, _, _, _): selector = .credential(credentialID)
+        case .pin: selector = .id(checkedPIN?.factorID ?? "")
+        case .totp, .sms: selector = .any
         }
-        let factors = try await scope.all(query + " ORDER BY created_at, id" + scope.forUpdate).map(FactorRecord.init(row:))
+        let factors = try await AuthRepository.lockedFactors(userID: record.userID, kind: answer.kind, selector, scope: scope)
         guard let factor = factors.first(where: { policy.availability($0.counter, at: now) == .open }) else {
             throw GateRefusal.verificationFailed
         }
@@ -264,16 +250,11 @@ extension AuthService {
             // Number matching: the device signs the challenge with the number the
             // customer picked; only the number shown on the other screen passes.
             guard
-                let approval = try await scope.all(
-                    "SELECT number, status, expires_at FROM auth_approvals WHERE id = \(bind: approvalID) AND token_hash = \(bind: record.hash)"
-                        + scope.forUpdate
-                ).first, try approval.decode(column: "status", as: String.self) == "pending",
-                try approval.decode(column: "expires_at", as: Int64.self) > now.millisecondsSinceEpoch
+                let approval = try await AuthRepository.lockedApproval(approvalID, tokenHash: record.hash, scope: scope),
+                approval.status == "pending", approval.expiresAt > now
             else { throw GateRefusal.verificationFailed }
-            correct = Int64(number) == (try approval.decode(column: "number", as: Int64.self)) && signed?.valid == true
-            try await scope.run(
-                "UPDATE auth_approvals SET status = \(bind: correct ? "approved" : "failed") WHERE id = \(bind: approvalID)"
-            )
+            correct = Int64(number) == approval.number && signed?.valid == true
+            try await AuthRepository.setApprovalStatus(approvalID, to: correct ? "approved" : "failed", scope: scope)
         case .webauthn:
             if let count = signed?.signCount,
                 (try? WebAuthnRelyingParty.checkSignCount(count, stored: UInt32(clamping: factor.signCount))) != nil
@@ -323,12 +304,7 @@ extension AuthService {
         settings.attemptPolicy.recordSuccess(&factor.counter)
         try await factor.saveCounters(scope)
         try record.challenge.recordPass(answer.kind, at: now)
-        try await scope.run(
-            """
-            UPDATE auth_tokens SET passed = \(bind: record.challenge.passed.map(\.rawValue).joined(separator: ",")), \
-            otp_hash = \(bind: record.otpHash), otp_expires_at = \(bind: record.otpExpiresAt) \
-            WHERE token_hash = \(bind: record.hash)
-            """)
+        try await AuthRepository.savePasses(of: record, scope: scope)
         scope.audit("factor_passed", payload: Self.attemptPayload(factor: factor, record: record).json)
         if record.challenge.state(at: now) == .approved {
             var approved = JSONBuilder()
@@ -358,9 +334,7 @@ extension AuthService {
         guard case .pin(let pin) = answer else { return nil }
         let now = store.clock.now()
         guard
-            let record = try await database.read(
-                "SELECT " + TokenRecord.columns + " FROM auth_tokens WHERE token_hash = \(bind: hash)"
-            ).first.map(TokenRecord.init(row:)),
+            let record = try await AuthRepository.token(hash: hash, database: database),
             case .success = record.challenge.accepts(.pin, at: now),
             let factor = try await factorRecords(userID: record.userID).first(where: { $0.kind == .pin && $0.isActive }),
             settings.attemptPolicy.availability(factor.counter, at: now) == .open
@@ -393,20 +367,15 @@ extension AuthService {
     /// Checks the answer's signature, if it carries one, on the caller's thread. A token or
     /// factor that cannot be found is refused as the transaction would refuse it.
     private func checkSignature(hash: String, _ answer: Answer) async throws -> SignatureCheck? {
-        let condition: SQLQueryString
+        let selector: AuthRepository.FactorSelector
         switch answer {
         case .pin, .totp, .sms: return nil
-        case .deviceKey(let factorID, _), .push(_, let factorID, _, _): condition = "id = \(bind: factorID)"
-        case .webauthn(let credentialID, _, _, _): condition = "credential_id = \(bind: credentialID)"
+        case .deviceKey(let factorID, _), .push(_, let factorID, _, _): selector = .id(factorID)
+        case .webauthn(let credentialID, _, _, _): selector = .credential(credentialID)
         }
         guard
-            let record = try await database.read(
-                "SELECT " + TokenRecord.columns + " FROM auth_tokens WHERE token_hash = \(bind: hash)"
-            ).first.map(TokenRecord.init(row:)),
-            let factor = try await database.read(
-                "SELECT " + FactorRecord.columns + " FROM auth_factors WHERE user_id = \(bind: record.userID) AND kind = "
-                    + "\(bind: answer.kind.rawValue) AND status = 'active' AND " + condition
-            ).first.map(FactorRecord.init(row:))
+            let record = try await AuthRepository.token(hash: hash, database: database),
+            let factor = try await AuthRepository.activeFactor(userID: record.userID, kind: answer.kind, selector, database: database)
         else { throw GateRefusal.verificationFailed }
         signatureChecks.withLock {
             $0.total += 1
@@ -453,29 +422,21 @@ extension AuthService {
             guard var record = try await Self.lockedToken(token, scope: scope),
                 case .success = record.challenge.accepts(.sms, at: scope.now)
             else { throw GateRefusal.verificationFailed }
-            let factors = try await scope.all(
-                "SELECT " + FactorRecord.columns + " FROM auth_factors WHERE user_id = \(bind: record.userID) AND kind = 'sms' "
-                    + "AND status = 'active' ORDER BY created_at, id"
-            ).map(FactorRecord.init(row:))
+            let factors = try await AuthRepository.lockedFactors(userID: record.userID, kind: .sms, .any, scope: scope)
             guard let factor = factors.first(where: { policy.availability($0.counter, at: scope.now) == .open }) else {
                 throw GateRefusal.verificationFailed
             }
             let now = scope.now.millisecondsSinceEpoch
             guard
-                let user = try await scope.all(
-                    "SELECT sms_window_start, sms_window_count FROM auth_users WHERE id = \(bind: record.userID)" + scope.forUpdate
-                ).first
+                let window = try await AuthRepository.lockedSMSWindow(userID: record.userID, scope: scope)
             else { throw GateRefusal.verificationFailed }
-            var start = try user.decode(column: "sms_window_start", as: Int64.self)
-            var count = try user.decode(column: "sms_window_count", as: Int64.self)
+            var (start, count) = window
             if now - start >= Self.smsWindow.milliseconds {
                 start = now
                 count = 0
             }
             guard count < perHour else { throw GateRefusal(.rateLimited, "too many codes sent; try again later") }
-            try await scope.run(
-                "UPDATE auth_users SET sms_window_start = \(bind: start), sms_window_count = \(bind: count + 1) WHERE id = \(bind: record.userID)"
-            )
+            try await AuthRepository.saveSMSWindow(userID: record.userID, start: start, count: count + 1, scope: scope)
             guard let sealed = Base64URL.decode(factor.secret), let opened = try? box.open(sealed, context: "phone:" + factor.id)
             else { throw StorageError.corrupt("phone of \(factor.id) does not open") }
             let parts = String(decoding: opened, as: UTF8.self).split(separator: " ", maxSplits: 1).map(String.init)
@@ -484,9 +445,7 @@ extension AuthService {
             record.otpHash = hex(Secrets.hmac(key: pepper, Array("sms:\(record.hash):\(code)".utf8)))
             // The code lives as long as the token (at most the code lifetime, RTS Art. 4).
             let expires = record.challenge.expiresAt.millisecondsSinceEpoch
-            try await scope.run(
-                "UPDATE auth_tokens SET otp_hash = \(bind: record.otpHash), otp_expires_at = \(bind: expires) WHERE token_hash = \(bind: record.hash)"
-            )
+            try await AuthRepository.saveCode(of: record, expiresAt: expires, scope: scope)
             var payload = JSONBuilder()
             payload.string("token", record.reference)
             payload.string("factor_id", factor.id)
@@ -520,9 +479,7 @@ extension AuthService {
         } catch {
             throw GateRefusal(.approvalInvalid, "the approval cannot be used: \(error.rawValue)")
         }
-        try await scope.run(
-            "UPDATE auth_tokens SET consumed_at = \(bind: scope.now.millisecondsSinceEpoch) WHERE token_hash = \(bind: record.hash)"
-        )
+        try await AuthRepository.consumeToken(hash: record.hash, scope: scope)
         var payload = JSONBuilder()
         payload.string("token", record.reference)
         payload.string("user_id", userID)
