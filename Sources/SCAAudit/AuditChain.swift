@@ -54,7 +54,9 @@ public struct AuditEvent: Equatable, Sendable {
     }
 
     /// `text` as a JSON string. Runs of bytes that need no escape are copied whole (a
-    /// payload is mostly such runs between its quotes).
+    /// payload is mostly such runs between its quotes). Not `JSONWriter.appendString`:
+    /// these bytes are what every stored hash was computed over, so their escapes (`\u000a`
+    /// where the writer gives `\n`) are fixed for good.
     static func appendJSONString(_ text: String, into out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))
         var text = text

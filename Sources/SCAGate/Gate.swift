@@ -85,13 +85,17 @@ extension AuthService {
     /// Art. 10), and the login's is the customer's SCA for accessing the account online.
     /// Decided and reported as its own `ais_access` decision, so the audit chain says so.
     public func recordAccountAccessSCA(userID: String, consent: String) async throws {
-        let text = decisionRequest(action: "ais_access", userID: userID, consent: consent)
+        let decision = try await decide(decisionRequest(action: "ais_access", userID: userID, consent: consent))
+        if decision.outcome == "sca_required" { _ = await store.reportSCA(decision: decision.id, result: .passed) }
+    }
+
+    /// Decides a request the gate built (`decisionRequest`), as a decision of its own.
+    private func decide(_ text: String) async throws -> StoredDecision {
         guard case .success(let request) = decoder.decode(line: Array(text.utf8)) else {
             throw StorageError.corrupt("the gate built a request the decision contract refuses: \(text)")
         }
         switch await store.decide(store.submission(request, text: text)) {
-        case .decided(let decision, _):
-            if decision.outcome == "sca_required" { _ = await store.reportSCA(decision: decision.id, result: .passed) }
+        case .decided(let stored, _): return stored
         case .idempotencyConflict: throw StorageError.corrupt("a gate decision has no idempotency key")
         case .busy: throw StorageError.busy
         case .unavailable(let message): throw StorageError.unavailable(message)
@@ -124,17 +128,7 @@ extension AuthService {
             return .done(body: body, approved: true, decision: decision)
         }
 
-        guard case .success(let request) = decoder.decode(line: Array(action.decisionRequest.utf8)) else {
-            throw StorageError.corrupt("the gate built a request the decision contract refuses: \(action.decisionRequest)")
-        }
-        let submission = store.submission(request, text: action.decisionRequest)
-        let decision: StoredDecision
-        switch await store.decide(submission) {
-        case .decided(let stored, _): decision = stored
-        case .idempotencyConflict: throw StorageError.corrupt("a gate decision has no idempotency key")
-        case .busy: throw StorageError.busy
-        case .unavailable(let message): throw StorageError.unavailable(message)
-        }
+        let decision = try await decide(action.decisionRequest)
         switch decision.outcome {
         case "refused":
             return .refused(decision)
@@ -159,7 +153,7 @@ extension AuthService {
     }
 
     nonisolated(nonsending) static func decision(_ id: String, scope: TransactionScope) async throws -> StoredDecision? {
-        try await scope.all(DecisionStore.selectDecisions([id])).map(DecisionStore.storedDecision).first
+        try await DecisionStore.decision(id, scope: scope)
     }
 
     /// The decision contract's request for an action of `userID` at the bank.

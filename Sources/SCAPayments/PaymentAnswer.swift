@@ -8,23 +8,21 @@ extension PaymentService {
     /// The members of an outcome that both the stored outcome and the answer hold, encoded
     /// once.
     struct Parts {
-        let trace: [UInt8]
-        let sca: [UInt8]
-        let threeDS: [UInt8]?
-        let optimizer: [UInt8]?
+        let sca: String
+        let threeDS: String?
+        let optimizer: String?
 
         init(_ outcome: PaymentOutcome) throws {
-            trace = try JSONValueEncoder.bytes(outcome.trace)
-            sca = try JSONValueEncoder.bytes(outcome.sca)
-            threeDS = try outcome.threeDS.map { try JSONValueEncoder.bytes($0) }
-            optimizer = try outcome.optimizer.map { try JSONValueEncoder.bytes($0) }
+            sca = try JSONValueEncoder.encode(outcome.sca)
+            threeDS = try outcome.threeDS.map { try JSONValueEncoder.encode($0) }
+            optimizer = try outcome.optimizer.map { try JSONValueEncoder.encode($0) }
         }
     }
 
     static func answerJSON(
         id: String, request: StoredRequest, outcome: PaymentOutcome, captured: Int64, createdAt: Instant, parts: Parts? = nil
     ) throws -> String {
-        func text(_ bytes: [UInt8]) -> String { String(decoding: bytes, as: UTF8.self) }
+        let parts = try parts ?? Parts(outcome)
         let approved = outcome.status == .authorized || outcome.status == .captured || outcome.status == .partiallyCaptured
         var out = JSONBuilder()
         out.string("id", id)
@@ -41,12 +39,12 @@ extension PaymentService {
         out.string("previous_payment_id", request.previousPaymentID)
         out.raw("source", sourceJSON(request))
         out.string("path", outcome.path.rawValue)
-        out.raw("3ds", optional: try parts.map { $0.threeDS.map(text) } ?? outcome.threeDS.map(JSONValueEncoder.encode))
+        out.raw("3ds", optional: parts.threeDS)
         out.bool("liability_shift", outcome.liabilityShift)
         // Who carries fraud liability: only meaningful once a payment is approved.
         out.string("liability", outcome.status == .pending || outcome.status == .declined ? nil : outcome.liability)
-        out.raw("sca", try parts.map { text($0.sca) } ?? JSONValueEncoder.encode(outcome.sca))
-        out.raw("optimizer", optional: try parts.map { $0.optimizer.map(text) } ?? outcome.optimizer.map(JSONValueEncoder.encode))
+        out.raw("sca", parts.sca)
+        out.raw("optimizer", optional: parts.optimizer)
         out.string("next_action", outcome.nextAction)
         out.strings("notes", outcome.notes)
         out.string("created_at", createdAt.rfc3339)

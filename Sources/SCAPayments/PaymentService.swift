@@ -175,17 +175,18 @@ public final class PaymentService: Sendable {
         let observations = outcome.observations
         outcome.observations = []
         let final = outcome
-        // Encoded before the transaction: the writer's thread only runs statements.
-        let encoded = try Encoded(id: id, request: stored, outcome: final, createdAt: now)
+        // Sealed and encoded before the transaction: the writer's thread only runs statements.
+        var record = stored
+        let newSource = final.status == .authorized && request.storeForFutureUse && stored.sourceID == nil ? sealSource(card, expiry) : nil
+        if let newSource { record.sourceID = newSource.id }
+        let encoded = try Encoded(id: id, request: record, outcome: final, createdAt: now)
         let sealed =
             final.status == .pending ? Base64URL.encode(box.seal(Array(Self.sealedText(card, expiry).utf8), context: "payment:" + id)) : nil
         let answer = try await store.transact { scope in
             let outcome = final
-            var encoded = encoded
-            if outcome.status == .authorized, request.storeForFutureUse, stored.sourceID == nil {
-                var record = stored
-                record.sourceID = try await self.storeCard(card, expiry: expiry, fingerprint: fingerprint, scope: scope)
-                encoded = try Encoded(id: id, request: record, outcome: outcome, createdAt: now)
+            if let newSource {
+                try await PaymentRepository.insertSource(
+                    id: newSource.id, fingerprint: fingerprint, sealedCard: newSource.sealed, scope: scope)
             }
             try await PaymentRepository.insertPayment(
                 id: id, idempotencyKey: key, digest: digest, outcome: outcome, fingerprint: fingerprint, sealedCard: sealed,
@@ -250,26 +251,33 @@ public final class PaymentService: Sendable {
             outcome.status = .declined
             outcome.responseCode = ResponseCode.authenticationNotCompleted
         }
+        let observations = outcome.observations
+        outcome.observations = []
+        // Sealed and encoded before the transaction: the writer's thread only runs statements.
+        var record = request
+        let newSource =
+            outcome.status == .authorized && record.storeForFutureUse && record.sourceID == nil
+            ? card.map { sealSource($0.card, (month: $0.month, year: $0.year)) } : nil
+        if let newSource { record.sourceID = newSource.id }
         let final = outcome
+        let encodedOutcome = try Self.encode(final)
+        let encodedRequest = try Self.encode(record)
+        let traceDigest = try Encoded.traceDigest(final)
+        let stillSealed = final.status == .pending ? sealed : nil
+        let (fingerprint, offSession) = (record.fingerprint, record.merchantInitiated)
         let applied = try await store.transact { scope -> Bool in
-            var outcome = final
-            var record = request
-            let observations = outcome.observations
-            outcome.observations = []
             // Conditional: of two completions racing, one applies.
             guard try await PaymentRepository.lockedStatus(id, scope: scope) == PaymentStatus.pending.rawValue else { return false }
-            if outcome.status == .authorized, record.storeForFutureUse, record.sourceID == nil, let card {
-                record.sourceID = try await self.storeCard(
-                    card.card, expiry: (card.month, card.year), fingerprint: record.fingerprint, scope: scope)
+            if let newSource {
+                try await PaymentRepository.insertSource(
+                    id: newSource.id, fingerprint: fingerprint, sealedCard: newSource.sealed, scope: scope)
             }
-            let stillSealed = outcome.status == .pending ? sealed : nil
             try await PaymentRepository.updateAfterChallenge(
-                id, outcome: outcome, encodedOutcome: try Self.encode(outcome), encodedRequest: try Self.encode(record),
-                sealedCard: stillSealed, scope: scope
+                id, outcome: final, encodedOutcome: encodedOutcome, encodedRequest: encodedRequest, sealedCard: stillSealed, scope: scope
             )
             try await self.recordSideEffects(
-                id: id, step: "challenge_completed", outcome: outcome, traceDigest: try Encoded.traceDigest(outcome),
-                observations: observations, offSession: record.merchantInitiated, scope: scope
+                id: id, step: "challenge_completed", outcome: final, traceDigest: traceDigest, observations: observations,
+                offSession: offSession, scope: scope
             )
             return true
         }
@@ -301,7 +309,7 @@ public final class PaymentService: Sendable {
             _ = try await complete(acsTransID: acs, result: result)
             return
         }
-        guard clock.now() > since + store.engine.configuration.authenticationCodeLifetime else { return }
+        guard now > since + store.engine.configuration.authenticationCodeLifetime else { return }
         _ = try await complete(acsTransID: acs, result: nil)
     }
 
@@ -469,13 +477,11 @@ public final class PaymentService: Sendable {
         }
     }
 
-    nonisolated(nonsending) func storeCard(
-        _ card: CardNumber, expiry: (month: Int, year: Int), fingerprint: String, scope: TransactionScope
-    ) async throws -> String {
+    /// A stored card to be: its id and the card sealed under it (made before the
+    /// transaction that inserts it).
+    func sealSource(_ card: CardNumber, _ expiry: (month: Int, year: Int)) -> (id: String, sealed: String) {
         let id = Secrets.identifier("src")
-        let sealed = Base64URL.encode(box.seal(Array(Self.sealedText(card, expiry).utf8), context: "source:" + id))
-        try await PaymentRepository.insertSource(id: id, fingerprint: fingerprint, sealedCard: sealed, scope: scope)
-        return id
+        return (id, Base64URL.encode(box.seal(Array(Self.sealedText(card, expiry).utf8), context: "source:" + id)))
     }
 
     /// A payment's stored texts: its request, its outcome, its answer, and the digest of its
@@ -491,17 +497,18 @@ public final class PaymentService: Sendable {
             // The parts the outcome shares with its digest (the trace, most of it) and with
             // the answer are encoded once.
             let parts = try PaymentService.Parts(outcome)
+            let trace = try JSONValueEncoder.bytes(outcome.trace)
             var rest = outcome
             rest.trace = []
             rest.threeDS = nil
             rest.optimizer = nil
-            var setting = ["trace": parts.trace, "sca": parts.sca]
-            if let threeDS = parts.threeDS { setting["3ds"] = threeDS }
-            if let optimizer = parts.optimizer { setting["optimizer"] = optimizer }
+            var setting = ["trace": trace, "sca": Array(parts.sca.utf8)]
+            if let threeDS = parts.threeDS { setting["3ds"] = Array(threeDS.utf8) }
+            if let optimizer = parts.optimizer { setting["optimizer"] = Array(optimizer.utf8) }
             self.outcome = String(decoding: try JSONValueEncoder.bytes(rest, setting: setting), as: UTF8.self)
             answer = try PaymentService.answerJSON(
                 id: id, request: stored, outcome: outcome, captured: 0, createdAt: createdAt, parts: parts)
-            traceDigest = Self.digest(ofTrace: parts.trace)
+            traceDigest = Self.digest(ofTrace: trace)
         }
 
         static func traceDigest(_ outcome: PaymentOutcome) throws -> String {

@@ -75,22 +75,26 @@ public enum Base64URL {
         let input = Array(bytes)
         return String(unsafeUninitializedCapacity: (input.count * 4 + 2) / 3) { out in
             var written = 0
+            func put(_ value: UInt32, _ shift: UInt32) {
+                out[written] = alphabet[Int(value >> shift & 63)]
+                written += 1
+            }
             var index = 0
             while index + 3 <= input.count {
                 let value = UInt32(input[index]) << 16 | UInt32(input[index + 1]) << 8 | UInt32(input[index + 2])
-                for shift in [18, 12, 6, 0] {
-                    out[written] = alphabet[Int(value >> UInt32(shift) & 63)]
-                    written += 1
-                }
+                put(value, 18)
+                put(value, 12)
+                put(value, 6)
+                put(value, 0)
                 index += 3
             }
+            // One or two bytes left: two or three characters, no padding.
             let left = input.count - index
             if left > 0 {
                 let value = UInt32(input[index]) << 16 | (left == 2 ? UInt32(input[index + 1]) << 8 : 0)
-                for shift in [18, 12, 6].prefix(left + 1) {
-                    out[written] = alphabet[Int(value >> UInt32(shift) & 63)]
-                    written += 1
-                }
+                put(value, 18)
+                put(value, 12)
+                if left == 2 { put(value, 6) }
             }
             return written
         }

@@ -142,11 +142,14 @@ struct TreeEncoder: Encoder {
         SingleTreeContainer(slot: slot, codingPath: codingPath)
     }
 
+    /// 2^53: below it every integer is a double, so a whole number is written as one.
+    static let largestExactInteger = Double(1 << 53)
+
     static func number(_ value: Double, at path: [any CodingKey]) throws -> Tree {
         guard value.isFinite else {
             throw JSONValueEncoder.InvalidValue(description: "\(value) at \(path.map(\.stringValue)) is not a JSON number")
         }
-        return .number(value == value.rounded() && abs(value) < 1e15 ? String(Int64(value)) : "\(value)")
+        return .number(value == value.rounded() && abs(value) <= largestExactInteger ? String(Int64(value)) : "\(value)")
     }
 
     /// Encodes a nested value into `slot`. The common leaf types are recognised by their

@@ -3,8 +3,6 @@
 /// (`AnswerEncoder`), every API answer (`JSONBuilder`) and the encoding of stored values
 /// (`JSONValueEncoder`) write through it.
 public enum JSONWriter {
-    private static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
-
     /// `text` as a JSON string literal. Runs of bytes that need no escape are copied whole.
     public static func appendString(_ text: String, into out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))

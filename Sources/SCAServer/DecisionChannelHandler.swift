@@ -127,7 +127,7 @@ final class DecisionChannelHandler: ChannelDuplexHandler, RemovableChannelHandle
                 return
             }
             let decision = Decision(
-                closeAfter: !head.isKeepAlive, idempotencyKey: server.idempotencyKey(head.headers), start: .now
+                closeAfter: !head.isKeepAlive, idempotencyKey: IdempotencyKey.parse(head.headers), start: .now
             )
             if let length = head.headers.first(name: "content-length").flatMap(Int.init), length > server.limits.bodyBytesMax {
                 refuse(decision, context: context)

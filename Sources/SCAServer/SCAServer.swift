@@ -118,7 +118,7 @@ public struct SCAServer: Sendable {
     // MARK: Decisions
 
     private func postDecision(_ request: Request) async throws -> Response {
-        switch decisionStep(idempotencyKey: idempotencyKey(request), body: await collect(request)) {
+        switch decisionStep(idempotencyKey: IdempotencyKey.parse(request), body: await collect(request)) {
         case .reply(let reply): return reply.response
         case .submit(let submission): return decisionReply(await store.decide(submission)).response
         }
@@ -203,7 +203,7 @@ public struct SCAServer: Sendable {
     }
 
     private func postSCAResult(_ request: Request, id: String) async throws -> Response {
-        if case .failure(let error) = idempotencyKey(request) { return error.response }
+        if case .failure(let error) = IdempotencyKey.parse(request) { return error.response }
         let body: ByteBuffer
         switch await collect(request) {
         case .success(let value): body = value
@@ -317,7 +317,4 @@ public struct SCAServer: Sendable {
         }
     }
 
-    func idempotencyKey(_ request: Request) -> Result<String?, APIError> { IdempotencyKey.parse(request) }
-
-    func idempotencyKey(_ headers: HTTPHeaders) -> Result<String?, APIError> { IdempotencyKey.parse(headers) }
 }

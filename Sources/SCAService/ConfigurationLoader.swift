@@ -113,10 +113,13 @@ public enum ConfigurationLoader {
 
     /// Whether `name` may be set in `sca`'s environment: not an `SCA_` name, a tool's, or
     /// the variable of a configuration key. A typo is refused as a file's is.
+    /// Every key's variable (`SCA_SESSION_IDLE_SECONDS`, …).
+    static let environmentNames = Set(ConfigurationKey.allCases.map { ConfigurationKey.environmentName(of: $0.rawValue) })
+
     static func isKnownEnvironmentName(_ name: String) -> Bool {
         guard name.hasPrefix("SCA_") else { return true }
         if toolEnvironmentPrefixes.contains(where: name.hasPrefix) { return true }
-        if ConfigurationKey.allCases.contains(where: { ConfigurationKey.environmentName(of: $0.rawValue) == name }) { return true }
+        if environmentNames.contains(name) { return true }
         let fxPrefix = ConfigurationKey.environmentName(of: ConfigurationKey.fxRatesPrefix)
         return name.hasPrefix(fxPrefix) && Currency(code: String(name.dropFirst(fxPrefix.count))) != nil
     }

@@ -572,7 +572,7 @@ public actor DecisionStore {
 
     /// The decisions with these ids, each with its audit event's payload, which holds its
     /// answer (rows for `storedDecision`).
-    public static func selectDecisions(_ ids: [String]) -> SQLQueryString {
+    static func selectDecisions(_ ids: [String]) -> SQLQueryString {
         "\(unsafeRaw: selectStored)\(unsafeRaw: fromStored)\(binds: ids))"
     }
 
@@ -583,7 +583,7 @@ public actor DecisionStore {
         """
     private static let fromStored = " FROM decisions d JOIN audit_events e ON e.sequence = d.audit_sequence WHERE d.id IN ("
 
-    public static func storedDecision(_ row: any SQLRow) throws -> StoredDecision {
+    static func storedDecision(_ row: any SQLRow) throws -> StoredDecision {
         let id = try row.decode(column: "id", as: String.self)
         let statusName = try row.decode(column: "sca", as: String.self)
         guard let status = SCAStatus(rawValue: statusName) else { throw StorageError.corrupt("unknown sca status \(statusName)") }

@@ -31,6 +31,4 @@ public final class ManualClock: Sendable {
     public var now: Instant { instant.withLock { $0 } }
 
     public func advance(_ duration: Instant.Duration) { instant.withLock { $0 = $0 + duration } }
-
-    public func set(_ to: Instant) { instant.withLock { $0 = to } }
 }

@@ -44,3 +44,11 @@ public final class TransactionScope {
         events.append(chain.append(kind: kind, at: now.rfc3339, payload: payload))
     }
 }
+
+extension DecisionStore {
+    /// A stored decision, read inside a transaction (a gate's protected call finds the
+    /// decision its token was issued for).
+    public nonisolated(nonsending) static func decision(_ id: String, scope: TransactionScope) async throws -> StoredDecision? {
+        try await scope.all(selectDecisions([id])).map(storedDecision).first
+    }
+}

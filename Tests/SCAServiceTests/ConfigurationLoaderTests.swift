@@ -247,3 +247,57 @@ final class ConfigurationLoaderTests {
         for (section, file) in cited { #expect(sections.contains(section), "\(file) cites SCA-RULES §\(section)") }
     }
 }
+
+/// The house rules of issue 26, checked over the sources: what must not come back.
+@Suite struct HouseRulesTests {
+    /// Each Swift source under `Sources/<module>`, with its code lines (comments left out).
+    static func sources(_ modules: [String]) throws -> [(file: String, lines: [Substring])] {
+        var out: [(String, [Substring])] = []
+        for module in modules {
+            let folder = RulesReferenceTests.root.appendingPathComponent("Sources/\(module)")
+            let enumerator = FileManager.default.enumerator(at: folder, includingPropertiesForKeys: nil)
+            while let url = enumerator?.nextObject() as? URL {
+                guard url.pathExtension == "swift" else { continue }
+                let text = try String(contentsOf: url, encoding: .utf8)
+                let code = text.split(separator: "\n").filter { !$0.drop { $0 == " " }.hasPrefix("//") }
+                out.append(("\(module)/\(url.lastPathComponent)", code))
+            }
+        }
+        #expect(!out.isEmpty)
+        return out
+    }
+
+    static let servingModules = [
+        "SCAStore", "SCAGate", "SCABank", "SCAPayments", "SCAServer", "SCAHTTP", "SCAPrimitives", "SCAContract", "SCAAuth", "SCACards",
+        "SCARules", "SCAAudit",
+    ]
+
+    @Test func noFoundationJSONWriterOnARequestPath() throws {
+        for (file, lines) in try Self.sources(Self.servingModules) {
+            let found = lines.filter { $0.contains("JSONSerialization") || $0.contains("JSONEncoder(") }
+            #expect(found.isEmpty, "\(file) writes JSON with Foundation: \(found.first ?? "")")
+        }
+    }
+
+    @Test func eachFeaturesSQLIsInItsRepository() throws {
+        for (file, lines) in try Self.sources(["SCAGate", "SCABank", "SCAPayments"]) where !file.hasSuffix("Repository.swift") {
+            let found = lines.filter { $0.contains("scope.run(") || $0.contains("scope.all(") || $0.contains("database.read(") }
+            #expect(found.isEmpty, "\(file) runs SQL outside its repository: \(found.first ?? "")")
+        }
+    }
+
+    /// One clock (`EngineClock`): nothing else reads the time, but the log's timestamps and
+    /// the HTTP `Date` header (`HTTPDate`, in DecisionChannelHandler).
+    @Test func noWallClockButTheEngineClock() throws {
+        let allowed = ["SCAStore/EngineClock.swift", "SCAServer/JSONLogHandler.swift", "SCAServer/DecisionChannelHandler.swift"]
+        for (file, lines) in try Self.sources(Self.servingModules) where !allowed.contains(file) {
+            let found = lines.filter { line in
+                line.contains("wallClockNow") || line.contains("time(nil)")
+                    || line.ranges(of: "Date()").contains {
+                        $0.lowerBound == line.startIndex || !line[line.index(before: $0.lowerBound)].isLetter
+                    }
+            }
+            #expect(found.isEmpty, "\(file) reads the wall clock: \(found.first ?? "")")
+        }
+    }
+}
