@@ -24,19 +24,17 @@ public struct Bank: Sendable {
     /// The consent the bank's own app reads account information under (its statements).
     public static let appConsent = "bank-app"
 
-    public struct Account: Sendable {
+    public struct Account: JSONAnswer {
         public let id: String
         public let name: String
         public let currency: Currency
         public let balance: Int64
 
-        var json: String {
-            var out = JSONBuilder()
+        public func write(to out: inout JSONBuilder) {
             out.string("id", id)
             out.string("name", name)
             out.string("currency", currency.code)
             out.string("balance", Money(minorUnits: balance, currency: currency).decimalString)
-            return out.json
         }
     }
 
@@ -48,17 +46,21 @@ public struct Bank: Sendable {
         /// The payee's PSP country: the IBAN's country code.
         public var country: String { String(iban.prefix(2)) }
 
-        public func json(trusted: Bool) -> String {
-            var out = JSONBuilder()
-            out.string("id", id)
-            out.string("name", name)
-            out.string("iban", iban)
-            out.bool("trusted", trusted)
-            return out.json
+        /// The beneficiary as the API lists it, with whether the rules engine trusts it.
+        public struct Listed: JSONAnswer {
+            public let beneficiary: Beneficiary
+            public let trusted: Bool
+
+            public func write(to out: inout JSONBuilder) {
+                out.string("id", beneficiary.id)
+                out.string("name", beneficiary.name)
+                out.string("iban", beneficiary.iban)
+                out.bool("trusted", trusted)
+            }
         }
     }
 
-    public struct Transfer: Sendable {
+    public struct Transfer: JSONAnswer {
         public let id: String
         public let accountID: String
         public let beneficiaryID: String
@@ -68,8 +70,7 @@ public struct Bank: Sendable {
         public let decisionID: String
         public let createdAt: Instant
 
-        var json: String {
-            var out = JSONBuilder()
+        public func write(to out: inout JSONBuilder) {
             out.string("id", id)
             out.string("status", "executed")
             out.string("account_id", accountID)
@@ -80,12 +81,11 @@ public struct Bank: Sendable {
             out.string("sca", sca)
             out.string("decision_id", decisionID)
             out.string("created_at", createdAt.rfc3339)
-            return out.json
         }
     }
 
     /// One line of a statement: a transfer out of the account.
-    public struct StatementEntry: Sendable {
+    public struct StatementEntry: JSONAnswer {
         public let transferID: String
         public let amount: Money
         public let payee: String
@@ -93,8 +93,7 @@ public struct Bank: Sendable {
         public let sca: String
         public let at: Instant
 
-        var json: String {
-            var out = JSONBuilder()
+        public func write(to out: inout JSONBuilder) {
             out.string("transfer_id", transferID)
             out.string("amount", "-" + amount.decimalString)
             out.string("currency", amount.currency.code)
@@ -102,7 +101,6 @@ public struct Bank: Sendable {
             out.string("reference", reference)
             out.string("sca", sca)
             out.string("at", at.rfc3339)
-            return out.json
         }
     }
 
@@ -110,29 +108,17 @@ public struct Bank: Sendable {
 
     public func accounts(userID: String) async throws -> [Account] { try await repository.accounts(userID: userID) }
 
-    public func accountsJSON(userID: String) async throws -> String {
-        var out = JSONBuilder()
-        out.array("accounts", try await accounts(userID: userID).map(\.json))
-        return out.json
-    }
-
     public func beneficiary(_ id: String, userID: String) async throws -> Beneficiary? {
         try await repository.beneficiary(id, userID: userID)
     }
 
     /// The trusted flag is the rules engine's own list (RTS Art. 13): what it exempts is what it shows.
-    public func beneficiariesJSON(userID: String) async throws -> String {
+    public func beneficiaries(userID: String) async throws -> [Beneficiary.Listed] {
         let trusted = try await repository.trustedPayees(userID: userID)
-        var out = JSONBuilder()
-        out.array("beneficiaries", try await repository.beneficiaries(userID: userID).map { $0.json(trusted: trusted.contains($0.id)) })
-        return out.json
+        return try await repository.beneficiaries(userID: userID).map { .init(beneficiary: $0, trusted: trusted.contains($0.id)) }
     }
 
-    public func transfersJSON(userID: String) async throws -> String {
-        var out = JSONBuilder()
-        out.array("transfers", try await repository.transfers(userID: userID).map(\.json))
-        return out.json
-    }
+    public func transfers(userID: String) async throws -> [Transfer] { try await repository.transfers(userID: userID) }
 
     /// Checks an IBAN's form and its ISO 7064 mod-97 check digits.
     public static func isValidIBAN(_ iban: String) -> Bool {
@@ -166,7 +152,7 @@ public struct Bank: Sendable {
             payload.string("user_id", userID)
             payload.string("beneficiary_id", id)
             scope.audit("beneficiary_added", payload: payload.json)
-            return beneficiary.json(trusted: false)
+            return Beneficiary.Listed(beneficiary: beneficiary, trusted: false).json
         }
     }
 
@@ -223,7 +209,7 @@ public struct Bank: Sendable {
             scope.audit("statement_read", payload: payload.json)
             var out = JSONBuilder()
             out.string("account_id", account)
-            out.array("entries", entries.map(\.json))
+            out.objects("entries", entries)
             return out.json
         }
     }

@@ -21,13 +21,13 @@ public struct BankController<Context: RequestContext>: Sendable {
 
     public func add(to router: Router<Context>) {
         router.get("/v1/accounts") { request, _ in
-            await answering { .json(try await bank.accountsJSON(userID: try await caller(request).userID)) }
+            await answering { .json(JSONList("accounts", try await bank.accounts(userID: try await caller(request).userID))) }
         }
         router.get("/v1/accounts/{account_id}/statement") { request, context in
             await answering { try await statement(request, context) }
         }
         router.get("/v1/beneficiaries") { request, _ in
-            await answering { .json(try await bank.beneficiariesJSON(userID: try await caller(request).userID)) }
+            await answering { .json(JSONList("beneficiaries", try await bank.beneficiaries(userID: try await caller(request).userID))) }
         }
         router.post("/v1/beneficiaries") { request, _ in await answering { try await addBeneficiary(request) } }
         router.post("/v1/beneficiaries/{beneficiary_id}/trust") { request, context in
@@ -35,7 +35,7 @@ public struct BankController<Context: RequestContext>: Sendable {
         }
         router.post("/v1/transfers") { request, _ in await answering { try await transfer(request) } }
         router.get("/v1/transfers") { request, _ in
-            await answering { .json(try await bank.transfersJSON(userID: try await caller(request).userID)) }
+            await answering { .json(JSONList("transfers", try await bank.transfers(userID: try await caller(request).userID))) }
         }
     }
 
@@ -98,7 +98,7 @@ public struct BankController<Context: RequestContext>: Sendable {
             ),
             binding: binding(request, body: body, userID: caller.userID),
             // The trusted list is the engine's: the passed SCA reported for this decision adds it.
-            effect: { _ in { _ in beneficiary.json(trusted: true) } }
+            effect: { _ in { _ in Bank.Beneficiary.Listed(beneficiary: beneficiary, trusted: true).json } }
         )
         return respond(try await auth.perform(action, approval: request.headers[.approval]), created: false)
     }

@@ -42,7 +42,7 @@ public struct AuthController<Context: RequestContext>: Sendable {
         router.get("/v1/users/{user_id}/factors") { request, context in
             await answering {
                 let userID = try await ownUser(request, context, enrolment: true)
-                return .json(try await auth.factorsJSON(userID: userID))
+                return .json(try await auth.factors(userID: userID))
             }
         }
         router.post("/v1/users/{user_id}/factors") { request, context in await answering { try await enrol(request, context) } }
@@ -52,7 +52,7 @@ public struct AuthController<Context: RequestContext>: Sendable {
         router.post("/v1/users/{user_id}/webauthn/registration-options") { request, context in
             await answering {
                 let userID = try await ownUser(request, context, enrolment: true)
-                return .json(try await auth.registrationOptionsJSON(userID: userID))
+                return .json(try await auth.registrationOptions(userID: userID))
             }
         }
     }
@@ -61,7 +61,7 @@ public struct AuthController<Context: RequestContext>: Sendable {
     func addOneTimeToken(to router: Router<Context>) {
         router.get("/v1/one-time-token/status") { request, _ in
             await answering {
-                guard let status = try await auth.statusJSON(token: request.headers[.oneTimeToken]) else {
+                guard let status = try await auth.status(token: request.headers[.oneTimeToken]) else {
                     throw GateRefusal(.notFound, "one-time token not found")
                 }
                 return .json(status)
@@ -92,10 +92,10 @@ public struct AuthController<Context: RequestContext>: Sendable {
             }
         }
         router.post("/v1/one-time-token/device-key/challenge") { request, _ in
-            await answering { .json(try await auth.deviceKeyChallengeJSON(token: request.headers[.oneTimeToken])) }
+            await answering { .json(try await auth.deviceKeyChallenge(token: request.headers[.oneTimeToken])) }
         }
         router.post("/v1/one-time-token/webauthn/options") { request, _ in
-            await answering { .json(try await auth.webAuthnOptionsJSON(token: request.headers[.oneTimeToken])) }
+            await answering { .json(try await auth.passkeyOptions(token: request.headers[.oneTimeToken])) }
         }
         router.post("/v1/one-time-token/sms/trigger") { request, _ in
             await answering {

@@ -198,10 +198,9 @@ public final class AuthService: Sendable {
         try await AuthRepository.factors(userID: userID, database: database)
     }
 
-    public func factorsJSON(userID: String) async throws -> String {
+    public func factors(userID: String) async throws -> JSONList<FactorSummary> {
         let now = store.clock.now()
-        let items = try await factorRecords(userID: userID).map { $0.json(at: now, policy: settings.attemptPolicy) }
-        return "{\"factors\":[" + items.joined(separator: ",") + "]}"
+        return JSONList("factors", try await factorRecords(userID: userID).map { $0.summary(at: now, policy: settings.attemptPolicy) })
     }
 
     public func activeFactorCount(userID: String) async throws -> Int {
@@ -223,7 +222,7 @@ public final class AuthService: Sendable {
             payload.string("factor_id", factorID)
             payload.string("kind", factor.kind.rawValue)
             scope.audit("factor_revoked", payload: payload.json)
-            return factor.json(at: scope.now, policy: policy)
+            return factor.summary(at: scope.now, policy: policy).json
         }
     }
 }

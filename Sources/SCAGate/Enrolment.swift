@@ -89,13 +89,9 @@ public struct FactorDraft: Sendable {
         payload.string("kind", kind.rawValue)
         scope.audit("factor_enrolled", payload: payload.json)
         guard let record = try await AuthRepository.factor(id, scope: scope) else { throw StorageError.corrupt("factor vanished") }
-        var view = record.json(at: scope.now, policy: policy)
-        if !onceOnly.isEmpty {
-            var extra = JSONBuilder()
-            for (name, value) in onceOnly { extra.string(name, value) }
-            view = String(view.dropLast()) + "," + String(extra.json.dropFirst())
-        }
-        return view
+        var view = record.summary(at: scope.now, policy: policy)
+        view.onceOnly = onceOnly
+        return view.json
     }
 }
 
@@ -203,35 +199,16 @@ extension AuthService {
         return Array(Secrets.hmac(key: key, Array(userID.utf8) + [0] + body).prefix(Self.registrationMACBytes))
     }
 
-    public func registrationOptionsJSON(userID: String) async throws -> String {
+    public func registrationOptions(userID: String) async throws -> PasskeyCreationOptions {
         guard let user = try await AuthRepository.user(userID, database: database) else { throw GateRefusal(.notFound, "user not found") }
         let expiry = (store.clock.now() + settings.challengeLifetime).millisecondsSinceEpoch
         let expiryBytes = (0..<Self.registrationExpiryBytes).map { UInt8(truncatingIfNeeded: UInt64(expiry) >> (56 - 8 * $0)) }
         let body = expiryBytes + Secrets.randomBytes(Self.registrationRandomBytes)
         let challenge = body + registrationMAC(userID: userID, body: body)
         let existing = try await factorRecords(userID: userID).filter { $0.kind == .webauthn && $0.isActive }.compactMap(\.credentialID)
-        var rp = JSONBuilder()
-        rp.string("id", settings.relyingParty.id)
-        rp.string("name", "SCA demo bank")
-        var userJSON = JSONBuilder()
-        userJSON.string("id", Base64URL.encode(Array(userID.utf8)))
-        userJSON.string("name", user.username)
-        userJSON.string("display_name", user.name)
-        var selection = JSONBuilder()
-        selection.string("resident_key", "preferred")
-        selection.string("user_verification", "required")
-        var options = JSONBuilder()
-        options.string("challenge", Base64URL.encode(challenge))
-        options.raw("rp", rp.json)
-        options.raw("user", userJSON.json)
-        options.raw("pub_key_cred_params", #"[{"type":"public-key","alg":-7},{"type":"public-key","alg":-257}]"#)
-        options.integer("timeout", settings.challengeLifetime.milliseconds)
-        options.string("attestation", "none")
-        options.raw("authenticator_selection", selection.json)
-        options.array("exclude_credentials", existing.map { #"{"type":"public-key","id":"# + JSONBuilder.quoted($0) + "}" })
-        var out = JSONBuilder()
-        out.raw("public_key", options.json)
-        return out.json
+        return PasskeyCreationOptions(
+            challenge: challenge, relyingPartyID: settings.relyingParty.id, userHandle: Array(userID.utf8), username: user.username,
+            displayName: user.name, excludeCredentials: existing, timeoutMilliseconds: settings.challengeLifetime.milliseconds)
     }
 
     func registrationChallengeIsValid(_ challenge: [UInt8], userID: String) -> Bool {

@@ -21,7 +21,7 @@ extension AuthService {
 
     /// Sends the token's challenge to the user's devices; returns the approval and the
     /// number to show.
-    public func triggerPush(token: String?) async throws -> String {
+    public func triggerPush(token: String?) async throws -> PushSent {
         guard let token = Secrets.bearer(token) else { throw GateRefusal.verificationFailed }
         let policy = settings.attemptPolicy
         let pendingMax = Int64(settings.pushPendingMax)
@@ -37,19 +37,16 @@ extension AuthService {
                 throw GateRefusal(.rateLimited, "too many approvals are waiting on the device; answer or let them expire first")
             }
             let id = Secrets.identifier("apr")
-            let number = Int64(Int.random(in: Self.pushNumbers))
+            let number = Int.random(in: Self.pushNumbers)
             try await AuthRepository.insertApproval(
-                id: id, userID: record.userID, tokenHash: record.hash, number: number, expiresAt: record.challenge.expiresAt, scope: scope)
+                id: id, userID: record.userID, tokenHash: record.hash, number: Int64(number), expiresAt: record.challenge.expiresAt,
+                scope: scope)
             var payload = JSONBuilder()
             payload.string("approval_id", id)
             payload.string("token", record.reference)
             payload.string("user_id", record.userID)
             scope.audit("push_sent", payload: payload.json)
-            var out = JSONBuilder()
-            out.string("approval_id", id)
-            out.integer("number", number)
-            out.string("expires_at", record.challenge.expiresAt.rfc3339)
-            return out.json
+            return PushSent(approvalID: id, number: number, expiresAt: record.challenge.expiresAt)
         }
     }
 
@@ -58,7 +55,7 @@ extension AuthService {
 
     /// The pending approvals of the device's user, for a device that proves it holds the
     /// key (a signature over the feed message of this minute or the one before).
-    public func deviceFeed(factorID: String, signature: [UInt8]?) async throws -> String {
+    public func deviceFeed(factorID: String, signature: [UInt8]?) async throws -> JSONList<PendingApproval> {
         let now = store.clock.now()
         guard let signature,
             let factor = try await AuthRepository.activeDevice(factorID, database: database),
@@ -75,28 +72,24 @@ extension AuthService {
         for record in try await AuthRepository.tokens(hashes: approvals.map(\.tokenHash), database: database) {
             tokens[record.hash] = record
         }
-        var items: [String] = []
-        for approval in approvals {
-            guard let record = tokens[approval.tokenHash] else { continue }
+        let items = approvals.compactMap { approval -> PendingApproval? in
+            guard let record = tokens[approval.tokenHash] else { return nil }
             let number = Int(approval.number)
             var choices: Set<Int> = [number]
             while choices.count < Self.pushChoices { choices.insert(Int.random(in: Self.pushNumbers)) }
-            var out = JSONBuilder()
-            out.string("id", approval.id)
-            out.string("action_type", record.action)
-            out.string("display_text", record.displayText ?? "Approve: \(record.action.replacingOccurrences(of: "_", with: " "))")
-            out.array("numbers", choices.shuffled().map(String.init))
-            out.string("challenge", Base64URL.encode(record.signedChallenge))
-            out.string("expires_at", approval.expiresAt.rfc3339)
-            items.append(out.json)
+            return PendingApproval(
+                id: approval.id, actionType: record.action,
+                displayText: record.displayText ?? "Approve: \(record.action.replacingOccurrences(of: "_", with: " "))",
+                numbers: choices.shuffled(), challenge: record.signedChallenge, expiresAt: approval.expiresAt)
         }
-        return "{\"approvals\":[" + items.joined(separator: ",") + "]}"
+        return JSONList("approvals", items)
     }
 
     /// The device's answer. Approve: the number and a signature over
     /// SHA-256(challenge ‖ "number:<n>") pass the device-key factor, a wrong one counts as a
     /// failure. Deny: the approval ends and nothing passes.
-    public func answerPush(approvalID: String, factorID: String, approve: Bool, number: Int, signature: [UInt8]) async throws -> String {
+    public func answerPush(approvalID: String, factorID: String, approve: Bool, number: Int, signature: [UInt8]) async throws -> PushResult
+    {
         guard
             let approval = try await AuthRepository.approval(approvalID, database: database), approval.status == "pending"
         else { throw GateRefusal.verificationFailed }
@@ -108,10 +101,11 @@ extension AuthService {
                 payload.string("approval_id", approvalID)
                 scope.audit("push_denied", payload: payload.json)
             }
-            return #"{"status":"denied"}"#
+            return .denied
         }
-        return try await verify(
+        _ = try await verify(
             hash: hash, token: nil, .push(approvalID: approvalID, factorID: factorID, number: number, signature: signature)
         )
+        return .approved
     }
 }

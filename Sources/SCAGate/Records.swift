@@ -79,29 +79,7 @@ struct FactorRecord: Sendable {
     var isActive: Bool { status == "active" }
 
     /// The factor's public view (`Factor` in docs/AUTH-API.md).
-    func json(at now: Instant, policy: AttemptPolicy) -> String {
-        var out = JSONBuilder()
-        out.string("id", id)
-        out.string("kind", kind.rawValue)
-        out.string("category", kind.category.rawValue)
-        out.string("label", label)
-        out.string("status", status)
-        out.string("created_at", Instant(millisecondsSinceEpoch: createdAt).rfc3339)
-        let availability = policy.availability(counter, at: now)
-        out.bool("blocked", availability != .open)
-        if case .blocked(let until) = availability { out.string("blocked_until", until.rfc3339) } else { out.string("blocked_until", nil) }
-        out.bool("permanently_blocked", counter.permanentlyBlocked)
-        // The warning before a permanent block (RTS Art. 4(3)(b), SCA-RULES §5): the failures
-        // now counting lead to the permanent block, not another temporary one.
-        out.bool(
-            "permanent_block_next",
-            !counter.permanentlyBlocked && counter.temporaryBlocks >= policy.temporaryBlockDurations.count
-        )
-        out.integer("failed_attempts", Int64(counter.consecutiveFailures))
-        if let credentialID { out.string("credential_id", credentialID) }
-        if kind == .sms { out.string("phone_hint", hint) }
-        return out.json
-    }
+    func summary(at now: Instant, policy: AttemptPolicy) -> FactorSummary { FactorSummary(self, at: now, policy: policy) }
 
     /// Writes the attempt counter and what a success moves forward.
     nonisolated(nonsending) func saveCounters(_ scope: TransactionScope) async throws {

@@ -61,64 +61,46 @@ extension AuthService {
     // MARK: Status
 
     /// `GET /v1/one-time-token/status`; nil for an unknown token.
-    public func statusJSON(token: String?) async throws -> String? {
+    public func status(token: String?) async throws -> TokenStatus? {
         guard let record = try await self.token(token), let token else { return nil }
-        return Self.statusJSON(record, token: token, at: store.clock.now())
+        return Self.status(record, token: token, at: store.clock.now())
     }
 
     static let preference: [FactorKind] = [.pin, .deviceKey, .totp, .sms, .webauthn]
 
-    static func statusJSON(_ record: TokenRecord, token: String, at now: Instant) -> String {
+    static func status(_ record: TokenRecord, token: String, at now: Instant) -> TokenStatus {
         let challenge = record.challenge
         let offeredCategories = Set(challenge.offered.map(\.category))
-        var groups: [String] = []
-        for category in FactorCategory.allCases where offeredCategories.contains(category) {
+        let groups = FactorCategory.allCases.filter(offeredCategories.contains).map { category in
             let kinds = preference.filter { $0.category == category && challenge.offered.contains($0) }
-            var group = JSONBuilder()
-            group.string("category", category.rawValue)
-            group.raw("primary_challenge", #"{"type":"# + JSONBuilder.quoted(kinds[0].rawValue) + "}")
-            group.array("alternatives", kinds.dropFirst().map { #"{"type":"# + JSONBuilder.quoted($0.rawValue) + "}" })
-            // Required when the other categories on offer cannot make two without it.
-            group.bool("required", offeredCategories.count <= 2)
-            group.bool("passed", challenge.passed.contains { $0.category == category })
-            groups.append(group.json)
+            return TokenStatus.Group(
+                category: category, primary: kinds[0], alternatives: Array(kinds.dropFirst()),
+                required: offeredCategories.count <= 2, passed: challenge.passed.contains { $0.category == category })
         }
-        var out = JSONBuilder()
-        out.string("one_time_token", token)
-        out.string("action_type", record.action)
-        out.string("state", challenge.state(at: now).rawValue)
-        out.integer("validity_seconds", max(0, (challenge.expiresAt - now).milliseconds / 1000))
-        out.string("expires_at", challenge.expiresAt.rfc3339)
-        out.string("display_text", record.displayText)
-        out.integer("categories_required", 2)
-        out.array("challenges", groups)
-        return out.json
+        return TokenStatus(
+            oneTimeToken: token, actionType: record.action, state: challenge.state(at: now).rawValue,
+            validitySeconds: max(0, (challenge.expiresAt - now).milliseconds / 1000), expiresAt: challenge.expiresAt,
+            displayText: record.displayText, categoriesRequired: 2, challenges: groups)
     }
 
     // MARK: Challenges to sign
 
-    public func deviceKeyChallengeJSON(token: String?) async throws -> String {
+    public func deviceKeyChallenge(token: String?) async throws -> SigningChallenge {
         guard let record = try await self.token(token), record.challenge.offered.contains(.deviceKey) else {
             throw GateRefusal.verificationFailed
         }
-        return #"{"challenge":"# + JSONBuilder.quoted(Base64URL.encode(record.signedChallenge)) + "}"
+        return SigningChallenge(challenge: record.signedChallenge)
     }
 
-    public func webAuthnOptionsJSON(token: String?) async throws -> String {
+    public func passkeyOptions(token: String?) async throws -> PasskeyRequestOptions {
         guard let record = try await self.token(token), record.challenge.offered.contains(.webauthn) else {
             throw GateRefusal.verificationFailed
         }
         let credentials = try await factorRecords(userID: record.userID).filter { $0.kind == .webauthn && $0.isActive }
             .compactMap(\.credentialID)
-        var options = JSONBuilder()
-        options.string("challenge", Base64URL.encode(record.signedChallenge))
-        options.string("rp_id", settings.relyingParty.id)
-        options.array("allow_credentials", credentials.map { #"{"type":"public-key","id":"# + JSONBuilder.quoted($0) + "}" })
-        options.string("user_verification", "required")
-        options.integer("timeout", settings.challengeLifetime.milliseconds)
-        var out = JSONBuilder()
-        out.raw("public_key", options.json)
-        return out.json
+        return PasskeyRequestOptions(
+            challenge: record.signedChallenge, relyingPartyID: settings.relyingParty.id, allowCredentials: credentials,
+            timeoutMilliseconds: settings.challengeLifetime.milliseconds)
     }
 
     // MARK: Verification
@@ -145,7 +127,7 @@ extension AuthService {
     }
 
     private enum Verdict: Sendable {
-        case passed(String)
+        case passed(TokenStatus?)
         case failed
     }
 
@@ -153,14 +135,17 @@ extension AuthService {
     /// token's status. Every refusal is `GateRefusal.verificationFailed`, whatever its
     /// cause; a wrong answer counts against the factor (and may block it), an answer to a
     /// blocked factor is not even checked.
-    public func verify(token: String?, _ answer: Answer) async throws -> String {
+    public func verify(token: String?, _ answer: Answer) async throws -> TokenStatus {
         guard let token = Secrets.bearer(token) else { throw GateRefusal.verificationFailed }
-        return try await verify(hash: sha256Hex(token), token: token, answer)
+        guard let status = try await verify(hash: sha256Hex(token), token: token, answer) else {
+            throw StorageError.corrupt("a verification with the token answered no status")
+        }
+        return status
     }
 
     /// `token` is the token itself when the caller holds it (its status is answered), nil
-    /// for a decoupled approval, which only knows the token's hash.
-    func verify(hash: String, token: String?, _ answer: Answer) async throws -> String {
+    /// for a decoupled approval, which only knows the token's hash (and gets nil).
+    func verify(hash: String, token: String?, _ answer: Answer) async throws -> TokenStatus? {
         // The expensive checks (a PIN's hash, a signature) run first, outside the writer's
         // transaction; the transaction applies their results to the rows as it finds them.
         let checkedPIN = try await checkPIN(hash: hash, answer)
@@ -175,7 +160,7 @@ extension AuthService {
                 return .failed
             }
             try await self.recordPass(of: &factor, record: &record, answer: answer, scope: scope)
-            return .passed(token.map { Self.statusJSON(record, token: $0, at: scope.now) } ?? #"{"status":"approved"}"#)
+            return .passed(token.map { Self.status(record, token: $0, at: scope.now) })
         }
         switch verdict {
         case .passed(let status): return status
@@ -410,7 +395,7 @@ extension AuthService {
 
     /// Sends a one-time code to the user's phone for this token (SMS, WhatsApp or voice):
     /// stored only as an HMAC under the pepper, limited per user and hour.
-    public func triggerSMS(token: String?, channel requested: String?) async throws -> String {
+    public func triggerSMS(token: String?, channel requested: String?) async throws -> CodeSent {
         guard let messages else { throw GateRefusal(.scaUnavailable, "no SMS sender is configured") }
         guard let token = Secrets.bearer(token) else { throw GateRefusal.verificationFailed }
         if let requested, !Self.smsChannels.contains(requested) { throw GateRefusal(.invalid, "channel: sms, whatsapp or voice") }
@@ -457,11 +442,7 @@ extension AuthService {
             .init(
                 to: phone, channel: channel, text: "Your SCA demo bank code is \(code). Never share it.", at: store.clock.now().rfc3339
             ))
-        var out = JSONBuilder()
-        out.string("sent_to", hint)
-        out.string("channel", channel)
-        out.integer("expires_in", expires)
-        return out.json
+        return CodeSent(sentTo: hint, channel: channel, expiresInSeconds: expires)
     }
 
     // MARK: Using an approval

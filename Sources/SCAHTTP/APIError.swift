@@ -89,6 +89,16 @@ extension Response {
         JSONReply(status: status, headers: extra, body: bytes).response
     }
 
+    /// A service's answer, written by the one JSON writer.
+    public static func json(_ answer: some JSONAnswer, status: HTTPResponse.Status = .ok, headers extra: HTTPFields = [:]) -> Response {
+        json(answer.jsonBytes, status: status, headers: extra)
+    }
+
+    /// A stored or composite value, written by `JSONValueEncoder` (through the one writer).
+    public static func json(encoding value: some Encodable, status: HTTPResponse.Status = .ok) throws -> Response {
+        json(try JSONValueEncoder.bytes(value), status: status)
+    }
+
     public static func json(_ text: String, status: HTTPResponse.Status = .ok, headers extra: HTTPFields = [:]) -> Response {
         json(Array(text.utf8), status: status, headers: extra)
     }

@@ -3,11 +3,9 @@ import SCAPrimitives
 import SCARules
 
 extension PaymentService {
-    /// The payment as the API shows it (Checkout.com's shape, with the engine's additions:
-    /// `path`, `sca`, `optimizer`, `liability`, `notes`), members always in this order.
     /// The members of an outcome that both the stored outcome and the answer hold, encoded
     /// once.
-    struct Parts {
+    struct Parts: Sendable {
         let sca: String
         let threeDS: String?
         let optimizer: String?
@@ -19,12 +17,39 @@ extension PaymentService {
         }
     }
 
-    static func answerJSON(
-        id: String, request: StoredRequest, outcome: PaymentOutcome, captured: Int64, createdAt: Instant, parts: Parts? = nil
-    ) throws -> String {
-        let parts = try parts ?? Parts(outcome)
+}
+
+/// The payment as the API shows it (Checkout.com's shape, with the engine's additions:
+/// `path`, `sca`, `optimizer`, `liability`, `notes`), members always in this order.
+public struct PaymentView: JSONAnswer {
+    let id: String
+    let request: StoredRequest
+    let outcome: PaymentOutcome
+    let captured: Int64
+    let createdAt: Instant
+    let parts: PaymentService.Parts
+
+    init(
+        id: String, request: StoredRequest, outcome: PaymentOutcome, captured: Int64, createdAt: Instant,
+        parts: PaymentService.Parts? = nil
+    ) throws {
+        self.init(
+            id: id, request: request, outcome: outcome, captured: captured, createdAt: createdAt, parts: try parts ?? .init(outcome))
+    }
+
+    init(id: String, request: StoredRequest, outcome: PaymentOutcome, captured: Int64, createdAt: Instant, parts: PaymentService.Parts) {
+        self.id = id
+        self.request = request
+        self.outcome = outcome
+        self.captured = captured
+        self.createdAt = createdAt
+        self.parts = parts
+    }
+
+    public var status: PaymentStatus { outcome.status }
+
+    public func write(to out: inout JSONBuilder) {
         let approved = outcome.status == .authorized || outcome.status == .captured || outcome.status == .partiallyCaptured
-        var out = JSONBuilder()
         out.string("id", id)
         out.string("status", outcome.status.rawValue)
         out.bool("approved", approved)
@@ -37,7 +62,7 @@ extension PaymentService {
         out.string("payment_type", request.paymentType)
         out.bool("merchant_initiated", request.merchantInitiated)
         out.string("previous_payment_id", request.previousPaymentID)
-        out.raw("source", sourceJSON(request))
+        out.raw("source", Self.sourceJSON(request))
         out.string("path", outcome.path.rawValue)
         out.raw("3ds", optional: parts.threeDS)
         out.bool("liability_shift", outcome.liabilityShift)
@@ -48,8 +73,7 @@ extension PaymentService {
         out.string("next_action", outcome.nextAction)
         out.strings("notes", outcome.notes)
         out.string("created_at", createdAt.rfc3339)
-        out.raw("_links", linksJSON(id: id, outcome: outcome))
-        return out.json
+        out.raw("_links", Self.linksJSON(id: id, outcome: outcome))
     }
 
     private static func sourceJSON(_ request: StoredRequest) -> String {
@@ -77,5 +101,55 @@ extension PaymentService {
             links.raw("capture", link("/v1/payments/\(id)/captures"))
         }
         return links.json
+    }
+}
+
+/// The payment's 3DS messages and decisions, in order, for chargeback defence.
+public struct PaymentTrace: Encodable, Sendable {
+    public let paymentID: String
+    public let sca: SCASummary
+    public let optimizer: OptimizerRecord?
+    public let notes: [String]
+    public let messages: [TraceEntry]
+
+    enum CodingKeys: String, CodingKey {
+        case paymentID = "payment_id"
+        case sca, optimizer, notes, messages
+    }
+}
+
+/// What the engine tells the merchant about a payment (`GET /v1/notifications`).
+public struct PaymentNotification: JSONAnswer {
+    public let id: String
+    public let paymentID: String
+    public let kind: String
+    public let message: String
+    public let createdAt: Instant
+
+    public func write(to out: inout JSONBuilder) {
+        out.string("id", id)
+        out.string("payment_id", paymentID)
+        out.string("kind", kind)
+        out.string("message", message)
+        out.string("created_at", createdAt.rfc3339)
+    }
+}
+
+/// A sandbox card and how its simulated issuer behaves.
+public struct SandboxCard: JSONAnswer {
+    public let number: String
+    public let scheme: String
+    public let issuer: String
+    public let issuerCountry: String
+    public let label: String
+    public let behaviour: String
+
+    public func write(to out: inout JSONBuilder) {
+        out.string("number", number)
+        out.string("scheme", scheme)
+        out.string("issuer", issuer)
+        out.string("issuer_country", issuerCountry)
+        out.string("label", label)
+        out.string("behaviour", behaviour)
     }
 }

@@ -20,14 +20,6 @@ struct PaymentRepository: Sendable {
         let createdAt: Instant
     }
 
-    struct Notification: Sendable {
-        let id: String
-        let paymentID: String
-        let kind: String
-        let message: String
-        let createdAt: Instant
-    }
-
     // MARK: Reads
 
     func optimizerStatistics() async throws -> [(key: String, successes: Int64, failures: Int64)] {
@@ -93,11 +85,11 @@ struct PaymentRepository: Sendable {
         return (acs, Instant(millisecondsSinceEpoch: try row.decode(column: "updated_at", as: Int64.self)))
     }
 
-    func notifications(limit: Int) async throws -> [Notification] {
+    func notifications(limit: Int) async throws -> [PaymentNotification] {
         try await database.read(
             "SELECT id, payment_id, kind, message, created_at FROM card_notifications ORDER BY created_at DESC, id LIMIT \(bind: limit)"
         ).map {
-            Notification(
+            PaymentNotification(
                 id: try $0.decode(column: "id", as: String.self), paymentID: try $0.decode(column: "payment_id", as: String.self),
                 kind: try $0.decode(column: "kind", as: String.self), message: try $0.decode(column: "message", as: String.self),
                 createdAt: Instant(millisecondsSinceEpoch: try $0.decode(column: "created_at", as: Int64.self))

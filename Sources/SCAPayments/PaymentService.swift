@@ -288,10 +288,10 @@ public final class PaymentService: Sendable {
 
     // MARK: Reading
 
-    public func paymentJSON(_ id: String) async throws -> String {
+    public func payment(_ id: String) async throws -> PaymentView {
         try await expireIfStale(id)
         guard let row = try await repository.payment(id) else { throw GateRefusal(.notFound, "payment not found") }
-        return try Self.answerJSON(
+        return try PaymentView(
             id: id, request: try Self.decode(StoredRequest.self, row.request), outcome: try Self.decode(PaymentOutcome.self, row.outcome),
             captured: row.captured, createdAt: row.createdAt
         )
@@ -314,47 +314,27 @@ public final class PaymentService: Sendable {
     }
 
     /// The payment's 3DS messages and decisions, in order, for chargeback defence.
-    public func traceJSON(_ id: String) async throws -> String {
+    public func trace(_ id: String) async throws -> PaymentTrace {
         guard let row = try await repository.payment(id) else { throw GateRefusal(.notFound, "payment not found") }
         let outcome = try Self.decode(PaymentOutcome.self, row.outcome)
-        struct Export: Encodable {
-            let payment_id: String
-            let sca: SCASummary
-            let optimizer: OptimizerRecord?
-            let notes: [String]
-            let messages: [TraceEntry]
-        }
-        return try Self.encode(
-            Export(payment_id: id, sca: outcome.sca, optimizer: outcome.optimizer, notes: outcome.notes, messages: outcome.trace))
+        return PaymentTrace(paymentID: id, sca: outcome.sca, optimizer: outcome.optimizer, notes: outcome.notes, messages: outcome.trace)
     }
 
     public static let notificationsMax = 100
 
-    public func notificationsJSON() async throws -> String {
-        let items = try await repository.notifications(limit: Self.notificationsMax).map { notification in
-            var out = JSONBuilder()
-            out.string("id", notification.id)
-            out.string("payment_id", notification.paymentID)
-            out.string("kind", notification.kind)
-            out.string("message", notification.message)
-            out.string("created_at", notification.createdAt.rfc3339)
-            return out.json
-        }
-        return "{\"notifications\":[" + items.joined(separator: ",") + "]}"
+    public func notifications() async throws -> JSONList<PaymentNotification> {
+        JSONList("notifications", try await repository.notifications(limit: Self.notificationsMax))
     }
 
-    public func sandboxCardsJSON() throws -> String {
-        struct Card: Encodable {
-            let number: String, scheme: String, issuer: String, issuer_country: String, label: String, behaviour: String
-        }
+    public func sandboxCards() -> JSONList<SandboxCard> {
         let profiles = Dictionary(uniqueKeysWithValues: acquirer.network.issuers.map { ($0.profile.id, $0.profile) })
-        let cards = Sandbox.cards.compactMap { card -> Card? in
+        let cards = Sandbox.cards.compactMap { card -> SandboxCard? in
             guard let profile = profiles[card.issuer] else { return nil }
-            return Card(
-                number: card.number, scheme: profile.scheme.rawValue, issuer: profile.name, issuer_country: profile.country,
+            return SandboxCard(
+                number: card.number, scheme: profile.scheme.rawValue, issuer: profile.name, issuerCountry: profile.country,
                 label: card.label, behaviour: card.behaviour)
         }
-        return try Self.encode(["cards": cards])
+        return JSONList("cards", cards)
     }
 
     // MARK: Captures
@@ -506,8 +486,10 @@ public final class PaymentService: Sendable {
             if let threeDS = parts.threeDS { setting["3ds"] = Array(threeDS.utf8) }
             if let optimizer = parts.optimizer { setting["optimizer"] = Array(optimizer.utf8) }
             self.outcome = String(decoding: try JSONValueEncoder.bytes(rest, setting: setting), as: UTF8.self)
-            answer = try PaymentService.answerJSON(
-                id: id, request: stored, outcome: outcome, captured: 0, createdAt: createdAt, parts: parts)
+            answer =
+                PaymentView(
+                    id: id, request: stored, outcome: outcome, captured: 0, createdAt: createdAt, parts: parts
+                ).json
             traceDigest = Self.digest(ofTrace: trace)
         }
 

@@ -39,10 +39,10 @@ public struct PaymentsController<Context: RequestContext>: Sendable {
             }
         }
         router.get("/v1/payments/{payment_id}") { _, context in
-            await answering { .json(try await payments.paymentJSON(Self.paymentID(context))) }
+            await answering { .json(try await payments.payment(Self.paymentID(context))) }
         }
         router.get("/v1/payments/{payment_id}/trace") { _, context in
-            await answering { .json(try await payments.traceJSON(Self.paymentID(context))) }
+            await answering { try .json(encoding: try await payments.trace(Self.paymentID(context))) }
         }
         router.post("/v1/payments/{payment_id}/captures") { request, context in
             await answering {
@@ -64,8 +64,8 @@ public struct PaymentsController<Context: RequestContext>: Sendable {
                 }
             }
         }
-        router.get("/v1/notifications") { _, _ in await answering { .json(try await payments.notificationsJSON()) } }
-        router.get("/v1/sandbox/cards") { _, _ in await answering { .json(try payments.sandboxCardsJSON()) } }
+        router.get("/v1/notifications") { _, _ in await answering { .json(try await payments.notifications()) } }
+        router.get("/v1/sandbox/cards") { _, _ in await answering { .json(payments.sandboxCards()) } }
         router.get("/v1/3ds/challenges/{acs_trans_id}") { _, context in
             let id = context.parameters.get("acs_trans_id") ?? ""
             guard let view = payments.challengeView(id) else {

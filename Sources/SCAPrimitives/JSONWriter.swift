@@ -115,8 +115,59 @@ public struct JSONBuilder: Sendable {
         out.append(UInt8(ascii: "]"))
     }
 
-    public var json: String { String(decoding: out + [UInt8(ascii: "}")], as: UTF8.self) }
+    /// A member whose value is an answer of its own (a nested object), or null.
+    public mutating func object(_ name: String, _ value: (some JSONAnswer)?) {
+        key(name)
+        if let value { value.appendJSON(into: &out) } else { out += "null".utf8 }
+    }
+
+    /// An array of answers (nested objects).
+    public mutating func objects(_ name: String, _ elements: [some JSONAnswer]) {
+        key(name)
+        out.append(UInt8(ascii: "["))
+        for (index, element) in elements.enumerated() {
+            if index > 0 { out.append(UInt8(ascii: ",")) }
+            element.appendJSON(into: &out)
+        }
+        out.append(UInt8(ascii: "]"))
+    }
+
+    public var json: String { String(decoding: bytes, as: UTF8.self) }
+
+    public var bytes: [UInt8] { out + [UInt8(ascii: "}")] }
 
     /// A JSON string literal.
     public static func quoted(_ text: String) -> String { JSONWriter.quoted(text) }
+}
+
+/// A value an API answers with. Services return these values; the edge (a controller, the
+/// gate's effect) turns them into JSON with `json`, through the one writer, members in the
+/// order `write(to:)` writes them.
+public protocol JSONAnswer: Sendable {
+    func write(to out: inout JSONBuilder)
+}
+
+extension JSONAnswer {
+    public var jsonBytes: [UInt8] {
+        var out = JSONBuilder()
+        write(to: &out)
+        return out.bytes
+    }
+
+    public var json: String { String(decoding: jsonBytes, as: UTF8.self) }
+
+    func appendJSON(into bytes: inout [UInt8]) { bytes += jsonBytes }
+}
+
+/// An answer that is one named list of answers: `{"<name>":[…]}`.
+public struct JSONList<Element: JSONAnswer>: JSONAnswer {
+    public let name: String
+    public let items: [Element]
+
+    public init(_ name: String, _ items: [Element]) {
+        self.name = name
+        self.items = items
+    }
+
+    public func write(to out: inout JSONBuilder) { out.objects(name, items) }
 }

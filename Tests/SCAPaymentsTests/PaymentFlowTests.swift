@@ -4,6 +4,7 @@ import SCAAudit
 import SCACards
 import SCAGate
 import SCAPayments
+import SCAPrimitives
 import SCARules
 import SCASchema
 import SCAStore
@@ -57,7 +58,7 @@ import Testing
         }
 
         func payment(_ answer: [String: Any]) async throws -> [String: Any] {
-            Self.object(try await service.paymentJSON(answer["id"] as! String))
+            Self.object(try await service.payment(answer["id"] as! String).json)
         }
 
         /// The ACS transaction of a pending payment's challenge.
@@ -144,7 +145,7 @@ import Testing
         #expect(Self.threeDS(done)["eci"] as? String == "05")
         #expect(done["liability_shift"] as? Bool == true)
         // The whole conversation is kept, in order, for chargeback defence.
-        let trace = Harness.object(try await h.service.traceJSON(pending["id"] as! String))
+        let trace = Harness.object(try JSONValueEncoder.encode(try await h.service.trace(pending["id"] as! String)))
         let steps = (trace["messages"] as? [[String: Any]] ?? []).map { $0["step"] as? String ?? "" }
         #expect(
             steps == [
@@ -152,7 +153,7 @@ import Testing
                 "authorisation_response",
             ])
         // No card number in the trace, and every step in a verifying audit chain.
-        #expect(!(try await h.service.traceJSON(pending["id"] as! String)).contains("4000020000000018"))
+        #expect(!(try JSONValueEncoder.encode(try await h.service.trace(pending["id"] as! String))).contains("4000020000000018"))
         let events = try await h.store.database.read("SELECT COUNT(*) AS n FROM audit_events WHERE kind = 'card_payment'")
         #expect(try events[0].decode(column: "n", as: Int.self) == 2)
         guard case .intact = try await h.store.verifyAudit() else {
@@ -319,7 +320,7 @@ import Testing
         #expect(mit["status"] as? String == "Declined")
         #expect(mit["response_code"] as? String == "20154")
         #expect(mit["next_action"] as? String == "customer_must_authenticate")
-        let notifications = Harness.object(try await h.service.notificationsJSON())["notifications"] as? [[String: Any]] ?? []
+        let notifications = Harness.object(try await h.service.notifications().json)["notifications"] as? [[String: Any]] ?? []
         #expect(notifications.map { $0["payment_id"] as? String } == [mit["id"] as? String])
         await h.close()
     }

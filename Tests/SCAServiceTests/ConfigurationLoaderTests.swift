@@ -286,6 +286,19 @@ final class ConfigurationLoaderTests {
         }
     }
 
+    /// Services return values (`JSONAnswer`, or `Encodable` records) and the edge writes
+    /// them: no public service method answers a response body as a string. The one-time
+    /// token protocol's effects (`TransactionWork<String>`) are the exception: their answer
+    /// is kept as written, for the approved repeat and `Idempotency-Key` replays.
+    @Test func servicesReturnValuesNotJSONText() throws {
+        for (file, lines) in try Self.sources(["SCAGate", "SCABank", "SCAPayments"]) {
+            let found = lines.filter { line in
+                line.contains("public func") && (line.contains("JSON(") || line.contains("json(")) && line.contains("-> String")
+            }
+            #expect(found.isEmpty, "\(file) answers a body as text: \(found.first ?? "")")
+        }
+    }
+
     /// One clock (`EngineClock`): nothing else reads the time, but the log's timestamps and
     /// the HTTP `Date` header (`HTTPDate`, in DecisionChannelHandler).
     @Test func noWallClockButTheEngineClock() throws {

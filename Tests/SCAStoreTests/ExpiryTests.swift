@@ -53,9 +53,7 @@ import Testing
     func aRegistrationChallengeExpiresAtItsLifetime(backend: Backend) async throws {
         try await GateFixture.with(backend) { fixture in
             let (anna, _) = try await fixture.user("anna")
-            let options = try JSONSerialization.jsonObject(with: Data(try await fixture.auth.registrationOptionsJSON(userID: anna).utf8))
-            let publicKey = try #require((options as? [String: Any])?["public_key"] as? [String: Any])
-            let challenge = try #require((publicKey["challenge"] as? String).flatMap(Base64URL.decode))
+            let challenge = try await fixture.auth.registrationOptions(userID: anna).challenge
             fixture.test.clock.advance(Self.lifetimeLessOne)
             #expect(fixture.auth.registrationChallengeIsValid(challenge, userID: anna))
             #expect(!fixture.auth.registrationChallengeIsValid(challenge, userID: "usr_other"))
@@ -75,9 +73,7 @@ import Testing
             func pending() async throws -> Int {
                 let minute = fixture.test.clock.now.millisecondsSinceEpoch / 60_000
                 let signature = Array(try key.signature(for: AuthService.feedMessage(factorID: device, minute: minute)).derRepresentation)
-                let feed = try JSONSerialization.jsonObject(
-                    with: Data(try await fixture.auth.deviceFeed(factorID: device, signature: signature).utf8))
-                return ((feed as? [String: Any])?["approvals"] as? [Any])?.count ?? -1
+                return try await fixture.auth.deviceFeed(factorID: device, signature: signature).items.count
             }
             let token = try await fixture.token(fixture.login(anna))
             _ = try await fixture.auth.triggerPush(token: token)

@@ -77,8 +77,7 @@ struct GateFixture {
     }
 
     func state(_ token: String) async throws -> String {
-        let status = try #require(try await auth.statusJSON(token: token))
-        return try #require((try JSONSerialization.jsonObject(with: Data(status.utf8)) as? [String: Any])?["state"] as? String)
+        try #require(try await auth.status(token: token)).state
     }
 
     func code(_ seed: String) -> String {
@@ -184,10 +183,7 @@ struct GateTests {
             let action = fixture.login(anna)
             let token = try await fixture.token(action)
             _ = try await fixture.auth.verify(token: token, .totp(fixture.code(seed)))
-            let challengeJSON = try await fixture.auth.deviceKeyChallengeJSON(token: token)
-            let challengeText =
-                (try JSONSerialization.jsonObject(with: Data(challengeJSON.utf8)) as? [String: Any])?["challenge"] as? String
-            let challenge = try #require(challengeText.flatMap(Base64URL.decode))
+            let challenge = try await fixture.auth.deviceKeyChallenge(token: token).challenge
             let signature = Array(try key.signature(for: challenge).derRepresentation)
             // A second possession factor is not even accepted: the category is already passed.
             #expect(
@@ -218,10 +214,7 @@ struct GateTests {
             )
             let token = try await fixture.token(fixture.login(anna))
             _ = try await fixture.auth.verify(token: token, .pin("739148"))
-            let challengeJSON = try await fixture.auth.deviceKeyChallengeJSON(token: token)
-            let challengeText =
-                (try JSONSerialization.jsonObject(with: Data(challengeJSON.utf8)) as? [String: Any])?["challenge"] as? String
-            let challenge = try #require(challengeText.flatMap(Base64URL.decode))
+            let challenge = try await fixture.auth.deviceKeyChallenge(token: token).challenge
             let before = fixture.auth.signatureCheckCounts
 
             // A signature over something else fails, and the failure is counted in the writer.
@@ -262,8 +255,9 @@ struct GateTests {
             let fresh = try await fixture.token(fixture.login(anna))
             #expect(await isRefusal(.verificationFailed) { _ = try await fixture.auth.verify(token: fresh, .pin("739148")) })
             #expect(try await fixture.events("factor_failed") == 5)
-            let factors = try await fixture.auth.factorsJSON(userID: anna)
-            #expect(factors.contains(#""kind":"pin","category":"knowledge""#) && factors.contains(#""blocked":true"#))
+            let factors = try await fixture.auth.factors(userID: anna)
+            #expect(factors.items.contains { $0.kind == .pin && $0.blocked })
+            #expect(factors.json.contains(#""kind":"pin","category":"knowledge""#) && factors.json.contains(#""blocked":true"#))
         }
     }
 
@@ -272,7 +266,7 @@ struct GateTests {
         try await GateFixture.with(backend) { fixture in
             let (anna, _) = try await fixture.user("anna")
             func pin() async throws -> [String: Any] {
-                let json = try await fixture.auth.factorsJSON(userID: anna)
+                let json = try await fixture.auth.factors(userID: anna).json
                 let factors = try #require(
                     (try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])?["factors"] as? [[String: Any]])
                 return try #require(factors.first { $0["kind"] as? String == "pin" })
@@ -354,21 +348,18 @@ extension GateTests {
             let device = try await fixture.enrol(
                 anna, FactorRequest(kind: .deviceKey, label: "Phone", publicKey: Base64URL.encode(Array(key.publicKey.x963Representation)))
             )
-            func object(_ json: String) throws -> [String: Any] {
-                try #require(try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])
-            }
             let token = try await fixture.token(fixture.login(anna))
-            let push = try object(try await fixture.auth.triggerPush(token: token))
-            let approvalID = try #require(push["approval_id"] as? String)
-            let number = try #require(push["number"] as? Int)
+            let push = try await fixture.auth.triggerPush(token: token)
+            let approvalID = push.approvalID
+            let number = push.number
 
             // The device reads its feed with a signature over this minute's feed message.
             let minute = fixture.test.clock.now.millisecondsSinceEpoch / 60_000
             let feedSignature = Array(try key.signature(for: AuthService.feedMessage(factorID: device, minute: minute)).derRepresentation)
-            let feed = try object(try await fixture.auth.deviceFeed(factorID: device, signature: feedSignature))
-            let item = try #require((feed["approvals"] as? [[String: Any]])?.first)
-            #expect((item["numbers"] as? [Int])?.contains(number) == true)
-            let challenge = try #require((item["challenge"] as? String).flatMap(Base64URL.decode))
+            let feed = try await fixture.auth.deviceFeed(factorID: device, signature: feedSignature)
+            let item = try #require(feed.items.first)
+            #expect(item.numbers.contains(number))
+            let challenge = item.challenge
             #expect(await isRefusal(.unauthenticated) { _ = try await fixture.auth.deviceFeed(factorID: device, signature: [1, 2, 3]) })
 
             func sign(_ picked: Int) throws -> [UInt8] {
@@ -388,10 +379,10 @@ extension GateTests {
                         approvalID: approvalID, factorID: device, approve: true, number: number, signature: try sign(number))
                 })
             // A new push, answered with the right number: the device-key factor passes.
-            let second = try object(try await fixture.auth.triggerPush(token: token))
-            let secondNumber = try #require(second["number"] as? Int)
+            let second = try await fixture.auth.triggerPush(token: token)
+            let secondNumber = second.number
             _ = try await fixture.auth.answerPush(
-                approvalID: try #require(second["approval_id"] as? String), factorID: device, approve: true, number: secondNumber,
+                approvalID: second.approvalID, factorID: device, approve: true, number: secondNumber,
                 signature: try sign(secondNumber)
             )
             #expect(try await fixture.state(token) == "partly_passed")
@@ -422,11 +413,11 @@ extension GateTests {
             let unusableFromGraceEnd = start + .minutes(5) + .days(1)
 
             #expect(try await fixture.test.store.sweep(policy, now: unusableFromGraceEnd + .seconds(-60)) == RetentionSweep())
-            #expect(try await fixture.auth.statusJSON(token: token) != nil)
+            #expect(try await fixture.auth.status(token: token) != nil)
 
             let swept = try await fixture.test.store.sweep(policy, now: unusableFromGraceEnd + .seconds(60))
             #expect(swept == RetentionSweep(tokens: 1, approvals: 1, sessions: 1))
-            #expect(try await fixture.auth.statusJSON(token: token) == nil)
+            #expect(try await fixture.auth.status(token: token) == nil)
             // Users and factors (with their attempt counters) are records: kept.
             #expect(try await fixture.test.store.database.integer("SELECT COUNT(*) FROM auth_factors") == 3)
             #expect(try await fixture.events("retention_sweep") == 1)
