@@ -123,7 +123,12 @@ let package = Package(
             ]
         ),
         // The engine's whole schema: each feature's migrations in one versioned sequence.
-        .target(name: "SCASchema", dependencies: ["SCAStore", "SCAGate", "SCABank", "SCAPayments"]),
+        // The engine's clients (merchants, partners, TPPs, deciders, operators) and their
+        // API keys: who may call what.
+        .target(
+            name: "SCAClients",
+            dependencies: ["SCAPrimitives", "SCAGate", "SCAStore", "SCARules", .product(name: "SQLKit", package: "sql-kit")]),
+        .target(name: "SCASchema", dependencies: ["SCAStore", "SCAGate", "SCABank", "SCAPayments", "SCAClients"]),
         // Card payments with 3-D Secure 2: simulated directory server and issuers (each one
         // an instance of the rules engine), the acquirer's flow, the exemption optimizer and
         // its simulation. No I/O, no clock.
@@ -150,7 +155,7 @@ let package = Package(
             name: "SCAServer",
             dependencies: [
                 "SCAPrimitives", "SCAService", "SCAStore", "SCAGate", "SCAAuth", "SCAPayments", "SCACards", "SCAHTTP", "SCABank",
-                "SCASchema",
+                "SCASchema", "SCAClients",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -168,7 +173,7 @@ let package = Package(
             name: "SCACommand",
             dependencies: [
                 "SCAPrimitives", "SCAService", "SCAStore", "SCAServer", "SCAGate", "SCAAuth", "SCAPayments", "SCACards", "SCABank",
-                "SCASchema",
+                "SCASchema", "SCAClients", "SCARules",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
@@ -200,7 +205,7 @@ let package = Package(
             name: "SCAStoreTests",
             dependencies: [
                 "SCABank", "SCAPayments", "SCASchema", "SCAPrimitives", "SCAStore", "SCAService", "SCATestSupport", "SCAGate", "SCAAuth",
-                .product(name: "Crypto", package: "swift-crypto"),
+                "SCAClients", .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
         .testTarget(

@@ -13,7 +13,7 @@ struct SCA: AsyncParsableCommand {
         commandName: "sca",
         abstract: "Strong Customer Authentication engine (PSD2 / UK SCA).",
         version: EngineVersion.current,
-        subcommands: [Decide.self, Serve.self, Migrate.self, Audit.self, Store.self, Simulate.self]
+        subcommands: [Decide.self, Serve.self, Migrate.self, Audit.self, Store.self, Clients.self, Simulate.self]
     )
 }
 

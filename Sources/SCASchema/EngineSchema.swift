@@ -1,4 +1,5 @@
 import SCABank
+import SCAClients
 import SCAGate
 import SCAPayments
 import SCAStore
@@ -9,6 +10,6 @@ import SCAStore
 /// others' tables of that version.
 public enum EngineSchema {
     public static let schema = Migrations.Schema([
-        StoreSchema.migrations, AuthSchema.migrations, BankSchema.migrations, PaymentSchema.migrations,
+        StoreSchema.migrations, AuthSchema.migrations, BankSchema.migrations, PaymentSchema.migrations, ClientsSchema.migrations,
     ])
 }

@@ -1,6 +1,7 @@
 import Foundation
 import SCAAudit
 import SCABank
+import SCAClients
 import SCAContract
 import SCAGate
 import SCAPayments
@@ -323,7 +324,7 @@ import Testing
             let before = try await store.verifyAudit()
             #expect(before == .intact(events: 5, head: try await store.auditHead().1))
 
-            #expect(try await Migrations.migrate(database, schema: EngineSchema.schema, now: "2026-11-21T00:00:00Z") == [5, 6])
+            #expect(try await Migrations.migrate(database, schema: EngineSchema.schema, now: "2026-11-21T00:00:00Z") == [5, 6, 7])
             #expect(try await store.verifyAudit() == before)
             for decision in old { #expect(try await store.decision(id: decision.id) == decision) }
             let lines = Lines()
@@ -351,7 +352,7 @@ import Testing
             let old = try await Self.writeDecisionsAsSchema5(lines, to: database)
             #expect(Set(old.map(\.outcome)) == ["exempt", "sca_required"])
 
-            #expect(try await Migrations.migrate(database, schema: EngineSchema.schema, now: "2026-11-21T00:00:00Z") == [6])
+            #expect(try await Migrations.migrate(database, schema: EngineSchema.schema, now: "2026-11-21T00:00:00Z") == [6, 7])
             let store = DecisionStore(database: database, engine: RulesEngine(), logger: TestStore.logger)
             for decision in old { #expect(try await store.decision(id: decision.id) == decision) }
             let columns = try #require(try await database.read("SELECT * FROM decisions").first).allColumns
@@ -521,12 +522,13 @@ enum Tamper: CaseIterable {
 @Suite struct EngineSchemaTests {
     @Test func eachFeaturesPartsMergeIntoOneSequence() {
         let schema = EngineSchema.schema
-        #expect(schema.migrations.map(\.version) == Array(1...6))
+        #expect(schema.migrations.map(\.version) == Array(1...7))
         #expect(schema.migrations[1].name == "users, factors, one-time tokens, sessions; demo bank")
         #expect(schema.migrations[3].name == "indexes for the retention sweep; indexes for the retention sweep")
         #expect(Set(AuthSchema.migrations.map(\.version)) == [2, 4])
         #expect(BankSchema.migrations.map(\.version) == [2])
         #expect(PaymentSchema.migrations.map(\.version) == [3])
         #expect(StoreSchema.migrations.map(\.version) == [1, 4, 5, 6])
+        #expect(ClientsSchema.migrations.map(\.version) == [7])
     }
 }
