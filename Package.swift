@@ -127,7 +127,11 @@ let package = Package(
         // API keys: who may call what.
         .target(
             name: "SCAClients",
-            dependencies: ["SCAPrimitives", "SCAGate", "SCAStore", "SCARules", .product(name: "SQLKit", package: "sql-kit")]),
+            dependencies: [
+                "SCAPrimitives", "SCAGate", "SCAStore", "SCARules", "SCAHTTP", .product(name: "SQLKit", package: "sql-kit"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ]
+        ),
         .target(name: "SCASchema", dependencies: ["SCAStore", "SCAGate", "SCABank", "SCAPayments", "SCAClients"]),
         // Card payments with 3-D Secure 2: simulated directory server and issuers (each one
         // an instance of the rules engine), the acquirer's flow, the exemption optimizer and
@@ -212,7 +216,7 @@ let package = Package(
             name: "SCAServerTests",
             dependencies: [
                 "SCASchema", "SCAPrimitives", "SCABank", "SCAHTTP", "SCAServer", "SCAService", "SCAGate", "SCAAuth", "SCAPayments",
-                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                "SCAClients", .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

@@ -3,6 +3,7 @@ import Foundation
 import Hummingbird
 import Logging
 import SCABank
+import SCAClients
 import SCAContract
 import SCAGate
 import SCAPayments
@@ -144,10 +145,12 @@ struct Serve: AsyncParsableCommand {
         let decisions = try await StoreOpening.open("serve", configuration: configuration, db: store.db, logger: logger)
         let auth: AuthService
         let payments: PaymentService
+        let clients: ClientRegistry
         do {
             auth = try AuthSetup.service(configuration, store: decisions, port: configuration.httpPort, logger: logger)
             if configuration.auth.demo { try await AuthSetup.seedDemo(auth, port: configuration.httpPort) }
             payments = try await PaymentSetup.service(configuration, store: decisions, logger: logger)
+            clients = ClientRegistry(store: decisions, pepper: try AuthSetup.keys(configuration, logger: logger).pepper)
         } catch {
             await decisions.database.close()
             printError("sca serve: \(error)")
@@ -157,7 +160,7 @@ struct Serve: AsyncParsableCommand {
         let server = SCAServer(
             store: decisions,
             limits: ServerLimits(bodyBytesMax: configuration.bodyBytesMax, auditPageMax: configuration.auditPageMax),
-            metrics: metrics, bank: Bank(auth: auth), payments: payments, logger: logger
+            metrics: metrics, bank: Bank(auth: auth), payments: payments, clients: clients, logger: logger
         )
         let retention = RetentionService(
             store: decisions, policy: configuration.retentionPolicy,

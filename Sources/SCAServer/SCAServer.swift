@@ -6,6 +6,7 @@ import Logging
 import NIOHTTP1
 import SCAAudit
 import SCABank
+import SCAClients
 import SCAContract
 import SCAGate
 import SCAHTTP
@@ -41,14 +42,17 @@ public struct SCAServer: Sendable {
     public let bank: Bank?
     /// Card payments, 3DS and the sandbox; without it those routes are absent (404).
     public let payments: PaymentService?
+    /// The API clients; with it, the operator's client administration routes are served.
+    public let clients: ClientRegistry?
     let decoder: SCAContract.RequestDecoder
     let logger: Logger
 
     public init(
         store: DecisionStore, limits: ServerLimits, metrics: ServerMetrics = ServerMetrics(), bank: Bank? = nil,
-        payments: PaymentService? = nil, logger: Logger
+        payments: PaymentService? = nil, clients: ClientRegistry? = nil, logger: Logger
     ) {
         self.store = store
+        self.clients = clients
         self.bank = bank
         self.payments = payments
         self.limits = limits
@@ -111,6 +115,7 @@ public struct SCAServer: Sendable {
             WebAssets.add(to: router)
         }
         if let payments { PaymentsController(payments: payments, limits: requestLimits).add(to: router) }
+        if let clients { ClientsController(clients: clients, limits: requestLimits).add(to: router) }
         routes.set(router.routes.map { ($0.method.rawValue, $0.path.description) })
         return router
     }

@@ -5,6 +5,7 @@ import HummingbirdTesting
 import Logging
 import SCAAuth
 import SCABank
+import SCAClients
 import SCAContract
 import SCAGate
 import SCAPayments
@@ -61,7 +62,8 @@ import Yams
         let payments = try await PaymentService(
             store: store, settings: PaymentSettings(), masterKey: Array(repeating: 2, count: 32), pepper: Array(repeating: 1, count: 32)
         )
-        let server = SCAServer(store: store, limits: limits, bank: Bank(auth: auth), payments: payments, logger: logger)
+        let clients = ClientRegistry(store: store, pepper: Array(repeating: 1, count: 32))
+        let server = SCAServer(store: store, limits: limits, bank: Bank(auth: auth), payments: payments, clients: clients, logger: logger)
         routes?.set(server.router().routes.map { "\($0.method) \($0.path)" })
         switch transport {
         case .router:
@@ -84,8 +86,18 @@ import Yams
         return try await client.execute(uri: uri, method: .post, headers: headers, body: ByteBuffer(string: body)) { $0 }
     }
 
-    static func get(_ client: any TestClientProtocol, _ uri: String) async throws -> TestResponse {
-        try await client.execute(uri: uri, method: .get) { $0 }
+    static func get(_ client: any TestClientProtocol, _ uri: String, bearer: String? = nil) async throws -> TestResponse {
+        var headers = HTTPFields()
+        if let bearer { headers[.authorization] = "Bearer " + bearer }
+        return try await client.execute(uri: uri, method: .get, headers: headers) { $0 }
+    }
+
+    /// A POST with an API key (`Authorization: Bearer`).
+    static func post(_ client: any TestClientProtocol, _ uri: String, _ body: String, bearer: String?) async throws -> TestResponse {
+        var headers = HTTPFields()
+        headers[.contentType] = "application/json"
+        if let bearer { headers[.authorization] = "Bearer " + bearer }
+        return try await client.execute(uri: uri, method: .post, headers: headers, body: ByteBuffer(string: body)) { $0 }
     }
 
     static func json(_ response: TestResponse) -> [String: Any] {
