@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import SCAAuth
 import SCABank
+import SCAClients
 import SCAContract
 import SCAGate
 import SCAPrimitives
@@ -67,6 +68,33 @@ enum AuthSetup {
     }
 
     /// The demo customer: created once, its secrets printed once (never logged).
+    /// The demo's API clients: an operator, a merchant and a partner, made with the demo
+    /// customer on the first start; their keys are printed once, as the customer's secrets.
+    static func seedDemoClients(_ clients: ClientRegistry) async throws {
+        guard try await clients.list().isEmpty else {
+            FileHandle.standardOutput.write(
+                Data(
+                    """
+                    Demo API clients: already created; their keys were printed once, when they were. \
+                    `sca clients rotate ID` gives one a new key (`sca clients list` shows the ids).
+
+                    """.utf8))
+            return
+        }
+        var lines: [String] = []
+        for (kind, name) in [(ClientKind.operator, "Demo operator"), (.merchant, "Demo merchant"), (.partner, "Demo partner")] {
+            let issued = try await clients.create(kind: kind, name: name, environment: .test)
+            lines.append("  " + kind.rawValue.padding(toLength: 10, withPad: " ", startingAt: 0) + " " + issued.key)
+        }
+        let banner = """
+            Demo API keys, shown once (Authorization: Bearer <key>; docs/CLIENTS.md):
+            \(lines.joined(separator: "\n"))
+
+            """
+        // Written straight to the descriptor, unbuffered: the one place these keys appear.
+        FileHandle.standardOutput.write(Data(banner.utf8))
+    }
+
     static func seedDemo(_ auth: AuthService, port: Int) async throws {
         guard try await auth.userID(username: "demo") == nil else {
             FileHandle.standardOutput.write(

@@ -148,9 +148,12 @@ struct Serve: AsyncParsableCommand {
         let clients: ClientRegistry
         do {
             auth = try AuthSetup.service(configuration, store: decisions, port: configuration.httpPort, logger: logger)
-            if configuration.auth.demo { try await AuthSetup.seedDemo(auth, port: configuration.httpPort) }
             payments = try await PaymentSetup.service(configuration, store: decisions, logger: logger)
             clients = ClientRegistry(store: decisions, pepper: try AuthSetup.keys(configuration, logger: logger).pepper)
+            if configuration.auth.demo {
+                try await AuthSetup.seedDemo(auth, port: configuration.httpPort)
+                try await AuthSetup.seedDemoClients(clients)
+            }
         } catch {
             await decisions.database.close()
             printError("sca serve: \(error)")

@@ -152,15 +152,12 @@ public struct AuthController<Context: RequestContext>: Sendable {
         router.get("/v1/dev/messages") { request, _ in
             await answering {
                 guard let messages = auth.messages else { throw GateRefusal(.notFound, "the development SMS sender is not enabled") }
-                let items = messages.messages(to: request.uri.queryParameters.get("to")).map { message in
-                    var out = JSONBuilder()
-                    out.string("to", message.to)
-                    out.string("channel", message.channel)
-                    out.string("text", message.text)
-                    out.string("at", message.at)
-                    return out.json
+                // One number's messages only: a list of every customer's codes would be, with a
+                // username and a PIN, a login for anyone.
+                guard let to = request.uri.queryParameters.get("to").map({ String($0) }), !to.isEmpty else {
+                    throw APIError.invalidParameter("to: the phone number whose messages to read (E.164)")
                 }
-                return .json("{\"messages\":[" + items.joined(separator: ",") + "]}")
+                return .json(JSONList("messages", messages.messages(to: to)))
             }
         }
     }

@@ -1,5 +1,6 @@
 import NIOConcurrencyHelpers
 import NIOPosix
+import SCAPrimitives
 
 /// The threads PIN checks run on. A memory-hard hash takes a core for a good fraction of a
 /// second; on the request threads a burst of them would stall every other request. Here
@@ -35,11 +36,18 @@ public final class PinCheckPool: Sendable {
 /// The development SMS sender: the last messages, in memory only (never in the database
 /// or the logs), for tests and the demo to read.
 public final class DevMessages: Sendable {
-    public struct Message: Sendable {
+    public struct Message: JSONAnswer {
         public let to: String
         public let channel: String
         public let text: String
         public let at: String
+
+        public func write(to out: inout JSONBuilder) {
+            out.string("to", to)
+            out.string("channel", channel)
+            out.string("text", text)
+            out.string("at", at)
+        }
     }
     private let messages = NIOLockedValueBox<[Message]>([])
     public static let kept = 100
@@ -53,7 +61,8 @@ public final class DevMessages: Sendable {
         }
     }
 
-    public func messages(to: String?) -> [Message] {
-        messages.withLockedValue { list in list.filter { to == nil || $0.to == to } }
+    /// The messages to one number: never every customer's at once.
+    public func messages(to: String) -> [Message] {
+        messages.withLockedValue { list in list.filter { $0.to == to } }
     }
 }

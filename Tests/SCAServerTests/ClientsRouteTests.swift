@@ -69,4 +69,16 @@ import Testing
             #expect(try await ServerTests.get(client, "/v1/clients", bearer: operatorKey).status == .unauthorized)
         }
     }
+
+    /// With a username and a PIN, every customer's SMS codes at once would be a login for anyone.
+    @Test func theDevelopmentOutboxNeverListsEveryonesCodes() async throws {
+        try await ServerTests.withServer { client, _ in
+            for uri in ["/v1/dev/messages", "/v1/dev/messages?to="] {
+                let answer = try await ServerTests.get(client, uri)
+                #expect(answer.status == .badRequest && ServerTests.errorCode(answer) == "invalid_parameter", "\(uri)")
+            }
+            let one = try await ServerTests.get(client, "/v1/dev/messages?to=%2B48600100200")
+            #expect(one.status == .ok && String(buffer: one.body) == #"{"messages":[]}"#)
+        }
+    }
 }

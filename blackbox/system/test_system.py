@@ -12,6 +12,7 @@ a missing PostgreSQL is a failure. Standard library only.
 """
 import http.client
 import json
+import re
 import os
 import shutil
 import signal
@@ -557,6 +558,22 @@ def readme_walk(workdir):
               and "TOTP       secret " in banner and "pyotp.TOTP(" in banner, banner[:300])
         check("readme: the data directory is where the README says",
               os.path.exists(os.path.join(home, "sca-data", "sca.sqlite")), os.listdir(home))
+        keys = dict(re.findall(r"^  (operator|merchant|partner) +(sk_test_[A-Za-z0-9_-]{43})$", banner, re.M))
+        check("readme: the demo banner prints an operator, a merchant and a partner key",
+              sorted(keys) == ["merchant", "operator", "partner"], banner[-400:])
+        status, headers, body = request(port, "GET", "/v1/clients")
+        check("readme: the client list needs a key (401, WWW-Authenticate)",
+              status == 401 and headers.get("WWW-Authenticate", "").startswith("Bearer") and '"unauthenticated"' in body,
+              f"{status} {body}")
+        status, _, body = request(port, "GET", "/v1/clients", headers={"Authorization": "Bearer " + keys.get("merchant", "")})
+        check("readme: a merchant key may not list clients (403)", status == 403 and '"insufficient_scope"' in body, body)
+        status, _, body = request(port, "GET", "/v1/clients", headers={"Authorization": "Bearer " + keys.get("operator", "")})
+        check("readme: the operator key lists the three demo clients, not their keys",
+              status == 200 and body.count('"kind"') == 3 and not any(k[12:] in body for k in keys.values()), body[:200])
+        stored = b"".join(open(os.path.join(home, "sca-data", name), "rb").read()
+                          for name in os.listdir(os.path.join(home, "sca-data")))
+        check("readme: no API key is in the data directory's files",
+              keys and not any(k.encode() in stored or k[8:].encode() in stored for k in keys.values()), "found")
         status, headers, _ = request(port, "GET", "/app")
         check("readme: /app without the slash is sent to /app/", status == 301 and headers.get("Location") == "/app/",
               f"{status} {headers}")
@@ -581,6 +598,8 @@ def readme_walk(workdir):
         again = open(os.path.join(home, "out.txt")).read()
         check("readme: a restart says the demo customer exists, and shows no secret again",
               "already created" in again and "TOTP       secret" not in again, again[:300])
+        check("readme: a restart shows no API key again",
+              "Demo API clients: already created" in again and "sk_test_" not in again, again[-300:])
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(20)
