@@ -82,8 +82,7 @@ public struct SCAServer: Sendable {
                 ? Response.json(#"{"status":"ready"}"#)
                 : APIError(status: .serviceUnavailable, code: "database_unreachable", message: "the database does not answer").response
         }
-        router.get("/metrics") { request, _ in
-            if let refusal = await refusal(request, needing: .metrics) { return refusal }
+        router.get("/metrics") { _, _ in
             let (transactions, jobs) = await (store.commits, store.committedJobs)
             metrics.committed(transactions: transactions, decisions: jobs)
             var headers = HTTPFields()
@@ -104,14 +103,8 @@ public struct SCAServer: Sendable {
         router.post("/v1/decisions/{id}/sca-result") { request, context in
             try await postSCAResult(request, id: context.parameters.get("id") ?? "")
         }
-        router.get("/v1/audit") { request, _ in
-            if let refusal = await refusal(request, needing: .audit) { return refusal }
-            return try await auditPage(request)
-        }
-        router.get("/v1/audit/verify") { request, _ in
-            if let refusal = await refusal(request, needing: .audit) { return refusal }
-            return try await verify()
-        }
+        router.get("/v1/audit") { request, _ in try await auditPage(request) }
+        router.get("/v1/audit/verify") { _, _ in try await verify() }
         let requestLimits = RequestLimits(bodyBytesMax: limits.bodyBytesMax)
         if let bank {
             // A login's SCA covers the app's account information that follows it.
@@ -296,20 +289,6 @@ public struct SCAServer: Sendable {
         }
         out.append(UInt8(ascii: "}"))
         return Response.json(out)
-    }
-
-    /// The answer refusing `request` unless its API key may use `scope`; nil to go on.
-    /// Without a client registry no key is valid: the operator's routes answer 401.
-    private func refusal(_ request: Request, needing scope: ClientScope) async -> Response? {
-        guard let clients else { return AccessRefusal.unauthenticated.apiError.response }
-        do {
-            _ = try await clients.require(scope, request)
-            return nil
-        } catch let refusal as AccessRefusal {
-            return refusal.apiError.response
-        } catch {
-            return APIError.storage(error, otherwise: "the API key could not be checked").response
-        }
     }
 
     private func verify() async throws -> Response {

@@ -62,7 +62,7 @@ import Yams
         let payments = try await PaymentService(
             store: store, settings: PaymentSettings(), masterKey: Array(repeating: 2, count: 32), pepper: Array(repeating: 1, count: 32)
         )
-        let clients = ClientRegistry(store: store, pepper: Self.pepper)
+        let clients = ClientRegistry(store: store, pepper: Array(repeating: 1, count: 32))
         let server = SCAServer(store: store, limits: limits, bank: Bank(auth: auth), payments: payments, clients: clients, logger: logger)
         routes?.set(server.router().routes.map { "\($0.method) \($0.path)" })
         switch transport {
@@ -90,14 +90,6 @@ import Yams
         var headers = HTTPFields()
         if let bearer { headers[.authorization] = "Bearer " + bearer }
         return try await client.execute(uri: uri, method: .get, headers: headers) { $0 }
-    }
-
-    /// The pepper of `withServer`'s client registry.
-    static let pepper = Array(repeating: UInt8(1), count: 32)
-
-    /// A new operator's key on the server's store.
-    static func operatorKey(_ store: DecisionStore) async throws -> String {
-        try await ClientRegistry(store: store, pepper: pepper).create(kind: .operator, name: "Ops", environment: .test).key
     }
 
     /// A POST with an API key (`Authorization: Bearer`).
@@ -334,42 +326,33 @@ import Yams
 
     @Test func auditPagesAndVerification() async throws {
         try await Self.withServer { client, store in
-            let key = try await Self.operatorKey(store)  // the chain's first event: client_created
             for index in 1...5 { _ = try await Self.post(client, "/v1/decisions", payment(id: "a\(index)")) }
-            // The audit trail is the operator's: no key, another kind's key, 401 and 403.
-            #expect(try await Self.get(client, "/v1/audit").status == .unauthorized)
-            #expect(try await Self.get(client, "/v1/audit/verify").status == .unauthorized)
-            let merchant = try await ClientRegistry(store: store, pepper: Self.pepper).create(
-                kind: .merchant, name: "Shop", environment: .test)
-            #expect(try await Self.get(client, "/v1/audit", bearer: merchant.key).status == .forbidden)
-            let page = Self.json(try await Self.get(client, "/v1/audit?after=1&limit=2", bearer: key))
+            let page = Self.json(try await Self.get(client, "/v1/audit?after=1&limit=2"))
             let events = try #require(page["events"] as? [[String: Any]])
             #expect(events.map { $0["sequence"] as? Int } == [2, 3])
             #expect(page["next_after"] as? Int == 3)
-            #expect(try await Self.get(client, "/v1/audit?limit=0", bearer: key).status == .badRequest)
-            #expect(try await Self.get(client, "/v1/audit?after=-1", bearer: key).status == .badRequest)
+            #expect(try await Self.get(client, "/v1/audit?limit=0").status == .badRequest)
+            #expect(try await Self.get(client, "/v1/audit?after=-1").status == .badRequest)
 
-            let intact = Self.json(try await Self.get(client, "/v1/audit/verify", bearer: key))
-            #expect(intact["status"] as? String == "intact" && intact["events"] as? Int == 7)
+            let intact = Self.json(try await Self.get(client, "/v1/audit/verify"))
+            #expect(intact["status"] as? String == "intact" && intact["events"] as? Int == 5)
             try await store.database.execute("DELETE FROM audit_events WHERE sequence = 2")
-            let broken = Self.json(try await Self.get(client, "/v1/audit/verify", bearer: key))
+            let broken = Self.json(try await Self.get(client, "/v1/audit/verify"))
             #expect(broken["status"] as? String == "broken" && broken["kind"] as? String == "missing" && broken["sequence"] as? Int == 3)
         }
     }
 
     @Test(arguments: Transport.allCases) func operationsEndpoints(transport: Transport) async throws {
-        try await Self.withServer(transport: transport) { client, store in
+        try await Self.withServer(transport: transport) { client, _ in
             #expect(try await Self.get(client, "/health").status == .ok)
             let ready = try await Self.get(client, "/ready")
             #expect(ready.status == .ok && Self.json(ready)["status"] as? String == "ready")
-            let key = try await Self.operatorKey(store)  // one transaction of the writer's
             _ = try await Self.post(client, "/v1/decisions", payment(id: "m1"))
-            #expect(try await Self.get(client, "/metrics").status == .unauthorized)
-            let metrics = String(buffer: try await Self.get(client, "/metrics", bearer: key).body)
+            let metrics = String(buffer: try await Self.get(client, "/metrics").body)
             #expect(metrics.contains(#"sca_decisions_total{outcome="exempt",reason="low_value"} 1"#))
             #expect(metrics.contains(#"sca_http_requests_total{method="POST",route="/v1/decisions",status="201"} 1"#))
             #expect(metrics.contains("sca_http_request_duration_seconds_bucket"))
-            #expect(metrics.contains("\nsca_store_transactions 2.0\n") && metrics.contains("\nsca_store_jobs 2.0\n"))
+            #expect(metrics.contains("\nsca_store_transactions 1.0\n") && metrics.contains("\nsca_store_jobs 1.0\n"))
         }
     }
 

@@ -153,17 +153,7 @@ class Server:
     def client(self):
         import client
 
-        api = client.Client(self.base)
-        api.operator_key = self.operator_key()
-        return api
-
-    def operator_key(self):
-        """The demo operator's API key, from the banner `--demo` prints once on the first
-        start (the audit trail is the operator's)."""
-        import re
-
-        found = re.search(r"^  operator +(sk_test_[A-Za-z0-9_-]{43})$", self.log(), re.M)
-        return found.group(1) if found else None
+        return client.Client(self.base)
 
     def log(self):
         with open(self.log_path, "rb") as f:

@@ -109,7 +109,7 @@ def parallel(count, function):
 def audit_events(api):
     events, after = [], 0
     for _ in range(100):
-        response = api.call("GET", f"/v1/audit?after={after}&limit=1000", session=api.operator_key)
+        response = api.call("GET", f"/v1/audit?after={after}&limit=1000")
         if response.status != 200:
             raise APIError("audit", response)
         events.extend(response.json["events"])

@@ -71,20 +71,6 @@ class Server:
             time.sleep(0.1)
         raise RuntimeError("server did not become ready")
 
-    def operator_key(self):
-        """An operator's API key on this server's store (the audit trail and /metrics are
-        the operator's), made once with `sca clients create` as an operator would."""
-        if getattr(self, "_operator_key", None) is None:
-            result = subprocess.run([SCA, "clients", "create", "--kind", "operator", "--name", "system tests", "--db", self.db],
-                                    capture_output=True, text=True, cwd=ROOT, env=self.env, timeout=60)
-            if result.returncode != 0:
-                raise RuntimeError(f"sca clients create failed: {result.stderr[-500:]}")
-            self._operator_key = json.loads(result.stdout.strip().splitlines()[-1])["key"]
-        return self._operator_key
-
-    def operator(self):
-        return {"Authorization": "Bearer " + self.operator_key()}
-
     def kill9(self):
         self.process.send_signal(signal.SIGKILL)
         self.process.wait(10)
@@ -214,7 +200,7 @@ def idempotency_fifty(store, workdir, nodes):
         label = f"{store.kind}, {nodes} node(s): one Idempotency-Key 50 times concurrently"
         check(f"{label}: 50 identical answers", len(results) == 50 and len(bodies) == 1 and len(locations) == 1,
               f"{len(bodies)} bodies, {len(locations)} locations")
-        status, _, page = request(servers[0].port, "GET", "/v1/audit?limit=1000", headers=servers[0].operator())
+        status, _, page = request(servers[0].port, "GET", "/v1/audit?limit=1000")
         events = [e for e in json.loads(page)["events"] if '"answer":{"id":"once"' in e["payload"]]
         check(f"{label}: one effect", len(events) == 1, f"{len(events)} audit events")
     finally:
@@ -282,7 +268,7 @@ def kill_nine(store, workdir, tunings_off=False):
                 missing.append(decision_id)
         check(f"{label}: every acknowledged decision is stored with its answer", not missing,
               f"{len(missing)} of {len(acknowledged)} missing or different")
-        status, _, body = request(restarted.port, "GET", "/v1/audit/verify", headers=restarted.operator())
+        status, _, body = request(restarted.port, "GET", "/v1/audit/verify")
         check(f"{label}: the audit chain verifies after restart", '"status":"intact"' in body, body)
     finally:
         code = restarted.stop()
@@ -441,8 +427,8 @@ def decision_connections(workdir):
               first is not None and first[0] == 200 and "connection" not in first[1]
               and second is not None and second[0] == 200, f"{first} {second}")
         raw.close()
-        status, _, page = request(server.port, "GET", "/v1/audit?limit=100", headers=server.operator())
-        ids = sorted(json.loads(e["payload"])["answer"]["id"] for e in json.loads(page)["events"] if e["kind"] == "decision")
+        status, _, page = request(server.port, "GET", "/v1/audit?limit=100")
+        ids = sorted(json.loads(e["payload"])["answer"]["id"] for e in json.loads(page)["events"])
         check(f"{label}: each request decided once", ids == ["c1", "c2", "c3", "c4", "c5", "c6"], str(ids))
     finally:
         server.stop()
@@ -597,8 +583,8 @@ def readme_walk(workdir):
         status, _, body = request(port, "POST", "/v1/decisions", bakery, {"Idempotency-Key": "bakery-0805"})
         check("readme: the 08:05 bakery payment is exempt, low value",
               status == 201 and '"outcome":"exempt","reason":"low_value","citation":"RTS Art. 16"' in body, body[:200])
-        status, _, body = request(port, "GET", "/v1/audit/verify", headers={"Authorization": "Bearer " + keys.get("operator", "")})
-        check("readme: the audit chain verifies (with the operator key)", status == 200 and '"status":"intact"' in body, body)
+        status, _, body = request(port, "GET", "/v1/audit/verify")
+        check("readme: the audit chain verifies", status == 200 and '"status":"intact"' in body, body)
         status, headers, body = request(port, "GET", "/v1/decisions")
         check("readme: a wrong method answers 405 with Allow",
               status == 405 and headers.get("Allow") == "POST" and '"code":"method_not_allowed"' in body, f"{status} {body}")
