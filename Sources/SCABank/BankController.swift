@@ -40,7 +40,7 @@ public struct BankController<Context: RequestContext>: Sendable {
     }
 
     func caller(_ request: Request) async throws -> AuthService.Caller {
-        try await auth.caller(bearer: AuthController<Context>.bearer(request), authenticatedOnly: true)
+        try await auth.caller(bearer: BearerCredential.parse(request), authenticatedOnly: true)
     }
 
     func binding(_ request: Request, body: [UInt8], userID: String) -> [UInt8] {

@@ -7,10 +7,9 @@ import SCAPrimitives
 /// that hash reveals nothing without the pepper.
 public enum APIKey {
     public static let secretBytes = 32
-    static let secretCharacters = 43
+    /// Unpadded base64url: four characters per three bytes, rounded up.
+    static let secretCharacters = (secretBytes * 4 + 2) / 3
     public static func prefix(_ environment: KeyEnvironment) -> String { "sk_\(environment.rawValue)_" }
-    /// Longer texts are refused unread.
-    public static let charactersMax = 64
     /// What a listing shows of a key: its prefix and first four secret characters.
     static let hintCharacters = 12
 
@@ -20,7 +19,6 @@ public enum APIKey {
 
     /// The environment `text` claims, when it has the shape of a key; nil otherwise.
     public static func environment(of text: String) -> KeyEnvironment? {
-        guard text.utf8.count <= charactersMax else { return nil }
         for environment in KeyEnvironment.allCases where text.hasPrefix(prefix(environment)) {
             let secret = text.dropFirst(prefix(environment).count)
             guard secret.utf8.count == secretCharacters, let bytes = Base64URL.decode(String(secret)), bytes.count == secretBytes
@@ -30,11 +28,16 @@ public enum APIKey {
         return nil
     }
 
-    /// The keyed hash the store keeps, as hex.
-    public static func digest(_ key: String, pepper: [UInt8]) -> String {
-        let hashKey = Secrets.hmac(key: pepper, Array("api-key".utf8))
-        return hex(Secrets.hmac(key: hashKey, Array(key.utf8)))
-    }
-
     static func hint(_ key: String) -> String { String(key.prefix(hintCharacters)) }
+}
+
+/// The keyed hash the store keeps of a key: HMAC-SHA-256 under a key derived from the
+/// pepper once, not at every call.
+public struct APIKeyHasher: Sendable {
+    let hashKey: [UInt8]
+
+    public init(pepper: [UInt8]) { hashKey = Secrets.hmac(key: pepper, Array("api-key".utf8)) }
+
+    /// As hex.
+    public func digest(_ key: String) -> String { hex(Secrets.hmac(key: hashKey, Array(key.utf8))) }
 }

@@ -15,6 +15,9 @@ public enum ClientKind: String, Sendable, CaseIterable {
     /// Audit, compliance and client administration.
     case `operator`
 
+    /// The kinds, for a refusal's message: "one of merchant, partner, …".
+    public static let choices = "one of " + allCases.map(\.rawValue).joined(separator: ", ")
+
     /// What a key of this kind may do. A route names the scope it needs.
     public var scopes: [ClientScope] {
         switch self {
@@ -52,7 +55,7 @@ public struct Client: Sendable, Equatable, JSONAnswer {
     public let name: String
     public let tenant: String
     public let environment: KeyEnvironment
-    public let status: Status
+    public internal(set) var status: Status
     public let createdAt: Instant
 
     public enum Status: String, Sendable {

@@ -1,5 +1,6 @@
 import HTTPTypes
 import Hummingbird
+import SCAGate
 import SCAHTTP
 import SCAPrimitives
 import SCARules
@@ -16,16 +17,6 @@ extension AccessRefusal: APIRefusal {
                 headers: headers)
         case .insufficientScope:
             return APIError(status: .forbidden, code: "insufficient_scope", message: "this API key may not call this operation")
-        }
-    }
-}
-
-extension ClientRefusal: APIRefusal {
-    public var apiError: APIError {
-        switch kind {
-        case .notFound: APIError(status: .notFound, code: kind.rawValue, message: message)
-        case .conflict: APIError(status: .conflict, code: kind.rawValue, message: message)
-        case .invalid: APIError(status: .unprocessableContent, code: kind.rawValue, message: message)
         }
     }
 }
@@ -65,11 +56,11 @@ public struct ClientsController<Context: RequestContext>: Sendable {
                 let body = try await JSONBody.read(request, limit: limits.bodyBytesMax)
                 let kindName = try body.text("kind")
                 guard let kind = ClientKind(rawValue: kindName) else {
-                    throw ClientRefusal(.invalid, "kind: one of " + ClientKind.allCases.map(\.rawValue).joined(separator: ", "))
+                    throw GateRefusal(.invalid, "kind: " + ClientKind.choices)
                 }
                 let environmentName = try body.optionalText("environment") ?? KeyEnvironment.test.rawValue
                 guard let environment = KeyEnvironment(rawValue: environmentName) else {
-                    throw ClientRefusal(.invalid, "environment: test or live")
+                    throw GateRefusal(.invalid, "environment: test or live")
                 }
                 let issued = try await clients.create(
                     kind: kind, name: try body.text("name"), tenant: try body.optionalText("tenant"), environment: environment)
@@ -83,7 +74,7 @@ public struct ClientsController<Context: RequestContext>: Sendable {
                 var overlap = ClientRegistry.rotationOverlapDefault
                 if let value = body?.object["overlap_seconds"] {
                     guard case .number(let number) = value, let seconds = Int64(exactly: number) else {
-                        throw ClientRefusal(.invalid, "overlap_seconds: a whole number of seconds")
+                        throw GateRefusal(.invalid, "overlap_seconds: a whole number of seconds")
                     }
                     overlap = .seconds(seconds)
                 }

@@ -12,7 +12,6 @@ struct ClientsRepository: Sendable {
 
     /// A stored key with its client.
     struct KeyRow: Sendable {
-        let keyHash: String
         let client: Client
         let expiresAt: Instant?
         let revokedAt: Instant?
@@ -23,7 +22,7 @@ struct ClientsRepository: Sendable {
     func key(hash: String) async throws -> KeyRow? {
         try await database.read(
             """
-            SELECT k.key_hash, k.expires_at, k.revoked_at, \(raw: Self.clientColumns) FROM api_keys k \
+            SELECT k.expires_at, k.revoked_at, \(raw: Self.clientColumns) FROM api_keys k \
             JOIN api_clients c ON c.id = k.client_id WHERE k.key_hash = \(bind: hash)
             """
         ).first.map(Self.keyRow)
@@ -95,7 +94,7 @@ struct ClientsRepository: Sendable {
 
     static func keyRow(_ row: any SQLRow) throws -> KeyRow {
         KeyRow(
-            keyHash: try row.decode(column: "key_hash", as: String.self), client: try client(row),
+            client: try client(row),
             expiresAt: try row.decode(column: "expires_at", as: Int64?.self).map(Instant.init(millisecondsSinceEpoch:)),
             revokedAt: try row.decode(column: "revoked_at", as: Int64?.self).map(Instant.init(millisecondsSinceEpoch:)))
     }

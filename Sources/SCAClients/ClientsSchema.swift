@@ -19,7 +19,7 @@ public enum ClientsSchema {
                     revoked_at BIGINT
                 )
                 """,
-                // `key_hash` is the keyed hash (`APIKey.digest`); `expires_at` is set when a
+                // `key_hash` is the keyed hash (`APIKeyHasher`); `expires_at` is set when a
                 // rotation gives the key an end, `revoked_at` when the client is revoked.
                 """
                 CREATE TABLE api_keys (

@@ -71,7 +71,9 @@ enum AuthSetup {
     /// The demo's API clients: an operator, a merchant and a partner, made with the demo
     /// customer on the first start; their keys are printed once, as the customer's secrets.
     static func seedDemoClients(_ clients: ClientRegistry) async throws {
-        guard try await clients.list().isEmpty else {
+        let demo = [(ClientKind.operator, "Demo operator"), (.merchant, "Demo merchant"), (.partner, "Demo partner")]
+        // Clients an operator made before the first demo start are not the demo's.
+        guard try await !clients.list().contains(where: { $0.name == demo[0].1 }) else {
             FileHandle.standardOutput.write(
                 Data(
                     """
@@ -82,7 +84,7 @@ enum AuthSetup {
             return
         }
         var lines: [String] = []
-        for (kind, name) in [(ClientKind.operator, "Demo operator"), (.merchant, "Demo merchant"), (.partner, "Demo partner")] {
+        for (kind, name) in demo {
             let issued = try await clients.create(kind: kind, name: name, environment: .test)
             lines.append("  " + kind.rawValue.padding(toLength: 10, withPad: " ", startingAt: 0) + " " + issued.key)
         }

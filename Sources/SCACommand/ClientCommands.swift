@@ -1,5 +1,6 @@
 import ArgumentParser
 import SCAClients
+import SCAGate
 import SCAPrimitives
 import SCARules
 import SCAService
@@ -28,13 +29,13 @@ struct Clients: AsyncParsableCommand {
             printError("sca \(command): \(error)")
             throw ExitCode(2)
         }
-        let outcome: Result<T, ClientRefusal> = try await StoreOpening.withStore(
+        let outcome: Result<T, GateRefusal> = try await StoreOpening.withStore(
             command, options, configuration: configuration, migrate: true
         ) {
             store in
             do {
                 return .success(try await body(ClientRegistry(store: store, pepper: pepper)))
-            } catch let refusal as ClientRefusal {
+            } catch let refusal as GateRefusal {
                 return .failure(refusal)
             }
         }
@@ -61,7 +62,7 @@ struct Clients: AsyncParsableCommand {
 
         func run() async throws {
             guard let kind = ClientKind(rawValue: kind) else {
-                printError("sca clients create: --kind: one of " + ClientKind.allCases.map(\.rawValue).joined(separator: ", "))
+                printError("sca clients create: --kind: " + ClientKind.choices)
                 throw ExitCode(1)
             }
             let (name, tenant, environment) = (name, tenant, live ? KeyEnvironment.live : .test)

@@ -145,7 +145,7 @@ public struct AuthController<Context: RequestContext>: Sendable {
         router.delete("/v1/sessions/current") { request, _ in
             await answering {
                 _ = try await caller(request)
-                try await auth.endSession(bearer: Self.bearer(request) ?? "")
+                try await auth.endSession(bearer: BearerCredential.parse(request) ?? "")
                 return .json(#"{"status":"ended"}"#)
             }
         }
@@ -164,14 +164,8 @@ public struct AuthController<Context: RequestContext>: Sendable {
 
     // MARK: Callers
 
-    /// The `Authorization: Bearer` value, if any.
-    public static func bearer(_ request: Request) -> String? {
-        guard let value = request.headers[.authorization], value.hasPrefix("Bearer ") else { return nil }
-        return String(value.dropFirst(7))
-    }
-
     func caller(_ request: Request, enrolment: Bool = false) async throws -> AuthService.Caller {
-        try await auth.caller(bearer: Self.bearer(request), authenticatedOnly: !enrolment)
+        try await auth.caller(bearer: BearerCredential.parse(request), authenticatedOnly: !enrolment)
     }
 
     /// The caller, who must be the user named in the path.

@@ -104,7 +104,8 @@ public final class AuthService: Sendable {
         }
     }
 
-    static func checkText(_ text: String, field: String, max: Int) throws {
+    /// A name or label for people: not blank, at most `max` characters, no control characters.
+    public static func checkText(_ text: String, field: String, max: Int) throws {
         guard !text.trimmingCharacters(in: .whitespaces).isEmpty, text.count <= max,
             !text.unicodeScalars.contains(where: { $0.properties.generalCategory == .control })
         else { throw GateRefusal(.invalid, "\(field): 1 to \(max) characters, no control characters") }

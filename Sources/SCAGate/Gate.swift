@@ -114,7 +114,7 @@ extension AuthService {
             let (record, body, decision): (TokenRecord, String, StoredDecision) = try await store.transact { scope in
                 let record = try await Self.consumeToken(approval, binding: binding, userID: userID, scope: scope)
                 guard let decisionID = record.decisionID else { throw GateRefusal(.approvalInvalid, "the approval has no decision") }
-                guard let decision = try await Self.decision(decisionID, scope: scope) else {
+                guard let decision = try await DecisionStore.decision(decisionID, scope: scope) else {
                     throw StorageError.corrupt("decision \(decisionID) of a token is missing")
                 }
                 let body = try await action.effect(Allowance(decision: decision, sca: "passed"))(scope)
@@ -150,10 +150,6 @@ extension AuthService {
             )
         }
         return .challenge(token: token, decision: decision, actionType: action.actionType, displayText: action.link?.displayText)
-    }
-
-    nonisolated(nonsending) static func decision(_ id: String, scope: TransactionScope) async throws -> StoredDecision? {
-        try await DecisionStore.decision(id, scope: scope)
     }
 
     /// The decision contract's request for an action of `userID` at the bank.

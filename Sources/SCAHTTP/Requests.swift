@@ -93,6 +93,24 @@ public struct JSONBody: Sendable {
     }
 }
 
+/// The credential of `Authorization: Bearer <credential>` (RFC 6750 §2.1): a session, a
+/// one-time token's holder or an API key; each caller then checks its own shape.
+public enum BearerCredential {
+    /// Longer header values are refused unread: every credential the engine issues is
+    /// far shorter (a session 43 characters, an API key 51).
+    public static let headerCharactersMax = 256
+
+    public static func parse(_ request: Request) -> String? { parse(request.headers[.authorization]) }
+
+    /// The scheme is case-insensitive (RFC 9110 §11.1); one credential, no spaces in it.
+    public static func parse(_ authorization: String?) -> String? {
+        guard let authorization, authorization.utf8.count <= headerCharactersMax else { return nil }
+        let parts = authorization.split(separator: " ", omittingEmptySubsequences: true)
+        guard parts.count == 2, parts[0].lowercased() == "bearer" else { return nil }
+        return String(parts[1])
+    }
+}
+
 /// `Idempotency-Key`: printable ASCII, 1 to 255 bytes, or absent.
 public enum IdempotencyKey {
     public static func parse(_ request: Request) -> Result<String?, APIError> { parse(request.headers[.idempotencyKey]) }

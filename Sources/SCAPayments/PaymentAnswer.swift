@@ -29,21 +29,17 @@ public struct PaymentView: JSONAnswer {
     let createdAt: Instant
     let parts: PaymentService.Parts
 
+    /// `parts` when the caller has them encoded already (a new payment's), else encoded here.
     init(
         id: String, request: StoredRequest, outcome: PaymentOutcome, captured: Int64, createdAt: Instant,
         parts: PaymentService.Parts? = nil
     ) throws {
-        self.init(
-            id: id, request: request, outcome: outcome, captured: captured, createdAt: createdAt, parts: try parts ?? .init(outcome))
-    }
-
-    init(id: String, request: StoredRequest, outcome: PaymentOutcome, captured: Int64, createdAt: Instant, parts: PaymentService.Parts) {
         self.id = id
         self.request = request
         self.outcome = outcome
         self.captured = captured
         self.createdAt = createdAt
-        self.parts = parts
+        self.parts = try parts ?? .init(outcome)
     }
 
     public var status: PaymentStatus { outcome.status }

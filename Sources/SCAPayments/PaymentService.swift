@@ -487,7 +487,7 @@ public final class PaymentService: Sendable {
             if let optimizer = parts.optimizer { setting["optimizer"] = Array(optimizer.utf8) }
             self.outcome = String(decoding: try JSONValueEncoder.bytes(rest, setting: setting), as: UTF8.self)
             answer =
-                PaymentView(
+                try PaymentView(
                     id: id, request: stored, outcome: outcome, captured: 0, createdAt: createdAt, parts: parts
                 ).json
             traceDigest = Self.digest(ofTrace: trace)

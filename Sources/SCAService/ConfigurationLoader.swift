@@ -111,11 +111,11 @@ public enum ConfigurationLoader {
     /// tools' own (`scripts/test.sh`, `blackbox/`, `Benchmarks/`).
     public static let toolEnvironmentPrefixes = ["SCA_TEST_", "SCA_BENCH_"]
 
-    /// Whether `name` may be set in `sca`'s environment: not an `SCA_` name, a tool's, or
-    /// the variable of a configuration key. A typo is refused as a file's is.
     /// Every key's variable (`SCA_SESSION_IDLE_SECONDS`, …).
     static let environmentNames = Set(ConfigurationKey.allCases.map { ConfigurationKey.environmentName(of: $0.rawValue) })
 
+    /// Whether `name` may be set in `sca`'s environment: not an `SCA_` name, a tool's, or
+    /// the variable of a configuration key. A typo is refused as a file's is.
     static func isKnownEnvironmentName(_ name: String) -> Bool {
         guard name.hasPrefix("SCA_") else { return true }
         if toolEnvironmentPrefixes.contains(where: name.hasPrefix) { return true }

@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import HummingbirdTesting
 import SCAClients
+import SCAHTTP
 import SCAStore
 import Testing
 
@@ -18,11 +19,15 @@ import Testing
             let unknownKey = APIKey.generate(.test)
 
             // Anonymous, unknown, malformed, and another kind's key: 401 or 403, one code each.
+            var refusals: Set<String> = []
             for bearer in [nil, unknownKey, "sk_test_short", operatorKey + "x"] {
                 let answer = try await ServerTests.get(client, "/v1/clients", bearer: bearer)
                 #expect(answer.status == .unauthorized && ServerTests.errorCode(answer) == "unauthenticated", "\(bearer ?? "none")")
                 #expect(answer.headers[.wwwAuthenticate] == #"Bearer realm="sca""#)
+                refusals.insert(String(buffer: answer.body))
             }
+            // The same answer, byte for byte, whatever was wrong with the key.
+            #expect(refusals.count == 1)
             let merchant = try await ServerTests.post(client, "/v1/clients", #"{"kind":"merchant","name":"x"}"#, bearer: merchantKey)
             #expect(merchant.status == .forbidden && ServerTests.errorCode(merchant) == "insufficient_scope")
 
@@ -80,5 +85,17 @@ import Testing
             let one = try await ServerTests.get(client, "/v1/dev/messages?to=%2B48600100200")
             #expect(one.status == .ok && String(buffer: one.body) == #"{"messages":[]}"#)
         }
+    }
+
+    /// One parser for every `Authorization: Bearer` (sessions and API keys alike).
+    @Test func theBearerCredentialIsParsedOneWay() {
+        #expect(BearerCredential.parse("Bearer abc") == "abc")
+        #expect(BearerCredential.parse("bearer abc") == "abc" && BearerCredential.parse("BEARER  abc") == "abc")
+        for refused in [nil, "", "Bearer", "Bearer ", "Basic abc", "Bearer a b", "abc"] {
+            #expect(BearerCredential.parse(refused) == nil, "\(refused ?? "nil")")
+        }
+        let long = "Bearer " + String(repeating: "a", count: BearerCredential.headerCharactersMax)
+        #expect(BearerCredential.parse(long) == nil)
+        #expect(BearerCredential.parse(String(long.prefix(BearerCredential.headerCharactersMax))) != nil)
     }
 }

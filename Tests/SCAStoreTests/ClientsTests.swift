@@ -1,5 +1,6 @@
 import Foundation
 import SCAClients
+import SCAGate
 import SCAPrimitives
 import SCARules
 import SCAStore
@@ -49,6 +50,9 @@ import Testing
             #expect(try await clients.authorize(header, for: .audit) == .failure(.insufficientScope))
             #expect(try await clients.authorize("Basic " + issued.key, for: .payments) == .failure(.unauthenticated))
             #expect(try await clients.authorize(issued.key, for: .payments) == .failure(.unauthenticated))
+            // The scheme is case-insensitive (RFC 9110 §11.1); extra parts or spaces are refused.
+            #expect(try await clients.authorize("bearer " + issued.key, for: .payments) == .success(issued.client))
+            #expect(try await clients.authorize("Bearer " + issued.key + " x", for: .payments) == .failure(.unauthenticated))
         }
     }
 
@@ -63,7 +67,7 @@ import Testing
             let stored = try rows.map { try $0.decode(column: "key_hash", as: String.self) + $0.decode(column: "hint", as: String.self) }
             for key in [first.key, second.key] {
                 #expect(!stored.contains { $0.contains(String(key.dropFirst(12))) })
-                #expect(stored.contains { $0.hasPrefix(APIKey.digest(key, pepper: Self.pepper)) })
+                #expect(stored.contains { $0.hasPrefix(APIKeyHasher(pepper: Self.pepper).digest(key)) })
             }
             let events = try await test.store.auditEvents(after: 0, limit: 1000)
             #expect(events.map(\.kind).filter { $0.hasPrefix("client_") } == ["client_created", "client_key_rotated", "client_revoked"])
@@ -92,7 +96,7 @@ import Testing
             // A second rotation never lengthens the life of a key already ending.
             _ = try await clients.rotate(first.client.id, overlap: .days(7))
             #expect(try await clients.authenticate(first.key) == nil)
-            await #expect(throws: ClientRefusal(.invalid, "overlap: from 0 to 604800 seconds")) {
+            await #expect(throws: GateRefusal(.invalid, "overlap: from 0 to 604800 seconds")) {
                 _ = try await clients.rotate(first.client.id, overlap: .days(8))
             }
         }
@@ -113,11 +117,11 @@ import Testing
                 #expect(try await elsewhere.authenticate(key) == nil)
             }
             await node.database.close()
-            await #expect(throws: ClientRefusal(.conflict, "the client is already revoked")) {
+            await #expect(throws: GateRefusal(.conflict, "the client is already revoked")) {
                 _ = try await clients.revoke(first.client.id)
             }
-            await #expect(throws: ClientRefusal(.conflict, "the client is revoked")) { _ = try await clients.rotate(first.client.id) }
-            await #expect(throws: ClientRefusal(.notFound, "client not found")) { _ = try await clients.revoke("cli_unknown") }
+            await #expect(throws: GateRefusal(.conflict, "the client is revoked")) { _ = try await clients.rotate(first.client.id) }
+            await #expect(throws: GateRefusal(.notFound, "client not found")) { _ = try await clients.revoke("cli_unknown") }
             #expect(try await clients.list().map(\.status) == [.revoked])
         }
     }
@@ -125,11 +129,11 @@ import Testing
     @Test("names and tenants are checked", arguments: Backend.available)
     func inputChecks(backend: Backend) async throws {
         try await Self.with(backend) { _, clients in
-            for name in ["", String(repeating: "x", count: 101), "a\u{0007}b"] {
-                await #expect(throws: ClientRefusal.self) { _ = try await clients.create(kind: .merchant, name: name, environment: .test) }
+            for name in ["", "   ", String(repeating: "x", count: 101), "a\u{0007}b"] {
+                await #expect(throws: GateRefusal.self) { _ = try await clients.create(kind: .merchant, name: name, environment: .test) }
             }
             for tenant in ["", "Acme", "a b", String(repeating: "a", count: 65), "ten;drop"] {
-                await #expect(throws: ClientRefusal.self) {
+                await #expect(throws: GateRefusal.self) {
                     _ = try await clients.create(kind: .merchant, name: "Shop", tenant: tenant, environment: .test)
                 }
             }

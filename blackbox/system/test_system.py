@@ -528,6 +528,55 @@ def decide_with_store(workdir):
     check("sca decide --db records one audit event a line", code == 0 and '"events":12' in out, out)
 
 
+def clients_cli(workdir):
+    """`sca clients` as docs/CLIENTS.md tells an operator to use it: each command's answer,
+    exit status and audit event, and no key left in the data directory."""
+    print("== sca clients")
+    home = os.path.join(workdir, "clients")
+    os.makedirs(home)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SCA_")}
+
+    def sca(*args):
+        result = subprocess.run([SCA, "clients", *args], capture_output=True, text=True, cwd=home, env=env, timeout=60)
+        lines = result.stdout.strip().splitlines()
+        return result.returncode, (json.loads(lines[-1]) if result.returncode == 0 and lines else None), result.stderr
+
+    code, created, err = sca("create", "--kind", "merchant", "--name", "Shop")
+    key = (created or {}).get("key", "")
+    check("clients: create prints the client and its sandbox key once",
+          code == 0 and re.fullmatch(r"sk_test_[A-Za-z0-9_-]{43}", key) and created["client"]["scopes"] == ["payments"],
+          f"{code} {err[-200:]}")
+    client_id = (created or {}).get("client", {}).get("id", "")
+    code, live, _ = sca("create", "--kind", "decider", "--name", "Risk", "--tenant", "acme", "--live")
+    check("clients: --live makes an sk_live_ key; --tenant names the tenant",
+          code == 0 and live["key"].startswith("sk_live_") and live["client"]["tenant"] == "acme", str(live))
+    code, _, err = sca("create", "--kind", "boss", "--name", "x")
+    check("clients: an unknown kind exits 1 and names the kinds", code == 1 and "merchant, partner" in err, f"{code} {err}")
+    code, _, err = sca("create", "--kind", "merchant", "--name", "Shop", "--tenant", "Not A Tenant")
+    check("clients: a malformed tenant exits 1 with invalid_value", code == 1 and "invalid_value" in err, f"{code} {err}")
+    code, listed, _ = sca("list")
+    check("clients: list shows both clients and no key",
+          code == 0 and len(listed["clients"]) == 2 and key[12:] not in json.dumps(listed), str(listed)[:300])
+    code, _, err = sca("rotate", client_id, "--overlap-seconds", "604801")
+    check("clients: an overlap past a week exits 1", code == 1 and "invalid_value" in err, f"{code} {err}")
+    code, rotated, _ = sca("rotate", client_id, "--overlap-seconds", "60")
+    check("clients: rotate prints a new key and when the old one ends",
+          code == 0 and rotated["key"] != key and "previous_key_expires_at" in rotated, str(rotated)[:300])
+    code, revoked, _ = sca("revoke", client_id)
+    check("clients: revoke answers the client, revoked", code == 0 and revoked["status"] == "revoked", str(revoked))
+    code, _, err = sca("revoke", client_id)
+    check("clients: revoking twice exits 1 with conflict", code == 1 and "conflict" in err, f"{code} {err}")
+    code, _, err = sca("revoke", "cli_unknown")
+    check("clients: an unknown client exits 1 with not_found", code == 1 and "not_found" in err, f"{code} {err}")
+    result = subprocess.run([SCA, "audit", "verify"], capture_output=True, text=True, cwd=home, env=env, timeout=60)
+    check("clients: every change is in a verifying audit chain (2 created, 1 rotated, 1 revoked)",
+          result.returncode == 0 and '"status":"intact","events":4' in result.stdout, result.stdout)
+    stored = b"".join(open(os.path.join(home, "sca-data", name), "rb").read() for name in os.listdir(os.path.join(home, "sca-data")))
+    keys = [key, live["key"] if live else "", rotated["key"] if rotated else ""]
+    check("clients: no key (nor its secret part) is in the data directory's files",
+          all(k and k[8:].encode() not in stored for k in keys), "found")
+
+
 def readme_walk(workdir):
     """A newcomer's walk through the README: `sca serve --demo` in a fresh directory, the
     banner, the app, the bakery decision, the audit chain, and the errors they tripped on."""
@@ -628,6 +677,7 @@ def main():
         decision_connections(workdir)
         tamper_from_outside(workdir)
         decide_with_store(workdir)
+        clients_cli(workdir)
         print("== PostgreSQL")
         if PG_URL:
             for scenario in (lambda s: concurrent_low_value(s, workdir, nodes=2),
