@@ -71,7 +71,9 @@ enum AuthSetup {
     /// The demo's API clients: an operator, a merchant and a partner, made with the demo
     /// customer on the first start; their keys are printed once, as the customer's secrets.
     static func seedDemoClients(_ clients: ClientRegistry) async throws {
-        let demo = [(ClientKind.operator, "Demo operator"), (.merchant, "Demo merchant"), (.partner, "Demo partner")]
+        let demo = [
+            (ClientKind.operator, "Demo operator"), (.decider, "Demo decider"), (.merchant, "Demo merchant"), (.partner, "Demo partner"),
+        ]
         // Clients an operator made before the first demo start are not the demo's.
         guard try await !clients.list().contains(where: { $0.name == demo[0].1 }) else {
             FileHandle.standardOutput.write(

@@ -139,7 +139,7 @@ public struct AuthController<Context: RequestContext>: Sendable {
         }
     }
 
-    /// Login, logout, and the development SMS sender's messages.
+    /// Login and logout.
     func addSessions(to router: Router<Context>) {
         router.post("/v1/sessions") { request, _ in await answering { try await login(request) } }
         router.delete("/v1/sessions/current") { request, _ in
@@ -147,17 +147,6 @@ public struct AuthController<Context: RequestContext>: Sendable {
                 _ = try await caller(request)
                 try await auth.endSession(bearer: BearerCredential.parse(request) ?? "")
                 return .json(#"{"status":"ended"}"#)
-            }
-        }
-        router.get("/v1/dev/messages") { request, _ in
-            await answering {
-                guard let messages = auth.messages else { throw GateRefusal(.notFound, "the development SMS sender is not enabled") }
-                // One number's messages only: a list of every customer's codes would be, with a
-                // username and a PIN, a login for anyone.
-                guard let to = request.uri.queryParameters.get("to").map({ String($0) }), !to.isEmpty else {
-                    throw APIError.invalidParameter("to: the phone number whose messages to read (E.164)")
-                }
-                return .json(JSONList("messages", messages.messages(to: to)))
             }
         }
     }

@@ -86,7 +86,7 @@ extension AuthService {
     /// Decided and reported as its own `ais_access` decision, so the audit chain says so.
     public func recordAccountAccessSCA(userID: String, consent: String) async throws {
         let decision = try await decide(decisionRequest(action: "ais_access", userID: userID, consent: consent))
-        if decision.outcome == "sca_required" { _ = await store.reportSCA(decision: decision.id, result: .passed) }
+        if decision.outcome == "sca_required" { _ = await store.reportSCA(decision: decision.id, result: .passed, owner: .engine) }
     }
 
     /// Decides a request the gate built (`decisionRequest`), as a decision of its own.
@@ -123,7 +123,7 @@ extension AuthService {
             // The SCA this decision asked for has been performed and used: the engine
             // applies what it completes (counter resets, trusted payee, session, consent).
             if let decisionID = record.decisionID {
-                _ = await store.reportSCA(decision: decisionID, result: .passed)
+                _ = await store.reportSCA(decision: decisionID, result: .passed, owner: .engine)
             }
             return .done(body: body, approved: true, decision: decision)
         }

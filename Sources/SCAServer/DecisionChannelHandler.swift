@@ -64,8 +64,10 @@ final class DecisionChannelHandler: ChannelDuplexHandler, RemovableChannelHandle
     }
 
     /// What the answer to one decision request needs from its head.
-    private struct Decision {
+    private struct Decision: Sendable {
         let closeAfter: Bool
+        /// The caller's API key (`Authorization`), checked as the router's routes check it.
+        let authorization: String?
         let idempotencyKey: Result<String?, APIError>
         let start: ContinuousClock.Instant
     }
@@ -127,7 +129,8 @@ final class DecisionChannelHandler: ChannelDuplexHandler, RemovableChannelHandle
                 return
             }
             let decision = Decision(
-                closeAfter: !head.isKeepAlive, idempotencyKey: IdempotencyKey.parse(head.headers), start: .now
+                closeAfter: !head.isKeepAlive, authorization: head.headers.first(name: "authorization"),
+                idempotencyKey: IdempotencyKey.parse(head.headers), start: .now
             )
             if let length = head.headers.first(name: "content-length").flatMap(Int.init), length > server.limits.bodyBytesMax {
                 refuse(decision, context: context)
@@ -154,18 +157,15 @@ final class DecisionChannelHandler: ChannelDuplexHandler, RemovableChannelHandle
             exchange = .collecting(decision, body)
         case (.collecting(let decision, let body), .end):
             exchange = .deciding
-            switch server.decisionStep(idempotencyKey: decision.idempotencyKey, body: .success(body)) {
-            case .reply(let reply):
-                answer(reply, decision, context: context)
-            case .submit(let submission):
-                let loop = context.eventLoop
-                let bound = NIOLoopBound((self, context), eventLoop: loop)
-                let server = self.server
-                server.store.decide(submission) { result in
-                    loop.execute {
-                        let (handler, context) = bound.value
-                        handler.answer(server.decisionReply(result), decision, context: context)
-                    }
+            let loop = context.eventLoop
+            let bound = NIOLoopBound((self, context), eventLoop: loop)
+            let server = self.server
+            Task {
+                let reply = await server.decisionReply(
+                    authorization: decision.authorization, idempotencyKey: decision.idempotencyKey, body: .success(body))
+                loop.execute {
+                    let (handler, context) = bound.value
+                    handler.answer(reply, decision, context: context)
                 }
             }
         case (.refused(requestEnded: false), .end):

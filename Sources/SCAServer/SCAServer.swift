@@ -42,14 +42,14 @@ public struct SCAServer: Sendable {
     public let bank: Bank?
     /// Card payments, 3DS and the sandbox; without it those routes are absent (404).
     public let payments: PaymentService?
-    /// The API clients; with it, the operator's client administration routes are served.
-    public let clients: ClientRegistry?
+    /// The API clients: every machine-facing route asks it for the caller's key.
+    public let clients: ClientRegistry
     let decoder: SCAContract.RequestDecoder
     let logger: Logger
 
     public init(
         store: DecisionStore, limits: ServerLimits, metrics: ServerMetrics = ServerMetrics(), bank: Bank? = nil,
-        payments: PaymentService? = nil, clients: ClientRegistry? = nil, logger: Logger
+        payments: PaymentService? = nil, clients: ClientRegistry, logger: Logger
     ) {
         self.store = store
         self.clients = clients
@@ -82,7 +82,8 @@ public struct SCAServer: Sendable {
                 ? Response.json(#"{"status":"ready"}"#)
                 : APIError(status: .serviceUnavailable, code: "database_unreachable", message: "the database does not answer").response
         }
-        router.get("/metrics") { _, _ in
+        router.get("/metrics") { request, _ in
+            if case .failure(let refusal) = await caller(.metrics, request.headers[.authorization]) { return refusal.response }
             let (transactions, jobs) = await (store.commits, store.committedJobs)
             metrics.committed(transactions: transactions, decisions: jobs)
             var headers = HTTPFields()
@@ -95,18 +96,37 @@ public struct SCAServer: Sendable {
             return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: OpenAPIDocument.bytes)))
         }
         router.post("/v1/decisions") { request, _ in try await postDecision(request) }
-        router.get("/v1/decisions/{id}") { _, context in
+        router.get("/v1/decisions/{id}") { request, context in
+            let owner: ResourceOwner
+            switch await decisionOwner(request.headers[.authorization]) {
+            case .success(let value): owner = value
+            case .failure(let refusal): return refusal.response
+            }
             let id = context.parameters.get("id") ?? ""
-            guard let decision = try await lookup(id) else { return APIError.notFound("decision \(id.prefix(64))").response }
+            guard let decision = try await lookup(id, owner: owner) else {
+                return APIError.notFound("decision \(id.prefix(64))").response
+            }
             return Response.json(Self.view(decision))
         }
         router.post("/v1/decisions/{id}/sca-result") { request, context in
             try await postSCAResult(request, id: context.parameters.get("id") ?? "")
         }
-        router.get("/v1/audit") { request, _ in try await auditPage(request) }
-        router.get("/v1/audit/verify") { _, _ in try await verify() }
+        router.get("/v1/audit") { request, _ in
+            if case .failure(let refusal) = await caller(.audit, request.headers[.authorization]) { return refusal.response }
+            return try await auditPage(request)
+        }
+        router.get("/v1/audit/verify") { request, _ in
+            if case .failure(let refusal) = await caller(.audit, request.headers[.authorization]) { return refusal.response }
+            return try await verify()
+        }
         let requestLimits = RequestLimits(bodyBytesMax: limits.bodyBytesMax)
         if let bank {
+            router.get("/v1/dev/messages") { request, _ in
+                if case .failure(let refusal) = await caller(.developmentMessages, request.headers[.authorization]) {
+                    return refusal.response
+                }
+                return await answering { try Self.developmentMessages(bank.auth.messages, to: request.uri.queryParameters.get("to")) }
+            }
             // A login's SCA covers the app's account information that follows it.
             AuthController(auth: bank.auth, limits: requestLimits) { userID in
                 try await bank.auth.recordAccountAccessSCA(userID: userID, consent: Bank.appConsent)
@@ -115,7 +135,7 @@ public struct SCAServer: Sendable {
             WebAssets.add(to: router)
         }
         if let payments { PaymentsController(payments: payments, limits: requestLimits).add(to: router) }
-        if let clients { ClientsController(clients: clients, limits: requestLimits).add(to: router) }
+        ClientsController(clients: clients, limits: requestLimits).add(to: router)
         routes.set(router.routes.map { ($0.method.rawValue, $0.path.description) })
         return router
     }
@@ -123,21 +143,38 @@ public struct SCAServer: Sendable {
     // MARK: Decisions
 
     private func postDecision(_ request: Request) async throws -> Response {
-        switch decisionStep(idempotencyKey: IdempotencyKey.parse(request), body: await collect(request)) {
-        case .reply(let reply): return reply.response
-        case .submit(let submission): return decisionReply(await store.decide(submission)).response
+        await decisionReply(
+            authorization: request.headers[.authorization], idempotencyKey: IdempotencyKey.parse(request), body: await collect(request)
+        ).response
+    }
+
+    /// The answer to `POST /v1/decisions`, from the route and from `DecisionChannelHandler`,
+    /// which differ only in how bytes reach them and leave: the caller's key first, then
+    /// the request, then the store.
+    func decisionReply(
+        authorization: String?, idempotencyKey: Result<String?, APIError>, body: Result<ByteBuffer, APIError>
+    ) async -> JSONReply {
+        switch await decisionOwner(authorization) {
+        case .failure(let refusal):
+            return refusal.reply
+        case .success(let owner):
+            switch decisionStep(idempotencyKey: idempotencyKey, body: body, owner: owner) {
+            case .reply(let reply): return reply
+            case .submit(let submission): return decisionReply(await store.decide(submission))
+            }
         }
     }
 
-    /// What `POST /v1/decisions` does with a request: answer it at once (a bad key or
-    /// body), or submit it to the store. Shared by the route and `DecisionChannelHandler`,
-    /// which differ only in how bytes reach them and leave.
+    /// What `POST /v1/decisions` does with an authorised request: answer it at once (a bad
+    /// idempotency key or body), or submit it to the store.
     enum DecisionStep {
         case reply(JSONReply)
         case submit(DecisionSubmission)
     }
 
-    func decisionStep(idempotencyKey: Result<String?, APIError>, body: Result<ByteBuffer, APIError>) -> DecisionStep {
+    func decisionStep(
+        idempotencyKey: Result<String?, APIError>, body: Result<ByteBuffer, APIError>, owner: ResourceOwner
+    ) -> DecisionStep {
         let key: String?
         switch idempotencyKey {
         case .success(let value): key = value
@@ -151,7 +188,7 @@ public struct SCAServer: Sendable {
         switch decoder.decode(line: bytes) {
         case .success(let decisionRequest):
             return .submit(
-                store.submission(decisionRequest, text: String(decoding: bytes, as: UTF8.self), idempotencyKey: key))
+                store.submission(decisionRequest, text: String(decoding: bytes, as: UTF8.self), owner: owner, idempotencyKey: key))
         case .failure(let error):
             // Same error object as a `sca decide` error line; 400 when not JSON, 422 when
             // JSON that breaks the contract.
@@ -183,9 +220,42 @@ public struct SCAServer: Sendable {
         }
     }
 
-    private func lookup(_ id: String) async throws -> StoredDecision? {
+    /// The development SMS sender's messages to one number, for an operator. Never every
+    /// number's at once: with a username and a PIN, a list of every customer's codes would
+    /// be a login for anyone.
+    static func developmentMessages(_ messages: DevMessages?, to: String?) throws -> Response {
+        guard let messages else { throw GateRefusal(.notFound, "the development SMS sender is not enabled") }
+        guard let to, !to.isEmpty else {
+            throw APIError.invalidParameter("to: the phone number whose messages to read (E.164)")
+        }
+        return .json(JSONList("messages", messages.messages(to: to)))
+    }
+
+    // MARK: Callers
+
+    /// The calling client when the key in `authorization` may use `scope`; otherwise the
+    /// refusal (401 or 403, the same for every route).
+    func caller(_ scope: ClientScope, _ authorization: String?) async -> Result<Client, APIError> {
         do {
-            return try await store.decision(id: id)
+            switch try await clients.authorize(authorization, for: scope) {
+            case .success(let client): return .success(client)
+            case .failure(let refusal): return .failure(refusal.apiError)
+            }
+        } catch {
+            logger.error("API key lookup failed", metadata: ["error": "\(String(reflecting: error))"])
+            return .failure(.unavailable("the API key could not be checked"))
+        }
+    }
+
+    /// Whose decisions a decider's key makes and reads: its tenant's, in the tenant's own
+    /// namespace of the rules state. No key reaches the engine's own (`ResourceOwner`).
+    func decisionOwner(_ authorization: String?) async -> Result<ResourceOwner, APIError> {
+        await caller(.decisions, authorization).map { .client($0.id, tenant: $0.tenant) }
+    }
+
+    private func lookup(_ id: String, owner: ResourceOwner) async throws -> StoredDecision? {
+        do {
+            return try await store.decision(id: id, owner: owner)
         } catch {
             logger.error("decision lookup failed", metadata: ["error": "\(String(reflecting: error))"])
             throw HTTPError(.serviceUnavailable)
@@ -208,6 +278,11 @@ public struct SCAServer: Sendable {
     }
 
     private func postSCAResult(_ request: Request, id: String) async throws -> Response {
+        let owner: ResourceOwner
+        switch await decisionOwner(request.headers[.authorization]) {
+        case .success(let value): owner = value
+        case .failure(let refusal): return refusal.response
+        }
         if case .failure(let error) = IdempotencyKey.parse(request) { return error.response }
         let body: ByteBuffer
         switch await collect(request) {
@@ -228,7 +303,7 @@ public struct SCAServer: Sendable {
             return APIError(status: .unprocessableContent, code: "invalid_value", message: "result: must be \"passed\" or \"failed\"")
                 .response
         }
-        switch await store.reportSCA(decision: id, result: result) {
+        switch await store.reportSCA(decision: id, result: result, owner: owner) {
         case .recorded(let decision, let replayed):
             var headers = HTTPFields()
             if replayed { headers[.idempotentReplayed] = "true" }

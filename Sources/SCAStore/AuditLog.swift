@@ -94,19 +94,23 @@ extension DecisionStore {
                 ids.isEmpty
                 ? []
                 : try await database.reader.raw(
-                    "SELECT id, request FROM decisions WHERE id IN (\(binds: ids))"
+                    "SELECT id, tenant, request FROM decisions WHERE id IN (\(binds: ids))"
                 ).all()
-            var requests: [String: String] = [:]
+            var requests: [String: (tenant: String, text: String)] = [:]
             for row in rows {
-                requests[try row.decode(column: "id", as: String.self)] = try row.decode(column: "request", as: String.self)
+                requests[try row.decode(column: "id", as: String.self)] = (
+                    try row.decode(column: "tenant", as: String.self), try row.decode(column: "request", as: String.self)
+                )
             }
             for payload in payloads {
-                guard let text = requests[payload.decisionID],
-                    case .success(var request) = decoder.decode(line: Array(text.utf8))
+                guard let (tenant, text) = requests[payload.decisionID],
+                    case .success(let decoded) = decoder.decode(line: Array(text.utf8))
                 else {
                     result.answerMismatches.append(payload.decisionID)
                     continue
                 }
+                // In the namespace of the rules state it was decided in.
+                var request = ResourceOwner(tenant: tenant, client: "").namespaced(decoded)
                 request.sca = payload.sca.requestSCA
                 let prior = memory.prior(for: request)
                 let (decision, effects) = engine.decide(request, prior: prior).parts()

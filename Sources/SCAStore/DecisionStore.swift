@@ -56,7 +56,7 @@ public actor DecisionStore {
 
     private enum Job: Sendable {
         case decide(DecisionSubmission)
-        case reportSCA(id: String, result: SCAResult)
+        case reportSCA(id: String, result: SCAResult, owner: ResourceOwner)
         case work(TransactionWork<any Sendable>)
     }
 
@@ -108,8 +108,10 @@ public actor DecisionStore {
     // MARK: Submitting
 
     /// A request to submit, with the id its decision will get (time-ordered on `clock`).
-    public nonisolated func submission(_ request: DecisionRequest, text: String, idempotencyKey: String? = nil) -> DecisionSubmission {
-        DecisionSubmission(request: request, requestText: text, idempotencyKey: idempotencyKey, madeAt: clock.now())
+    public nonisolated func submission(
+        _ request: DecisionRequest, text: String, owner: ResourceOwner = .engine, idempotencyKey: String? = nil
+    ) -> DecisionSubmission {
+        DecisionSubmission(request: request, requestText: text, owner: owner, idempotencyKey: idempotencyKey, madeAt: clock.now())
     }
 
     public nonisolated func decide(_ submission: DecisionSubmission) async -> DecisionResult {
@@ -148,9 +150,11 @@ public actor DecisionStore {
 
     /// Records the outcome of the SCA a pending decision asked for; a passed one applies
     /// what it completes (counter resets, series, trusted payee, mandate, session, consent).
-    public nonisolated func reportSCA(decision id: String, result: SCAResult) async -> SCAReportResult {
+    /// Only the decision's owner may: another's decision is `notFound`, as one that does
+    /// not exist. The engine's own decisions are completed only by the gate.
+    public nonisolated func reportSCA(decision id: String, result: SCAResult, owner: ResourceOwner) async -> SCAReportResult {
         guard DecisionID.isWellFormed(id) else { return .notFound }
-        guard case .report(let outcome) = await submit([.reportSCA(id: id, result: result)])[0] else {
+        guard case .report(let outcome) = await submit([.reportSCA(id: id, result: result, owner: owner)])[0] else {
             preconditionFailure("an SCA report answers with a report")
         }
         return outcome
@@ -289,8 +293,8 @@ public actor DecisionStore {
             case .decide(let submission):
                 if let key = submission.idempotencyKey, earlier[key] != nil || leaderOfKey[key] != index { continue }
                 keys.add(submission.request)
-            case .reportSCA(let id, _):
-                if let entry = reported[id] { keys.add(entry.request) }
+            case .reportSCA(let id, _, let owner):
+                if let entry = reported[id], entry.decision.tenant == owner.tenant { keys.add(entry.request) }
             case .work:
                 break
             }
@@ -332,14 +336,14 @@ public actor DecisionStore {
                 let (answer, payload) = Self.answerAndPayload(decision, id: id, status: status, digest: submission.digest)
                 events.append(chain.append(kind: "decision", at: now, payload: payload))
                 let stored = StoredDecision(
-                    id: id, createdAt: now, answer: answer, outcome: decision.outcome.rawValue,
+                    id: id, tenant: submission.owner.tenant, createdAt: now, answer: answer, outcome: decision.outcome.rawValue,
                     reason: decision.reason.rawValue, sca: status, auditSequence: Int64(sequence)
                 )
                 newDecisions.append((stored, request.payer.id.value, submission.requestText))
                 decidedByIndex[index] = stored
                 results.append(.decision(.decided(stored, replayed: false)))
-            case .reportSCA(let id, let result):
-                guard var entry = reported[id] else {
+            case .reportSCA(let id, let result, let owner):
+                guard var entry = reported[id], entry.decision.tenant == owner.tenant else {
                     results.append(.report(.notFound))
                     continue
                 }
@@ -425,7 +429,7 @@ public actor DecisionStore {
         var reported: [String: (decision: StoredDecision, request: DecisionRequest)] = [:]
         let reportIDs = Set(
             jobs.compactMap { job -> String? in
-                if case .reportSCA(let id, _) = job { return id }
+                if case .reportSCA(let id, _, _) = job { return id }
                 return nil
             }
         ).sorted()
@@ -440,7 +444,8 @@ public actor DecisionStore {
                 guard case .success(let request) = decoder.decode(line: Array(text.utf8)) else {
                     throw StorageError.corrupt("stored request of \(decision.id) does not decode")
                 }
-                reported[decision.id] = (decision, request)
+                let owner = ResourceOwner(tenant: decision.tenant, client: "")
+                reported[decision.id] = (decision, owner.namespaced(request))
             }
         }
 
@@ -469,7 +474,8 @@ public actor DecisionStore {
             let decision = entry.decision
             decisions.add(
                 .text(decision.id), .integer(decision.auditSequence), .text(decision.createdAt), .text(entry.payer),
-                .text(decision.outcome), .text(decision.reason), .text(decision.sca.rawValue), .text(entry.request)
+                .text(decision.outcome), .text(decision.reason), .text(decision.sca.rawValue), .text(entry.request),
+                .text(decision.tenant)
             )
         }
         try await db.run(decisions)
@@ -558,16 +564,19 @@ public actor DecisionStore {
         into: "idempotency_keys", "key, request_digest, decision_id, created_at", " ON CONFLICT (key) DO NOTHING RETURNING key"
     )
     static let insertDecisions = RowStatement.Shape.insert(
-        into: "decisions", "id, audit_sequence, created_at, payer, outcome, reason, sca, request"
+        into: "decisions", "id, audit_sequence, created_at, payer, outcome, reason, sca, request, tenant"
     )
     static let insertEvents = RowStatement.Shape.insert(into: "audit_events", "sequence, at, kind, payload, previous_hash, hash")
 
     // MARK: Reading
 
-    /// A decision by id, from the reader connection.
-    public nonisolated func decision(id: String) async throws -> StoredDecision? {
+    /// A decision by id, from the reader connection; nil when `owner` is given and the
+    /// decision is another's.
+    public nonisolated func decision(id: String, owner: ResourceOwner? = nil) async throws -> StoredDecision? {
         guard DecisionID.isWellFormed(id) else { return nil }
-        return try await database.reader.raw(Self.selectDecisions([id])).all().map(Self.storedDecision).first
+        let found = try await database.reader.raw(Self.selectDecisions([id])).all().map(Self.storedDecision).first
+        guard let found, owner == nil || found.tenant == owner?.tenant else { return nil }
+        return found
     }
 
     /// The decisions with these ids, each with its audit event's payload, which holds its
@@ -578,7 +587,7 @@ public actor DecisionStore {
 
     /// The columns `storedDecision` reads, and where from (the caller closes `IN (`).
     private static let selectStored = """
-        SELECT d.id AS id, d.created_at AS created_at, d.outcome AS outcome, d.reason AS reason, d.sca AS sca, \
+        SELECT d.id AS id, d.tenant AS tenant, d.created_at AS created_at, d.outcome AS outcome, d.reason AS reason, d.sca AS sca, \
         d.audit_sequence AS audit_sequence, e.kind AS kind, e.payload AS payload
         """
     private static let fromStored = " FROM decisions d JOIN audit_events e ON e.sequence = d.audit_sequence WHERE d.id IN ("
@@ -592,6 +601,7 @@ public actor DecisionStore {
         else { throw StorageError.corrupt("the audit event of decision \(id) does not hold its answer") }
         return StoredDecision(
             id: id,
+            tenant: try row.decode(column: "tenant", as: String.self),
             createdAt: try row.decode(column: "created_at", as: String.self),
             answer: answer,
             outcome: try row.decode(column: "outcome", as: String.self),

@@ -258,6 +258,12 @@ public enum StoreSchema {
                 reason: "its audit event does not hold its answer, which the migration would drop from the decision's row"
             )
         ),
+        Migration(
+            version: 8, name: "decisions owned by a tenant",
+            // Whose namespace of the rules state a decision uses (`ResourceOwner`); the
+            // decisions made before there were tenants are the engine's own ('').
+            statements: ["ALTER TABLE decisions ADD COLUMN tenant TEXT NOT NULL DEFAULT ''"]
+        ),
     ]
 
 }

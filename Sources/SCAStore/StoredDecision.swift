@@ -36,9 +36,49 @@ public enum SCAStatus: String, Sendable, Equatable {
     }
 }
 
+/// Whose a resource is: a decision (and so the rules state it reads and writes), a card
+/// payment, a stored card, a notification, an idempotency key. The engine's own decisions
+/// (the gate, the demo bank, `sca decide --db`) use the payers' ids as they are; a tenant's
+/// (the decisions API) use them inside the tenant's namespace, so that no API call can read
+/// or change the trusted payees, counters or consents the gate relies on, or another
+/// tenant's. Another tenant's resource is not found; an SCA result is accepted only from a
+/// decision's owner.
+public struct ResourceOwner: Sendable, Hashable {
+    /// The tenant whose namespace the resource is in; empty for the engine's own.
+    public let tenant: String
+    /// The client that asked for it: its idempotency keys are its own. Empty for the engine.
+    public let client: String
+
+    /// The gate's, the bank's and the command line's.
+    public static let engine = ResourceOwner(tenant: "", client: "")
+
+    /// A client's. A tenant is a-z, 0-9, `_` and `-` (`ClientRegistry`), never
+    /// empty and never with `:`, so no tenant's namespace meets the engine's or another's.
+    public static func client(_ client: String, tenant: String) -> ResourceOwner {
+        precondition(!tenant.isEmpty && !tenant.contains(":") && !client.isEmpty)
+        return ResourceOwner(tenant: tenant, client: client)
+    }
+
+    /// The request as the rules state sees it: its payer inside the owner's namespace.
+    func namespaced(_ request: DecisionRequest) -> DecisionRequest {
+        guard !tenant.isEmpty else { return request }
+        var request = request
+        request.payer.id = PayerID(tenant + ":" + request.payer.id.value)
+        return request
+    }
+
+    /// An idempotency key as stored: inside the client's own scope.
+    func storedKey(_ key: String?) -> String? {
+        guard let key, !client.isEmpty else { return key }
+        return client + ":" + key
+    }
+}
+
 /// A decision as stored: the answer of the decision contract, byte for byte as first given.
 public struct StoredDecision: Sendable, Equatable {
     public let id: String
+    /// The tenant that owns it; empty for the engine's own (see `ResourceOwner`).
+    public let tenant: String
     public let createdAt: String
     /// The decision contract's answer, one JSON object.
     public let answer: String
@@ -51,9 +91,12 @@ public struct StoredDecision: Sendable, Equatable {
 
 /// One request for a decision, as received.
 public struct DecisionSubmission: Sendable {
+    /// The request, its payer inside the owner's namespace (`ResourceOwner.namespaced`).
     public let request: DecisionRequest
     /// The request as received (UTF-8 JSON), kept with the decision.
     public let requestText: String
+    public let owner: ResourceOwner
+    /// The key as stored, inside the owner's scope.
     public let idempotencyKey: String?
     /// SHA-256 of the request text: a retry under the same key must send the same request.
     let digest: String
@@ -63,10 +106,14 @@ public struct DecisionSubmission: Sendable {
     let id: String
 
     /// `madeAt` orders the new decision's id (see `DecisionID`); it is not a rule's `now`.
-    public init(request: DecisionRequest, requestText: String, idempotencyKey: String? = nil, madeAt: Instant) {
-        self.request = request
+    public init(
+        request: DecisionRequest, requestText: String, owner: ResourceOwner = .engine, idempotencyKey: String? = nil,
+        madeAt: Instant
+    ) {
+        self.request = owner.namespaced(request)
         self.requestText = requestText
-        self.idempotencyKey = idempotencyKey
+        self.owner = owner
+        self.idempotencyKey = owner.storedKey(idempotencyKey)
         self.digest = sha256Hex(requestText)
         self.id = DecisionID.make(now: madeAt)
     }

@@ -43,7 +43,8 @@ import Testing
             #expect(newClient["scopes"] as? [String] == ["decisions"])
             let listed = try await ServerTests.get(client, "/v1/clients", bearer: operatorKey)
             #expect(listed.status == .ok && !String(buffer: listed.body).contains(newKey.dropFirst(12)))
-            #expect((ServerTests.json(listed)["clients"] as? [[String: Any]])?.count == 3)
+            // With `withServer`'s four (`TestKeys`).
+            #expect((ServerTests.json(listed)["clients"] as? [[String: Any]])?.count == 4 + 3)
 
             // Bad input: a clear 4xx, nothing written.
             for body in [#"{"kind":"boss","name":"x"}"#, #"{"kind":"merchant"}"#, #"{"kind":"merchant","name":"x","environment":"prod"}"#] {

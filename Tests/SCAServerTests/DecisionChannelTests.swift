@@ -6,6 +6,7 @@ import NIOEmbedded
 import NIOHTTP1
 import NIOHTTPTypes
 import NIOHTTPTypesHTTP1
+import SCAClients
 import SCARules
 import SCASchema
 import SCAStore
@@ -42,7 +43,9 @@ import Testing
         )
         try await Migrations.migrate(database, schema: EngineSchema.schema, now: "2026-11-21T00:00:00Z")
         let store = DecisionStore(database: database, engine: RulesEngine(), logger: ServerTests.logger)
-        let server = SCAServer(store: store, limits: ServerLimits(bodyBytesMax: 4096), logger: ServerTests.logger)
+        let clients = ClientRegistry(store: store, pepper: ClientsRouteTests.pepper)
+        let server = SCAServer(store: store, limits: ServerLimits(bodyBytesMax: 4096), clients: clients, logger: ServerTests.logger)
+        let keys = try await ServerTests.TestKeys(clients)
         let counter = ReadCounter()
         let channel = try await NIOAsyncTestingChannel { channel in
             let pipeline = channel.pipeline.syncOperations
@@ -53,7 +56,7 @@ import Testing
         }
         try await channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 8080)).get()
         do {
-            try await body(channel, store, counter)
+            try await ServerTests.$keys.withValue(keys) { try await body(channel, store, counter) }
         } catch {
             await database.close()
             throw error
@@ -66,7 +69,8 @@ import Testing
     static func decisionRequest(_ id: String, version: String = "1.1", fields: [String] = []) -> ByteBuffer {
         let body = payment(id: id, amount: "5.00")
         let head =
-            ["POST /v1/decisions HTTP/\(version)", "Host: localhost", "Content-Type: application/json"] + fields
+            ["POST /v1/decisions HTTP/\(version)", "Host: localhost", "Content-Type: application/json"]
+            + (ServerTests.keys.map { ["Authorization: Bearer \($0.decider)"] } ?? []) + fields
             + ["Content-Length: \(body.utf8.count)"]
         return ByteBuffer(string: head.joined(separator: "\r\n") + "\r\n\r\n" + body)
     }
@@ -304,7 +308,8 @@ import Testing
             // One field, any spelling of its name: the key is taken.
             try await channel.writeInbound(Self.decisionRequest("k1", fields: ["IDEMPOTENCY-KEY: k-1"]))
             #expect(try await Wire().next(channel)?.status == 201)
-            #expect(try await store.database.integer("SELECT COUNT(*) FROM idempotency_keys WHERE key = 'k-1'") == 1)
+            // Stored inside the calling client's scope.
+            #expect(try await store.database.integer("SELECT COUNT(*) FROM idempotency_keys WHERE key LIKE 'cli_%:k-1'") == 1)
         }
     }
 

@@ -65,28 +65,68 @@ import Yams
         let clients = ClientRegistry(store: store, pepper: Array(repeating: 1, count: 32))
         let server = SCAServer(store: store, limits: limits, bank: Bank(auth: auth), payments: payments, clients: clients, logger: logger)
         routes?.set(server.router().routes.map { "\($0.method) \($0.path)" })
-        switch transport {
-        case .router:
-            try await Application(router: server.router(), logger: logger).test(.router) { client in try await body(client, store) }
-        case .connection:
-            let app = Application(
-                router: server.router(), server: server.http1(serverName: "sca"),
-                configuration: .init(address: .hostname("127.0.0.1", port: 0), serverName: "sca"), logger: logger
-            )
-            try await app.test(.live) { client in try await body(client, store) }
+        try await $keys.withValue(try await TestKeys(clients)) {
+            switch transport {
+            case .router:
+                try await Application(router: server.router(), logger: logger).test(.router) { client in try await body(client, store) }
+            case .connection:
+                let app = Application(
+                    router: server.router(), server: server.http1(serverName: "sca"),
+                    configuration: .init(address: .hostname("127.0.0.1", port: 0), serverName: "sca"), logger: logger
+                )
+                try await app.test(.live) { client in try await body(client, store) }
+            }
         }
         await pins.shutdown()
         await database.close()
     }
 
+    /// A key of each kind, made by `withServer` for its server. The helpers without
+    /// `bearer:` send the one the route needs, as a client of that kind would; the refusals
+    /// are tested with `bearer:` (`ClientsRouteTests`, `AccessMatrixTests`).
+    struct TestKeys: Sendable {
+        let decider: String
+        let `operator`: String
+        let merchant: String
+        let partner: String
+        /// The registry that issued them, for tests that need more clients.
+        let clients: ClientRegistry
+
+        init(_ clients: ClientRegistry) async throws {
+            self.clients = clients
+            decider = try await clients.create(kind: .decider, name: "Test decider", environment: .test).key
+            `operator` = try await clients.create(kind: .operator, name: "Test operator", environment: .test).key
+            merchant = try await clients.create(kind: .merchant, name: "Test merchant", environment: .test).key
+            partner = try await clients.create(kind: .partner, name: "Test partner", environment: .test).key
+        }
+
+        /// The key a route of this path needs, if any.
+        func key(for uri: String) -> String? {
+            let path = uri.split(separator: "?", maxSplits: 1).first.map(String.init) ?? uri
+            if path.hasPrefix("/v1/decisions") { return decider }
+            if ["/v1/audit", "/metrics", "/v1/clients", "/v1/dev/"].contains(where: path.hasPrefix) { return `operator` }
+            if ["/v1/payments", "/v1/notifications", "/v1/sandbox/"].contains(where: path.hasPrefix) { return merchant }
+            return nil
+        }
+    }
+
+    @TaskLocal static var keys: TestKeys?
+
     static func post(_ client: any TestClientProtocol, _ uri: String, _ body: String, key: String? = nil) async throws -> TestResponse {
         var headers = HTTPFields()
         headers[.contentType] = "application/json"
         if let key { headers[HTTPField.Name("Idempotency-Key")!] = key }
+        if let bearer = keys?.key(for: uri) { headers[.authorization] = "Bearer " + bearer }
         return try await client.execute(uri: uri, method: .post, headers: headers, body: ByteBuffer(string: body)) { $0 }
     }
 
-    static func get(_ client: any TestClientProtocol, _ uri: String, bearer: String? = nil) async throws -> TestResponse {
+    /// A GET with the key the route needs (`TestKeys`).
+    static func get(_ client: any TestClientProtocol, _ uri: String) async throws -> TestResponse {
+        try await get(client, uri, bearer: keys?.key(for: uri))
+    }
+
+    /// A GET with exactly this API key, or none.
+    static func get(_ client: any TestClientProtocol, _ uri: String, bearer: String?) async throws -> TestResponse {
         var headers = HTTPFields()
         if let bearer { headers[.authorization] = "Bearer " + bearer }
         return try await client.execute(uri: uri, method: .get, headers: headers) { $0 }
@@ -131,12 +171,15 @@ import Yams
         let database = try await StoreDatabase.open(.sqlite(path: directory.appendingPathComponent("sca.sqlite").path), logger: Self.logger)
         try await Migrations.migrate(database, schema: EngineSchema.schema, now: "2026-11-21T00:00:00Z")
         let store = DecisionStore(database: database, engine: RulesEngine(configuration: configuration.rules), logger: Self.logger)
-        let app = Application(router: SCAServer(store: store, limits: ServerLimits(), logger: Self.logger).router())
-        try await app.test(.router) { client in
-            for (line, answer) in zip(lines, expected) {
-                let response = try await Self.post(client, "/v1/decisions", line)
-                #expect(response.status == .created)
-                #expect(String(buffer: response.body) == answer)
+        let clients = ClientRegistry(store: store, pepper: Array(repeating: 1, count: 32))
+        let app = Application(router: SCAServer(store: store, limits: ServerLimits(), clients: clients, logger: Self.logger).router())
+        try await Self.$keys.withValue(try await TestKeys(clients)) {
+            try await app.test(.router) { client in
+                for (line, answer) in zip(lines, expected) {
+                    let response = try await Self.post(client, "/v1/decisions", line)
+                    #expect(response.status == .created)
+                    #expect(String(buffer: response.body) == answer)
+                }
             }
         }
         await database.close()
@@ -233,7 +276,7 @@ import Yams
             #expect(Self.errorCode(badKey) == "invalid_idempotency_key")
 
             #expect(try await store.database.integer("SELECT COUNT(*) FROM decisions") == 0)
-            #expect(try await store.database.integer("SELECT COUNT(*) FROM audit_events") == 0)
+            #expect(try await store.database.integer("SELECT COUNT(*) FROM audit_events WHERE kind <> 'client_created'") == 0)
         }
     }
 
@@ -335,7 +378,8 @@ import Yams
             #expect(try await Self.get(client, "/v1/audit?after=-1").status == .badRequest)
 
             let intact = Self.json(try await Self.get(client, "/v1/audit/verify"))
-            #expect(intact["status"] as? String == "intact" && intact["events"] as? Int == 5)
+            // The four test clients' creations, then the five decisions.
+            #expect(intact["status"] as? String == "intact" && intact["events"] as? Int == 4 + 5)
             try await store.database.execute("DELETE FROM audit_events WHERE sequence = 2")
             let broken = Self.json(try await Self.get(client, "/v1/audit/verify"))
             #expect(broken["status"] as? String == "broken" && broken["kind"] as? String == "missing" && broken["sequence"] as? Int == 3)
@@ -352,7 +396,8 @@ import Yams
             #expect(metrics.contains(#"sca_decisions_total{outcome="exempt",reason="low_value"} 1"#))
             #expect(metrics.contains(#"sca_http_requests_total{method="POST",route="/v1/decisions",status="201"} 1"#))
             #expect(metrics.contains("sca_http_request_duration_seconds_bucket"))
-            #expect(metrics.contains("\nsca_store_transactions 1.0\n") && metrics.contains("\nsca_store_jobs 1.0\n"))
+            // The four test clients' creations, then the decision.
+            #expect(metrics.contains("\nsca_store_transactions 5.0\n") && metrics.contains("\nsca_store_jobs 5.0\n"))
         }
     }
 

@@ -237,19 +237,22 @@ import Testing
             let seventh = try #require(await test.store.decide(try lines.submission(payment(id: "p7", amount: "5.00"))).decision)
             #expect(seventh.json["outcome"] as? String == "sca_required")
 
-            guard case .recorded(let recorded, replayed: false) = await test.store.reportSCA(decision: sixth.id, result: .passed) else {
+            guard
+                case .recorded(let recorded, replayed: false) = await test.store.reportSCA(
+                    decision: sixth.id, result: .passed, owner: .engine)
+            else {
                 Issue.record("the report was not recorded")
                 return
             }
             #expect(recorded.sca == .passed && recorded.answer == sixth.answer)
-            #expect(await test.store.reportSCA(decision: sixth.id, result: .passed) == .recorded(recorded, replayed: true))
-            guard case .notPending = await test.store.reportSCA(decision: sixth.id, result: .failed) else {
+            #expect(await test.store.reportSCA(decision: sixth.id, result: .passed, owner: .engine) == .recorded(recorded, replayed: true))
+            guard case .notPending = await test.store.reportSCA(decision: sixth.id, result: .failed, owner: .engine) else {
                 Issue.record("a second, different result was accepted")
                 return
             }
-            #expect(await test.store.reportSCA(decision: "dec_aaaaaaaaaaaaaaaaaaaaaaaaaa", result: .passed) == .notFound)
+            #expect(await test.store.reportSCA(decision: "dec_aaaaaaaaaaaaaaaaaaaaaaaaaa", result: .passed, owner: .engine) == .notFound)
             let first = try #require(await test.store.decide(try lines.submission(payment(id: "p1"))).decision)
-            guard case .notPending = await test.store.reportSCA(decision: first.id, result: .passed) else {
+            guard case .notPending = await test.store.reportSCA(decision: first.id, result: .passed, owner: .engine) else {
                 Issue.record("an exempt decision accepted an SCA result")
                 return
             }
@@ -324,7 +327,7 @@ import Testing
             let before = try await store.verifyAudit()
             #expect(before == .intact(events: 5, head: try await store.auditHead().1))
 
-            #expect(try await Migrations.migrate(database, schema: EngineSchema.schema, now: "2026-11-21T00:00:00Z") == [5, 6, 7])
+            #expect(try await Migrations.migrate(database, schema: EngineSchema.schema, now: "2026-11-21T00:00:00Z") == [5, 6, 7, 8])
             #expect(try await store.verifyAudit() == before)
             for decision in old { #expect(try await store.decision(id: decision.id) == decision) }
             let lines = Lines()
@@ -352,7 +355,7 @@ import Testing
             let old = try await Self.writeDecisionsAsSchema5(lines, to: database)
             #expect(Set(old.map(\.outcome)) == ["exempt", "sca_required"])
 
-            #expect(try await Migrations.migrate(database, schema: EngineSchema.schema, now: "2026-11-21T00:00:00Z") == [6, 7])
+            #expect(try await Migrations.migrate(database, schema: EngineSchema.schema, now: "2026-11-21T00:00:00Z") == [6, 7, 8])
             let store = DecisionStore(database: database, engine: RulesEngine(), logger: TestStore.logger)
             for decision in old { #expect(try await store.decision(id: decision.id) == decision) }
             let columns = try #require(try await database.read("SELECT * FROM decisions").first).allColumns
@@ -364,7 +367,7 @@ import Testing
                 #expect(sql.contains { $0.contains("audit_sequence INTEGER PRIMARY KEY") } && rows.count == 2)
             }
             #expect(try await store.verifyAudit().isIntact)
-            let reported = await store.reportSCA(decision: old[5].id, result: .passed)
+            let reported = await store.reportSCA(decision: old[5].id, result: .passed, owner: .engine)
             guard case .recorded(let completed, replayed: false) = reported else {
                 Issue.record("an old pending decision's SCA was not recorded: \(reported)")
                 return
@@ -428,7 +431,8 @@ import Testing
             ).run()
             written.append(
                 StoredDecision(
-                    id: id, createdAt: now, answer: answer, outcome: decision.outcome.rawValue, reason: decision.reason.rawValue,
+                    id: id, tenant: "", createdAt: now, answer: answer, outcome: decision.outcome.rawValue,
+                    reason: decision.reason.rawValue,
                     sca: status, auditSequence: Int64(event.sequence)
                 ))
         }
@@ -522,13 +526,13 @@ enum Tamper: CaseIterable {
 @Suite struct EngineSchemaTests {
     @Test func eachFeaturesPartsMergeIntoOneSequence() {
         let schema = EngineSchema.schema
-        #expect(schema.migrations.map(\.version) == Array(1...7))
+        #expect(schema.migrations.map(\.version) == Array(1...8))
         #expect(schema.migrations[1].name == "users, factors, one-time tokens, sessions; demo bank")
         #expect(schema.migrations[3].name == "indexes for the retention sweep; indexes for the retention sweep")
         #expect(Set(AuthSchema.migrations.map(\.version)) == [2, 4])
         #expect(BankSchema.migrations.map(\.version) == [2])
         #expect(PaymentSchema.migrations.map(\.version) == [3])
-        #expect(StoreSchema.migrations.map(\.version) == [1, 4, 5, 6])
+        #expect(StoreSchema.migrations.map(\.version) == [1, 4, 5, 6, 8])
         #expect(ClientsSchema.migrations.map(\.version) == [7])
     }
 }

@@ -132,7 +132,9 @@ import Testing
             let over = try lines.submission(payment(id: "over", payer: "over"))
             #expect(try await Self.answeredAtOnce { await store.decide(over) } == .busy)
             #expect(
-                try await Self.answeredAtOnce { await store.reportSCA(decision: "dec_2222222222222222222222222a", result: .passed) }
+                try await Self.answeredAtOnce {
+                    await store.reportSCA(decision: "dec_2222222222222222222222222a", result: .passed, owner: .engine)
+                }
                     == .busy)
             let work = try await Self.answeredAtOnce { () -> Result<Int, StorageError> in
                 do { return .success(try await store.transact { _ in 1 }) } catch { return .failure(error as! StorageError) }

@@ -2,6 +2,7 @@
 free port, and the dependency check (re-running under the interop venv when it has what
 the system python lacks). Standard library only."""
 import os
+import re
 import shutil
 import signal
 import socket
@@ -153,7 +154,13 @@ class Server:
     def client(self):
         import client
 
-        return client.Client(self.base)
+        api = client.Client(self.base)
+        api.operator_key = self.api_keys().get("operator")
+        return api
+
+    def api_keys(self):
+        """The demo's API keys by kind, as its first start printed them (docs/CLIENTS.md)."""
+        return dict(re.findall(r"^  (operator|decider|merchant|partner) +(sk_test_[A-Za-z0-9_-]+)$", self.log(), re.M))
 
     def log(self):
         with open(self.log_path, "rb") as f:

@@ -109,7 +109,7 @@ def parallel(count, function):
 def audit_events(api):
     events, after = [], 0
     for _ in range(100):
-        response = api.call("GET", f"/v1/audit?after={after}&limit=1000")
+        response = api.call("GET", f"/v1/audit?after={after}&limit=1000", session=api.operator_key)
         if response.status != 200:
             raise APIError("audit", response)
         events.extend(response.json["events"])
@@ -476,6 +476,69 @@ def exemption_and_linking(server):
     check("linking: the balance dropped by 2,210.00", balance == "7790.00", balance)
 
 
+def outside_sca(server):
+    """Issue 27's attack, step by step as an attacker with a customer's session tried it: a
+    transfer refused with 403 sca_required; an SCA result for its decision, a
+    trust_beneficiary decision and a counter-resetting payment "passed" from outside,
+    with no key and with a key of every kind; the transfer again must still need SCA."""
+    api = server.client()
+    bearers = {"no key": None, **server.api_keys()}
+    check("outside SCA: the demo printed a key of each kind",
+          sorted(bearers) == ["decider", "merchant", "no key", "operator", "partner"], sorted(bearers))
+    a = bank_user(api, with_jan=True)
+    account, jan = a["account"]["id"], a["jan"]["id"]
+    now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    payer = {"id": a["user"].user_id, "psp_country": "PL", "instrument": account, "consumer": True}
+    payee = {"id": jan, "psp_country": "PL"}
+
+    def transfer(amount):
+        return api.call("POST", "/v1/transfers", {"account_id": account, "beneficiary_id": jan, "amount": amount,
+                                                  "currency": "PLN", "reference": "attack"}, a["session"])
+
+    first = transfer("2200.00")
+    decision = (first.json or {}).get("decision_id") or ""
+    check("outside SCA: a 2,200.00 PLN transfer is refused (403 sca_required, with its decision)",
+          first.status == 403 and first.error_code == "sca_required" and decision.startswith("dec_"), repr(first))
+    answers = {}
+    for label, key in bearers.items():
+        report = api.call("POST", f"/v1/decisions/{decision}/sca-result", {"result": "passed"}, key)
+        trust = api.call("POST", "/v1/decisions", {"id": f"trust-{label}", "at": now, "action": "trust_beneficiary",
+                                                   "payer": payer, "payee": payee, "sca": "passed"}, key)
+        reset = api.call("POST", "/v1/decisions", {
+            "id": f"reset-{label}", "at": now, "action": "payment", "payer": payer, "payee": payee,
+            "amount": {"value": "2200.00", "currency": "PLN"}, "sca": "passed",
+            "payment": {"method": "credit_transfer", "channel": "remote", "initiator": "payer"}}, key)
+        answers[label] = (report.status, trust.status, reset.status)
+    expected = {label: (404, 201, 201) if label == "decider" else (401, 401, 401) if label == "no key" else (403, 403, 403)
+                for label in bearers}
+    check("outside SCA: the gate's decision takes no SCA result from any key (401, 403, or 404 for a decider)",
+          answers == expected, f"{answers} (expected {expected})")
+    for amount in ("2200.00", "7000.00"):
+        again = transfer(amount)
+        check(f"outside SCA: a {amount} PLN transfer still answers 403 sca_required",
+              again.status == 403 and again.error_code == "sca_required", repr(again))
+    listed = api.call("GET", "/v1/beneficiaries", None, a["session"]).json["beneficiaries"]
+    check("outside SCA: the beneficiary is not trusted", not any(b["trusted"] for b in listed), json.dumps(listed))
+
+    # The low-value counters: the sixth 10.00 PLN transfer needs SCA (RTS Art. 16); an
+    # outside "passed" payment does not reset them.
+    b = bank_user(api, with_jan=True)
+    account, jan = b["account"]["id"], b["jan"]["id"]
+    a = b
+    payer = {"id": b["user"].user_id, "psp_country": "PL", "instrument": account, "consumer": True}
+    statuses = [transfer("10.00").status for _ in range(6)]
+    check("outside SCA: five 10.00 PLN transfers execute, the sixth needs SCA",
+          statuses == [201] * 5 + [403], statuses)
+    for label, key in bearers.items():
+        api.call("POST", "/v1/decisions", {
+            "id": f"counters-{label}", "at": now, "action": "payment", "payer": payer,
+            "payee": {"id": jan, "psp_country": "PL"}, "amount": {"value": "10.00", "currency": "PLN"}, "sca": "passed",
+            "payment": {"method": "credit_transfer", "channel": "remote", "initiator": "payer"}}, key)
+    again = transfer("10.00")
+    check("outside SCA: after outside 'passed' payments the next 10.00 PLN transfer still needs SCA",
+          again.status == 403 and again.error_code == "sca_required", repr(again))
+
+
 def webauthn_negatives(server):
     api = server.client()
     user = api.register()
@@ -624,6 +687,15 @@ def secrets_in_clear(workdir):
         response, _ = api.transfer(session, [api.pin_step(pin), api.sms_step(phone)],
                                    api.accounts(session)[0]["id"], jan["id"], "2200.00")
         check("secrets: the run completed (SMS codes, TOTP and PIN accepted)", response.status == 201, repr(response))
+        keys = server.api_keys()
+        api.call("GET", "/v1/clients", None, keys.get("operator"))
+        api.call("GET", "/v1/audit?limit=1000", None, keys.get("operator"))
+        api.call("POST", "/v1/decisions", {"id": "k", "at": "2026-11-21T08:00:00Z", "action": "login",
+                                           "payer": {"id": "p", "psp_country": "DE"}}, keys.get("decider"))
+        answered = b"".join(r.body + repr(r.headers).encode() for r in api.log)
+        check("secrets: no answer carries an API key or its secret part (client list, audit, decisions)",
+              len(keys) == 4 and not any(k.encode() in answered or k[8:].encode() in answered for k in keys.values()),
+              sorted(keys))
         tokens = sorted({r.header("x-2fa-approval") for r in api.log if r.header("x-2fa-approval")})
         messages = api.dev_messages(phone)
         codes = sorted({m for msg in messages for m in re.findall(r"(?<!\d)\d{6,8}(?!\d)", msg["text"])})
@@ -640,6 +712,7 @@ def secrets_in_clear(workdir):
             "the SMS codes": codes,
             "the phone number": [phone, phone[1:], phone[3:]],
             "the SMS texts": [m["text"] for m in messages],
+            "the API keys (and their secret parts)": [part for k in keys.values() for part in (k, k[8:])],
             "control": [user.user_id, JAN[1]],
         }
 
@@ -666,7 +739,14 @@ def secrets_in_clear(workdir):
         running = scan(files)
         server.stop()
         stopped = True
-        after = scan(files + [server.log_path])
+        after = scan(files)
+        # The log, but for the demo banner, printed once to stdout, that shows the demo's keys.
+        banner = re.compile(rb"^  (operator|decider|merchant|partner) +sk_test_[A-Za-z0-9_-]+\n", re.M)
+        logged = os.path.join(workdir, "secrets-log-without-banner")
+        with open(server.log_path, "rb") as source, open(logged, "wb") as target:
+            target.write(banner.sub(b"", source.read()))
+        for label, where in scan([logged]).items():
+            after.setdefault(label, []).extend(["serve.log"] * len(where))
         for label in needles:
             if label.startswith("control"):
                 continue
@@ -714,6 +794,7 @@ def main():
             ("revoked factors", lambda: revoked(main_server)),
             ("exemptions and dynamic linking", lambda: exemption_and_linking(main_server)),
             ("statements and the trusted list", lambda: statement_and_trusted_list(main_server)),
+            ("an SCA result from outside (issue 27's attack)", lambda: outside_sca(main_server)),
             ("WebAuthn assertions with one flaw", lambda: webauthn_negatives(main_server)),
             ("sessions", lambda: enrolment_session_limits(main_server)),
             ("the script", lambda: script(main_server)),

@@ -35,6 +35,36 @@ CI = os.environ.get("CI") == "true"
 failures = []
 passed = []
 
+# API keys (docs/CLIENTS.md): a decider's and an operator's for each store, made once with
+# `sca clients create --db`, and the keys of each running server's store by port.
+STORE_KEYS = {}
+KEYS_BY_PORT = {}
+
+
+def store_keys(db):
+    """A decider key and an operator key for the store `db`, made by the command line."""
+    if db not in STORE_KEYS:
+        keys = {}
+        for kind in ("decider", "operator"):
+            result = subprocess.run([SCA, "clients", "create", "--kind", kind, "--name", f"system tests {kind}", "--db", db],
+                                    capture_output=True, text=True, cwd=ROOT, timeout=120)
+            if result.returncode != 0:
+                raise RuntimeError(f"sca clients create --kind {kind}: {result.stderr[-500:]}")
+            keys[kind] = json.loads(result.stdout)["key"]
+        STORE_KEYS[db] = keys
+    return STORE_KEYS[db]
+
+
+def key_for(port, path):
+    """The key a route needs, as a client of that kind sends it: decisions need a decider's,
+    the audit trail and /metrics an operator's."""
+    keys = KEYS_BY_PORT.get(port) or {}
+    if path.startswith("/v1/decisions"):
+        return keys.get("decider")
+    if path.startswith(("/v1/audit", "/metrics")):
+        return keys.get("operator")
+    return None
+
 
 def free_port():
     with socket.socket() as s:
@@ -53,6 +83,7 @@ class Server:
         self.process = None
 
     def start(self):
+        KEYS_BY_PORT[self.port] = store_keys(self.db)
         log = open(self.log_path, "ab")
         self.process = subprocess.Popen(
             [SCA, "serve", "--db", self.db, "--port", str(self.port)],
@@ -86,7 +117,11 @@ def request(port, method, path, body=None, headers=None, timeout=30):
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
     try:
         payload = body.encode() if isinstance(body, str) else body
-        connection.request(method, path, body=payload, headers=headers or {})
+        headers = dict(headers or {})
+        key = key_for(port, path)
+        if key and "Authorization" not in headers:
+            headers["Authorization"] = "Bearer " + key
+        connection.request(method, path, body=payload, headers=headers)
         response = connection.getresponse()
         return response.status, dict(response.getheaders()), response.read().decode()
     finally:
@@ -312,6 +347,11 @@ class RawConnection:
     def __init__(self, port):
         self.sock = socket.create_connection(("127.0.0.1", port), timeout=30)
         self.buffer = b""
+        self.authorization = f"Authorization: Bearer {key_for(port, '/v1/decisions')}\r\n"
+
+    def post_bytes(self, path, body, extra=""):
+        """A POST with the decider key of this server's store."""
+        return post_bytes(path, body, self.authorization + extra)
 
     def send(self, data):
         self.sock.sendall(data)
@@ -357,8 +397,8 @@ def decision_connections(workdir):
     try:
         # Keep-alive and pipelining: three requests in one write, answered in order.
         raw = RawConnection(server.port)
-        raw.send(post_bytes("/v1/decisions", payment("c1", payer="carl")) + GET_HEALTH
-                 + post_bytes("/v1/decisions", payment("c2", payer="carl")))
+        raw.send(raw.post_bytes("/v1/decisions", payment("c1", payer="carl")) + GET_HEALTH
+                 + raw.post_bytes("/v1/decisions", payment("c2", payer="carl")))
         answers = [raw.response() for _ in range(3)]
         check(f"{label}: pipelined decision, /health, decision answered in order",
               [a[0] for a in answers] == [201, 200, 201] and json.loads(answers[0][2])["id"] == "c1"
@@ -371,7 +411,8 @@ def decision_connections(workdir):
               str(answers[0][1]))
         # A chunked body.
         body = payment("c3", payer="carl")
-        raw.send(b"POST /v1/decisions HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n\r\n"
+        raw.send(b"POST /v1/decisions HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n"
+                 + raw.authorization.encode() + b"\r\n"
                  + f"{10:x}\r\n".encode() + body[:10].encode() + b"\r\n"
                  + f"{len(body) - 10:x}\r\n".encode() + body[10:].encode() + b"\r\n0\r\n\r\n")
         status, _, text = raw.response()
@@ -383,13 +424,13 @@ def decision_connections(workdir):
         raw.close()
         # Connection: close, and a client that half-closes after its request.
         raw = RawConnection(server.port)
-        raw.send(post_bytes("/v1/decisions", payment("c4", payer="carl"), "Connection: close\r\n"))
+        raw.send(raw.post_bytes("/v1/decisions", payment("c4", payer="carl"), "Connection: close\r\n"))
         status, headers, _ = raw.response()
         check(f"{label}: Connection: close answers, says so, then closes",
               status == 201 and headers.get("connection") == "close" and raw.at_eof(), f"{status} {headers}")
         raw.close()
         raw = RawConnection(server.port)
-        raw.send(post_bytes("/v1/decisions", payment("c5", payer="carl")))
+        raw.send(raw.post_bytes("/v1/decisions", payment("c5", payer="carl")))
         raw.sock.shutdown(socket.SHUT_WR)
         answer = raw.response()
         check(f"{label}: a half-closed client still gets its answer", answer is not None and answer[0] == 201, str(answer))
@@ -397,7 +438,7 @@ def decision_connections(workdir):
         # A malformed request pipelined behind a decision: the decision's answer, then the
         # router's 400, then the connection closes.
         raw = RawConnection(server.port)
-        raw.send(post_bytes("/v1/decisions", payment("c6", payer="carl")) + b"NONSENSE\r\n\r\n")
+        raw.send(raw.post_bytes("/v1/decisions", payment("c6", payer="carl")) + b"NONSENSE\r\n\r\n")
         first, second = raw.response(), raw.response()
         check(f"{label}: a parse error behind a decision is answered after it",
               first is not None and first[0] == 201 and second is not None and second[0] == 400 and raw.at_eof(),
@@ -406,7 +447,7 @@ def decision_connections(workdir):
         # Nothing is served after a router request with Connection: close.
         raw = RawConnection(server.port)
         raw.send(b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
-                 + post_bytes("/v1/decisions", payment("never", payer="carl")))
+                 + raw.post_bytes("/v1/decisions", payment("never", payer="carl")))
         status, _, _ = raw.response()
         check(f"{label}: a request pipelined after Connection: close is not served",
               status == 200 and raw.at_eof(), str(status))
@@ -428,7 +469,7 @@ def decision_connections(workdir):
               and second is not None and second[0] == 200, f"{first} {second}")
         raw.close()
         status, _, page = request(server.port, "GET", "/v1/audit?limit=100")
-        ids = sorted(json.loads(e["payload"])["answer"]["id"] for e in json.loads(page)["events"])
+        ids = sorted(json.loads(e["payload"])["answer"]["id"] for e in json.loads(page)["events"] if e["kind"] == "decision")
         check(f"{label}: each request decided once", ids == ["c1", "c2", "c3", "c4", "c5", "c6"], str(ids))
     finally:
         server.stop()
@@ -448,7 +489,7 @@ def decision_connections(workdir):
         try:
             while True:
                 sequence += 1
-                raw.send(post_bytes("/v1/decisions", payment(f"t{number}-{sequence}", payer=f"tom-{number}")))
+                raw.send(raw.post_bytes("/v1/decisions", payment(f"t{number}-{sequence}", payer=f"tom-{number}")))
                 answer = raw.response()
                 if answer is None:
                     return
@@ -607,9 +648,10 @@ def readme_walk(workdir):
               and "TOTP       secret " in banner and "pyotp.TOTP(" in banner, banner[:300])
         check("readme: the data directory is where the README says",
               os.path.exists(os.path.join(home, "sca-data", "sca.sqlite")), os.listdir(home))
-        keys = dict(re.findall(r"^  (operator|merchant|partner) +(sk_test_[A-Za-z0-9_-]{43})$", banner, re.M))
-        check("readme: the demo banner prints an operator, a merchant and a partner key",
-              sorted(keys) == ["merchant", "operator", "partner"], banner[-400:])
+        keys = dict(re.findall(r"^  (operator|decider|merchant|partner) +(sk_test_[A-Za-z0-9_-]{43})$", banner, re.M))
+        check("readme: the demo banner prints an operator, a decider, a merchant and a partner key",
+              sorted(keys) == ["decider", "merchant", "operator", "partner"], banner[-400:])
+        KEYS_BY_PORT[port] = keys
         status, headers, body = request(port, "GET", "/v1/clients")
         check("readme: the client list needs a key (401, WWW-Authenticate)",
               status == 401 and headers.get("WWW-Authenticate", "").startswith("Bearer") and '"unauthenticated"' in body,
@@ -617,8 +659,8 @@ def readme_walk(workdir):
         status, _, body = request(port, "GET", "/v1/clients", headers={"Authorization": "Bearer " + keys.get("merchant", "")})
         check("readme: a merchant key may not list clients (403)", status == 403 and '"insufficient_scope"' in body, body)
         status, _, body = request(port, "GET", "/v1/clients", headers={"Authorization": "Bearer " + keys.get("operator", "")})
-        check("readme: the operator key lists the three demo clients, not their keys",
-              status == 200 and body.count('"kind"') == 3 and not any(k[12:] in body for k in keys.values()), body[:200])
+        check("readme: the operator key lists the four demo clients, not their keys",
+              status == 200 and body.count('"kind"') == 4 and not any(k[12:] in body for k in keys.values()), body[:200])
         stored = b"".join(open(os.path.join(home, "sca-data", name), "rb").read()
                           for name in os.listdir(os.path.join(home, "sca-data")))
         check("readme: no API key is in the data directory's files",
@@ -629,9 +671,13 @@ def readme_walk(workdir):
         status, _, body = request(port, "GET", "/app/")
         check("readme: /app/ is the bank app", status == 200 and "sca-challenge" in body, status)
         bakery = open(os.path.join(ROOT, "examples", "worked-example.jsonl")).read().splitlines()[3]
+        status, _, body = request(port, "POST", "/v1/decisions", bakery, {"Idempotency-Key": "bakery-0805", "Authorization": ""})
+        check("readme: a decision needs a key (401)", status == 401 and '"unauthenticated"' in body, f"{status} {body}")
         status, _, body = request(port, "POST", "/v1/decisions", bakery, {"Idempotency-Key": "bakery-0805"})
         check("readme: the 08:05 bakery payment is exempt, low value",
               status == 201 and '"outcome":"exempt","reason":"low_value","citation":"RTS Art. 16"' in body, body[:200])
+        status, _, body = request(port, "GET", "/v1/audit/verify", headers={"Authorization": ""})
+        check("readme: the audit chain needs an operator key (401)", status == 401, f"{status} {body}")
         status, _, body = request(port, "GET", "/v1/audit/verify")
         check("readme: the audit chain verifies", status == 200 and '"status":"intact"' in body, body)
         status, headers, body = request(port, "GET", "/v1/decisions")
