@@ -149,7 +149,7 @@ let package = Package(
             name: "SCAPayments",
             dependencies: [
                 "SCAPrimitives", "SCACards", "SCAGate", "SCAStore", "SCAAuth", "SCARules", "SCAContract", "SCAAudit", "SCAHTTP",
-                .product(name: "Hummingbird", package: "hummingbird"),
+                "SCAClients", .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "SQLKit", package: "sql-kit"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ]

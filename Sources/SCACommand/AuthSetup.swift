@@ -99,6 +99,13 @@ enum AuthSetup {
         FileHandle.standardOutput.write(Data(banner.utf8))
     }
 
+    /// The demo merchant, whose payments the checkout page's server-side step makes; none
+    /// once an operator has revoked it.
+    static func demoShop(_ clients: ClientRegistry) async throws -> ResourceOwner? {
+        try await clients.list().first { $0.kind == .merchant && $0.name == "Demo merchant" && $0.status == .active }
+            .map { .client($0.id, tenant: $0.tenant) }
+    }
+
     static func seedDemo(_ auth: AuthService, port: Int) async throws {
         guard try await auth.userID(username: "demo") == nil else {
             FileHandle.standardOutput.write(

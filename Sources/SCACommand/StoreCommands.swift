@@ -146,6 +146,7 @@ struct Serve: AsyncParsableCommand {
         let auth: AuthService
         let payments: PaymentService
         let clients: ClientRegistry
+        var demoShop: ResourceOwner?
         do {
             auth = try AuthSetup.service(configuration, store: decisions, port: configuration.httpPort, logger: logger)
             payments = try await PaymentSetup.service(configuration, store: decisions, logger: logger)
@@ -153,6 +154,7 @@ struct Serve: AsyncParsableCommand {
             if configuration.auth.demo {
                 try await AuthSetup.seedDemo(auth, port: configuration.httpPort)
                 try await AuthSetup.seedDemoClients(clients)
+                demoShop = try await AuthSetup.demoShop(clients)
             }
         } catch {
             await decisions.database.close()
@@ -163,7 +165,7 @@ struct Serve: AsyncParsableCommand {
         let server = SCAServer(
             store: decisions,
             limits: ServerLimits(bodyBytesMax: configuration.bodyBytesMax, auditPageMax: configuration.auditPageMax),
-            metrics: metrics, bank: Bank(auth: auth), payments: payments, clients: clients, logger: logger
+            metrics: metrics, bank: Bank(auth: auth), payments: payments, clients: clients, demoShop: demoShop, logger: logger
         )
         let retention = RetentionService(
             store: decisions, policy: configuration.retentionPolicy,

@@ -13,6 +13,7 @@ struct PaymentRepository: Sendable {
     /// A stored payment's request and outcome as stored, and what the answer needs.
     struct StoredPayment: Sendable {
         let id: String
+        let tenant: String
         let request: String
         let outcome: String
         let sealedCard: String?
@@ -47,17 +48,18 @@ struct PaymentRepository: Sendable {
         }
     }
 
-    func sealedSource(_ id: String) async throws -> String? {
-        try await database.read("SELECT sealed_card FROM card_sources WHERE id = \(bind: id)").first?.decode(
-            column: "sealed_card", as: String.self)
+    /// A stored card of `tenant`'s.
+    func sealedSource(_ id: String, tenant: String) async throws -> String? {
+        try await database.read("SELECT sealed_card FROM card_sources WHERE id = \(bind: id) AND tenant = \(bind: tenant)").first?
+            .decode(column: "sealed_card", as: String.self)
     }
 
     /// Whether `previous` is an authenticated customer-initiated payment of this card that
     /// went through: the mandate a merchant-initiated payment names.
-    func isMandate(_ previous: String, fingerprint: String) async throws -> Bool {
+    func isMandate(_ previous: String, fingerprint: String, tenant: String) async throws -> Bool {
         try await database.read(
             """
-            SELECT id FROM card_payments WHERE id = \(bind: previous) AND fingerprint = \(bind: fingerprint) \
+            SELECT id FROM card_payments WHERE id = \(bind: previous) AND fingerprint = \(bind: fingerprint) AND tenant = \(bind: tenant) \
             AND authenticated_cit = 1 AND status IN ('Authorized', 'Captured', 'Partially Captured')
             """
         ).first != nil
@@ -65,29 +67,37 @@ struct PaymentRepository: Sendable {
 
     func payment(challenge acsTransID: String) async throws -> StoredPayment? {
         try await database.read(
-            "SELECT id, request, outcome, sealed_card, captured, created_at FROM card_payments WHERE acs_trans_id = \(bind: acsTransID)"
+            "SELECT \(unsafeRaw: Self.paymentColumns) FROM card_payments WHERE acs_trans_id = \(bind: acsTransID)"
         ).first.map(Self.storedPayment)
     }
 
-    func payment(_ id: String) async throws -> StoredPayment? {
+    /// A payment of `tenant`'s.
+    func payment(_ id: String, tenant: String) async throws -> StoredPayment? {
         try await database.read(
-            "SELECT id, request, outcome, sealed_card, captured, created_at FROM card_payments WHERE id = \(bind: id)"
+            "SELECT \(unsafeRaw: Self.paymentColumns) FROM card_payments WHERE id = \(bind: id) AND tenant = \(bind: tenant)"
         ).first.map(Self.storedPayment)
     }
+
+    private static let paymentColumns = "id, tenant, request, outcome, sealed_card, captured, created_at"
 
     /// A pending payment's challenge and when it was last changed.
-    func pendingChallenge(_ id: String) async throws -> (acsTransID: String, updatedAt: Instant)? {
+    func pendingChallenge(_ id: String, tenant: String) async throws -> (acsTransID: String, updatedAt: Instant)? {
         guard
             let row = try await database.read(
-                "SELECT acs_trans_id, updated_at FROM card_payments WHERE id = \(bind: id) AND status = 'Pending'"
+                "SELECT acs_trans_id, updated_at FROM card_payments WHERE id = \(bind: id) AND tenant = \(bind: tenant) AND status = 'Pending'"
             ).first, let acs = try row.decode(column: "acs_trans_id", as: String?.self)
         else { return nil }
         return (acs, Instant(millisecondsSinceEpoch: try row.decode(column: "updated_at", as: Int64.self)))
     }
 
-    func notifications(limit: Int) async throws -> [PaymentNotification] {
+    /// The newest notifications of `tenant`'s payments.
+    func notifications(tenant: String, limit: Int) async throws -> [PaymentNotification] {
         try await database.read(
-            "SELECT id, payment_id, kind, message, created_at FROM card_notifications ORDER BY created_at DESC, id LIMIT \(bind: limit)"
+            """
+            SELECT n.id AS id, n.payment_id AS payment_id, n.kind AS kind, n.message AS message, n.created_at AS created_at \
+            FROM card_notifications n JOIN card_payments p ON p.id = n.payment_id WHERE p.tenant = \(bind: tenant) \
+            ORDER BY n.created_at DESC, n.id LIMIT \(bind: limit)
+            """
         ).map {
             PaymentNotification(
                 id: try $0.decode(column: "id", as: String.self), paymentID: try $0.decode(column: "payment_id", as: String.self),
@@ -101,14 +111,14 @@ struct PaymentRepository: Sendable {
 
     /// A new payment row, its request, outcome and first answer as encoded.
     nonisolated(nonsending) static func insertPayment(
-        id: String, idempotencyKey: String?, digest: String, outcome: PaymentOutcome, fingerprint: String, sealedCard: String?,
-        amount: Money, encoded: PaymentService.Encoded, scope: TransactionScope
+        id: String, tenant: String, idempotencyKey: String?, digest: String, outcome: PaymentOutcome, fingerprint: String,
+        sealedCard: String?, amount: Money, encoded: PaymentService.Encoded, scope: TransactionScope
     ) async throws {
         let now = scope.now.millisecondsSinceEpoch
         try await scope.run(
             """
-            INSERT INTO card_payments (id, idempotency_key, request_digest, status, fingerprint, sealed_card, amount, currency, captured, \
-            authenticated_cit, acs_trans_id, request, outcome, first_answer, created_at, updated_at) VALUES (\(bind: id), \
+            INSERT INTO card_payments (id, tenant, idempotency_key, request_digest, status, fingerprint, sealed_card, amount, currency, \
+            captured, authenticated_cit, acs_trans_id, request, outcome, first_answer, created_at, updated_at) VALUES (\(bind: id), \(bind: tenant), \
             \(bind: idempotencyKey), \(bind: digest), \(bind: outcome.status.rawValue), \(bind: fingerprint), \(bind: sealedCard), \
             \(bind: amount.minorUnits), \(bind: amount.currency.code), \(bind: Int64(0)), \
             \(bind: outcome.authenticatedCustomerInitiated ? Int64(1) : Int64(0)), \(bind: outcome.threeDS?.acsTransID), \
@@ -136,11 +146,16 @@ struct PaymentRepository: Sendable {
             """)
     }
 
-    /// What a capture needs of its payment, locked.
-    nonisolated(nonsending) static func lockedForCapture(_ id: String, scope: TransactionScope) async throws
+    /// What a capture needs of `tenant`'s payment, locked.
+    nonisolated(nonsending) static func lockedForCapture(_ id: String, tenant: String, scope: TransactionScope) async throws
         -> (status: String, amount: Int64, captured: Int64, outcome: String)?
     {
-        try await scope.all("SELECT status, amount, captured, outcome FROM card_payments WHERE id = \(bind: id) \(scope.forUpdate)").first
+        try await scope.all(
+            """
+            SELECT status, amount, captured, outcome FROM card_payments WHERE id = \(bind: id) AND tenant = \(bind: tenant) \
+            \(scope.forUpdate)
+            """
+        ).first
             .map {
                 (
                     try $0.decode(column: "status", as: String.self), try $0.decode(column: "amount", as: Int64.self),
@@ -191,19 +206,20 @@ struct PaymentRepository: Sendable {
             """)
     }
 
-    nonisolated(nonsending) static func insertSource(id: String, fingerprint: String, sealedCard: String, scope: TransactionScope)
-        async throws
-    {
+    nonisolated(nonsending) static func insertSource(
+        id: String, tenant: String, fingerprint: String, sealedCard: String, scope: TransactionScope
+    ) async throws {
         try await scope.run(
             """
-            INSERT INTO card_sources (id, fingerprint, sealed_card, created_at) VALUES (\(bind: id), \(bind: fingerprint), \
+            INSERT INTO card_sources (id, tenant, fingerprint, sealed_card, created_at) VALUES (\(bind: id), \(bind: tenant), \(bind: fingerprint), \
             \(bind: sealedCard), \(bind: scope.now.millisecondsSinceEpoch))
             """)
     }
 
     static func storedPayment(_ row: any SQLRow) throws -> StoredPayment {
         StoredPayment(
-            id: try row.decode(column: "id", as: String.self), request: try row.decode(column: "request", as: String.self),
+            id: try row.decode(column: "id", as: String.self), tenant: try row.decode(column: "tenant", as: String.self),
+            request: try row.decode(column: "request", as: String.self),
             outcome: try row.decode(column: "outcome", as: String.self),
             sealedCard: try row.decode(column: "sealed_card", as: String?.self),
             captured: try row.decode(column: "captured", as: Int64.self),

@@ -71,6 +71,16 @@ public enum PaymentSchema {
                 )
                 """,
             ]
-        )
+        ),
+        Migrations.Migration(
+            version: 8, name: "payments and stored cards owned by a tenant",
+            // The merchant's tenant (`ResourceOwner`); payments made before there were
+            // tenants are the engine's own (''). Captures and notifications belong to their
+            // payment's tenant; idempotency keys carry their client's scope.
+            statements: [
+                "ALTER TABLE card_payments ADD COLUMN tenant TEXT NOT NULL DEFAULT ''",
+                "ALTER TABLE card_sources ADD COLUMN tenant TEXT NOT NULL DEFAULT ''",
+            ]
+        ),
     ]
 }

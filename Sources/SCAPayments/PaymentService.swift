@@ -80,7 +80,8 @@ public final class PaymentService: Sendable {
 
     // MARK: Creating a payment
 
-    public func create(body: [UInt8], idempotencyKey: String?) async throws -> Answer {
+    /// A new payment of `owner`'s (a merchant's tenant); `idempotencyKey` is the client's own.
+    public func create(body: [UInt8], idempotencyKey: String?, owner: ResourceOwner) async throws -> Answer {
         let value: JSONValue
         do { value = try JSONParser.parse(body) } catch {
             throw GateRefusal(.invalid, "the body is not valid JSON: \(error.message)")
@@ -88,18 +89,18 @@ public final class PaymentService: Sendable {
         guard case .object(let object) = value else { throw Self.invalid("the body must be a JSON object") }
         let request = try PaymentRequest.parse(object, rates: store.engine.configuration.referenceRates)
         let digest = hex(Array(SHA256.hash(data: body)))
-        guard let key = idempotencyKey else { return try await process(request, digest: digest, key: nil) }
+        guard let key = owner.storedKey(idempotencyKey) else { return try await process(request, digest: digest, key: nil, owner: owner) }
         if let stored = try await replay(key: key, digest: digest) { return stored }
-        let (task, owner): (Task<Answer, any Error>, Bool) = inFlight.withLock { running in
+        let (task, leads): (Task<Answer, any Error>, Bool) = inFlight.withLock { running in
             if let task = running[key] { return (task, false) }
-            let task = Task { try await self.process(request, digest: digest, key: key) }
+            let task = Task { try await self.process(request, digest: digest, key: key, owner: owner) }
             running[key] = task
             return (task, true)
         }
-        defer { if owner { inFlight.withLock { $0[key] = nil } } }
+        defer { if leads { inFlight.withLock { $0[key] = nil } } }
         do {
             let answer = try await task.value
-            return owner ? answer : Answer(json: answer.json, created: false, replayed: true)
+            return leads ? answer : Answer(json: answer.json, created: false, replayed: true)
         } catch let refusal as GateRefusal {
             throw refusal
         } catch let reused as IdempotencyKeyReused {
@@ -129,7 +130,8 @@ public final class PaymentService: Sendable {
         return Answer(json: stored.answer, created: false, replayed: true)
     }
 
-    func process(_ request: PaymentRequest, digest: String, key: String?) async throws -> Answer {
+    func process(_ request: PaymentRequest, digest: String, key: String?, owner: ResourceOwner) async throws -> Answer {
+        let tenant = owner.tenant
         let id = Secrets.identifier("pay")
         let now = clock.now()
         let card: CardNumber
@@ -140,7 +142,8 @@ public final class PaymentService: Sendable {
             card = number
             expiry = (month, year)
         case .stored(let stored):
-            guard let sealed = try await repository.sealedSource(stored), let parsed = openSealed(sealed, context: "source:" + stored)
+            guard let sealed = try await repository.sealedSource(stored, tenant: tenant),
+                let parsed = openSealed(sealed, context: "source:" + stored)
             else { throw GateRefusal(.notFound, "source.id: no stored card \(stored)") }
             card = parsed.card
             expiry = (parsed.month, parsed.year)
@@ -149,7 +152,7 @@ public final class PaymentService: Sendable {
         let fingerprint = card.fingerprint(key: fingerprintKey)
         var mandateValid = false
         if request.merchantInitiated, let previous = request.previousPaymentID {
-            mandateValid = try await repository.isMandate(previous, fingerprint: fingerprint)
+            mandateValid = try await repository.isMandate(previous, fingerprint: fingerprint, tenant: tenant)
         }
         let instruction = PaymentInstruction(
             id: id, card: card, amount: request.amount, merchant: acquirer.settings.merchant, paymentType: request.paymentType,
@@ -186,10 +189,10 @@ public final class PaymentService: Sendable {
             let outcome = final
             if let newSource {
                 try await PaymentRepository.insertSource(
-                    id: newSource.id, fingerprint: fingerprint, sealedCard: newSource.sealed, scope: scope)
+                    id: newSource.id, tenant: tenant, fingerprint: fingerprint, sealedCard: newSource.sealed, scope: scope)
             }
             try await PaymentRepository.insertPayment(
-                id: id, idempotencyKey: key, digest: digest, outcome: outcome, fingerprint: fingerprint, sealedCard: sealed,
+                id: id, tenant: tenant, idempotencyKey: key, digest: digest, outcome: outcome, fingerprint: fingerprint, sealedCard: sealed,
                 amount: request.amount, encoded: encoded, scope: scope
             )
             try await self.recordSideEffects(
@@ -264,13 +267,13 @@ public final class PaymentService: Sendable {
         let encodedRequest = try Self.encode(record)
         let traceDigest = try Encoded.traceDigest(final)
         let stillSealed = final.status == .pending ? sealed : nil
-        let (fingerprint, offSession) = (record.fingerprint, record.merchantInitiated)
+        let (fingerprint, offSession, tenant) = (record.fingerprint, record.merchantInitiated, row.tenant)
         let applied = try await store.transact { scope -> Bool in
             // Conditional: of two completions racing, one applies.
             guard try await PaymentRepository.lockedStatus(id, scope: scope) == PaymentStatus.pending.rawValue else { return false }
             if let newSource {
                 try await PaymentRepository.insertSource(
-                    id: newSource.id, fingerprint: fingerprint, sealedCard: newSource.sealed, scope: scope)
+                    id: newSource.id, tenant: tenant, fingerprint: fingerprint, sealedCard: newSource.sealed, scope: scope)
             }
             try await PaymentRepository.updateAfterChallenge(
                 id, outcome: final, encodedOutcome: encodedOutcome, encodedRequest: encodedRequest, sealedCard: stillSealed, scope: scope
@@ -288,9 +291,10 @@ public final class PaymentService: Sendable {
 
     // MARK: Reading
 
-    public func payment(_ id: String) async throws -> PaymentView {
-        try await expireIfStale(id)
-        guard let row = try await repository.payment(id) else { throw GateRefusal(.notFound, "payment not found") }
+    /// A payment of `owner`'s; another tenant's is not found.
+    public func payment(_ id: String, owner: ResourceOwner) async throws -> PaymentView {
+        try await expireIfStale(id, tenant: owner.tenant)
+        guard let row = try await repository.payment(id, tenant: owner.tenant) else { throw GateRefusal(.notFound, "payment not found") }
         return try PaymentView(
             id: id, request: try Self.decode(StoredRequest.self, row.request), outcome: try Self.decode(PaymentOutcome.self, row.outcome),
             captured: row.captured, createdAt: row.createdAt
@@ -299,8 +303,8 @@ public final class PaymentService: Sendable {
 
     /// A pending payment whose challenge has outlived its lifetime ends as not completed; so
     /// does one whose challenge the issuer no longer knows (it restarted) after that lifetime.
-    func expireIfStale(_ id: String) async throws {
-        guard let (acs, since) = try await repository.pendingChallenge(id) else { return }
+    func expireIfStale(_ id: String, tenant: String) async throws {
+        guard let (acs, since) = try await repository.pendingChallenge(id, tenant: tenant) else { return }
         let now = clock.now()
         if let issuer = acquirer.network.issuer(ofChallenge: acs) {
             guard issuer.challengeExpired(acs, at: now) == true,
@@ -314,16 +318,17 @@ public final class PaymentService: Sendable {
     }
 
     /// The payment's 3DS messages and decisions, in order, for chargeback defence.
-    public func trace(_ id: String) async throws -> PaymentTrace {
-        guard let row = try await repository.payment(id) else { throw GateRefusal(.notFound, "payment not found") }
+    public func trace(_ id: String, owner: ResourceOwner) async throws -> PaymentTrace {
+        guard let row = try await repository.payment(id, tenant: owner.tenant) else { throw GateRefusal(.notFound, "payment not found") }
         let outcome = try Self.decode(PaymentOutcome.self, row.outcome)
         return PaymentTrace(paymentID: id, sca: outcome.sca, optimizer: outcome.optimizer, notes: outcome.notes, messages: outcome.trace)
     }
 
     public static let notificationsMax = 100
 
-    public func notifications() async throws -> JSONList<PaymentNotification> {
-        JSONList("notifications", try await repository.notifications(limit: Self.notificationsMax))
+    /// The newest notifications of `owner`'s payments.
+    public func notifications(owner: ResourceOwner) async throws -> JSONList<PaymentNotification> {
+        JSONList("notifications", try await repository.notifications(tenant: owner.tenant, limit: Self.notificationsMax))
     }
 
     public func sandboxCards() -> JSONList<SandboxCard> {
@@ -343,8 +348,12 @@ public final class PaymentService: Sendable {
 
     /// Captures all or part of an authorized payment. With an Idempotency-Key, a retry gets
     /// the first answer and captures nothing more; the key with another request is refused.
-    public func capture(_ id: String, body: JSONObject?, bodyBytes: [UInt8] = [], idempotencyKey: String? = nil) async throws -> Answer {
+    public func capture(
+        _ id: String, body: JSONObject?, bodyBytes: [UInt8] = [], idempotencyKey: String? = nil, owner: ResourceOwner
+    ) async throws -> Answer {
         let digest = hex(Array(SHA256.hash(data: Array(id.utf8) + [0] + bodyBytes)))
+        let idempotencyKey = owner.storedKey(idempotencyKey)
+        let tenant = owner.tenant
         if let key = idempotencyKey, let stored = try await captureReplay(key: key, digest: digest) { return stored }
         var amount: Int64?
         var reference = ""
@@ -364,7 +373,7 @@ public final class PaymentService: Sendable {
         let reference2 = reference
         do {
             let json = try await store.transact { scope in
-                guard let row = try await PaymentRepository.lockedForCapture(id, scope: scope) else {
+                guard let row = try await PaymentRepository.lockedForCapture(id, tenant: tenant, scope: scope) else {
                     throw GateRefusal(.notFound, "payment not found")
                 }
                 let (status, total, captured) = (row.status, row.amount, row.captured)

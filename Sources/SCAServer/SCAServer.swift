@@ -44,15 +44,18 @@ public struct SCAServer: Sendable {
     public let payments: PaymentService?
     /// The API clients: every machine-facing route asks it for the caller's key.
     public let clients: ClientRegistry
+    /// The demo shop's merchant (`--demo`), for the checkout page's server-side step.
+    public let demoShop: ResourceOwner?
     let decoder: SCAContract.RequestDecoder
     let logger: Logger
 
     public init(
         store: DecisionStore, limits: ServerLimits, metrics: ServerMetrics = ServerMetrics(), bank: Bank? = nil,
-        payments: PaymentService? = nil, clients: ClientRegistry, logger: Logger
+        payments: PaymentService? = nil, clients: ClientRegistry, demoShop: ResourceOwner? = nil, logger: Logger
     ) {
         self.store = store
         self.clients = clients
+        self.demoShop = demoShop
         self.bank = bank
         self.payments = payments
         self.limits = limits
@@ -134,7 +137,9 @@ public struct SCAServer: Sendable {
             BankController(bank: bank, limits: requestLimits).add(to: router)
             WebAssets.add(to: router)
         }
-        if let payments { PaymentsController(payments: payments, limits: requestLimits).add(to: router) }
+        if let payments {
+            PaymentsController(payments: payments, clients: clients, limits: requestLimits, demoShop: demoShop).add(to: router)
+        }
         ClientsController(clients: clients, limits: requestLimits).add(to: router)
         routes.set(router.routes.map { ($0.method.rawValue, $0.path.description) })
         return router

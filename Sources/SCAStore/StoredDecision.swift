@@ -68,7 +68,7 @@ public struct ResourceOwner: Sendable, Hashable {
     }
 
     /// An idempotency key as stored: inside the client's own scope.
-    func storedKey(_ key: String?) -> String? {
+    public func storedKey(_ key: String?) -> String? {
         guard let key, !client.isEmpty else { return key }
         return client + ":" + key
     }

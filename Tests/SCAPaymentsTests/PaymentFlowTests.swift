@@ -42,6 +42,9 @@ import Testing
 
         func advance(seconds: Int64) { clock.advance(.seconds(seconds)) }
 
+        /// The merchant whose payments these are (`ResourceOwner`).
+        static let merchant = ResourceOwner.client("cli_test", tenant: "ten_test")
+
         func pay(
             _ card: String, amount: Int = 2500, currency: String = "EUR", threeDS: String = #"{"enabled": true}"#,
             extra: String = "", key: String? = nil
@@ -50,7 +53,7 @@ import Testing
                 {"source": {"type": "card", "number": "\(card)", "expiry_month": 12, "expiry_year": 2030, "cvv": "100"},
                  "amount": \(amount), "currency": "\(currency)", "3ds": \(threeDS)\(extra.isEmpty ? "" : ", " + extra)}
                 """
-            return Self.object(try await service.create(body: Array(body.utf8), idempotencyKey: key).json)
+            return Self.object(try await service.create(body: Array(body.utf8), idempotencyKey: key, owner: Harness.merchant).json)
         }
 
         static func object(_ json: String) -> [String: Any] {
@@ -58,7 +61,7 @@ import Testing
         }
 
         func payment(_ answer: [String: Any]) async throws -> [String: Any] {
-            Self.object(try await service.payment(answer["id"] as! String).json)
+            Self.object(try await service.payment(answer["id"] as! String, owner: Harness.merchant).json)
         }
 
         /// The ACS transaction of a pending payment's challenge.
@@ -118,7 +121,7 @@ import Testing
                 {"source": {"type": "card", "number": "\(card)", "expiry_month": 12, "expiry_year": 2030, "cvv": "100"},
                  "amount": 4000, "currency": "EUR", "3ds": {"enabled": true, "exemption": "low_value"}}
                 """
-            let answer = try await h.service.create(body: Array(body.utf8), idempotencyKey: nil).json
+            let answer = try await h.service.create(body: Array(body.utf8), idempotencyKey: nil, owner: Harness.merchant).json
             #expect(try order(answer) == members, "\(card)")
             let sca = try #require(PaymentFlowTests.Harness.object(answer)["sca"] as? [String: Any])
             let notApplied = try #require(sca["not_applied"] as? [[String: Any]], "\(card): not_applied is a list")
@@ -145,7 +148,8 @@ import Testing
         #expect(Self.threeDS(done)["eci"] as? String == "05")
         #expect(done["liability_shift"] as? Bool == true)
         // The whole conversation is kept, in order, for chargeback defence.
-        let trace = Harness.object(try JSONValueEncoder.encode(try await h.service.trace(pending["id"] as! String)))
+        let trace = Harness.object(
+            try JSONValueEncoder.encode(try await h.service.trace(pending["id"] as! String, owner: Harness.merchant)))
         let steps = (trace["messages"] as? [[String: Any]] ?? []).map { $0["step"] as? String ?? "" }
         #expect(
             steps == [
@@ -153,7 +157,9 @@ import Testing
                 "authorisation_response",
             ])
         // No card number in the trace, and every step in a verifying audit chain.
-        #expect(!(try JSONValueEncoder.encode(try await h.service.trace(pending["id"] as! String))).contains("4000020000000018"))
+        #expect(
+            !(try JSONValueEncoder.encode(try await h.service.trace(pending["id"] as! String, owner: Harness.merchant))).contains(
+                "4000020000000018"))
         let events = try await h.store.database.read("SELECT COUNT(*) AS n FROM audit_events WHERE kind = 'card_payment'")
         #expect(try events[0].decode(column: "n", as: Int.self) == 2)
         guard case .intact = try await h.store.verifyAudit() else {
@@ -288,7 +294,7 @@ import Testing
                     """
                     {"source": {"type": "id", "id": "\(source)"}, "amount": 999, "currency": "EUR", "payment_type": "Recurring",
                      "merchant_initiated": true, "previous_payment_id": "\(firstID)"}
-                    """.utf8), idempotencyKey: nil
+                    """.utf8), idempotencyKey: nil, owner: Harness.merchant
             ).json)
         #expect(mit["status"] as? String == "Authorized")
         #expect(mit["path"] as? String == "out_of_scope")
@@ -320,8 +326,49 @@ import Testing
         #expect(mit["status"] as? String == "Declined")
         #expect(mit["response_code"] as? String == "20154")
         #expect(mit["next_action"] as? String == "customer_must_authenticate")
-        let notifications = Harness.object(try await h.service.notifications().json)["notifications"] as? [[String: Any]] ?? []
+        let notifications =
+            Harness.object(try await h.service.notifications(owner: Harness.merchant).json)["notifications"] as? [[String: Any]] ?? []
         #expect(notifications.map { $0["payment_id"] as? String } == [mit["id"] as? String])
+        #expect(try await h.service.notifications(owner: Self.otherMerchant).items.isEmpty)
+        await h.close()
+    }
+
+    /// Another merchant, of another tenant.
+    static let otherMerchant = ResourceOwner.client("cli_other", tenant: "ten_other")
+
+    /// A payment, its trace, its captures and its stored card are its merchant's: another
+    /// tenant finds none of them, and an Idempotency-Key is each client's own.
+    @Test func anotherTenantFindsNothingOfAMerchants() async throws {
+        let h = try await Harness()
+        let first = try await h.pay("4000010000000019", extra: #""store_for_future_use": true"#, key: "order-1")
+        if first["status"] as? String == "Pending" { try await h.complete(first) }
+        let id = try #require(first["id"] as? String)
+        let source = try #require((try await h.payment(first)["source"] as? [String: Any])?["id"] as? String)
+        let other = Self.otherMerchant
+        await #expect(throws: GateRefusal.self) { try await h.service.payment(id, owner: other) }
+        await #expect(throws: GateRefusal.self) { try await h.service.trace(id, owner: other) }
+        await #expect(throws: GateRefusal.self) { try await h.service.capture(id, body: nil, owner: other) }
+        let stored = #"{"source": {"type": "id", "id": "\#(source)"}, "amount": 500, "currency": "EUR"}"#
+        await #expect(throws: GateRefusal.self) {
+            try await h.service.create(body: Array(stored.utf8), idempotencyKey: nil, owner: other)
+        }
+        // The same key from another client is another payment, not a reused key.
+        let sameKey = Harness.object(
+            try await h.service.create(
+                body: Array(
+                    #"{"source": {"type": "card", "number": "4000010000000019", "expiry_month": 12, "expiry_year": 2030}, "amount": 700, "currency": "EUR"}"#
+                        .utf8), idempotencyKey: "order-1", owner: other
+            ).json)
+        #expect(sameKey["id"] as? String != id && sameKey["status"] as? String == "Authorized")
+        // The owner still has it all.
+        #expect(try await h.service.payment(id, owner: Harness.merchant).json.contains(id))
+        let reused = Harness.object(
+            try await h.service.create(
+                body: Array(#"{"source": {"type": "id", "id": "\#(source)"}, "amount": 500, "currency": "EUR"}"#.utf8), idempotencyKey: nil,
+                owner: Harness.merchant
+            ).json)
+        #expect(reused["status"] as? String == "Authorized")
+        #expect(try await h.service.capture(id, body: nil, owner: Harness.merchant).created)
         await h.close()
     }
 
@@ -423,7 +470,7 @@ import Testing
                 body: Array(
                     """
                     {"source": {"type": "card", "number": "4000010000000019", "expiry_month": 1, "expiry_year": 2026}, "amount": 100, "currency": "EUR"}
-                    """.utf8), idempotencyKey: nil
+                    """.utf8), idempotencyKey: nil, owner: Harness.merchant
             ).json)
         #expect(expired["response_code"] as? String == "20054")
         await h.close()
@@ -441,14 +488,14 @@ import Testing
                     try await h.service.create(
                         body: Array(
                             #"{"source": {"type": "card", "number": "4000010000000019", "expiry_month": 12, "expiry_year": 2030}, "amount": 700, "currency": "EUR"}"#
-                                .utf8), idempotencyKey: "burst"
+                                .utf8), idempotencyKey: "burst", owner: Harness.merchant
                     ).json
                 }
             }
             return try await group.reduce(into: [String]()) { $0.append($1) }
         }
         #expect(Set(answers).count == 1)
-        let rows = try await h.store.database.read("SELECT COUNT(*) AS n FROM card_payments WHERE idempotency_key = 'burst'")
+        let rows = try await h.store.database.read("SELECT COUNT(*) AS n FROM card_payments WHERE idempotency_key = 'cli_test:burst'")
         #expect(try rows[0].decode(column: "n", as: Int.self) == 1)
         await #expect(throws: PaymentService.IdempotencyKeyReused.self) {
             try await h.pay("4000010000000019", amount: 2600, key: "order-1")
@@ -461,7 +508,9 @@ import Testing
             #"{"source": {"type": "card", "number": "4000010000000019", "expiry_month": 12, "expiry_year": 2030}, "amount": 100, "currency": "XXX"}"#,
             #"{"source": {"type": "card", "number": "4000010000000019", "expiry_month": 12, "expiry_year": 2030}, "amount": 100, "currency": "EUR", "3ds": {"exemption": "whatever"}}"#,
         ] {
-            await #expect(throws: GateRefusal.self, "\(bad)") { try await h.service.create(body: Array(bad.utf8), idempotencyKey: nil) }
+            await #expect(throws: GateRefusal.self, "\(bad)") {
+                try await h.service.create(body: Array(bad.utf8), idempotencyKey: nil, owner: Harness.merchant)
+            }
         }
         let count = try await h.store.database.read("SELECT COUNT(*) AS n FROM card_payments")
         #expect(try count[0].decode(column: "n", as: Int.self) == 2)

@@ -63,19 +63,29 @@ import Yams
             store: store, settings: PaymentSettings(), masterKey: Array(repeating: 2, count: 32), pepper: Array(repeating: 1, count: 32)
         )
         let clients = ClientRegistry(store: store, pepper: Array(repeating: 1, count: 32))
-        let server = SCAServer(store: store, limits: limits, bank: Bank(auth: auth), payments: payments, clients: clients, logger: logger)
+        let keys = try await TestKeys(clients)
+        let server = SCAServer(
+            store: store, limits: limits, bank: Bank(auth: auth), payments: payments, clients: clients, demoShop: keys.merchantOwner,
+            logger: logger)
         routes?.set(server.router().routes.map { "\($0.method) \($0.path)" })
-        try await $keys.withValue(try await TestKeys(clients)) {
-            switch transport {
-            case .router:
-                try await Application(router: server.router(), logger: logger).test(.router) { client in try await body(client, store) }
-            case .connection:
-                let app = Application(
-                    router: server.router(), server: server.http1(serverName: "sca"),
-                    configuration: .init(address: .hostname("127.0.0.1", port: 0), serverName: "sca"), logger: logger
-                )
-                try await app.test(.live) { client in try await body(client, store) }
+        do {
+            try await $keys.withValue(keys) {
+                switch transport {
+                case .router:
+                    try await Application(router: server.router(), logger: logger).test(.router) { client in try await body(client, store) }
+                case .connection:
+                    let app = Application(
+                        router: server.router(), server: server.http1(serverName: "sca"),
+                        configuration: .init(address: .hostname("127.0.0.1", port: 0), serverName: "sca"), logger: logger
+                    )
+                    try await app.test(.live) { client in try await body(client, store) }
+                }
             }
+        } catch {
+            // Closed before the error goes on: an open connection's end is an assertion.
+            await pins.shutdown()
+            await database.close()
+            throw error
         }
         await pins.shutdown()
         await database.close()
@@ -89,6 +99,8 @@ import Yams
         let `operator`: String
         let merchant: String
         let partner: String
+        /// The merchant's tenant, which is also the demo shop's (`/demo-shop/…`).
+        let merchantOwner: ResourceOwner
         /// The registry that issued them, for tests that need more clients.
         let clients: ClientRegistry
 
@@ -96,7 +108,9 @@ import Yams
             self.clients = clients
             decider = try await clients.create(kind: .decider, name: "Test decider", environment: .test).key
             `operator` = try await clients.create(kind: .operator, name: "Test operator", environment: .test).key
-            merchant = try await clients.create(kind: .merchant, name: "Test merchant", environment: .test).key
+            let merchantKey = try await clients.create(kind: .merchant, name: "Test merchant", environment: .test)
+            merchant = merchantKey.key
+            merchantOwner = .client(merchantKey.client.id, tenant: merchantKey.client.tenant)
             partner = try await clients.create(kind: .partner, name: "Test partner", environment: .test).key
         }
 

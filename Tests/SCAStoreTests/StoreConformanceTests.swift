@@ -531,7 +531,7 @@ enum Tamper: CaseIterable {
         #expect(schema.migrations[3].name == "indexes for the retention sweep; indexes for the retention sweep")
         #expect(Set(AuthSchema.migrations.map(\.version)) == [2, 4])
         #expect(BankSchema.migrations.map(\.version) == [2])
-        #expect(PaymentSchema.migrations.map(\.version) == [3])
+        #expect(PaymentSchema.migrations.map(\.version) == [3, 8])
         #expect(StoreSchema.migrations.map(\.version) == [1, 4, 5, 6, 8])
         #expect(ClientsSchema.migrations.map(\.version) == [7])
     }

@@ -145,7 +145,7 @@ def frictionless(server, page):
     trace = page.by_id("result-trace").get_attribute("href") or ""
     check("frictionless: the trace link points at the payment's trace",
           page.by_id("result-trace").is_displayed() and result["id"].startswith("pay_")
-          and trace.endswith(f"/v1/payments/{result['id']}/trace"), f"{trace} {result['id']}")
+          and trace.endswith(f"/demo-shop/payments/{result['id']}/trace"), f"{trace} {result['id']}")
 
 
 def challenge(server, page):

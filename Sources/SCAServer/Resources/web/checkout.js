@@ -1,8 +1,10 @@
 /*
- * Demo Shop checkout (/app/checkout.html): a card payment through POST /v1/payments with the
- * simulated 3-D Secure 2. A Pending payment opens _links.redirect in #challenge-frame; the
- * frame posts {type: "sca-3ds-complete", payment_id} when done, and the page also polls
- * GET /v1/payments/{id} every 2 s. Server data only ever goes through textContent.
+ * Demo Shop checkout (/app/checkout.html): a card payment with the simulated 3-D Secure 2,
+ * through the shop's own server-side step (/demo-shop/…, which pays as the demo merchant:
+ * no API key reaches the browser; docs/CLIENTS.md). A Pending payment opens
+ * _links.redirect in #challenge-frame; the frame posts {type: "sca-3ds-complete",
+ * payment_id} when done, and the page also polls GET /demo-shop/payments/{id} every 2 s.
+ * Server data only ever goes through textContent.
  *
  * Ids (stable, for tests): the form fields named in checkout.html, #pay, #error (role=alert);
  * #challenge, #challenge-frame; #result[data-status] (role=status) with #result-status,
@@ -82,7 +84,7 @@
   }
 
   async function loadCards() {
-    const response = await request('GET', '/v1/sandbox/cards');
+    const response = await request('GET', '/demo-shop/sandbox-cards');
     if (!response.ok || !response.data || !Array.isArray(response.data.cards)) {
       showError(`Could not load the sandbox cards. ${failureText(response)}`);
       return;
@@ -142,7 +144,7 @@
       $(problem[0]).focus();
       return;
     }
-    const response = await request('POST', '/v1/payments', body, { 'Idempotency-Key': randomKey() });
+    const response = await request('POST', '/demo-shop/payments', body, { 'Idempotency-Key': randomKey() });
     if (!response.ok || !response.data) {
       showError(failureText(response));
       return;
@@ -176,7 +178,7 @@
 
   async function refresh(id) {
     try {
-      const response = await request('GET', `/v1/payments/${encodeURIComponent(id)}`);
+      const response = await request('GET', `/demo-shop/payments/${encodeURIComponent(id)}`);
       if (!pending || pending.id !== id) return; // a newer payment took over
       if (!response.ok || !response.data) {
         showError(failureText(response));
@@ -249,7 +251,8 @@
       : (payment.liability || '—');
     $('result-sca').textContent = scaText(payment, threeDS);
     $('result-id').textContent = payment.id || '';
-    const trace = sameOriginHref(links.trace && links.trace.href);
+    // The shop's own copy of the trace: the API's (links.trace) needs the merchant's key.
+    const trace = links.trace && payment.id ? `/demo-shop/payments/${encodeURIComponent(payment.id)}/trace` : null;
     $('result-trace').hidden = !trace;
     if (trace) $('result-trace').href = trace;
   }
