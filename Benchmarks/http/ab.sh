@@ -15,14 +15,18 @@ duration=${DUR:-3}
 script=${SCRIPT:-decisions.lua}
 path=${URLP:-/v1/decisions}
 work=$(mktemp -d /tmp/sca-ab-XXXXXX)
+source Benchmarks/http/keys.sh
+# Each side's decider key, sent to both: a build that takes no key ignores it.
+declare -A key=([a]=$(api_key "$1" "$work/a.sqlite" decider) [b]=$(api_key "$2" "$work/b.sqlite" decider))
 SCA_LOG_LEVEL=warning "$1" serve --db "$work/a.sqlite" --port 18501 >"$work/a.log" 2>&1 &
 server_a=$!
 SCA_LOG_LEVEL=warning "$2" serve --db "$work/b.sqlite" --port 18502 >"$work/b.log" 2>&1 &
 server_b=$!
 trap 'kill -TERM $server_a $server_b 2>/dev/null; wait $server_a $server_b 2>/dev/null; rm -rf "$work"' EXIT
-for port in 18501 18502; do
+for side in a b; do
+  port=$([ $side = a ] && echo 18501 || echo 18502)
   for _ in $(seq 1 100); do curl -fsS "http://127.0.0.1:$port/ready" >/dev/null 2>&1 && break; sleep 0.1; done
-  wrk -t2 -c64 -d2s --timeout 10s -s "Benchmarks/http/$script" "http://127.0.0.1:$port$path" >/dev/null
+  SCA_API_KEY=${key[$side]} wrk -t2 -c64 -d2s --timeout 10s -s "Benchmarks/http/$script" "http://127.0.0.1:$port$path" >/dev/null
 done
 ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 declare -A requests=([a]=0 [b]=0) cpu=([a]=0 [b]=0)
@@ -30,7 +34,7 @@ for _ in $(seq 1 "$rounds"); do
   for side in a b; do
     if [ $side = a ]; then pid=$server_a port=18501; else pid=$server_b port=18502; fi
     before=$(ticks $pid)
-    line=$(wrk -t2 -c64 -d"${duration}s" --timeout 10s -s "Benchmarks/http/$script" "http://127.0.0.1:$port$path" | grep '^SUMMARY')
+    line=$(SCA_API_KEY=${key[$side]} wrk -t2 -c64 -d"${duration}s" --timeout 10s -s "Benchmarks/http/$script" "http://127.0.0.1:$port$path" | grep '^SUMMARY')
     after=$(ticks $pid)
     requests[$side]=$((requests[$side] + $(sed 's/.*requests=\([0-9]*\).*/\1/' <<<"$line")))
     cpu[$side]=$((cpu[$side] + after - before))

@@ -19,8 +19,12 @@ local rest = '","psp_country":"DE","instrument":"card-1"},' ..
   '"payee":{"id":"shop","psp_country":"DE"},"amount":{"value":"12.00","currency":"EUR"},' ..
   '"payment":{"method":"card","channel":"remote","initiator":"payer"},"risk":{"score":0.01}}'
 
+-- The decider's key, from SCA_API_KEY (Benchmarks/http/keys.sh makes one).
+local key = os.getenv("SCA_API_KEY")
+
 function init(args)
   head = "POST /v1/decisions HTTP/1.1\r\nHost: " .. wrk.headers["Host"] ..
+    (key and ("\r\nAuthorization: Bearer " .. key) or "") ..
     "\r\nContent-Type: application/json\r\nContent-Length: "
   id_prefix = '{"id":"b' .. tid .. "-"
   payer_prefix = '","at":"2026-11-21T08:00:00Z","action":"payment","payer":{"id":"payer-' .. tid .. "-"

@@ -12,15 +12,18 @@ rounds=${2:-6}
 duration=${3:-5}
 port=18611
 work=$(mktemp -d /tmp/sca-pay-XXXXXX)
+source Benchmarks/http/keys.sh
+merchant=$(api_key "$1" "$work/p.sqlite" merchant)
+decider=$(api_key "$1" "$work/p.sqlite" decider)
 SCA_LOG_LEVEL=warning "$1" serve --db "$work/p.sqlite" --port $port >"$work/log" 2>&1 &
 server=$!
 trap 'kill -TERM $server 2>/dev/null; wait $server 2>/dev/null; rm -rf "$work"' EXIT
 for _ in $(seq 1 100); do curl -fsS "http://127.0.0.1:$port/ready" >/dev/null 2>&1 && break; sleep 0.1; done
-wrk -t2 -c64 -d2s -s Benchmarks/http/payments.lua "http://127.0.0.1:$port/" >/dev/null
-wrk -t2 -c64 -d2s -s Benchmarks/http/decisions.lua "http://127.0.0.1:$port/v1/decisions" >/dev/null
+SCA_API_KEY=$merchant wrk -t2 -c64 -d2s -s Benchmarks/http/payments.lua "http://127.0.0.1:$port/" >/dev/null
+SCA_API_KEY=$decider wrk -t2 -c64 -d2s -s Benchmarks/http/decisions.lua "http://127.0.0.1:$port/v1/decisions" >/dev/null
 for _ in $(seq 1 "$rounds"); do
-  p=$(wrk -t2 -c64 -d"${duration}s" --latency -s Benchmarks/http/payments.lua "http://127.0.0.1:$port/")
-  d=$(wrk -t2 -c64 -d"${duration}s" --latency -s Benchmarks/http/decisions.lua "http://127.0.0.1:$port/v1/decisions")
+  p=$(SCA_API_KEY=$merchant wrk -t2 -c64 -d"${duration}s" --latency -s Benchmarks/http/payments.lua "http://127.0.0.1:$port/")
+  d=$(SCA_API_KEY=$decider wrk -t2 -c64 -d"${duration}s" --latency -s Benchmarks/http/decisions.lua "http://127.0.0.1:$port/v1/decisions")
   pay=$(awk '/Requests\/sec/ {print $2}' <<<"$p")
   dec=$(awk '/Requests\/sec/ {print $2}' <<<"$d")
   echo "payments $pay/s p99 $(awk '$1 == "99%" {print $2}' <<<"$p") $(grep -o 'non-201 answers: [0-9]*' <<<"$p" || true)" \

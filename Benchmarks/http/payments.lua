@@ -12,6 +12,9 @@ function setup(thread)
   table.insert(threads, thread)
 end
 
+-- The merchant's key, from SCA_API_KEY (Benchmarks/http/keys.sh makes one).
+local headers = {["Content-Type"] = "application/json", ["Authorization"] = "Bearer " .. (os.getenv("SCA_API_KEY") or "")}
+
 function request()
   counter = counter + 1
   local body = string.format(
@@ -19,7 +22,7 @@ function request()
     '"amount":%d,"currency":"EUR","reference":"bench-%d",' ..
     '"3ds":{"enabled":true,"challenge_indicator":"no_challenge_requested"}}',
     1000 + (counter % 5000), counter)
-  return wrk.format("POST", "/v1/payments", {["Content-Type"] = "application/json"}, body)
+  return wrk.format("POST", "/v1/payments", headers, body)
 end
 
 function response(status, headers, body)

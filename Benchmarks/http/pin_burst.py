@@ -38,11 +38,11 @@ def call(method, path, body=None, headers=None):
     return response.status, dict(response.getheaders()), (json.loads(data) if data else None)
 
 
-def wrk_p99():
+def wrk_p99(key):
     output = subprocess.run(
         ["wrk", "-t2", f"-c{connections}", f"-d{duration}s", "--timeout", "10s", "-s",
          os.path.join(ROOT, "Benchmarks", "http", "decisions.lua"), f"http://127.0.0.1:{port}/v1/decisions"],
-        capture_output=True, text=True, timeout=duration + 60).stdout
+        capture_output=True, text=True, timeout=duration + 60, env=dict(os.environ, SCA_API_KEY=key)).stdout
     summary = next(line for line in output.splitlines() if line.startswith("SUMMARY"))
     return summary
 
@@ -53,6 +53,11 @@ def main():
         return 2
     work = tempfile.mkdtemp(prefix="sca-pinburst-")
     environment = dict(os.environ, SCA_LOG_LEVEL="warning")
+    # A decider's key for wrk's decisions (docs/CLIENTS.md), on the store the server opens.
+    made = subprocess.run([binary, "clients", "create", "--kind", "decider", "--name", "benchmark",
+                           "--db", os.path.join(work, "sca.sqlite")], capture_output=True, text=True, cwd=work,
+                          env=environment, timeout=120, check=True)
+    key = json.loads(made.stdout)["key"]
     server = subprocess.Popen([binary, "serve", "--demo", "--db", os.path.join(work, "sca.sqlite"), "--port", str(port)],
                               cwd=work, env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
@@ -69,7 +74,7 @@ def main():
         tokens = [call("POST", "/v1/sessions", json.dumps({"username": "burst"}))[2]["one_time_token"]
                   for _ in range(concurrency * duration * 4)]
 
-        alone = wrk_p99()
+        alone = wrk_p99(key)
         stop = threading.Event()
         checks = []
 
@@ -85,7 +90,7 @@ def main():
         for thread in threads:
             thread.start()
         time.sleep(1)  # the pool is busy before the measurement starts
-        during = wrk_p99()
+        during = wrk_p99(key)
         stop.set()
         for thread in threads:
             thread.join(timeout=120)

@@ -22,6 +22,7 @@ warmup=${WARMUP:-3}
 round=${ROUND:-2}
 bin=${SCA_TEST_BIN:-$(swift build -c release --show-bin-path)/sca}
 [ -x "$bin" ] || { echo "build first: swift build -c release" >&2; exit 2; }
+source Benchmarks/http/keys.sh
 command -v wrk >/dev/null || { echo "wrk is missing: apt-get install -y wrk" >&2; exit 2; }
 work=$(mktemp -d /tmp/sca-bench-XXXXXX)
 servers=()
@@ -49,14 +50,16 @@ declare -A script=([health]=health.lua [sqlite_group_commit]=decisions.lua [sqli
 declare -A path=([health]=/health [sqlite_group_commit]=/v1/decisions [sqlite_one_tx_per_request]=/v1/decisions
   [postgres_group_commit]=/v1/decisions)
 
+declare -A key
 start() {  # start NAME DB [BATCH_MAX]: the server NAME on its port; without BATCH_MAX, the default
+  key[$1]=$(api_key "$bin" "$2" decider)
   env SCA_LOG_LEVEL=warning ${3:+SCA_STORAGE_BATCH_MAX=$3} "$bin" serve --db "$2" --port "${port[$1]}" >"$work/$1.log" 2>&1 &
   servers+=($!)
   for _ in $(seq 1 100); do curl -fsS "http://127.0.0.1:${port[$1]}/ready" >/dev/null 2>&1 && return; sleep 0.1; done
   cat "$work/$1.log" >&2; exit 1
 }
 drive() {  # drive LABEL SECONDS: wrk with LABEL's load; prints wrk's output
-  wrk -t2 -c"$connections" -d"${2}s" --timeout 10s -s "Benchmarks/http/${script[$1]}" \
+  SCA_API_KEY=${key[${server_of[$1]}]} wrk -t2 -c"$connections" -d"${2}s" --timeout 10s -s "Benchmarks/http/${script[$1]}" \
     "http://127.0.0.1:${port[${server_of[$1]}]}${path[$1]}"
 }
 declare -A requests seconds rounds_rps p99 errors socket_errors rate

@@ -25,7 +25,12 @@ extension ClientRegistry {
     /// The calling client when its key may use `scope`; otherwise throws the refusal
     /// (`answering` turns it into 401 or 403). Every machine-facing route starts with it.
     public func require(_ scope: ClientScope, _ request: Request) async throws -> Client {
-        switch try await authorize(request.headers[.authorization], for: scope) {
+        try await require(scope, authorization: request.headers[.authorization])
+    }
+
+    /// The same, from the header's value (`DecisionChannelHandler` has no `Request`).
+    public func require(_ scope: ClientScope, authorization: String?) async throws -> Client {
+        switch try await authorize(authorization, for: scope) {
         case .success(let client): return client
         case .failure(let refusal): throw refusal
         }

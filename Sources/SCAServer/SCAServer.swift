@@ -86,12 +86,14 @@ public struct SCAServer: Sendable {
                 : APIError(status: .serviceUnavailable, code: "database_unreachable", message: "the database does not answer").response
         }
         router.get("/metrics") { request, _ in
-            if case .failure(let refusal) = await caller(.metrics, request.headers[.authorization]) { return refusal.response }
-            let (transactions, jobs) = await (store.commits, store.committedJobs)
-            metrics.committed(transactions: transactions, decisions: jobs)
-            var headers = HTTPFields()
-            headers[.contentType] = "text/plain; version=0.0.4; charset=utf-8"
-            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: metrics.render())))
+            await answering {
+                _ = try await clients.require(.metrics, request)
+                let (transactions, jobs) = await (store.commits, store.committedJobs)
+                metrics.committed(transactions: transactions, decisions: jobs)
+                var headers = HTTPFields()
+                headers[.contentType] = "text/plain; version=0.0.4; charset=utf-8"
+                return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: metrics.render())))
+            }
         }
         router.get("/openapi.yaml") { _, _ in
             var headers = HTTPFields()
@@ -100,35 +102,39 @@ public struct SCAServer: Sendable {
         }
         router.post("/v1/decisions") { request, _ in try await postDecision(request) }
         router.get("/v1/decisions/{id}") { request, context in
-            let owner: ResourceOwner
-            switch await decisionOwner(request.headers[.authorization]) {
-            case .success(let value): owner = value
-            case .failure(let refusal): return refusal.response
+            await answering {
+                let owner = try await decider(authorization: request.headers[.authorization])
+                let id = context.parameters.get("id") ?? ""
+                guard let decision = try await lookup(id, owner: owner) else { throw APIError.notFound("decision \(id.prefix(64))") }
+                return Response.json(Self.view(decision))
             }
-            let id = context.parameters.get("id") ?? ""
-            guard let decision = try await lookup(id, owner: owner) else {
-                return APIError.notFound("decision \(id.prefix(64))").response
-            }
-            return Response.json(Self.view(decision))
         }
         router.post("/v1/decisions/{id}/sca-result") { request, context in
-            try await postSCAResult(request, id: context.parameters.get("id") ?? "")
+            await answering {
+                try await postSCAResult(
+                    request, id: context.parameters.get("id") ?? "",
+                    owner: try await decider(authorization: request.headers[.authorization]))
+            }
         }
         router.get("/v1/audit") { request, _ in
-            if case .failure(let refusal) = await caller(.audit, request.headers[.authorization]) { return refusal.response }
-            return try await auditPage(request)
+            await answering {
+                _ = try await clients.require(.audit, request)
+                return try await auditPage(request)
+            }
         }
         router.get("/v1/audit/verify") { request, _ in
-            if case .failure(let refusal) = await caller(.audit, request.headers[.authorization]) { return refusal.response }
-            return try await verify()
+            await answering {
+                _ = try await clients.require(.audit, request)
+                return try await verify()
+            }
         }
         let requestLimits = RequestLimits(bodyBytesMax: limits.bodyBytesMax)
         if let bank {
             router.get("/v1/dev/messages") { request, _ in
-                if case .failure(let refusal) = await caller(.developmentMessages, request.headers[.authorization]) {
-                    return refusal.response
+                await answering {
+                    _ = try await clients.require(.developmentMessages, request)
+                    return try Self.developmentMessages(bank.auth.messages, to: request.uri.queryParameters.get("to"))
                 }
-                return await answering { try Self.developmentMessages(bank.auth.messages, to: request.uri.queryParameters.get("to")) }
             }
             // A login's SCA covers the app's account information that follows it.
             AuthController(auth: bank.auth, limits: requestLimits) { userID in
@@ -159,14 +165,17 @@ public struct SCAServer: Sendable {
     func decisionReply(
         authorization: String?, idempotencyKey: Result<String?, APIError>, body: Result<ByteBuffer, APIError>
     ) async -> JSONReply {
-        switch await decisionOwner(authorization) {
-        case .failure(let refusal):
-            return refusal.reply
-        case .success(let owner):
-            switch decisionStep(idempotencyKey: idempotencyKey, body: body, owner: owner) {
-            case .reply(let reply): return reply
-            case .submit(let submission): return decisionReply(await store.decide(submission))
-            }
+        let owner: ResourceOwner
+        do {
+            owner = try await decider(authorization: authorization)
+        } catch let refusal as any APIRefusal {
+            return refusal.apiError.reply
+        } catch {
+            return APIError.storage(error, otherwise: "the API key could not be checked").reply
+        }
+        switch decisionStep(idempotencyKey: idempotencyKey, body: body, owner: owner) {
+        case .reply(let reply): return reply
+        case .submit(let submission): return decisionReply(await store.decide(submission))
         }
     }
 
@@ -236,26 +245,11 @@ public struct SCAServer: Sendable {
         return .json(JSONList("messages", messages.messages(to: to)))
     }
 
-    // MARK: Callers
-
-    /// The calling client when the key in `authorization` may use `scope`; otherwise the
-    /// refusal (401 or 403, the same for every route).
-    func caller(_ scope: ClientScope, _ authorization: String?) async -> Result<Client, APIError> {
-        do {
-            switch try await clients.authorize(authorization, for: scope) {
-            case .success(let client): return .success(client)
-            case .failure(let refusal): return .failure(refusal.apiError)
-            }
-        } catch {
-            logger.error("API key lookup failed", metadata: ["error": "\(String(reflecting: error))"])
-            return .failure(.unavailable("the API key could not be checked"))
-        }
-    }
-
     /// Whose decisions a decider's key makes and reads: its tenant's, in the tenant's own
     /// namespace of the rules state. No key reaches the engine's own (`ResourceOwner`).
-    func decisionOwner(_ authorization: String?) async -> Result<ResourceOwner, APIError> {
-        await caller(.decisions, authorization).map { .client($0.id, tenant: $0.tenant) }
+    func decider(authorization: String?) async throws -> ResourceOwner {
+        let client = try await clients.require(.decisions, authorization: authorization)
+        return .client(client.id, tenant: client.tenant)
     }
 
     private func lookup(_ id: String, owner: ResourceOwner) async throws -> StoredDecision? {
@@ -282,12 +276,7 @@ public struct SCAServer: Sendable {
         return String(decoding: out, as: UTF8.self)
     }
 
-    private func postSCAResult(_ request: Request, id: String) async throws -> Response {
-        let owner: ResourceOwner
-        switch await decisionOwner(request.headers[.authorization]) {
-        case .success(let value): owner = value
-        case .failure(let refusal): return refusal.response
-        }
+    private func postSCAResult(_ request: Request, id: String, owner: ResourceOwner) async throws -> Response {
         if case .failure(let error) = IdempotencyKey.parse(request) { return error.response }
         let body: ByteBuffer
         switch await collect(request) {

@@ -110,7 +110,7 @@ extension DecisionStore {
                     continue
                 }
                 // In the namespace of the rules state it was decided in.
-                var request = ResourceOwner(tenant: tenant, client: "").namespaced(decoded)
+                var request = ResourceOwner.namespaced(decoded, tenant: tenant)
                 request.sca = payload.sca.requestSCA
                 let prior = memory.prior(for: request)
                 let (decision, effects) = engine.decide(request, prior: prior).parts()

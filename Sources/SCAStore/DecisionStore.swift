@@ -444,8 +444,7 @@ public actor DecisionStore {
                 guard case .success(let request) = decoder.decode(line: Array(text.utf8)) else {
                     throw StorageError.corrupt("stored request of \(decision.id) does not decode")
                 }
-                let owner = ResourceOwner(tenant: decision.tenant, client: "")
-                reported[decision.id] = (decision, owner.namespaced(request))
+                reported[decision.id] = (decision, ResourceOwner.namespaced(request, tenant: decision.tenant))
             }
         }
 

@@ -60,7 +60,10 @@ public struct ResourceOwner: Sendable, Hashable {
     }
 
     /// The request as the rules state sees it: its payer inside the owner's namespace.
-    func namespaced(_ request: DecisionRequest) -> DecisionRequest {
+    func namespaced(_ request: DecisionRequest) -> DecisionRequest { Self.namespaced(request, tenant: tenant) }
+
+    /// A stored decision's request inside its tenant's namespace (the engine's: '').
+    static func namespaced(_ request: DecisionRequest, tenant: String) -> DecisionRequest {
         guard !tenant.isEmpty else { return request }
         var request = request
         request.payer.id = PayerID(tenant + ":" + request.payer.id.value)

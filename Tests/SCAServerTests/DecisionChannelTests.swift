@@ -313,6 +313,28 @@ import Testing
         }
     }
 
+    /// The fast path checks the key as the router's routes do: without a decider's key
+    /// nothing is decided, and the connection goes on.
+    @Test func aDecisionWithoutADecidersKeyIsRefusedAndNothingIsWritten() async throws {
+        try await Self.withChannel { channel, store, _ in
+            let keys = try #require(ServerTests.keys)
+            let anonymous = ServerTests.$keys.withValue(nil) { Self.decisionRequest("a1") }
+            let wrongKind = ServerTests.$keys.withValue(nil) {
+                Self.decisionRequest("a2", fields: ["Authorization: Bearer \(keys.merchant)"])
+            }
+            let wire = Wire()
+            try await channel.writeInbound(anonymous)
+            let refused = try await wire.next(channel)
+            #expect(refused?.status == 401 && refused?.headers["www-authenticate"] == #"Bearer realm="sca""#)
+            try await channel.writeInbound(wrongKind)
+            let outOfScope = try await wire.next(channel)
+            #expect(outOfScope?.status == 403 && outOfScope?.body.contains("insufficient_scope") == true)
+            #expect(try await store.database.integer("SELECT COUNT(*) FROM decisions") == 0)
+            try await channel.writeInbound(Self.decisionRequest("a3"))
+            #expect(try await wire.next(channel)?.status == 201)
+        }
+    }
+
     @Test func theDateHeaderIsAnIMFFixdate() {
         var epoch: time_t = 0
         #expect(HTTPDate.format(&epoch) == "Thu, 01 Jan 1970 00:00:00 GMT")

@@ -146,11 +146,14 @@ import Yams
         return try await client.execute(uri: uri, method: .get, headers: headers) { $0 }
     }
 
-    /// A POST with an API key (`Authorization: Bearer`).
-    static func post(_ client: any TestClientProtocol, _ uri: String, _ body: String, bearer: String?) async throws -> TestResponse {
+    /// A POST with exactly this API key (`Authorization: Bearer`), or none.
+    static func post(
+        _ client: any TestClientProtocol, _ uri: String, _ body: String, bearer: String?, key: String? = nil
+    ) async throws -> TestResponse {
         var headers = HTTPFields()
         headers[.contentType] = "application/json"
         if let bearer { headers[.authorization] = "Bearer " + bearer }
+        if let key { headers[HTTPField.Name("Idempotency-Key")!] = key }
         return try await client.execute(uri: uri, method: .post, headers: headers, body: ByteBuffer(string: body)) { $0 }
     }
 

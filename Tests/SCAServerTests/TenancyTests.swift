@@ -21,16 +21,6 @@ import Testing
         #"{"id":"\#(id)","at":"2026-11-21T08:00:00Z","action":"trust_beneficiary","payer":{"id":"\#(payer)","psp_country":"DE","instrument":"card-1"},"payee":{"id":"\#(payee)","psp_country":"DE"},"sca":"passed"}"#
     }
 
-    static func post(_ client: any TestClientProtocol, _ uri: String, _ body: String, bearer: String?, key: String? = nil)
-        async throws -> TestResponse
-    {
-        var headers = HTTPFields()
-        headers[.contentType] = "application/json"
-        if let bearer { headers[.authorization] = "Bearer " + bearer }
-        if let key { headers[HTTPField.Name("Idempotency-Key")!] = key }
-        return try await client.execute(uri: uri, method: .post, headers: headers, body: ByteBuffer(string: body)) { $0 }
-    }
-
     static func outcome(_ response: TestResponse) -> (outcome: String?, reason: String?) {
         let json = ServerTests.json(response)
         return (json["outcome"] as? String, json["reason"] as? String)
@@ -42,31 +32,31 @@ import Testing
         try await ServerTests.withServer(transport: transport) { client, store in
             let keys = try #require(ServerTests.keys)
             let other = try await keys.clients.create(kind: .decider, name: "Another tenant", environment: .test).key
-            let mine = try await Self.post(client, "/v1/decisions", Self.largePayment(id: "p1"), bearer: keys.decider)
+            let mine = try await ServerTests.post(client, "/v1/decisions", Self.largePayment(id: "p1"), bearer: keys.decider)
             #expect(mine.status == .created && Self.outcome(mine).outcome == "sca_required")
             let id = try #require(mine.headers[HTTPField.Name("Decision-Id")!])
 
             // Another tenant's key, and every other kind's, find nothing to read or complete.
             for bearer in [other, keys.operator, keys.merchant, keys.partner, nil] {
                 let read = try await ServerTests.get(client, "/v1/decisions/\(id)", bearer: bearer)
-                let report = try await Self.post(client, "/v1/decisions/\(id)/sca-result", #"{"result":"passed"}"#, bearer: bearer)
+                let report = try await ServerTests.post(client, "/v1/decisions/\(id)/sca-result", #"{"result":"passed"}"#, bearer: bearer)
                 let expected: HTTPResponse.Status = bearer == other ? .notFound : bearer == nil ? .unauthorized : .forbidden
                 #expect(read.status == expected && report.status == expected, "\(bearer ?? "no key")")
             }
             #expect(try await ServerTests.get(client, "/v1/decisions/\(id)", bearer: keys.decider).status == .ok)
-            let report = try await Self.post(client, "/v1/decisions/\(id)/sca-result", #"{"result":"passed"}"#, bearer: keys.decider)
+            let report = try await ServerTests.post(client, "/v1/decisions/\(id)/sca-result", #"{"result":"passed"}"#, bearer: keys.decider)
             #expect(report.status == .ok && ServerTests.json(report)["sca"] as? String == "passed")
 
             // The same payer id in two tenants is two payers: one's trusted list is not the other's.
-            _ = try await Self.post(client, "/v1/decisions", Self.trust(id: "t1"), bearer: other)
-            let theirs = try await Self.post(client, "/v1/decisions", Self.largePayment(id: "p2"), bearer: other)
+            _ = try await ServerTests.post(client, "/v1/decisions", Self.trust(id: "t1"), bearer: other)
+            let theirs = try await ServerTests.post(client, "/v1/decisions", Self.largePayment(id: "p2"), bearer: other)
             #expect(Self.outcome(theirs) == ("exempt", "trusted_beneficiary"))
-            let again = try await Self.post(client, "/v1/decisions", Self.largePayment(id: "p3"), bearer: keys.decider)
+            let again = try await ServerTests.post(client, "/v1/decisions", Self.largePayment(id: "p3"), bearer: keys.decider)
             #expect(Self.outcome(again).outcome == "sca_required")
 
             // An idempotency key is the client's own: another's use of it is no conflict.
-            let first = try await Self.post(client, "/v1/decisions", payment(id: "k1"), bearer: keys.decider, key: "shared")
-            let second = try await Self.post(client, "/v1/decisions", payment(id: "k2"), bearer: other, key: "shared")
+            let first = try await ServerTests.post(client, "/v1/decisions", payment(id: "k1"), bearer: keys.decider, key: "shared")
+            let second = try await ServerTests.post(client, "/v1/decisions", payment(id: "k2"), bearer: other, key: "shared")
             #expect(first.status == .created && second.status == .created)
             #expect(second.headers[HTTPField.Name("Idempotent-Replayed")!] == nil)
             // Decided again from the store, each tenant's decisions give the same answers
@@ -93,9 +83,11 @@ import Testing
             #expect(refused.outcome == "sca_required" && refused.sca == .pending)
 
             for bearer in [keys.decider, keys.operator, keys.merchant, keys.partner, tpp, nil] {
-                let report = try await Self.post(client, "/v1/decisions/\(refused.id)/sca-result", #"{"result":"passed"}"#, bearer: bearer)
+                let report = try await ServerTests.post(
+                    client, "/v1/decisions/\(refused.id)/sca-result", #"{"result":"passed"}"#, bearer: bearer)
                 #expect([.notFound, .unauthorized, .forbidden].contains(report.status), "\(bearer ?? "no key")")
-                _ = try await Self.post(client, "/v1/decisions", Self.trust(id: "t-\(bearer ?? "none")", payer: "usr_gate"), bearer: bearer)
+                _ = try await ServerTests.post(
+                    client, "/v1/decisions", Self.trust(id: "t-\(bearer ?? "none")", payer: "usr_gate"), bearer: bearer)
             }
             #expect(try await store.decision(id: refused.id)?.sca == .pending)
             let retried = try await engineDecision(Self.largePayment(id: "g2", payer: "usr_gate"))
@@ -106,13 +98,15 @@ import Testing
             var outcomes: [String] = []
             for index in 1...6 { outcomes.append(try await engineDecision(Self.smallPayment(id: "s\(index)")).outcome) }
             #expect(outcomes == Array(repeating: "exempt", count: 5) + ["sca_required"])
-            let reset = try await Self.post(client, "/v1/decisions", Self.smallPayment(id: "r1", sca: "passed"), bearer: keys.decider)
+            let reset = try await ServerTests.post(
+                client, "/v1/decisions", Self.smallPayment(id: "r1", sca: "passed"), bearer: keys.decider)
             #expect(reset.status == .created)
             #expect(try await engineDecision(Self.smallPayment(id: "s7")).outcome == "sca_required")
 
             // An AIS consent's first access needs SCA; an outside one does not refresh it.
             #expect(try await engineDecision(Self.accountAccess(id: "a1")).outcome == "sca_required")
-            let outside = try await Self.post(client, "/v1/decisions", Self.accountAccess(id: "a2", sca: "passed"), bearer: keys.decider)
+            let outside = try await ServerTests.post(
+                client, "/v1/decisions", Self.accountAccess(id: "a2", sca: "passed"), bearer: keys.decider)
             #expect(outside.status == .created)
             #expect(try await engineDecision(Self.accountAccess(id: "a3")).outcome == "sca_required")
         }
