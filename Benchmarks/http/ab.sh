@@ -26,7 +26,7 @@ trap 'kill -TERM $server_a $server_b 2>/dev/null; wait $server_a $server_b 2>/de
 for side in a b; do
   port=$([ $side = a ] && echo 18501 || echo 18502)
   for _ in $(seq 1 100); do curl -fsS "http://127.0.0.1:$port/ready" >/dev/null 2>&1 && break; sleep 0.1; done
-  SCA_API_KEY=${key[$side]} wrk -t2 -c64 -d2s --timeout 10s -s "Benchmarks/http/$script" "http://127.0.0.1:$port$path" >/dev/null
+  BENCH_API_KEY=${key[$side]} wrk -t2 -c64 -d2s --timeout 10s -s "Benchmarks/http/$script" "http://127.0.0.1:$port$path" >/dev/null
 done
 ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 declare -A requests=([a]=0 [b]=0) cpu=([a]=0 [b]=0)
@@ -34,7 +34,7 @@ for _ in $(seq 1 "$rounds"); do
   for side in a b; do
     if [ $side = a ]; then pid=$server_a port=18501; else pid=$server_b port=18502; fi
     before=$(ticks $pid)
-    line=$(SCA_API_KEY=${key[$side]} wrk -t2 -c64 -d"${duration}s" --timeout 10s -s "Benchmarks/http/$script" "http://127.0.0.1:$port$path" | grep '^SUMMARY')
+    line=$(BENCH_API_KEY=${key[$side]} wrk -t2 -c64 -d"${duration}s" --timeout 10s -s "Benchmarks/http/$script" "http://127.0.0.1:$port$path" | grep '^SUMMARY')
     after=$(ticks $pid)
     requests[$side]=$((requests[$side] + $(sed 's/.*requests=\([0-9]*\).*/\1/' <<<"$line")))
     cpu[$side]=$((cpu[$side] + after - before))

@@ -19,8 +19,8 @@ local rest = '","psp_country":"DE","instrument":"card-1"},' ..
   '"payee":{"id":"shop","psp_country":"DE"},"amount":{"value":"12.00","currency":"EUR"},' ..
   '"payment":{"method":"card","channel":"remote","initiator":"payer"},"risk":{"score":0.01}}'
 
--- The decider's key, from SCA_API_KEY (Benchmarks/http/keys.sh makes one).
-local key = os.getenv("SCA_API_KEY")
+-- The decider's key, from BENCH_API_KEY (Benchmarks/http/keys.sh makes one).
+local key = os.getenv("BENCH_API_KEY")
 
 function init(args)
   head = "POST /v1/decisions HTTP/1.1\r\nHost: " .. wrk.headers["Host"] ..

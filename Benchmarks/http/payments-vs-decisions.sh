@@ -19,11 +19,11 @@ SCA_LOG_LEVEL=warning "$1" serve --db "$work/p.sqlite" --port $port >"$work/log"
 server=$!
 trap 'kill -TERM $server 2>/dev/null; wait $server 2>/dev/null; rm -rf "$work"' EXIT
 for _ in $(seq 1 100); do curl -fsS "http://127.0.0.1:$port/ready" >/dev/null 2>&1 && break; sleep 0.1; done
-SCA_API_KEY=$merchant wrk -t2 -c64 -d2s -s Benchmarks/http/payments.lua "http://127.0.0.1:$port/" >/dev/null
-SCA_API_KEY=$decider wrk -t2 -c64 -d2s -s Benchmarks/http/decisions.lua "http://127.0.0.1:$port/v1/decisions" >/dev/null
+BENCH_API_KEY=$merchant wrk -t2 -c64 -d2s -s Benchmarks/http/payments.lua "http://127.0.0.1:$port/" >/dev/null
+BENCH_API_KEY=$decider wrk -t2 -c64 -d2s -s Benchmarks/http/decisions.lua "http://127.0.0.1:$port/v1/decisions" >/dev/null
 for _ in $(seq 1 "$rounds"); do
-  p=$(SCA_API_KEY=$merchant wrk -t2 -c64 -d"${duration}s" --latency -s Benchmarks/http/payments.lua "http://127.0.0.1:$port/")
-  d=$(SCA_API_KEY=$decider wrk -t2 -c64 -d"${duration}s" --latency -s Benchmarks/http/decisions.lua "http://127.0.0.1:$port/v1/decisions")
+  p=$(BENCH_API_KEY=$merchant wrk -t2 -c64 -d"${duration}s" --latency -s Benchmarks/http/payments.lua "http://127.0.0.1:$port/")
+  d=$(BENCH_API_KEY=$decider wrk -t2 -c64 -d"${duration}s" --latency -s Benchmarks/http/decisions.lua "http://127.0.0.1:$port/v1/decisions")
   pay=$(awk '/Requests\/sec/ {print $2}' <<<"$p")
   dec=$(awk '/Requests\/sec/ {print $2}' <<<"$d")
   echo "payments $pay/s p99 $(awk '$1 == "99%" {print $2}' <<<"$p") $(grep -o 'non-201 answers: [0-9]*' <<<"$p" || true)" \

@@ -12,8 +12,8 @@ function setup(thread)
   table.insert(threads, thread)
 end
 
--- The merchant's key, from SCA_API_KEY (Benchmarks/http/keys.sh makes one).
-local headers = {["Content-Type"] = "application/json", ["Authorization"] = "Bearer " .. (os.getenv("SCA_API_KEY") or "")}
+-- The merchant's key, from BENCH_API_KEY (Benchmarks/http/keys.sh makes one).
+local headers = {["Content-Type"] = "application/json", ["Authorization"] = "Bearer " .. (os.getenv("BENCH_API_KEY") or "")}
 
 function request()
   counter = counter + 1

@@ -42,7 +42,7 @@ def wrk_p99(key):
     output = subprocess.run(
         ["wrk", "-t2", f"-c{connections}", f"-d{duration}s", "--timeout", "10s", "-s",
          os.path.join(ROOT, "Benchmarks", "http", "decisions.lua"), f"http://127.0.0.1:{port}/v1/decisions"],
-        capture_output=True, text=True, timeout=duration + 60, env=dict(os.environ, SCA_API_KEY=key)).stdout
+        capture_output=True, text=True, timeout=duration + 60, env=dict(os.environ, BENCH_API_KEY=key)).stdout
     summary = next(line for line in output.splitlines() if line.startswith("SUMMARY"))
     return summary
 

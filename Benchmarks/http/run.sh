@@ -59,7 +59,7 @@ start() {  # start NAME DB [BATCH_MAX]: the server NAME on its port; without BAT
   cat "$work/$1.log" >&2; exit 1
 }
 drive() {  # drive LABEL SECONDS: wrk with LABEL's load; prints wrk's output
-  SCA_API_KEY=${key[${server_of[$1]}]} wrk -t2 -c"$connections" -d"${2}s" --timeout 10s -s "Benchmarks/http/${script[$1]}" \
+  BENCH_API_KEY=${key[${server_of[$1]}]} wrk -t2 -c"$connections" -d"${2}s" --timeout 10s -s "Benchmarks/http/${script[$1]}" \
     "http://127.0.0.1:${port[${server_of[$1]}]}${path[$1]}"
 }
 declare -A requests seconds rounds_rps p99 errors socket_errors rate

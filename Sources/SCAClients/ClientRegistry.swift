@@ -3,6 +3,7 @@ import SCAHTTP
 import SCAPrimitives
 import SCARules
 import SCAStore
+import Synchronization
 
 /// Why a call's credential does not let it through. The answer says no more than this:
 /// not whether the key was unknown, revoked, expired or of the other environment.
@@ -21,6 +22,10 @@ public struct ClientRegistry: Sendable {
     public let store: DecisionStore
     let repository: ClientsRepository
     let hasher: APIKeyHasher
+    /// Deciders' clients by key digest, as read from the store (`decisionCaller`).
+    let seenDeciders = SeenKeys()
+    /// The most deciders' keys kept; past it the memory is emptied and filled again.
+    public static let seenDecidersMax = 10_000
 
     /// How long a rotated key keeps working beside its successor, unless told otherwise.
     public static let rotationOverlapDefault = Instant.Duration.days(1)
@@ -33,6 +38,7 @@ public struct ClientRegistry: Sendable {
         self.store = store
         self.repository = ClientsRepository(database: store.database)
         self.hasher = APIKeyHasher(pepper: pepper)
+        store.credentials.install(ClientsRepository.liveKeys)
     }
 
     // MARK: Administration
@@ -106,13 +112,44 @@ public struct ClientRegistry: Sendable {
     /// timing can only tell an attacker about HMAC values they cannot compute without the
     /// pepper.
     public func authenticate(_ key: String?) async throws -> Client? {
-        guard let key, APIKey.environment(of: key) != nil,
-            let row = try await repository.key(hash: hasher.digest(key)),
-            row.revokedAt == nil, row.client.status == .active
-        else { return nil }
+        guard let key, APIKey.environment(of: key) != nil else { return nil }
+        return try await client(digest: hasher.digest(key))
+    }
+
+    private func client(digest: String) async throws -> Client? {
+        guard let row = try await repository.key(hash: digest), row.revokedAt == nil, row.client.status == .active else { return nil }
         if let end = row.expiresAt, store.clock.now() >= end { return nil }
         return row.client
     }
+
+    /// A decision's caller and its key's digest, read from the store and remembered, so
+    /// that the key is not read again (`seenDecisionCaller`): `POST /v1/decisions` is the hot
+    /// path, and the decision's own transaction checks the key once more
+    /// (`DecisionStore.credentials`), so a revocation or a rotated key's end holds at once on
+    /// every node all the same. Only decisions may skip the read.
+    public func readDecisionCaller(_ authorization: String?) async throws -> (client: Client, credential: String) {
+        guard let key = BearerCredential.parse(authorization), APIKey.environment(of: key) != nil else {
+            throw AccessRefusal.unauthenticated
+        }
+        let digest = hasher.digest(key)
+        guard let client = try await client(digest: digest) else { throw AccessRefusal.unauthenticated }
+        guard client.may(.decisions) else { throw AccessRefusal.insufficientScope }
+        seenDeciders.insert(client, digest: digest, max: Self.seenDecidersMax)
+        return (client, digest)
+    }
+
+    /// A decision's caller from the deciders' keys seen before alone, with no read: nil for
+    /// a key not seen (then `readDecisionCaller`).
+    public func seenDecisionCaller(_ authorization: String?) -> Result<(client: Client, credential: String), AccessRefusal>? {
+        guard let key = BearerCredential.parse(authorization), APIKey.environment(of: key) != nil else {
+            return .failure(.unauthenticated)
+        }
+        let digest = hasher.digest(key)
+        return seenDeciders.client(digest: digest).map { .success(($0, digest)) }
+    }
+
+    /// Forgets a key its decision's transaction found no longer live.
+    public func forget(credential: String) { seenDeciders.remove(digest: credential) }
 
     /// The client of `authorization` (`Bearer <key>`) when it may use `scope`.
     public func authorize(_ authorization: String?, for scope: ClientScope) async throws -> Result<Client, AccessRefusal> {
@@ -139,4 +176,20 @@ public struct ClientRegistry: Sendable {
             throw GateRefusal(.invalid, "tenant: 1 to \(tenantCharactersMax) of a-z, 0-9, _ and -")
         }
     }
+}
+
+/// The deciders' clients a node has read, by key digest; bounded by its caller.
+final class SeenKeys: Sendable {
+    private let clients = Mutex<[String: Client]>([:])
+
+    func client(digest: String) -> Client? { clients.withLock { $0[digest] } }
+
+    func insert(_ client: Client, digest: String, max: Int) {
+        clients.withLock { clients in
+            if clients.count >= max { clients.removeAll(keepingCapacity: true) }
+            clients[digest] = client
+        }
+    }
+
+    func remove(digest: String) { _ = clients.withLock { $0.removeValue(forKey: digest) } }
 }

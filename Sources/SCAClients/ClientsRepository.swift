@@ -28,6 +28,16 @@ struct ClientsRepository: Sendable {
         ).first.map(Self.keyRow)
     }
 
+    /// Of `digests`, the keys live at `now`: not revoked (revoking a client revokes its
+    /// keys) and not ended. The store runs it in the transaction that writes the decisions
+    /// they came with (`CredentialCheck`).
+    static func liveKeys(_ digests: [String], at now: Instant) -> SQLQueryString {
+        """
+        SELECT key_hash FROM api_keys WHERE key_hash IN (\(binds: digests)) AND revoked_at IS NULL \
+        AND (expires_at IS NULL OR expires_at > \(bind: now.millisecondsSinceEpoch))
+        """
+    }
+
     func clients() async throws -> [Client] {
         try await database.read(
             "SELECT \(raw: Self.clientColumns) FROM api_clients c ORDER BY c.created_at, c.id LIMIT \(bind: Self.listMax)"

@@ -96,7 +96,8 @@ extension AuthService {
         }
         switch await store.decide(store.submission(request, text: text)) {
         case .decided(let stored, _): return stored
-        case .idempotencyConflict: throw StorageError.corrupt("a gate decision has no idempotency key")
+        case .idempotencyConflict, .unauthenticated:
+            throw StorageError.corrupt("a gate decision has no idempotency key and no API key")
         case .busy: throw StorageError.busy
         case .unavailable(let message): throw StorageError.unavailable(message)
         }

@@ -160,12 +160,22 @@ final class DecisionChannelHandler: ChannelDuplexHandler, RemovableChannelHandle
             let loop = context.eventLoop
             let bound = NIOLoopBound((self, context), eventLoop: loop)
             let server = self.server
-            Task {
-                let reply = await server.decisionReply(
-                    authorization: decision.authorization, idempotencyKey: decision.idempotencyKey, body: .success(body))
-                loop.execute {
-                    let (handler, context) = bound.value
-                    handler.answer(reply, decision, context: context)
+            // Refusals come back at once, on this loop; decisions on the writer's thread.
+            let answerHere: @Sendable (JSONReply) -> Void = { reply in
+                let (handler, context) = bound.value
+                handler.answer(reply, decision, context: context)
+            }
+            let answer: @Sendable (JSONReply) -> Void = { reply in
+                if loop.inEventLoop { answerHere(reply) } else { loop.execute { answerHere(reply) } }
+            }
+            // A key seen before is not read again (its decision's transaction checks it):
+            // the decision goes to the writer from here, with no task between.
+            if let caller = server.seenDecisionCaller(decision.authorization) {
+                server.decide(caller, idempotencyKey: decision.idempotencyKey, body: .success(body), reply: answer)
+            } else {
+                Task {
+                    let caller = await server.readDecisionCaller(decision.authorization)
+                    server.decide(caller, idempotencyKey: decision.idempotencyKey, body: .success(body), reply: answer)
                 }
             }
         case (.refused(requestEnded: false), .end):

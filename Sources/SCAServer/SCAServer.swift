@@ -154,28 +154,59 @@ public struct SCAServer: Sendable {
     // MARK: Decisions
 
     private func postDecision(_ request: Request) async throws -> Response {
-        await decisionReply(
-            authorization: request.headers[.authorization], idempotencyKey: IdempotencyKey.parse(request), body: await collect(request)
-        ).response
+        let authorization = request.headers[.authorization]
+        let caller = if let seen = seenDecisionCaller(authorization) { seen } else { await readDecisionCaller(authorization) }
+        let body = await collect(request)
+        let reply = await withCheckedContinuation { continuation in
+            decide(caller, idempotencyKey: IdempotencyKey.parse(request), body: body) { continuation.resume(returning: $0) }
+        }
+        return reply.response
     }
 
-    /// The answer to `POST /v1/decisions`, from the route and from `DecisionChannelHandler`,
-    /// which differ only in how bytes reach them and leave: the caller's key first, then
-    /// the request, then the store.
-    func decisionReply(
-        authorization: String?, idempotencyKey: Result<String?, APIError>, body: Result<ByteBuffer, APIError>
-    ) async -> JSONReply {
-        let owner: ResourceOwner
-        do {
-            owner = try await decider(authorization: authorization)
-        } catch let refusal as any APIRefusal {
-            return refusal.apiError.reply
-        } catch {
-            return APIError.storage(error, otherwise: "the API key could not be checked").reply
+    /// Who asks for a decision: the tenant whose namespace it uses and the digest of its
+    /// key, which the decision's transaction checks again; or the refusal.
+    typealias DecisionCaller = Result<(owner: ResourceOwner, credential: String), APIError>
+
+    /// The caller, when its key was seen before (no read); nil otherwise.
+    func seenDecisionCaller(_ authorization: String?) -> DecisionCaller? {
+        clients.seenDecisionCaller(authorization).map { seen in
+            seen.map { (.client($0.client.id, tenant: $0.client.tenant), $0.credential) }.mapError(\.apiError)
         }
-        switch decisionStep(idempotencyKey: idempotencyKey, body: body, owner: owner) {
-        case .reply(let reply): return reply
-        case .submit(let submission): return decisionReply(await store.decide(submission))
+    }
+
+    /// The caller, read from the store.
+    func readDecisionCaller(_ authorization: String?) async -> DecisionCaller {
+        do {
+            let (client, credential) = try await clients.readDecisionCaller(authorization)
+            return .success((.client(client.id, tenant: client.tenant), credential))
+        } catch let refusal as any APIRefusal {
+            return .failure(refusal.apiError)
+        } catch {
+            return .failure(.storage(error, otherwise: "the API key could not be checked"))
+        }
+    }
+
+    /// `POST /v1/decisions` once its caller is known, from the route and from
+    /// `DecisionChannelHandler`, which differ only in how bytes reach them and leave: the
+    /// answer goes to `reply`, at once or on the writer's thread once committed.
+    func decide(
+        _ caller: DecisionCaller, idempotencyKey: Result<String?, APIError>, body: Result<ByteBuffer, APIError>,
+        reply: @escaping @Sendable (JSONReply) -> Void
+    ) {
+        switch caller {
+        case .failure(let refusal):
+            reply(refusal.reply)
+        case .success(let (owner, credential)):
+            switch decisionStep(idempotencyKey: idempotencyKey, body: body, owner: owner, credential: credential) {
+            case .reply(let answer):
+                reply(answer)
+            case .submit(let submission):
+                let clients = self.clients
+                store.decide(submission) { result in
+                    if case .unauthenticated = result { clients.forget(credential: credential) }
+                    reply(decisionReply(result))
+                }
+            }
         }
     }
 
@@ -187,7 +218,7 @@ public struct SCAServer: Sendable {
     }
 
     func decisionStep(
-        idempotencyKey: Result<String?, APIError>, body: Result<ByteBuffer, APIError>, owner: ResourceOwner
+        idempotencyKey: Result<String?, APIError>, body: Result<ByteBuffer, APIError>, owner: ResourceOwner, credential: String
     ) -> DecisionStep {
         let key: String?
         switch idempotencyKey {
@@ -202,7 +233,9 @@ public struct SCAServer: Sendable {
         switch decoder.decode(line: bytes) {
         case .success(let decisionRequest):
             return .submit(
-                store.submission(decisionRequest, text: String(decoding: bytes, as: UTF8.self), owner: owner, idempotencyKey: key))
+                store.submission(
+                    decisionRequest, text: String(decoding: bytes, as: UTF8.self), owner: owner, credential: credential, idempotencyKey: key
+                ))
         case .failure(let error):
             // Same error object as a `sca decide` error line; 400 when not JSON, 422 when
             // JSON that breaks the contract.
@@ -222,6 +255,8 @@ public struct SCAServer: Sendable {
             headers[.decisionID] = decision.id
             if replayed { headers[.idempotentReplayed] = "true" }
             return JSONReply(status: .created, headers: headers, body: Array(decision.answer.utf8))
+        case .unauthenticated:
+            return AccessRefusal.unauthenticated.apiError.reply
         case .idempotencyConflict:
             return APIError(
                 status: .unprocessableContent, code: "idempotency_key_reused",

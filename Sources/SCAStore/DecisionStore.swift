@@ -45,6 +45,8 @@ public actor DecisionStore {
     public nonisolated let engine: RulesEngine
     /// The one clock of the engine (see `EngineClock`).
     public nonisolated let clock: EngineClock
+    /// Where the API keys decisions come with are checked again, in their transaction.
+    public nonisolated let credentials = CredentialCheck()
 
     /// The committer runs on the writer connection's own thread (see `StoreDatabase`).
     public nonisolated var unownedExecutor: UnownedSerialExecutor {
@@ -109,9 +111,12 @@ public actor DecisionStore {
 
     /// A request to submit, with the id its decision will get (time-ordered on `clock`).
     public nonisolated func submission(
-        _ request: DecisionRequest, text: String, owner: ResourceOwner = .engine, idempotencyKey: String? = nil
+        _ request: DecisionRequest, text: String, owner: ResourceOwner = .engine, credential: String? = nil,
+        idempotencyKey: String? = nil
     ) -> DecisionSubmission {
-        DecisionSubmission(request: request, requestText: text, owner: owner, idempotencyKey: idempotencyKey, madeAt: clock.now())
+        DecisionSubmission(
+            request: request, requestText: text, owner: owner, credential: credential, idempotencyKey: idempotencyKey,
+            madeAt: clock.now())
     }
 
     public nonisolated func decide(_ submission: DecisionSubmission) async -> DecisionResult {
@@ -281,9 +286,12 @@ public actor DecisionStore {
         let instant = clock.now()
         let now = instant.rfc3339
         try await db.run(database.beginWrite)
+        // 0. The API keys the decisions came with, checked again in this transaction: a
+        //    revocation committed before it holds, whatever a node remembers of the key.
+        let refused = try await refusedCredentials(jobs, now: instant)
         // 1. Idempotency keys, claimed first in key order. A key another transaction holds
         //    makes this one wait for it (PostgreSQL) and then lose the claim.
-        let (leaderOfKey, earlier) = try await claimIdempotencyKeys(jobs, now: now)
+        let (leaderOfKey, earlier) = try await claimIdempotencyKeys(jobs, skipping: refused, now: now)
         // 2. SCA reports: the decisions they complete, locked.
         var reported = try await lockReportedDecisions(jobs)
         // 3. The payers' rows, locked, and the state the requests read.
@@ -291,6 +299,7 @@ public actor DecisionStore {
         for (index, job) in jobs.enumerated() {
             switch job {
             case .decide(let submission):
+                if refused.contains(index) { continue }
                 if let key = submission.idempotencyKey, earlier[key] != nil || leaderOfKey[key] != index { continue }
                 keys.add(submission.request)
             case .reportSCA(let id, _, let owner):
@@ -313,6 +322,10 @@ public actor DecisionStore {
         for (index, job) in jobs.enumerated() {
             switch job {
             case .decide(let submission):
+                if refused.contains(index) {
+                    results.append(.decision(.unauthenticated))
+                    continue
+                }
                 if let key = submission.idempotencyKey {
                     if let (digest, decision) = earlier[key] {
                         results.append(.decision(digest == submission.digest ? .decided(decision, replayed: true) : .idempotencyConflict))
@@ -382,14 +395,25 @@ public actor DecisionStore {
         return results
     }
 
+    /// The decisions (by index) whose API key is no longer live.
+    private func refusedCredentials(_ jobs: [Job], now: Instant) async throws -> Set<Int> {
+        var digests: [Int: String] = [:]
+        for (index, job) in jobs.enumerated() {
+            if case .decide(let submission) = job, let credential = submission.credential { digests[index] = credential }
+        }
+        guard !digests.isEmpty else { return [] }
+        let live = try await credentials.live(Array(Set(digests.values)), now: now, database: database)
+        return Set(digests.filter { !live.contains($0.value) }.keys)
+    }
+
     /// Claims the batch's idempotency keys (the first request of each key leads); returns
     /// each key's leading job and, for keys an earlier transaction holds, what it decided.
     private func claimIdempotencyKeys(
-        _ jobs: [Job], now: String
+        _ jobs: [Job], skipping refused: Set<Int>, now: String
     ) async throws -> (leaderOfKey: [String: Int], earlier: [String: (digest: String, decision: StoredDecision)]) {
         let db = database.transaction
         var leaderOfKey: [String: Int] = [:]
-        for (index, job) in jobs.enumerated() {
+        for (index, job) in jobs.enumerated() where !refused.contains(index) {
             guard case .decide(let submission) = job else { continue }
             if let key = submission.idempotencyKey, leaderOfKey[key] == nil { leaderOfKey[key] = index }
         }

@@ -99,6 +99,9 @@ public struct DecisionSubmission: Sendable {
     /// The request as received (UTF-8 JSON), kept with the decision.
     public let requestText: String
     public let owner: ResourceOwner
+    /// The digest of the API key it came with, checked again in its transaction
+    /// (`CredentialCheck`); nil for the engine's own.
+    public let credential: String?
     /// The key as stored, inside the owner's scope.
     public let idempotencyKey: String?
     /// SHA-256 of the request text: a retry under the same key must send the same request.
@@ -110,12 +113,13 @@ public struct DecisionSubmission: Sendable {
 
     /// `madeAt` orders the new decision's id (see `DecisionID`); it is not a rule's `now`.
     public init(
-        request: DecisionRequest, requestText: String, owner: ResourceOwner = .engine, idempotencyKey: String? = nil,
-        madeAt: Instant
+        request: DecisionRequest, requestText: String, owner: ResourceOwner = .engine, credential: String? = nil,
+        idempotencyKey: String? = nil, madeAt: Instant
     ) {
         self.request = owner.namespaced(request)
         self.requestText = requestText
         self.owner = owner
+        self.credential = credential
         self.idempotencyKey = owner.storedKey(idempotencyKey)
         self.digest = sha256Hex(requestText)
         self.id = DecisionID.make(now: madeAt)
@@ -127,6 +131,9 @@ public enum DecisionResult: Sendable, Equatable {
     case decided(StoredDecision, replayed: Bool)
     /// The idempotency key was used before for a different request.
     case idempotencyConflict
+    /// The API key it came with was revoked or ended before its transaction: nothing was
+    /// written.
+    case unauthenticated
     /// The writer's queue was full; nothing was written, and the call may be retried.
     case busy
     /// The store failed; nothing was written.

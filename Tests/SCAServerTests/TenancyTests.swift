@@ -66,6 +66,40 @@ import Testing
         }
     }
 
+    /// A decider's key seen once is not read again on the way in, yet its revocation holds
+    /// at the next decision, even when another node (here another registry on the same
+    /// store, whose revocation this server's memory never saw) revoked it: the decision's
+    /// transaction checks the key again. The same for a rotated key past its overlap.
+    @Test(arguments: ServerTests.Transport.allCases) func aRevocationElsewhereHoldsAtTheNextDecision(
+        transport: ServerTests.Transport
+    ) async throws {
+        let clock = ManualClock(ServerTests.start)
+        try await ServerTests.withServer(transport: transport, clock: clock) { client, store in
+            let keys = try #require(ServerTests.keys)
+            let elsewhere = ClientRegistry(store: store, pepper: ClientsRouteTests.pepper)
+            let revoked = try await keys.clients.create(kind: .decider, name: "Revoked elsewhere", environment: .test)
+            let rotated = try await keys.clients.create(kind: .decider, name: "Rotated elsewhere", environment: .test)
+            for (index, issued) in [revoked, rotated].enumerated() {
+                let first = try await ServerTests.post(client, "/v1/decisions", payment(id: "r\(index)"), bearer: issued.key)
+                #expect(first.status == .created)
+            }
+            let decisions = try #require(try await store.database.integer("SELECT COUNT(*) FROM decisions"))
+            _ = try await elsewhere.revoke(revoked.client.id)
+            _ = try await elsewhere.rotate(rotated.client.id, overlap: .seconds(60))
+            let during = try await ServerTests.post(client, "/v1/decisions", payment(id: "during"), bearer: rotated.key)
+            #expect(during.status == .created, "within its overlap the old key still works")
+            clock.advance(.seconds(61))
+            for issued in [revoked, rotated] {
+                let refused = try await ServerTests.post(client, "/v1/decisions", payment(id: "after"), bearer: issued.key)
+                #expect(refused.status == .unauthorized && ServerTests.errorCode(refused) == "unauthenticated", "\(issued.client.name)")
+                // Forgotten then: the next one is refused on its way in.
+                let again = try await ServerTests.post(client, "/v1/decisions", payment(id: "again"), bearer: issued.key)
+                #expect(again.status == .unauthorized)
+            }
+            #expect(try await store.database.integer("SELECT COUNT(*) FROM decisions") == decisions + 1)
+        }
+    }
+
     /// The attack of issue 27 at the decisions API: the gate's decision and the gate's
     /// payer are out of reach of every key, so an outside "passed" trusts nobody.
     @Test func noKeyReachesTheEnginesOwnStateOrDecisions() async throws {
